@@ -1,15 +1,284 @@
 package kernels
 
+import "sync"
+
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices,
 // where op(X) is X or its transpose. op(A) is m x k, op(B) is k x n, C is
 // m x n. lda, ldb, ldc are the row strides of A, B, C as stored.
 // When beta == 0, C is not read (NaNs in C do not propagate), as in BLAS.
+//
+// The implementation is Goto/BLIS style: op(B) is packed in kc x nc blocks
+// and op(A) in micro-panels of the kernel's register-tile height, both into
+// reused buffers, and a micro-kernel (AVX-512, AVX2+FMA or portable Go; see
+// AvailableKernels) computes register tiles of C. Large problems are split
+// over Threads() goroutines of a persistent pool.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmRef(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if k <= 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	kn := activeKernel.Load()
+	g := gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	// Each worker gets at least parallelMinFlops/2 of work.
+	if t := min(Threads(), 4*m*n*k/parallelMinFlops); t > 1 {
+		if sp := splitGrid(kn, m, n, k, t); sp.workers() > 1 {
+			runParallel(kn, &g, sp)
+			return
+		}
+	}
+	buf := getPackBuf(kn)
+	gemmBlocked(kn, buf, &g)
+	putPackBuf(buf)
 }
 
-// sgemmRef is a straightforward implementation, used until the blocked
-// kernels land and kept as a readable specification.
+// gemmArgs is one Sgemm call (or the sub-problem of one worker).
+type gemmArgs struct {
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+}
+
+// sub returns the sub-problem for rows [i0, i1) and columns [j0, j1) of C
+// and depth [p0, p1).
+func (g *gemmArgs) sub(i0, i1, j0, j1, p0, p1 int) gemmArgs {
+	s := *g
+	s.m, s.n, s.k = i1-i0, j1-j0, p1-p0
+	if g.transA {
+		s.a = g.a[p0*g.lda+i0:]
+	} else {
+		s.a = g.a[i0*g.lda+p0:]
+	}
+	if g.transB {
+		s.b = g.b[j0*g.ldb+p0:]
+	} else {
+		s.b = g.b[p0*g.ldb+j0:]
+	}
+	s.c = g.c[i0*g.ldc+j0:]
+	return s
+}
+
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// packBuf holds one worker's packed panels. Buffers live on a free list
+// that the garbage collector does not drain (unlike a sync.Pool), so a
+// steady stream of Sgemm calls allocates nothing; there are at most as many
+// buffers as concurrently running workers.
+type packBuf struct {
+	a, b []float32
+}
+
+var (
+	packMu   sync.Mutex
+	packFree []*packBuf
+)
+
+func getPackBuf(kn *gemmKernel) *packBuf {
+	packMu.Lock()
+	var buf *packBuf
+	if n := len(packFree); n > 0 {
+		buf = packFree[n-1]
+		packFree = packFree[:n-1]
+	}
+	packMu.Unlock()
+	if buf == nil {
+		buf = new(packBuf)
+	}
+	// blockSizes never exceeds a depth of 2*kc, nor kc*nc for B.
+	if len(buf.a) < 2*kn.mc*kn.kc {
+		buf.a = make([]float32, 2*kn.mc*kn.kc)
+	}
+	if len(buf.b) < kn.nc*kn.kc+2*kn.kc*kn.nr {
+		buf.b = make([]float32, kn.nc*kn.kc+2*kn.kc*kn.nr)
+	}
+	return buf
+}
+
+func putPackBuf(buf *packBuf) {
+	packMu.Lock()
+	packFree = append(packFree, buf)
+	packMu.Unlock()
+}
+
+// directMaxTiles is the largest number of register-tile columns in C for
+// which A is read in place instead of packed: with few column tiles each
+// A element is used only a few times, so packing it would cost about as
+// much as the arithmetic (e.g. im2col convolutions with 20 or 50 filters).
+// directMaxRowTiles is the same for B (not transposed) and rows of C
+// (e.g. a dense layer with a batch of 128).
+var directMaxTiles, directMaxRowTiles = 4, 20
+
+// gemmBlocked runs one (sub-)problem on the calling goroutine. Loop order
+// (outer to inner): column blocks of nc, depth blocks of kc (pack B), row
+// blocks of mc (pack A), row panels of mr, column panels of nr. The A panel
+// (mr x kc) stays in L1 while the B block streams from L2.
+func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
+	mR, nR := kn.mr, kn.nr
+	m, n, k := g.m, g.n, g.k
+	directA := (n+nR-1)/nR <= directMaxTiles
+	directB := !g.transB && (m+mR-1)/mR <= directMaxRowTiles
+	// Element (i, p) of op(A) is a[i*rs + p*ks].
+	rs, ks := g.lda, 1
+	if g.transA {
+		rs, ks = 1, g.lda
+	}
+	kcb, ncb := blockSizes(kn, k)
+	for jc := 0; jc < n; jc += ncb {
+		nc := min(ncb, n-jc)
+		for pc := 0; pc < k; pc += kcb {
+			kc := min(kcb, k-pc)
+			beta := g.beta
+			if pc > 0 {
+				beta = 1
+			}
+			// Full column panels of B are read in place when directB; the
+			// last, partial one is always packed (zero padding).
+			ncFull := nc / nR * nR
+			if !directB {
+				packB(buf.b, g.transB, g.b, g.ldb, pc, jc, kc, nc, nR)
+			} else if ncFull < nc {
+				packB(buf.b[ncFull*kc:], false, g.b, g.ldb, pc, jc+ncFull, kc, nc-ncFull, nR)
+			}
+			for ic := 0; ic < m; ic += kn.mc {
+				mc := min(kn.mc, m-ic)
+				if !directA {
+					packA(buf.a, g.transA, g.a, g.lda, ic, pc, mc, kc, mR)
+				}
+				for ir := 0; ir < mc; ir += mR {
+					mr := min(mR, mc-ir)
+					var ap []float32
+					ars, aks := 1, mR
+					switch {
+					case !directA:
+						ap = buf.a[ir*kc : (ir+mR)*kc]
+					case mr == mR:
+						ap, ars, aks = g.a[(ic+ir)*rs+pc*ks:], rs, ks
+					default: // last rows: pack them to get zero padding
+						packA(buf.a, g.transA, g.a, g.lda, ic+ir, pc, mr, kc, mR)
+						ap = buf.a[:mR*kc]
+					}
+					crow := g.c[(ic+ir)*g.ldc+jc:]
+					for jr := 0; jr < nc; jr += nR {
+						nr := min(nR, nc-jr)
+						bp, bs := buf.b[jr*kc:(jr+nR)*kc], nR
+						if directB && nr == nR {
+							bp, bs = g.b[pc*g.ldb+jc+jr:], g.ldb
+						}
+						kn.fn(kc, ap, ars, aks, bp, bs, crow[jr:], g.ldc, g.alpha, beta, mr, nr)
+					}
+				}
+			}
+		}
+	}
+}
+
+// blockSizes returns the depth and column blocking for depth k. A depth up
+// to 2*kn.kc is done in one block, which saves a second pass over C (it
+// matters when N is small, e.g. k=500 for LeNet's conv2); longer depths are
+// cut into equal blocks of at most kn.kc. The column block shrinks to keep
+// the packed B block (kc x nc) the same size.
+func blockSizes(kn *gemmKernel, k int) (kc, nc int) {
+	kc = k
+	if k > 2*kn.kc {
+		nb := (k + kn.kc - 1) / kn.kc
+		kc = (k + nb - 1) / nb
+	}
+	nc = kn.nc
+	if kc > kn.kc {
+		nc = max(kn.nr, kn.nc*kn.kc/kc/kn.nr*kn.nr)
+	}
+	return kc, nc
+}
+
+// packA copies rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into dst as
+// micro-panels of mr rows: panel q holds, for each p, the mr values
+// op(A)[i0+q*mr+r][p0+p]. Rows past mc are zero.
+func packA(dst []float32, trans bool, a []float32, lda, i0, p0, mc, kc, mr int) {
+	for ir := 0; ir < mc; ir += mr {
+		rows := min(mr, mc-ir)
+		d := dst[ir*kc : (ir+mr)*kc]
+		if trans {
+			// op(A)[i][p] = a[p*lda+i]: each k step is a contiguous run.
+			for p := 0; p < kc; p++ {
+				src := a[(p0+p)*lda+i0+ir:]
+				dp := d[p*mr : p*mr+mr]
+				copy(dp, src[:rows])
+				clear(dp[rows:])
+			}
+			continue
+		}
+		for r := 0; r < rows; r++ {
+			src := a[(i0+ir+r)*lda+p0:]
+			src = src[:kc]
+			for p, v := range src {
+				d[p*mr+r] = v
+			}
+		}
+		for r := rows; r < mr; r++ {
+			for p := 0; p < kc; p++ {
+				d[p*mr+r] = 0
+			}
+		}
+	}
+}
+
+// packB copies rows [p0, p0+kc) x cols [j0, j0+nc) of op(B) into dst as
+// micro-panels of nr columns: panel q holds, for each p, the nr values
+// op(B)[p0+p][j0+q*nr+j]. Columns past nc are zero.
+func packB(dst []float32, trans bool, b []float32, ldb, p0, j0, kc, nc, nr int) {
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		d := dst[jr*kc : (jr+nr)*kc]
+		if !trans {
+			for p := 0; p < kc; p++ {
+				src := b[(p0+p)*ldb+j0+jr:]
+				dp := d[p*nr : p*nr+nr]
+				copy(dp, src[:cols])
+				clear(dp[cols:])
+			}
+			continue
+		}
+		// op(B)[p][j] = b[j*ldb+p]: each column of the panel is a row of b.
+		for j := 0; j < cols; j++ {
+			src := b[(j0+jr+j)*ldb+p0:]
+			src = src[:kc]
+			for p, v := range src {
+				d[p*nr+j] = v
+			}
+		}
+		for j := cols; j < nr; j++ {
+			for p := 0; p < kc; p++ {
+				d[p*nr+j] = 0
+			}
+		}
+	}
+}
+
+// sgemmRef is a straightforward implementation, kept as a readable
+// specification and used by tests.
 func sgemmRef(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	for i := 0; i < m; i++ {
 		crow := c[i*ldc : i*ldc+n]

@@ -1,0 +1,6 @@
+// Package classifier is a trained image classifier as a user handles it:
+// the network, its class names and the preprocessing that turns a photo
+// into its input, saved together in one model file. `dlcv predict`,
+// `dlcv evaluate`, the smile detector and the vision service load models
+// through it.
+package classifier

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/dlcv-go/dlcv/classifier"
+	"github.com/dlcv-go/dlcv/zoo"
+)
+
+func init() {
+	register(&command{
+		name:    "summary",
+		summary: "print a model's layers, output shapes and parameter counts (Keras' model.summary())",
+		run:     runSummary,
+	})
+}
+
+func runSummary(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("summary", "MODEL|ARCH [flags]", `  dlcv summary lenet
+  dlcv summary minivggnet --input 32x32x3 --classes 3
+  dlcv summary runs/mnist/model.safetensors`, stderr)
+	input := fs.String("input", "", "input HxWxC for an architecture name (default: its usual input)")
+	classes := fs.Int("classes", 10, "number of classes for an architecture name")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageErrorf("want one MODEL file or architecture name")
+	}
+	arg := fs.Arg(0)
+	if _, err := os.Stat(arg); err == nil {
+		m, err := classifier.Load(arg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, m.Net.Summary())
+		fmt.Fprintf(stdout, "Classes: %s\n", strings.Join(m.Classes, ", "))
+		fmt.Fprintf(stdout, "Input: %dx%d, %d channel(s)\n", m.Preprocess.Width, m.Preprocess.Height, m.Preprocess.Channels)
+		return nil
+	}
+	a, err := zoo.Get(arg)
+	if err != nil {
+		return fmt.Errorf("%s is neither a model file nor an architecture: %w", arg, err)
+	}
+	in := a.DefaultInput
+	if *input != "" {
+		var h, w, c int
+		if _, err := fmt.Sscanf(strings.ToLower(*input), "%dx%dx%d", &h, &w, &c); err != nil || h <= 0 || w <= 0 || c <= 0 {
+			return usageErrorf("--input %q: want HxWxC, e.g. 32x32x3", *input)
+		}
+		in = []int{h, w, c}
+	}
+	m, err := zoo.New(a.Name, in, *classes, 0)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, m.Summary())
+	return nil
+}

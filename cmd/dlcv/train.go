@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/dlcv-go/dlcv/pipeline"
+)
+
+func init() {
+	register(&command{
+		name:    "train",
+		summary: "train a network (default: LeNet on MNIST) and print its classification report",
+		run:     runTrain,
+	})
+}
+
+const trainExamples = `  dlcv train                                    # LeNet on MNIST, 20 epochs, report
+  dlcv train --epochs 2 --limit 5000            # a quick run on a subset
+  dlcv train --arch mlp --optimizer sgd --lr 0.01 --epochs 100 --test-split 0.25
+  dlcv train --arch minivggnet --dataset data/animals --size 32x32 --channels 3 \
+             --optimizer sgd --lr 0.01 --momentum 0.9 --nesterov --epochs 40 --out runs/animals
+  dlcv train --resume runs/mnist/checkpoint.safetensors --out runs/mnist`
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("train", "[flags]", trainExamples, stderr)
+	var o pipeline.TrainOptions
+	fs.StringVar(&o.Arch, "arch", "lenet", "architecture: mlp, shallownet, lenet, minivggnet (see 'dlcv models')")
+	fs.StringVar(&o.Load.Dataset, "dataset", "mnist", "dataset name (see 'dlcv datasets') or a folder with one sub-folder per class")
+	size := fs.String("size", "", "image size WxH for image folders (default: the architecture's)")
+	fs.IntVar(&o.Load.Preprocess.Channels, "channels", 0, "1 (grayscale) or 3 (RGB) for image folders (default: the architecture's)")
+	fs.BoolVar(&o.Load.Preprocess.AspectAware, "aspect", false, "resize the shorter side and crop the centre instead of stretching")
+	fs.Float64Var(&o.Load.TestSplit, "test-split", 0, "test fraction (0: the dataset's own test set, else 0.25)")
+	fs.IntVar(&o.Load.Limit, "limit", 0, "train on a stratified subset of this many images (0: all)")
+	fs.BoolVar(&o.Load.SkipBad, "skip-bad", false, "skip unreadable images (listed) instead of failing")
+	fs.BoolVar(&o.Load.Offline, "offline", false, "never download datasets")
+	seed := fs.Uint64("seed", 42, "random seed (split, initialisation, shuffling, dropout, augmentation)")
+	fs.IntVar(&o.Epochs, "epochs", 20, "number of epochs")
+	fs.IntVar(&o.BatchSize, "batch-size", 128, "mini-batch size")
+	fs.StringVar(&o.Optimizer, "optimizer", "sgd", "sgd, adam or rmsprop")
+	fs.Float64Var(&o.LR, "lr", 0, "learning rate (default 0.01 for sgd, 0.001 otherwise)")
+	fs.Float64Var(&o.Momentum, "momentum", 0, "SGD momentum")
+	fs.BoolVar(&o.Nesterov, "nesterov", false, "SGD Nesterov momentum")
+	fs.Float64Var(&o.Decay, "decay", 0, "SGD learning-rate decay: lr / (1 + decay * iterations)")
+	fs.StringVar(&o.LRSchedule, "lr-schedule", "", "step:FACTOR:EVERY (e.g. step:0.5:10) or linear")
+	fs.BoolVar(&o.ClassWeights, "class-weights", false, "weight classes by inverse frequency (imbalanced data)")
+	augment := fs.String("augment", "", "augmentation, e.g. flip,shift=0.1,rotate=30,zoom=0.2")
+	fs.IntVar(&o.EarlyStop, "early-stop", 0, "stop after N epochs without val_loss improving (0: off)")
+	fs.StringVar(&o.Resume, "resume", "", "continue from a checkpoint written by an earlier run")
+	fs.StringVar(&o.Out, "out", "", "folder for model.safetensors, history, report and plots")
+	fs.IntVar(&o.Digits, "digits", 2, "digits in the classification report")
+	quiet := fs.Bool("quiet", false, "no progress output")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q (flags go before it?)", fs.Arg(0))
+	}
+	o.Load.Seed = *seed
+	if *size != "" {
+		if _, err := fmt.Sscanf(strings.ToLower(*size), "%dx%d", &o.Load.Preprocess.Width, &o.Load.Preprocess.Height); err != nil || o.Load.Preprocess.Width <= 0 || o.Load.Preprocess.Height <= 0 {
+			return usageErrorf("--size %q: want WIDTHxHEIGHT, e.g. 32x32", *size)
+		}
+	}
+	if *augment != "" {
+		a, err := pipeline.ParseAugment(*augment)
+		if err != nil {
+			return usageErrorf("--augment: %v", err)
+		}
+		o.Augment = a
+	}
+	o.Log = stderr
+	if !*quiet {
+		o.Progress = progressWriter(stdout, stderr)
+	} else {
+		o.Log = io.Discard
+	}
+	res, err := pipeline.Train(o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, res.ReportText)
+	for _, f := range res.Files {
+		fmt.Fprintf(stderr, "[INFO] wrote %s\n", f)
+	}
+	return nil
+}
+
+// progressWriter shows progress on stderr when it is a terminal, else on
+// stdout as one line per epoch so that logs keep the training curve.
+func progressWriter(stdout, stderr io.Writer) io.Writer {
+	if f, ok := stderr.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return stderr
+		}
+	}
+	return stdout
+}

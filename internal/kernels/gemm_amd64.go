@@ -1,0 +1,85 @@
+//go:build !purego
+
+package kernels
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// The assembly kernels (generated into gemm_amd64.s by gemm_asmgen.go).
+// Col variants read A(r, p) at a[r + p*astride], Row variants at
+// a[r*astride + p].
+
+//go:noescape
+func sgemmKernelAVX512Col(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
+
+//go:noescape
+func sgemmKernelAVX512Row(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
+
+//go:noescape
+func sgemmKernelAVX2Col(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernelAVX2Row(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
+
+//go:generate go run gemm_asmgen.go
+
+func registerArchKernels() {
+	// x/sys/cpu reports AVX2 / AVX-512 only when the OS saves the wide
+	// registers (XCR0), so these checks are sufficient.
+	if cpu.X86.HasAVX512F {
+		registerKernel(avx512Kernel)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		registerKernel(avx2Kernel)
+	}
+}
+
+// checkA panics (like an index expression) unless the full mr x k panel of
+// A at the given strides lies inside a. Either rs or ks is 1.
+func checkA(a []float32, rs, ks, mr, k int) {
+	_ = a[(mr-1)*rs+(k-1)*ks]
+}
+
+var avx512Kernel = &gemmKernel{
+	name: "avx512", mr: 14, nr: 32, kc: 256, mc: 14 * 12, nc: 512,
+	fn: func(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
+		// The kernel reads all 14 rows of A (the caller passes real or
+		// zero-padded rows), 32 values of each of the k rows of b, and writes only C[0:mr, 0:nr].
+		checkA(a, rs, ks, 14, k)
+		_ = b[(k-1)*bs+31]
+		_ = c[(mr-1)*ldc+nr-1]
+		mask := uint32(1<<nr - 1)
+		if rs == 1 {
+			sgemmKernelAVX512Col(k, &a[0], ks, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask)
+		} else {
+			sgemmKernelAVX512Row(k, &a[0], rs, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask)
+		}
+	},
+}
+
+var avx2Kernel = &gemmKernel{
+	name: "avx2", mr: 6, nr: 16, kc: 256, mc: 6 * 24, nc: 512,
+	fn: func(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
+		checkA(a, rs, ks, 6, k)
+		_ = b[(k-1)*bs+15]
+		var t [6 * 16]float32
+		dst, ld, al, be := unsafe.SliceData(c), ldc, alpha, beta
+		full := mr == 6 && nr == 16
+		if full {
+			_ = c[5*ldc+15]
+		} else {
+			dst, ld, al, be = &t[0], 16, 1, 0 // edge tile: compute into t
+		}
+		if rs == 1 {
+			sgemmKernelAVX2Col(k, &a[0], ks, &b[0], bs, dst, ld, al, be)
+		} else {
+			sgemmKernelAVX2Row(k, &a[0], rs, &b[0], bs, dst, ld, al, be)
+		}
+		if !full {
+			storeTile(t[:], 16, c, ldc, alpha, beta, mr, nr)
+		}
+	},
+}

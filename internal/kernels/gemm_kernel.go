@@ -1,0 +1,112 @@
+package kernels
+
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+// gemmKernel is one micro-kernel with the blocking it was tuned for.
+// fn computes C[0:mr, 0:nr] = alpha*A*B + beta*C (beta == 0: C is not
+// read) for an A panel of depth k whose element (r, p) is a[r*rs + p*ks]
+// (one of rs, ks is 1; all of the kernel's mr rows must be readable: a
+// packed panel is zero padded) and a B panel whose row p is the kernel's nr
+// values at b[p*bs:] (packed and zero padded with bs = nr, or B itself).
+type gemmKernel struct {
+	name   string
+	mr, nr int // register tile
+	kc, mc int // cache blocks: depth, rows of A per packed block
+	nc     int // columns of B per packed block (multiple of nr)
+	fn     func(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int)
+}
+
+// kernelList holds the kernels this CPU can run, best first; generic is
+// always last.
+var kernelList []*gemmKernel
+
+var activeKernel atomic.Pointer[gemmKernel]
+
+func registerKernel(k *gemmKernel) { kernelList = append(kernelList, k) }
+
+func init() {
+	registerArchKernels()
+	registerKernel(genericKernel)
+	activeKernel.Store(kernelList[0])
+}
+
+// AvailableKernels lists the SGEMM micro-kernels usable on this CPU, fastest
+// first ("avx512", "avx2", "generic"). The first is the default.
+func AvailableKernels() []string {
+	names := make([]string, len(kernelList))
+	for i, k := range kernelList {
+		names[i] = k.name
+	}
+	return names
+}
+
+// Kernel returns the name of the micro-kernel Sgemm uses now.
+func Kernel() string { return activeKernel.Load().name }
+
+// SetKernel makes Sgemm use the named micro-kernel (one of AvailableKernels)
+// and returns a function restoring the previous choice. It is meant for
+// tests and benchmarks; it must not race with running Sgemm calls.
+func SetKernel(name string) (restore func(), err error) {
+	for _, k := range kernelList {
+		if k.name == name {
+			prev := activeKernel.Swap(k)
+			return func() { activeKernel.Store(prev) }, nil
+		}
+	}
+	return nil, fmt.Errorf("kernels: SGEMM kernel %q not available on this CPU (have %v)", name, AvailableKernels())
+}
+
+// genericKernel is the portable 4x4 register tile.
+var genericKernel = &gemmKernel{
+	name: "generic", mr: 4, nr: 4, kc: 256, mc: 128, nc: 1024,
+	fn: genericMicro,
+}
+
+func genericMicro(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
+	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+	for p := 0; p < k; p++ {
+		bp := b[bs*p : bs*p+4 : bs*p+4]
+		o := p * ks
+		a0, a1, a2, a3 := a[o], a[o+rs], a[o+2*rs], a[o+3*rs]
+		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+	}
+	t := [16]float32{c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33}
+	storeTile(t[:], 4, c, ldc, alpha, beta, mr, nr)
+}
+
+// storeTile writes C[0:mr, 0:nr] = alpha*t + beta*C from a tile t with row
+// stride tn.
+func storeTile(t []float32, tn int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
+	for i := 0; i < mr; i++ {
+		row := c[i*ldc : i*ldc+nr]
+		ti := t[i*tn : i*tn+nr]
+		if beta == 0 {
+			for j := range row {
+				row[j] = alpha * ti[j]
+			}
+		} else {
+			for j := range row {
+				row[j] = alpha*ti[j] + beta*row[j]
+			}
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// parallelMinFlops is the size (2*m*n*k) below which Sgemm stays on the
+// calling goroutine (about 15us of work on one core): handing work to the
+// pool costs a few microseconds. Larger calls use at most one worker per
+// parallelMinFlops/2.
+const parallelMinFlops = 1 << 20
+
+var numThreads atomic.Int32
+
+func init() { numThreads.Store(int32(runtime.GOMAXPROCS(0))) }
+
+// Threads returns how many goroutines Sgemm may use for one call.
+func Threads() int { return int(numThreads.Load()) }
+
+// SetThreads sets how many goroutines Sgemm may use for one call; n < 1
+// means runtime.GOMAXPROCS(0). It returns the previous value.
+func SetThreads(n int) int {
+	if n < 1 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return int(numThreads.Swap(int32(n)))
+}
+
+// split is how one Sgemm call is divided: a tm x tn grid over C, repeated
+// for tk slices of the depth (k). Slices after the first accumulate into
+// scratch copies of C that are summed at the end; splitting k keeps all
+// cores busy when C has few register tiles but k is long (weight
+// gradients: C is filters x patch size, k is batch x pixels).
+type split struct{ tm, tn, tk int }
+
+func (s split) workers() int { return s.tm * s.tn * s.tk }
+
+// maxScratch bounds the scratch (floats) that a depth split may use.
+const maxScratch = 1 << 22
+
+// splitGrid chooses the split (at most t workers) that minimises the
+// estimated time of the slowest worker: its share of register tiles times
+// its depth, plus the packing it repeats (each worker packs its own rows of
+// A and columns of B), plus the final sum of depth slices.
+func splitGrid(kn *gemmKernel, m, n, k, t int) split {
+	mt := (m + kn.mr - 1) / kn.mr
+	nt := (n + kn.nr - 1) / kn.nr
+	best, bestCost := split{1, 1, 1}, -1.0
+	for z := 1; z <= t; z++ {
+		if z > 1 && (k/z < kn.kc/2 || (z-1)*m*n > maxScratch) {
+			break
+		}
+		kz := float64((k + z - 1) / z)
+		for x := 1; x <= t/z; x++ {
+			if x > mt {
+				break
+			}
+			y := min(t/(z*x), nt)
+			rows := float64((mt + x - 1) / x * kn.mr)
+			cols := float64((nt + y - 1) / y * kn.nr)
+			// One packed element costs roughly as much as 4 multiply-adds,
+			// one summed element of a depth slice as 30.
+			cost := rows*cols*kz + 4*kz*(rows+cols) + 30*float64(m*n*(z-1))
+			if z > 1 {
+				cost *= 1.05 // on a near tie, avoid the scratch traffic
+			}
+			if bestCost < 0 || cost < bestCost {
+				best, bestCost = split{x, y, z}, cost
+			}
+		}
+	}
+	return best
+}
+
+// gemmJob is one parallel Sgemm call shared by its workers.
+type gemmJob struct {
+	kn      *gemmKernel
+	g       gemmArgs
+	sp      split
+	scratch []float32 // (tk-1) m x n partial products; grows, never shrinks
+	wg      sync.WaitGroup
+}
+
+type gemmTask struct {
+	job *gemmJob
+	w   int
+}
+
+var (
+	jobFree    []*gemmJob // guarded by poolMu; not a sync.Pool, so the GC keeps the scratch
+	poolMu     sync.Mutex
+	poolTasks  = make(chan gemmTask)
+	poolActive int
+)
+
+// ensureWorkers starts pool goroutines until there are at least n.
+func ensureWorkers(n int) {
+	poolMu.Lock()
+	for ; poolActive < n; poolActive++ {
+		go func() {
+			for t := range poolTasks {
+				t.job.run(t.w)
+				t.job.wg.Done()
+			}
+		}()
+	}
+	poolMu.Unlock()
+}
+
+func runParallel(kn *gemmKernel, g *gemmArgs, sp split) {
+	nw := sp.workers()
+	ensureWorkers(nw - 1)
+	poolMu.Lock()
+	var job *gemmJob
+	if n := len(jobFree); n > 0 {
+		job, jobFree = jobFree[n-1], jobFree[:n-1]
+	} else {
+		job = new(gemmJob)
+	}
+	poolMu.Unlock()
+	job.kn, job.g, job.sp = kn, *g, sp
+	if need := (sp.tk - 1) * g.m * g.n; len(job.scratch) < need {
+		job.scratch = make([]float32, need)
+	}
+	job.wg.Add(nw - 1)
+	for w := 1; w < nw; w++ {
+		poolTasks <- gemmTask{job, w}
+	}
+	job.run(0)
+	job.wg.Wait()
+	mn := g.m * g.n
+	for z := 1; z < sp.tk; z++ {
+		part := job.scratch[(z-1)*mn : z*mn]
+		for i := 0; i < g.m; i++ {
+			Axpy(1, part[i*g.n:(i+1)*g.n], g.c[i*g.ldc:i*g.ldc+g.n])
+		}
+	}
+	job.g = gemmArgs{} // drop references to the caller's slices
+	poolMu.Lock()
+	jobFree = append(jobFree, job)
+	poolMu.Unlock()
+}
+
+// run computes worker w's block of C. Blocks are whole register tiles so
+// only the last row/column of workers sees edge tiles. Depth slices after
+// the first write alpha*A*B (beta = 0) to their scratch copy of C.
+func (j *gemmJob) run(w int) {
+	g, kn, sp := &j.g, j.kn, j.sp
+	z, r := w/(sp.tm*sp.tn), w%(sp.tm*sp.tn)
+	i0, i1 := splitRange(g.m, kn.mr, sp.tm, r/sp.tn)
+	j0, j1 := splitRange(g.n, kn.nr, sp.tn, r%sp.tn)
+	p0, p1 := splitRange(g.k, 1, sp.tk, z)
+	if i0 >= i1 || j0 >= j1 {
+		return
+	}
+	s := g.sub(i0, i1, j0, j1, p0, p1)
+	if z > 0 {
+		s.c = j.scratch[(z-1)*g.m*g.n+i0*g.n+j0:]
+		s.ldc, s.beta = g.n, 0
+	}
+	buf := getPackBuf(kn)
+	gemmBlocked(kn, buf, &s)
+	putPackBuf(buf)
+}
+
+// splitRange returns part w of [0, n) split into parts of whole tiles.
+func splitRange(n, tile, parts, w int) (lo, hi int) {
+	tiles := (n + tile - 1) / tile
+	per, extra := tiles/parts, tiles%parts
+	start := w*per + min(w, extra)
+	cnt := per
+	if w < extra {
+		cnt++
+	}
+	return min(start*tile, n), min((start+cnt)*tile, n)
+}

@@ -1,0 +1,102 @@
+package kernels
+
+// Im2col unfolds a batch of NHWC images into convolution patches.
+//
+// src holds n images of h x w x c. dst receives n*oh*ow rows of kh*kw*c
+// values: row (b, oy, ox) is the receptive field of output pixel (oy, ox)
+// of image b, taps ordered (ky, kx, channel), so that multiplying dst by a
+// kernel stored as (kh, kw, c, filters) yields the NHWC output directly.
+// Tap (ky, kx) reads input pixel (oy*sh - padTop + ky, ox*sw - padLeft + kx);
+// pixels outside the image read as zero, which is how top/left padding is
+// applied. Bottom/right padding follows from oh and ow.
+func Im2col(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh, ow int) {
+	rowLen := kh * kw * c
+	if n*oh*ow*rowLen == 0 {
+		return
+	}
+	_ = dst[n*oh*ow*rowLen-1]
+	_ = src[n*h*w*c-1]
+	span := kw * c // one kernel row: kw taps, contiguous in NHWC
+	d := 0
+	for b := 0; b < n; b++ {
+		img := src[b*h*w*c : (b+1)*h*w*c]
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				ix0 := ox*sw - padLeft
+				for ky := 0; ky < kh; ky++ {
+					out := dst[d : d+span]
+					d += span
+					iy := oy*sh - padTop + ky
+					if iy < 0 || iy >= h {
+						clear(out)
+						continue
+					}
+					row := img[iy*w*c : (iy+1)*w*c]
+					if ix0 >= 0 && ix0+kw <= w {
+						copy(out, row[ix0*c:(ix0+kw)*c])
+						continue
+					}
+					for kx := 0; kx < kw; kx++ {
+						ix := ix0 + kx
+						o := out[kx*c : (kx+1)*c]
+						if ix < 0 || ix >= w {
+							clear(o)
+						} else {
+							copy(o, row[ix*c:(ix+1)*c])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// Col2im is the adjoint of Im2col: it adds each patch value of src
+// (n*oh*ow rows of kh*kw*c) back onto the image pixel it was read from in
+// dst (n images of h x w x c). Values that fell on padding are dropped.
+// dst is accumulated into, not cleared.
+func Col2im(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh, ow int) {
+	rowLen := kh * kw * c
+	if n*oh*ow*rowLen == 0 {
+		return
+	}
+	_ = src[n*oh*ow*rowLen-1]
+	_ = dst[n*h*w*c-1]
+	span := kw * c
+	s := 0
+	for b := 0; b < n; b++ {
+		img := dst[b*h*w*c : (b+1)*h*w*c]
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				ix0 := ox*sw - padLeft
+				for ky := 0; ky < kh; ky++ {
+					in := src[s : s+span]
+					s += span
+					iy := oy*sh - padTop + ky
+					if iy < 0 || iy >= h {
+						continue
+					}
+					row := img[iy*w*c : (iy+1)*w*c]
+					if ix0 >= 0 && ix0+kw <= w {
+						addTo(row[ix0*c:(ix0+kw)*c], in)
+						continue
+					}
+					for kx := 0; kx < kw; kx++ {
+						ix := ix0 + kx
+						if ix >= 0 && ix < w {
+							addTo(row[ix*c:(ix+1)*c], in[kx*c:(kx+1)*c])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// addTo sets dst[i] += src[i].
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}

@@ -1,0 +1,287 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/dlcv-go/dlcv/internal/kernels"
+	"github.com/dlcv-go/dlcv/tensor"
+)
+
+// Padding says how a convolution pads its input. Mode is "valid" (no
+// padding; also the meaning of ""), "same" (TensorFlow's rule: the output
+// has ceil(in/stride) pixels; the total padding max((ceil(in/s)-1)*s+k-in, 0)
+// is split with the extra pixel at the bottom/right) or "explicit" (Top,
+// Bottom, Left, Right zero pixels).
+type Padding struct {
+	Mode   string `json:"mode"`
+	Top    int    `json:"top,omitempty"`
+	Bottom int    `json:"bottom,omitempty"`
+	Left   int    `json:"left,omitempty"`
+	Right  int    `json:"right,omitempty"`
+}
+
+// Valid and Same are the two automatic paddings.
+var (
+	Valid = Padding{Mode: "valid"}
+	Same  = Padding{Mode: "same"}
+)
+
+// Explicit pads p zero pixels on every side.
+func Explicit(p int) Padding {
+	return Padding{Mode: "explicit", Top: p, Bottom: p, Left: p, Right: p}
+}
+
+func (p Padding) String() string {
+	if p.Mode == "explicit" {
+		return fmt.Sprintf("explicit(top %d, bottom %d, left %d, right %d)", p.Top, p.Bottom, p.Left, p.Right)
+	}
+	return p.Mode
+}
+
+// resolve returns the padding before and after along one axis of size in,
+// for a kernel of size k and stride s. vertical selects Top/Bottom.
+func (p Padding) resolve(in, k, s int, vertical bool) (lo, hi int, err error) {
+	switch p.Mode {
+	case "", "valid":
+		return 0, 0, nil
+	case "same":
+		out := (in + s - 1) / s
+		total := max((out-1)*s+k-in, 0)
+		return total / 2, total - total/2, nil
+	case "explicit":
+		lo, hi = p.Left, p.Right
+		if vertical {
+			lo, hi = p.Top, p.Bottom
+		}
+		if lo < 0 || hi < 0 {
+			return 0, 0, fmt.Errorf("negative padding %s", p)
+		}
+		return lo, hi, nil
+	}
+	return 0, 0, fmt.Errorf("unknown padding mode %q (want valid, same or explicit)", p.Mode)
+}
+
+// convGeometry resolves padding and output size along one axis.
+func convGeometry(in, k, s int, p Padding, vertical bool) (out, lo int, err error) {
+	if k < 1 || s < 1 {
+		return 0, 0, fmt.Errorf("kernel %d and stride %d must be >= 1", k, s)
+	}
+	lo, hi, err := p.resolve(in, k, s, vertical)
+	if err != nil {
+		return 0, 0, err
+	}
+	if in+lo+hi < k {
+		return 0, 0, fmt.Errorf("kernel %d is larger than the padded input %d", k, in+lo+hi)
+	}
+	return (in+lo+hi-k)/s + 1, lo, nil
+}
+
+// maxColFloats bounds the im2col buffer (32 MB). Larger batches are
+// processed in chunks of whole images; a chunk still gives the GEMM
+// thousands of rows, which is plenty to run at full speed.
+const maxColFloats = 8 << 20
+
+// Conv2D is a 2-D convolution over NHWC input (cross-correlation, as in
+// every CNN framework):
+//
+//	y[n, oy, ox, f] = b[f] + sum_{ky, kx, c} x[n, oy*sh-pt+ky, ox*sw-pl+kx, c] * W[ky, kx, c, f]
+//
+// The kernel W is stored as (KH, KW, Cin, Filters). Forward unfolds the
+// input with im2col into patches (N*OH*OW x KH*KW*Cin) and multiplies them
+// by W viewed as (KH*KW*Cin x Filters), which gives the NHWC output. The
+// backward pass is two more GEMMs: dW = patches^T dY and
+// dPatches = dY W^T, folded back onto dX with col2im.
+type Conv2D struct {
+	Filters     int         `json:"filters"`
+	KernelH     int         `json:"kernel_h"`
+	KernelW     int         `json:"kernel_w"`
+	StrideH     int         `json:"stride_h"`
+	StrideW     int         `json:"stride_w"`
+	Padding     Padding     `json:"padding"`
+	UseBias     bool        `json:"use_bias"`
+	Initializer Initializer `json:"-"` // kernel init; nil means GlorotUniform
+
+	kernel, bias *Param
+	h, w, cin    int // input size
+	oh, ow       int // output size
+	padT, padL   int
+	direct       bool // 1x1, stride 1, no padding: x is its own im2col
+	maxChunk     int  // most images whose patches fit in maxColFloats
+	chunk        int  // images per im2col chunk in the last Forward
+	skipDX       bool
+
+	x        *tensor.Tensor // input of the last Forward (not owned)
+	col      []float32      // im2col buffer (chunk images)
+	colValid bool           // col holds the patches of the whole last batch
+	y, dx    *tensor.Tensor
+}
+
+// NewConv2D returns a square convolution with filters output channels,
+// bias on and Glorot-uniform kernel initialisation.
+func NewConv2D(filters, kernelSize, stride int, pad Padding) *Conv2D {
+	return &Conv2D{Filters: filters, KernelH: kernelSize, KernelW: kernelSize,
+		StrideH: stride, StrideW: stride, Padding: pad, UseBias: true}
+}
+
+func (c *Conv2D) Kind() string { return "Conv2D" }
+
+// SkipInputGrad stops Backward from computing dL/dx (it returns nil).
+func (c *Conv2D) SkipInputGrad(skip bool) { c.skipDX = skip }
+
+func (c *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
+	if len(in) != 3 {
+		return nil, fmt.Errorf("Conv2D: input shape %s, want (height, width, channels)", tensor.ShapeString(in))
+	}
+	if c.Filters < 1 {
+		return nil, fmt.Errorf("Conv2D: filters = %d, want >= 1", c.Filters)
+	}
+	c.h, c.w, c.cin = in[0], in[1], in[2]
+	var err error
+	if c.oh, c.padT, err = convGeometry(c.h, c.KernelH, c.StrideH, c.Padding, true); err == nil {
+		c.ow, c.padL, err = convGeometry(c.w, c.KernelW, c.StrideW, c.Padding, false)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("Conv2D %dx%d stride %dx%d padding %s on input %s: %v",
+			c.KernelH, c.KernelW, c.StrideH, c.StrideW, c.Padding, tensor.ShapeString(in), err)
+	}
+	k := c.KernelH * c.KernelW * c.cin
+	c.direct = c.KernelH == 1 && c.KernelW == 1 && c.StrideH == 1 && c.StrideW == 1 &&
+		c.padT == 0 && c.padL == 0 && c.oh == c.h && c.ow == c.w
+	c.maxChunk = max(1, maxColFloats/max(1, c.oh*c.ow*k))
+
+	kernel := tensor.New(c.KernelH, c.KernelW, c.cin, c.Filters)
+	init := c.Initializer
+	if init == nil {
+		init = GlorotUniform
+	}
+	// Keras' fans for conv kernels: receptive field times channels.
+	init(kernel.Data, k, c.KernelH*c.KernelW*c.Filters, rng)
+	c.kernel = NewParam("kernel", kernel)
+	c.bias = nil
+	if c.UseBias {
+		c.bias = NewParam("bias", tensor.New(c.Filters))
+	}
+	c.colValid = false
+	return []int{c.oh, c.ow, c.Filters}, nil
+}
+
+func (c *Conv2D) Params() []*Param {
+	if c.bias != nil {
+		return []*Param{c.kernel, c.bias}
+	}
+	return []*Param{c.kernel}
+}
+
+func (c *Conv2D) checkInput(x *tensor.Tensor) error {
+	if c.kernel == nil {
+		return fmt.Errorf("Conv2D: Forward before Build")
+	}
+	if x.Dims() != 4 || x.Shape[1] != c.h || x.Shape[2] != c.w || x.Shape[3] != c.cin {
+		return fmt.Errorf("Conv2D: input shape %s, built for (batch, %d, %d, %d)", tensor.ShapeString(x.Shape), c.h, c.w, c.cin)
+	}
+	return nil
+}
+
+// patches returns the im2col matrix for images [b0, b0+nb) of x.
+func (c *Conv2D) patches(x *tensor.Tensor, b0, nb int) []float32 {
+	in := c.h * c.w * c.cin
+	if c.direct {
+		return x.Data[b0*in : (b0+nb)*in]
+	}
+	k := c.KernelH * c.KernelW * c.cin
+	need := c.chunk * c.oh * c.ow * k
+	if cap(c.col) < need {
+		c.col = make([]float32, need)
+	}
+	col := c.col[:nb*c.oh*c.ow*k]
+	kernels.Im2col(col, x.Data[b0*in:(b0+nb)*in], nb, c.h, c.w, c.cin,
+		c.KernelH, c.KernelW, c.StrideH, c.StrideW, c.padT, c.padL, c.oh, c.ow)
+	return col
+}
+
+func (c *Conv2D) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error) {
+	if err := c.checkInput(x); err != nil {
+		return nil, err
+	}
+	n, f := x.Shape[0], c.Filters
+	k := c.KernelH * c.KernelW * c.cin
+	c.x = x
+	// Equal chunks (64+64 rather than 85+43) keep both GEMMs large.
+	chunks := (n + c.maxChunk - 1) / c.maxChunk
+	c.chunk = max(1, (n+chunks-1)/max(1, chunks))
+	c.y = tensor.Reuse(c.y, n, c.oh, c.ow, f)
+	rows := c.oh * c.ow
+	for b0 := 0; b0 < n; b0 += c.chunk {
+		nb := min(c.chunk, n-b0)
+		col := c.patches(x, b0, nb)
+		out := c.y.Data[b0*rows*f : (b0+nb)*rows*f]
+		beta := float32(0)
+		if c.bias != nil {
+			for r := 0; r < len(out); r += f {
+				copy(out[r:r+f], c.bias.Value.Data)
+			}
+			beta = 1
+		}
+		kernels.Sgemm(false, false, nb*rows, f, k, 1, col, k, c.kernel.Value.Data, f, beta, out, f)
+	}
+	c.colValid = n <= c.chunk
+	return c.y, nil
+}
+
+func (c *Conv2D) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
+	if c.x == nil {
+		return nil, fmt.Errorf("Conv2D: Backward before Forward")
+	}
+	n, f := c.x.Shape[0], c.Filters
+	if dy.Dims() != 4 || dy.Shape[0] != n || dy.Shape[1] != c.oh || dy.Shape[2] != c.ow || dy.Shape[3] != f {
+		return nil, fmt.Errorf("Conv2D: gradient shape %s, want output shape (%d, %d, %d, %d)",
+			tensor.ShapeString(dy.Shape), n, c.oh, c.ow, f)
+	}
+	k := c.KernelH * c.KernelW * c.cin
+	rows := c.oh * c.ow
+	in := c.h * c.w * c.cin
+	if !c.skipDX {
+		c.dx = tensor.Reuse(c.dx, c.x.Shape...)
+		if !c.direct {
+			c.dx.Zero() // col2im accumulates
+		}
+	}
+	if c.bias != nil {
+		db := c.bias.Grad.Data
+		for r := 0; r < len(dy.Data); r += f {
+			for j, v := range dy.Data[r : r+f] {
+				db[j] += v
+			}
+		}
+	}
+	for b0 := 0; b0 < n; b0 += c.chunk {
+		nb := min(c.chunk, n-b0)
+		var col []float32
+		if c.colValid && !c.direct {
+			col = c.col[:nb*rows*k]
+		} else {
+			col = c.patches(c.x, b0, nb) // recomputed, or x itself when direct
+		}
+		g := dy.Data[b0*rows*f : (b0+nb)*rows*f]
+		// dW += patches^T dY
+		kernels.Sgemm(true, false, k, f, nb*rows, 1, col, k, g, f, 1, c.kernel.Grad.Data, f)
+		if c.skipDX {
+			continue
+		}
+		dx := c.dx.Data[b0*in : (b0+nb)*in]
+		if c.direct {
+			kernels.Sgemm(false, true, nb*rows, k, f, 1, g, f, c.kernel.Value.Data, f, 0, dx, k)
+			continue
+		}
+		// dPatches = dY W^T, written over the patches (no longer needed),
+		// then folded back onto the input gradient.
+		kernels.Sgemm(false, true, nb*rows, k, f, 1, g, f, c.kernel.Value.Data, f, 0, col, k)
+		c.colValid = false
+		kernels.Col2im(dx, col, nb, c.h, c.w, c.cin, c.KernelH, c.KernelW, c.StrideH, c.StrideW, c.padT, c.padL, c.oh, c.ow)
+	}
+	if c.skipDX {
+		return nil, nil
+	}
+	return c.dx, nil
+}

@@ -1,0 +1,164 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/dlcv-go/dlcv/data"
+	"github.com/dlcv-go/dlcv/tensor"
+)
+
+// DatasetInfo describes a dataset dlcv knows by name.
+type DatasetInfo struct {
+	Name        string
+	Description string
+	// Input is the image shape (H, W, C) the dataset comes in.
+	Input []int
+	// HasTestSet: the dataset has an official test split.
+	HasTestSet bool
+}
+
+// Datasets lists the named datasets. Any folder with one sub-folder per
+// class works too (pass its path).
+var Datasets = []DatasetInfo{
+	{Name: "mnist", Description: "handwritten digits 0-9: 60,000 train + 10,000 test, 28x28 grayscale (GoMNIST module, cache, or download)", Input: []int{28, 28, 1}, HasTestSet: true},
+}
+
+// Loaded is a dataset ready for training.
+type Loaded struct {
+	Train, Test *data.Dataset
+	Preprocess  data.Preprocess
+	Skipped     []data.Skipped
+}
+
+// LoadOptions say how to load and split.
+type LoadOptions struct {
+	// Dataset is a name from Datasets or a folder path.
+	Dataset string
+	// Preprocess is used for image folders; Width/Height/Channels zero
+	// take the defaults given to Load.
+	Preprocess data.Preprocess
+	// TestSplit is the test fraction. Zero means: the dataset's own test
+	// set when it has one, else data.DefaultTestFraction. For a dataset
+	// with a test set, a non-zero TestSplit pools both and re-splits (the
+	// classic 70,000 -> 52,500 / 17,500 MNIST split at 0.25).
+	TestSplit float64
+	Seed      uint64
+	// Limit keeps a stratified random subset of at most Limit training
+	// images (and Limit/4 test images), for quick runs. Zero keeps all.
+	Limit   int
+	SkipBad bool
+	// Offline forbids downloads.
+	Offline bool
+	Log     io.Writer
+}
+
+// Load loads and splits a dataset. def is the input shape (H, W, C) used
+// when opts.Preprocess does not set one.
+func Load(opts LoadOptions, def []int) (*Loaded, error) {
+	if opts.TestSplit < 0 || opts.TestSplit >= 1 {
+		return nil, fmt.Errorf("test split %v must be in [0, 1)", opts.TestSplit)
+	}
+	name := opts.Dataset
+	if name == "" {
+		name = "mnist"
+	}
+	var l *Loaded
+	var err error
+	switch strings.ToLower(name) {
+	case "mnist":
+		l, err = loadMNIST(opts)
+	default:
+		l, err = loadFolder(name, opts, def)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opts.Limit > 0 {
+		if l.Train, err = subset(l.Train, opts.Limit, opts.Seed); err != nil {
+			return nil, err
+		}
+		if l.Test, err = subset(l.Test, max(opts.Limit/4, len(l.Test.Classes)), opts.Seed+1); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+func loadMNIST(opts LoadOptions) (*Loaded, error) {
+	if p := opts.Preprocess; p.Width != 0 && (p.Width != 28 || p.Height != 28 || p.Channels != 1) {
+		return nil, fmt.Errorf("mnist images are 28x28x1; size %dx%dx%d is not supported for it", p.Width, p.Height, p.Channels)
+	}
+	tr, te, err := data.LoadMNIST(data.MNISTOptions{Offline: opts.Offline})
+	if err != nil {
+		return nil, err
+	}
+	l := &Loaded{Train: tr, Test: te, Preprocess: data.Preprocess{Width: 28, Height: 28, Channels: 1}}
+	if opts.TestSplit > 0 {
+		all, err := concat(tr, te)
+		if err != nil {
+			return nil, err
+		}
+		if l.Train, l.Test, err = data.Split(all, opts.TestSplit, opts.Seed); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+func loadFolder(dir string, opts LoadOptions, def []int) (*Loaded, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		known := make([]string, len(Datasets))
+		for i, d := range Datasets {
+			known[i] = d.Name
+		}
+		return nil, fmt.Errorf("dataset %q is neither a known name (%s) nor a folder: %w", dir, strings.Join(known, ", "), err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("dataset %s is not a folder (want one sub-folder of images per class)", dir)
+	}
+	p := opts.Preprocess
+	if p.Width == 0 {
+		p.Height, p.Width = def[0], def[1]
+	}
+	if p.Channels == 0 {
+		p.Channels = def[2]
+	}
+	d, skipped, err := data.LoadImageFolder(dir, data.LoadOptions{Preprocess: p, SkipBad: opts.SkipBad})
+	if err != nil {
+		return nil, err
+	}
+	frac := opts.TestSplit
+	if frac == 0 {
+		frac = data.DefaultTestFraction
+	}
+	tr, te, err := data.Split(d, frac, opts.Seed)
+	if err != nil {
+		return nil, err
+	}
+	return &Loaded{Train: tr, Test: te, Preprocess: p, Skipped: skipped}, nil
+}
+
+// subset keeps a stratified random subset of about n samples.
+func subset(d *data.Dataset, n int, seed uint64) (*data.Dataset, error) {
+	if n >= d.Len() {
+		return d, nil
+	}
+	_, keep, err := data.Split(d, float64(n)/float64(d.Len()), seed)
+	return keep, err
+}
+
+// concat joins datasets with the same classes and image shape.
+func concat(a, b *data.Dataset) (*data.Dataset, error) {
+	if !tensor.EqualShape(a.SampleShape(), b.SampleShape()) || len(a.Classes) != len(b.Classes) {
+		return nil, fmt.Errorf("cannot pool datasets of shapes %v and %v", a.SampleShape(), b.SampleShape())
+	}
+	x := tensor.New(append([]int{a.Len() + b.Len()}, a.SampleShape()...)...)
+	copy(x.Data, a.X.Data)
+	copy(x.Data[len(a.X.Data):], b.X.Data)
+	y := append(append([]int(nil), a.Y...), b.Y...)
+	return &data.Dataset{X: x, Y: y, Classes: a.Classes}, nil
+}

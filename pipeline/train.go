@@ -1,0 +1,311 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dlcv-go/dlcv/classifier"
+	"github.com/dlcv-go/dlcv/data"
+	"github.com/dlcv-go/dlcv/internal/atomicfile"
+	"github.com/dlcv-go/dlcv/metrics"
+	"github.com/dlcv-go/dlcv/nn"
+	"github.com/dlcv-go/dlcv/optim"
+	"github.com/dlcv-go/dlcv/plot"
+	"github.com/dlcv-go/dlcv/train"
+	"github.com/dlcv-go/dlcv/zoo"
+)
+
+// TrainOptions configure a training run. The zero value trains LeNet on
+// MNIST for 20 epochs with SGD (lr 0.01) and batch 128.
+type TrainOptions struct {
+	Load LoadOptions
+	Arch string // zoo architecture, default "lenet"
+
+	Epochs    int     // default 20
+	BatchSize int     // default 128
+	Optimizer string  // "sgd" (default), "adam", "rmsprop"
+	LR        float64 // default: 0.01 for SGD, 0.001 otherwise
+	Momentum  float64 // SGD only
+	Nesterov  bool    // SGD only
+	Decay     float64 // SGD: lr / (1 + decay * iterations)
+	// LRSchedule: "" (constant), "step:FACTOR:EVERY" or "linear"
+	// (polynomial decay to 0 over Epochs).
+	LRSchedule string
+	// ClassWeights balances classes by their training frequency
+	// (scikit-learn's "balanced").
+	ClassWeights bool
+	Augment      *data.Augment
+	// EarlyStop > 0 stops after that many epochs without val_loss
+	// improving.
+	EarlyStop int
+	// Resume continues from a checkpoint written by an earlier run.
+	Resume string
+	// Out is the folder for the model, history, report and plots
+	// (created; "" writes nothing).
+	Out string
+	// Digits of the classification report (default 2).
+	Digits int
+	// Progress gets the progress display, Log the messages.
+	Progress, Log io.Writer
+}
+
+// TrainResult is what a run produced.
+type TrainResult struct {
+	Model   *classifier.Model
+	History *train.History
+	Eval    *train.Result
+	Report  *metrics.Report
+	// ReportText is scikit-learn's classification_report layout.
+	ReportText string
+	// Files written, in order.
+	Files []string
+}
+
+// trainingInfo is stored in the model file so that evaluate can rebuild
+// the same test split.
+type trainingInfo struct {
+	Dataset   string  `json:"dataset"`
+	TestSplit float64 `json:"test_split"`
+	Seed      uint64  `json:"seed"`
+	Limit     int     `json:"limit,omitempty"`
+	Epochs    int     `json:"epochs"`
+	BatchSize int     `json:"batch_size"`
+	Optimizer string  `json:"optimizer"`
+	LR        float64 `json:"lr"`
+}
+
+func (o *TrainOptions) defaults() {
+	if o.Arch == "" {
+		o.Arch = "lenet"
+	}
+	if o.Epochs == 0 {
+		o.Epochs = 20
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = 128
+	}
+	if o.Optimizer == "" {
+		o.Optimizer = "sgd"
+	}
+	if o.LR == 0 {
+		o.LR = 0.01
+		if o.Optimizer != "sgd" {
+			o.LR = 0.001
+		}
+	}
+	if o.Digits == 0 {
+		o.Digits = 2
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.Load.Log == nil {
+		o.Load.Log = o.Log
+	}
+}
+
+// NewOptimizer makes an optimizer by name.
+func NewOptimizer(name string, lr, momentum float64, nesterov bool, decay float64) (optim.Optimizer, error) {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return nil, fmt.Errorf("learning rate %v must be positive", lr)
+	}
+	switch strings.ToLower(name) {
+	case "sgd":
+		o := optim.NewSGD(lr, momentum, nesterov)
+		o.Decay = decay
+		return o, nil
+	case "adam":
+		return optim.NewAdam(lr, 0, 0, 0), nil
+	case "rmsprop":
+		return optim.NewRMSprop(lr, 0, 0), nil
+	}
+	return nil, fmt.Errorf("unknown optimizer %q (use sgd, adam or rmsprop)", name)
+}
+
+// parseSchedule turns the LRSchedule option into a callback.
+func parseSchedule(s string, lr float64, epochs int) (train.Callback, error) {
+	switch {
+	case s == "":
+		return nil, nil
+	case s == "linear":
+		return &train.LRSchedule{Schedule: optim.PolynomialDecay(lr, epochs, 1)}, nil
+	case strings.HasPrefix(s, "step:"):
+		var factor float64
+		var every int
+		if _, err := fmt.Sscanf(s, "step:%g:%d", &factor, &every); err != nil || factor <= 0 || every <= 0 {
+			return nil, fmt.Errorf("lr schedule %q: want step:FACTOR:EVERY, e.g. step:0.5:10", s)
+		}
+		return &train.LRSchedule{Schedule: optim.StepDecay(lr, factor, every)}, nil
+	}
+	return nil, fmt.Errorf("unknown lr schedule %q (use step:FACTOR:EVERY or linear)", s)
+}
+
+// Train runs the whole pipeline.
+func Train(o TrainOptions) (*TrainResult, error) {
+	o.defaults()
+	arch, err := zoo.Get(o.Arch)
+	if err != nil {
+		return nil, err
+	}
+	opt, err := NewOptimizer(o.Optimizer, o.LR, o.Momentum, o.Nesterov, o.Decay)
+	if err != nil {
+		return nil, err
+	}
+	sched, err := parseSchedule(o.LRSchedule, o.LR, o.Epochs)
+	if err != nil {
+		return nil, err
+	}
+	var resume *train.Checkpoint
+	if o.Resume != "" {
+		if resume, err = train.LoadCheckpoint(o.Resume); err != nil {
+			return nil, err
+		}
+		if resume.OptimizerName() != opt.Name() {
+			return nil, fmt.Errorf("checkpoint %s was trained with %s, not %s (pass --optimizer %s)", o.Resume, resume.OptimizerName(), opt.Name(), resume.OptimizerName())
+		}
+	}
+	if o.Out != "" {
+		if err := os.MkdirAll(o.Out, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	fmt.Fprintf(o.Log, "[INFO] loading dataset %s...\n", datasetName(o.Load.Dataset))
+	ds, err := Load(o.Load, arch.DefaultInput)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds.Skipped) > 0 {
+		fmt.Fprintf(o.Log, "[WARN] skipped %d unreadable images, e.g. %s\n", len(ds.Skipped), ds.Skipped[0])
+	}
+	fmt.Fprintf(o.Log, "[INFO] %d training and %d test images of shape %v, %d classes\n", ds.Train.Len(), ds.Test.Len(), ds.Train.SampleShape(), len(ds.Train.Classes))
+	in := ds.Train.SampleShape()
+	net, err := zoo.New(o.Arch, in, len(ds.Train.Classes), o.Load.Seed)
+	if err != nil {
+		return nil, err
+	}
+	var weights []float32
+	if o.ClassWeights {
+		weights = data.ClassWeights(ds.Train.Y, len(ds.Train.Classes))
+		var parts []string
+		for i, w := range weights {
+			parts = append(parts, fmt.Sprintf("%s %.3f", ds.Train.Classes[i], w))
+		}
+		fmt.Fprintf(o.Log, "[INFO] class weights: %s\n", strings.Join(parts, ", "))
+	}
+	info, _ := json.Marshal(trainingInfo{Dataset: datasetName(o.Load.Dataset), TestSplit: o.Load.TestSplit, Seed: o.Load.Seed, Limit: o.Load.Limit,
+		Epochs: o.Epochs, BatchSize: o.BatchSize, Optimizer: opt.Name(), LR: o.LR})
+	model := &classifier.Model{Net: net, Classes: ds.Train.Classes, Preprocess: ds.Preprocess, Arch: arch.Name, Training: info}
+	meta, err := model.Meta()
+	if err != nil {
+		return nil, err
+	}
+	var cbs []train.Callback
+	if sched != nil {
+		cbs = append(cbs, sched)
+	}
+	if o.EarlyStop > 0 {
+		cbs = append(cbs, &train.EarlyStopping{Metric: "val_loss", Patience: o.EarlyStop})
+	}
+	res := &TrainResult{Model: model}
+	if o.Out != "" {
+		ck := filepath.Join(o.Out, "checkpoint.safetensors")
+		cbs = append(cbs, &train.ModelCheckpoint{Path: ck, Meta: meta})
+	}
+	fmt.Fprintf(o.Log, "[INFO] training %s (%d params) for %d epochs, batch %d, %s lr %g\n", arch.Name, countParams(net), o.Epochs, o.BatchSize, opt.Name(), o.LR)
+	h, err := train.Fit(net, ds.Train, ds.Test, train.Config{
+		Epochs: o.Epochs, BatchSize: o.BatchSize, Seed: o.Load.Seed, Optimizer: opt,
+		ClassWeights: weights, Augment: o.Augment, Callbacks: cbs, Progress: o.Progress, Resume: resume,
+	})
+	res.History = h
+	if err != nil {
+		return res, err
+	}
+	fmt.Fprintln(o.Log, "[INFO] evaluating network...")
+	if res.Eval, err = train.Evaluate(net, ds.Test, 256, nil); err != nil {
+		return res, err
+	}
+	if res.Report, err = metrics.NewReport(ds.Test.Y, res.Eval.Pred, ds.Test.Classes); err != nil {
+		return res, err
+	}
+	res.ReportText = res.Report.Text(o.Digits)
+	if o.Out != "" {
+		if err := res.write(o.Out, ds.Test); err != nil {
+			return res, err
+		}
+		os.Remove(filepath.Join(o.Out, "checkpoint.safetensors"))
+	}
+	return res, nil
+}
+
+func datasetName(s string) string {
+	if s == "" {
+		return "mnist"
+	}
+	return s
+}
+
+func countParams(m *nn.Sequential) int {
+	n := 0
+	for _, p := range m.Params() {
+		n += p.Value.Len()
+	}
+	return n
+}
+
+// write saves the model, history, report and plots into dir.
+func (r *TrainResult) write(dir string, test *data.Dataset) error {
+	add := func(name string, err error) error {
+		if err == nil {
+			r.Files = append(r.Files, filepath.Join(dir, name))
+		}
+		return err
+	}
+	if err := add("model.safetensors", r.Model.Save(filepath.Join(dir, "model.safetensors"))); err != nil {
+		return err
+	}
+	if err := add("history.json", r.History.SaveJSON(filepath.Join(dir, "history.json"))); err != nil {
+		return err
+	}
+	if err := add("history.csv", r.History.SaveCSV(filepath.Join(dir, "history.csv"))); err != nil {
+		return err
+	}
+	if err := add("report.txt", atomicfile.WriteBytes(filepath.Join(dir, "report.txt"), []byte(r.ReportText))); err != nil {
+		return err
+	}
+	rj, err := json.MarshalIndent(r.Report, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := add("report.json", atomicfile.WriteBytes(filepath.Join(dir, "report.json"), append(rj, '\n'))); err != nil {
+		return err
+	}
+	if err := add("training.png", plot.TrainingCurves(PlotHistory(r.History), filepath.Join(dir, "training.png"), "")); err != nil {
+		return err
+	}
+	cm, err := metrics.ConfusionMatrix(test.Y, r.Eval.Pred, len(test.Classes))
+	if err != nil {
+		return err
+	}
+	return add("confusion.png", plot.ConfusionHeatmap(cm, test.Classes, filepath.Join(dir, "confusion.png")))
+}
+
+// PlotHistory converts a training history for plot.TrainingCurves.
+func PlotHistory(h *train.History) plot.History {
+	var p plot.History
+	hasVal := len(h.Epochs) > 0 && !math.IsNaN(h.Epochs[0].ValLoss)
+	for _, e := range h.Epochs {
+		p.Epochs = append(p.Epochs, e.Epoch)
+		p.Loss = append(p.Loss, e.Loss)
+		p.Acc = append(p.Acc, e.Accuracy)
+		if hasVal {
+			p.ValLoss = append(p.ValLoss, e.ValLoss)
+			p.ValAcc = append(p.ValAcc, e.ValAccuracy)
+		}
+	}
+	return p
+}

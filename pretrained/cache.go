@@ -1,0 +1,164 @@
+package pretrained
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Dir is the cache directory: $DLCV_HOME, else <os.UserCacheDir()>/dlcv.
+// Models live in its "models" subdirectory.
+func Dir() (string, error) {
+	if d := os.Getenv("DLCV_HOME"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("pretrained: no cache directory (set DLCV_HOME): %w", err)
+	}
+	return filepath.Join(d, "dlcv"), nil
+}
+
+// Path is where f is stored in the cache.
+func Path(f File) (string, error) {
+	d, err := Dir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "models", f.Name), nil
+}
+
+// Present reports whether f is in the cache.
+func Present(f File) bool {
+	p, err := Path(f)
+	if err != nil {
+		return false
+	}
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// ErrNotDownloaded marks a registered model missing from the cache.
+var ErrNotDownloaded = errors.New("not downloaded")
+
+// Resolve returns the cached paths of a model and its label file, or an
+// error that says how to get them.
+func Resolve(name string) (model, labels string, err error) {
+	m, err := Lookup(name)
+	if err != nil {
+		return "", "", err
+	}
+	for _, f := range []File{m.File, m.Labels} {
+		if !Present(f) {
+			p, _ := Path(f)
+			return "", "", fmt.Errorf("pretrained: model %q is %w (%s missing): run 'dlcv models pull %s', or pass a .tflite file with --model PATH", name, ErrNotDownloaded, p, name)
+		}
+	}
+	model, _ = Path(m.File)
+	labels, _ = Path(m.Labels)
+	return model, labels, nil
+}
+
+// Puller downloads registered files into the cache.
+type Puller struct {
+	// BaseURL, when set, replaces each file's source directory: the file
+	// is fetched from BaseURL + "/" + Name (mirrors and tests).
+	BaseURL string
+	// Client defaults to http.DefaultClient.
+	Client *http.Client
+	// Progress, when set, is called before each download with the file
+	// and its expected size (-1 if unknown); the returned writer sees the
+	// bytes as they arrive.
+	Progress func(f File, size int64) io.Writer
+}
+
+// Pull downloads the model and its label file unless already cached,
+// verifying each SHA-256 before it appears under its final name.
+func (p *Puller) Pull(ctx context.Context, name string) error {
+	m, err := Lookup(name)
+	if err != nil {
+		return err
+	}
+	for _, f := range []File{m.File, m.Labels} {
+		if Present(f) {
+			continue
+		}
+		if err := p.fetch(ctx, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Puller) fetch(ctx context.Context, f File) error {
+	dst, err := Path(f)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("pretrained: %w", err)
+	}
+	url := f.URL
+	if p.BaseURL != "" {
+		url = strings.TrimSuffix(p.BaseURL, "/") + "/" + f.Name
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("pretrained: %w", err)
+	}
+	client := p.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("pretrained: download %s: %w", f.Name, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pretrained: download %s from %s: HTTP %s", f.Name, url, resp.Status)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dst), f.Name+".*.part")
+	if err != nil {
+		return fmt.Errorf("pretrained: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	w := io.MultiWriter(tmp, h)
+	if p.Progress != nil {
+		size := resp.ContentLength
+		if size < 0 && f.Size > 0 {
+			size = f.Size
+		}
+		if pw := p.Progress(f, size); pw != nil {
+			w = io.MultiWriter(w, pw)
+		}
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("pretrained: download %s: %w", f.Name, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != f.SHA256 {
+		return fmt.Errorf("pretrained: %s from %s has SHA-256 %s, want %s; not saved", f.Name, url, got, f.SHA256)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("pretrained: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return fmt.Errorf("pretrained: %w", err)
+	}
+	ok = true
+	return nil
+}

@@ -1,0 +1,226 @@
+package tflite
+
+import (
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/dlcv-go/dlcv/tensor"
+)
+
+// Model is a loaded TFLite graph ready to run. It is safe for concurrent
+// use: each Run takes its own activation buffers from a pool.
+type Model struct {
+	// Description is the model's description string from the file.
+	Description string
+
+	defs    []tensorDef
+	qps     []*qparams  // per tensor: quantization of activations (nil = float)
+	consts  [][]float32 // per tensor: dequantized constants (nil = activation)
+	ops     []op
+	release [][]int // per op: activations whose last reader it is
+	input   int
+	output  int
+	pool    sync.Pool
+	probs   bool // the output comes from a SOFTMAX (maybe requantized/reshaped)
+}
+
+// op is one compiled operator.
+type op interface {
+	run(st *state) error
+}
+
+// state holds the activations of one run: shape and data per tensor.
+type state struct {
+	shapes [][]int
+	data   [][]float32
+	free   [][]float32 // buffers of tensors no longer needed
+}
+
+// out returns tensor i's buffer resized for shape (reusing memory).
+func (st *state) out(i int, shape []int) []float32 {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	st.shapes[i] = append(st.shapes[i][:0], shape...)
+	if cap(st.data[i]) < n {
+		// Take the smallest free buffer that fits, else allocate.
+		best := -1
+		for j, f := range st.free {
+			if cap(f) >= n && (best < 0 || cap(f) < cap(st.free[best])) {
+				best = j
+			}
+		}
+		if best >= 0 {
+			st.data[i] = st.free[best]
+			st.free = append(st.free[:best], st.free[best+1:]...)
+		} else {
+			st.data[i] = make([]float32, n)
+		}
+	}
+	st.data[i] = st.data[i][:n]
+	return st.data[i]
+}
+
+// Load reads and compiles a .tflite file.
+func Load(path string) (*Model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Parse compiles a model from the bytes of a .tflite file. The model
+// keeps no reference to b.
+func Parse(b []byte) (m *Model, err error) {
+	defer func() {
+		// Last-resort guard: the reader validates every offset, so this
+		// only fires on a bug; report it as a corrupt file, not a crash.
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("tflite: corrupt model file: %v", r)
+		}
+	}()
+	def, err := decode(b)
+	if err != nil {
+		return nil, err
+	}
+	return compile(def)
+}
+
+func compile(def *modelDef) (*Model, error) {
+	if len(def.Inputs) != 1 || len(def.Outputs) != 1 {
+		return nil, fmt.Errorf("tflite: model has %d inputs and %d outputs, want 1 and 1", len(def.Inputs), len(def.Outputs))
+	}
+	m := &Model{
+		Description: def.Description,
+		defs:        def.Tensors,
+		qps:         make([]*qparams, len(def.Tensors)),
+		input:       def.Inputs[0],
+		output:      def.Outputs[0],
+	}
+	for i := range def.Tensors {
+		td := &def.Tensors[i]
+		if td.Data != nil {
+			continue
+		}
+		q, err := newQParams(td)
+		if err != nil {
+			return nil, err
+		}
+		m.qps[i] = q
+	}
+	in := &def.Tensors[m.input]
+	if len(in.Shape) != 4 || in.Data != nil {
+		return nil, fmt.Errorf("tflite: input tensor %q has shape %v, want NHWC", in.Name, in.Shape)
+	}
+	produced := make([]bool, len(def.Tensors))
+	fromSoftmax := make([]bool, len(def.Tensors))
+	lastUse := make(map[int]int)
+	produced[m.input] = true
+	for i := range def.Ops {
+		od := &def.Ops[i]
+		for _, t := range od.Inputs {
+			if t >= 0 && !produced[t] && def.Tensors[t].Data == nil {
+				return nil, fmt.Errorf("tflite: %s (%s) reads tensor %q before it is computed", od.path, opName(od.Code), def.Tensors[t].Name)
+			}
+		}
+		o, err := m.compileOp(od)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range od.Outputs {
+			if def.Tensors[t].Data != nil {
+				return nil, fmt.Errorf("tflite: %s (%s) writes constant tensor %q", od.path, opName(od.Code), def.Tensors[t].Name)
+			}
+			produced[t] = true
+		}
+		m.ops = append(m.ops, o)
+		m.release = append(m.release, nil)
+		for _, t := range od.Inputs {
+			if t >= 0 && def.Tensors[t].Data == nil {
+				lastUse[t] = i
+			}
+		}
+		switch od.Code {
+		case opSoftmax:
+			fromSoftmax[od.Outputs[0]] = true
+		case opQuantize, opDequantize, opReshape, opSqueeze:
+			fromSoftmax[od.Outputs[0]] = fromSoftmax[od.Inputs[0]]
+		}
+	}
+	for t, i := range lastUse {
+		if t != m.output {
+			m.release[i] = append(m.release[i], t)
+		}
+	}
+	m.probs = fromSoftmax[m.output]
+	for i := range m.defs {
+		m.defs[i].Data = nil // weights were copied; drop the file's bytes
+	}
+	if !produced[m.output] {
+		return nil, fmt.Errorf("tflite: output tensor %q is never computed", def.Tensors[m.output].Name)
+	}
+	return m, nil
+}
+
+// InputShape is the NHWC shape of the input tensor as stored (batch 1).
+func (m *Model) InputShape() []int { return append([]int(nil), m.defs[m.input].Shape...) }
+
+// InputType is the element type of the input tensor.
+func (m *Model) InputType() TensorType { return m.defs[m.input].Type }
+
+// InputQuant is the input's quantization, nil for a float input.
+func (m *Model) InputQuant() *Quant { return m.defs[m.input].Quant }
+
+// OutputShape is the shape of the output tensor as stored (batch 1).
+func (m *Model) OutputShape() []int { return append([]int(nil), m.defs[m.output].Shape...) }
+
+// Run executes the graph on a real-valued NHWC batch (N may differ from
+// the stored batch size) and returns the real-valued output (dequantized
+// for quantized models). For a quantized input, x is first rounded onto
+// the input's quantization grid, e.g. x = scale*(pixel - zero_point).
+func (m *Model) Run(x *tensor.Tensor) (*tensor.Tensor, error) {
+	want := m.defs[m.input].Shape
+	if x == nil || len(x.Shape) != 4 || x.Shape[1] != want[1] || x.Shape[2] != want[2] || x.Shape[3] != want[3] || x.Shape[0] < 1 {
+		var got []int
+		if x != nil {
+			got = x.Shape
+		}
+		return nil, fmt.Errorf("tflite: input shape %v, want [N %d %d %d]", got, want[1], want[2], want[3])
+	}
+	st, _ := m.pool.Get().(*state)
+	if st == nil {
+		st = &state{shapes: make([][]int, len(m.defs)), data: make([][]float32, len(m.defs))}
+	}
+	defer m.pool.Put(st)
+	in := st.out(m.input, x.Shape)
+	copy(in, x.Data)
+	if q := m.qps[m.input]; q != nil {
+		q.quantizeReal(in)
+	}
+	for i, o := range m.ops {
+		if err := o.run(st); err != nil {
+			return nil, err
+		}
+		for _, t := range m.release[i] {
+			if st.data[t] != nil {
+				st.free = append(st.free, st.data[t])
+				st.data[t] = nil
+			}
+		}
+	}
+	out := tensor.New(st.shapes[m.output]...)
+	copy(out.Data, st.data[m.output])
+	if q := m.qps[m.output]; q != nil {
+		for i := range out.Data {
+			out.Data[i] *= q.scale
+		}
+	}
+	return out, nil
+}

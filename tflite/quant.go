@@ -1,0 +1,258 @@
+package tflite
+
+import (
+	"fmt"
+	"math"
+
+	flatbuffers "github.com/google/flatbuffers/go"
+)
+
+// Quantized activations are stored as centred integers c = q - zero_point
+// held in float32 (real = scale*c). Products of two centred 8-bit values
+// and their sums stay exact in float32 while partial sums are below 2^24,
+// so a float32 GEMM gives TFLite's int32 accumulator exactly; each
+// operator then requantizes with TFLite's fixed-point multipliers and
+// rounding, which reproduces its integer kernels step by step.
+
+// qparams is the per-tensor quantization of an activation tensor.
+type qparams struct {
+	scale      float32
+	zp         int32
+	qmin, qmax int32
+}
+
+func newQParams(td *tensorDef) (*qparams, error) {
+	if td.Quant == nil || (td.Type != Uint8 && td.Type != Int8) {
+		return nil, nil
+	}
+	if len(td.Quant.Scale) != 1 {
+		return nil, fmt.Errorf("tflite: activation tensor %q has per-channel quantization (%d scales), which is not supported", td.Name, len(td.Quant.Scale))
+	}
+	q := &qparams{scale: td.Quant.Scale[0], zp: int32(td.Quant.ZeroPoint[0])}
+	if td.Type == Uint8 {
+		q.qmin, q.qmax = 0, 255
+	} else {
+		q.qmin, q.qmax = -128, 127
+	}
+	if td.Quant.ZeroPoint[0] < int64(q.qmin) || td.Quant.ZeroPoint[0] > int64(q.qmax) {
+		return nil, fmt.Errorf("tflite: tensor %q zero point %d outside the %s range", td.Name, td.Quant.ZeroPoint[0], td.Type)
+	}
+	return q, nil
+}
+
+// actBounds returns the clamp range in q of a fused activation, as
+// TFLite's CalculateActivationRangeQuantized does.
+func (q *qparams) actBounds(act uint8) (lo, hi int32) {
+	quant := func(f float32) int32 { return q.zp + int32(math.Round(float64(f/q.scale))) }
+	switch act {
+	case actRelu:
+		return max(q.qmin, quant(0)), q.qmax
+	case actRelu6:
+		return max(q.qmin, quant(0)), min(q.qmax, quant(6))
+	case actRelu1:
+		return max(q.qmin, quant(-1)), min(q.qmax, quant(1))
+	}
+	return q.qmin, q.qmax
+}
+
+// quantizeReal maps real values to centred integers (rounding half away
+// from zero, clamping to the type's range).
+func (q *qparams) quantizeReal(v []float32) {
+	for i, x := range v {
+		r := int32(min(max(math.Round(float64(x/q.scale)), -1e9), 1e9)) + q.zp
+		v[i] = float32(min(max(r, q.qmin), q.qmax) - q.zp)
+	}
+}
+
+// multiplier is a real multiplier in TFLite's fixed-point form m*2^shift
+// with m a Q31 value in [0.5, 1).
+type multiplier struct {
+	m     int32
+	shift int
+}
+
+// quantizeMultiplier is TFLite's QuantizeMultiplier.
+func quantizeMultiplier(x float64) multiplier {
+	if x == 0 {
+		return multiplier{}
+	}
+	f, shift := math.Frexp(x)
+	qf := int64(math.Round(f * (1 << 31)))
+	if qf == 1<<31 {
+		qf /= 2
+		shift++
+	}
+	if shift < -31 {
+		return multiplier{}
+	}
+	return multiplier{m: int32(qf), shift: shift}
+}
+
+// apply is TFLite's MultiplyByQuantizedMultiplier: a rounding doubling
+// high multiply followed by a rounding right shift.
+func (mu multiplier) apply(x int32) int32 {
+	left, right := 0, 0
+	if mu.shift > 0 {
+		left = mu.shift
+	} else {
+		right = -mu.shift
+	}
+	return roundingDivideByPOT(srdhm(int32(int64(x)<<left), mu.m), right)
+}
+
+// srdhm is SaturatingRoundingDoublingHighMul.
+func srdhm(a, b int32) int32 {
+	if a == math.MinInt32 && b == math.MinInt32 {
+		return math.MaxInt32
+	}
+	ab := int64(a) * int64(b)
+	nudge := int64(1 << 30)
+	if ab < 0 {
+		nudge = 1 - (1 << 30)
+	}
+	return int32((ab + nudge) / (1 << 31)) // truncating division, as in C
+}
+
+// roundingDivideByPOT rounds x / 2^e half away from zero.
+func roundingDivideByPOT(x int32, e int) int32 {
+	if e <= 0 {
+		return x
+	}
+	mask := int32(1)<<e - 1
+	rem := x & mask
+	threshold := mask >> 1
+	if x < 0 {
+		threshold++
+	}
+	r := x >> e
+	if rem > threshold {
+		r++
+	}
+	return r
+}
+
+// activation function codes of the schema.
+const (
+	actNone  = 0
+	actRelu  = 1
+	actRelu1 = 2
+	actRelu6 = 3
+)
+
+func actRange(act uint8, path string) (lo, hi float32, err error) {
+	switch act {
+	case actNone:
+		return float32(math.Inf(-1)), float32(math.Inf(1)), nil
+	case actRelu:
+		return 0, float32(math.Inf(1)), nil
+	case actRelu1:
+		return -1, 1, nil
+	case actRelu6:
+		return 0, 6, nil
+	}
+	return 0, 0, fmt.Errorf("tflite: %s: fused activation %d is not supported", path, act)
+}
+
+// clampF applies a float activation range.
+func clampF(v []float32, lo, hi float32) {
+	if lo == float32(math.Inf(-1)) && hi == float32(math.Inf(1)) {
+		return
+	}
+	for i, x := range v {
+		v[i] = min(max(x, lo), hi)
+	}
+}
+
+// dequantize returns the real values of a constant tensor. Per-channel
+// scales are applied along the quantized dimension.
+func dequantize(td *tensorDef) ([]float32, error) {
+	out, err := rawValues(td)
+	if err != nil || td.Quant == nil || td.Type == Float32 {
+		return out, err
+	}
+	q := td.Quant
+	inner, nc := channelLayout(td)
+	for i := range out {
+		c := (i / inner) % nc
+		out[i] = (out[i] - float32(q.ZeroPoint[c])) * q.Scale[c]
+	}
+	return out, nil
+}
+
+// centred returns a quantized constant as q - zero_point (per channel).
+func centred(td *tensorDef) ([]float32, error) {
+	out, err := rawValues(td)
+	if err != nil || td.Quant == nil {
+		return out, err
+	}
+	q := td.Quant
+	inner, nc := channelLayout(td)
+	for i := range out {
+		out[i] -= float32(q.ZeroPoint[(i/inner)%nc])
+	}
+	return out, nil
+}
+
+// channelLayout gives the stride and count of the quantized dimension
+// (1, 1 for per-tensor quantization).
+func channelLayout(td *tensorDef) (inner, nc int) {
+	q := td.Quant
+	if len(q.Scale) == 1 {
+		return 1, 1
+	}
+	inner = 1
+	for _, d := range td.Shape[q.Dim+1:] {
+		inner *= d
+	}
+	return inner, td.Shape[q.Dim]
+}
+
+// rawValues returns a constant tensor's stored numbers as float32.
+func rawValues(td *tensorDef) ([]float32, error) {
+	n := 1
+	for _, d := range td.Shape {
+		n *= d
+	}
+	if td.Data == nil {
+		return nil, fmt.Errorf("tflite: constant tensor %q has no data", td.Name)
+	}
+	out := make([]float32, n)
+	switch td.Type {
+	case Float32:
+		for i := range out {
+			out[i] = flatbuffers.GetFloat32(td.Data[4*i:])
+		}
+	case Uint8:
+		for i := range out {
+			out[i] = float32(td.Data[i])
+		}
+	case Int8:
+		for i := range out {
+			out[i] = float32(int8(td.Data[i]))
+		}
+	case Int32:
+		for i := range out {
+			out[i] = float32(flatbuffers.GetInt32(td.Data[4*i:]))
+		}
+	default:
+		return nil, fmt.Errorf("tflite: constant tensor %q has unsupported type %s", td.Name, td.Type)
+	}
+	return out, nil
+}
+
+// constInts reads a small int32/int64 constant tensor (shapes, axes).
+func constInts(td *tensorDef) ([]int, error) {
+	if td.Data == nil || (td.Type != Int32 && td.Type != Int64) {
+		return nil, fmt.Errorf("tflite: tensor %q must be a constant int32 tensor", td.Name)
+	}
+	es := td.Type.size()
+	out := make([]int, len(td.Data)/es)
+	for i := range out {
+		if es == 4 {
+			out[i] = int(flatbuffers.GetInt32(td.Data[4*i:]))
+		} else {
+			out[i] = int(flatbuffers.GetInt64(td.Data[8*i:]))
+		}
+	}
+	return out, nil
+}

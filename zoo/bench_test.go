@@ -1,0 +1,75 @@
+package zoo
+
+import (
+	"testing"
+
+	"github.com/dlcv-go/dlcv/nn"
+	"github.com/dlcv-go/dlcv/optim"
+	"github.com/dlcv-go/dlcv/tensor"
+)
+
+// lenetBatch returns a random batch of n 28x28x1 images with one-hot
+// targets over 10 classes.
+func lenetBatch(n int) (x, y *tensor.Tensor) {
+	rng := nn.NewRNG(7)
+	x = tensor.New(n, 28, 28, 1)
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()
+	}
+	y = tensor.New(n, 10)
+	for i := 0; i < n; i++ {
+		y.Data[i*10+rng.IntN(10)] = 1
+	}
+	return x, y
+}
+
+// BenchmarkLeNetTrainStep times one SGD training step of LeNet on a batch
+// of 128 (forward, loss, backward, update), the workload of
+// bench/lenet/run.sh.
+func BenchmarkLeNetTrainStep(b *testing.B) {
+	const batch = 128
+	m, err := New("lenet", []int{28, 28, 1}, 10, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, y := lenetBatch(batch)
+	loss := nn.NewCategoricalCrossEntropy()
+	opt := optim.NewSGD(0.01, 0, false)
+	step := func() {
+		if _, err := m.TrainStep(x, y, loss); err != nil {
+			b.Fatal(err)
+		}
+		if err := opt.Step(m.Params()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	step() // size the buffers
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		step()
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+}
+
+// BenchmarkLeNetInfer times LeNet's forward pass (softmax included) on a
+// batch of 256.
+func BenchmarkLeNetInfer(b *testing.B) {
+	const batch = 256
+	m, err := New("lenet", []int{28, 28, 1}, 10, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, _ := lenetBatch(batch)
+	if _, err := m.Predict(x); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := m.Predict(x); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+}
