@@ -7,6 +7,7 @@ import (
 	_ "image/gif"  // GIF decoder
 	_ "image/jpeg" // JPEG decoder
 	_ "image/png"  // PNG decoder
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -127,19 +128,30 @@ func DecodeImage(path string, maxPixels int) (image.Image, error) {
 		return nil, err
 	}
 	defer f.Close()
-	cfg, format, err := image.DecodeConfig(bufio.NewReader(f))
+	return decodeImage(f, maxPixels)
+}
+
+// decodeImage is DecodeImage on an open stream.
+func decodeImage(r io.ReadSeeker, maxPixels int) (image.Image, error) {
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	cfg, format, err := image.DecodeConfig(bufio.NewReader(r))
 	if err != nil {
 		return nil, fmt.Errorf("not a readable image: %w", err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
 		return nil, fmt.Errorf("%s image of %dx%d pixels exceeds the limit of %d pixels", format, cfg.Width, cfg.Height, maxPixels)
 	}
-	if _, err := f.Seek(0, 0); err != nil {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	img, _, err := image.Decode(bufio.NewReader(f))
+	img, _, err := image.Decode(bufio.NewReader(r))
 	if err != nil {
 		return nil, fmt.Errorf("corrupt %s image: %w", format, err)
+	}
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return nil, fmt.Errorf("%s image decodes to %dx%d but its header says %dx%d", format, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
 	}
 	return img, nil
 }

@@ -194,3 +194,34 @@ func BenchmarkLoadMNIST(b *testing.B) {
 		}
 	}
 }
+
+// FuzzDecodeImage feeds arbitrary bytes to the image decoders behind the
+// pixel limit, then through preprocessing: errors are fine, panics and
+// huge allocations are not.
+func FuzzDecodeImage(f *testing.F) {
+	var b bytes.Buffer
+	png.Encode(&b, solid(3, 2, color.RGBA{1, 2, 3, 255}))
+	f.Add(b.Bytes())
+	b.Reset()
+	gif.Encode(&b, solid(2, 2, color.White), nil)
+	f.Add(b.Bytes())
+	b.Reset()
+	jpeg.Encode(&b, solid(9, 9, color.Black), nil)
+	f.Add(b.Bytes())
+	b.Reset()
+	bmp.Encode(&b, image.NewGray16(image.Rect(0, 0, 2, 3)))
+	f.Add(b.Bytes())
+	webp, _ := base64.StdEncoding.DecodeString(tinyWebP)
+	f.Add(webp)
+	f.Add([]byte("\x89PNG\r\n\x1a\n"))
+	p := Preprocess{Width: 4, Height: 3, Channels: 3, AspectAware: true, Interpolation: Area}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		img, err := decodeImage(bytes.NewReader(data), 1<<16)
+		if err != nil {
+			return
+		}
+		if _, err := p.Apply(img); err != nil {
+			t.Fatalf("decoded %T %v but preprocessing failed: %v", img, img.Bounds(), err)
+		}
+	})
+}

@@ -17,8 +17,9 @@ const (
 // (as JSON) in model files so that prediction prepares new images exactly
 // as training did. Steps, in order: convert to Channels (1: luma
 // 0.299R+0.587G+0.114B, 3: RGB) and scale to [0,1]; resize to
-// Height x Width (AspectAware: scale so the shorter side fits, then crop
-// the centre); subtract Mean per channel.
+// Height x Width (AspectAware: first crop the largest centred region with
+// the target's aspect ratio, so the shorter side fits and nothing is
+// distorted); subtract Mean per channel.
 type Preprocess struct {
 	Width         int       `json:"width"`
 	Height        int       `json:"height"`
@@ -72,20 +73,19 @@ func (p Preprocess) ApplyTo(dst []float32, img image.Image) error {
 	src := ToFloat(img, p.Channels)
 	h, w, c := b.Dy(), b.Dx(), p.Channels
 	if p.AspectAware {
-		// Scale so the shorter side (relative to the target) fits exactly,
-		// then crop the centre: no distortion, the borders are lost.
-		s := math.Max(float64(p.Height)/float64(h), float64(p.Width)/float64(w))
-		rh := max(p.Height, int(math.Round(float64(h)*s)))
-		rw := max(p.Width, int(math.Round(float64(w)*s)))
-		tmp := make([]float32, rh*rw*c)
-		Resize(tmp, rh, rw, src, h, w, c, p.Interpolation)
-		y0, x0 := (rh-p.Height)/2, (rw-p.Width)/2
-		for y := range p.Height {
-			copy(dst[y*p.Width*c:(y+1)*p.Width*c], tmp[((y0+y)*rw+x0)*c:])
+		// Cut the largest centred region with the target's aspect ratio,
+		// then resize it: no distortion, the borders are lost. (Cropping
+		// first bounds the work for extreme aspect ratios.)
+		cw := min(w, max(1, int(math.Round(float64(h)*float64(p.Width)/float64(p.Height)))))
+		ch := min(h, max(1, int(math.Round(float64(w)*float64(p.Height)/float64(p.Width)))))
+		y0, x0 := (h-ch)/2, (w-cw)/2
+		crop := make([]float32, ch*cw*c)
+		for y := range ch {
+			copy(crop[y*cw*c:(y+1)*cw*c], src[((y0+y)*w+x0)*c:])
 		}
-	} else {
-		Resize(dst, p.Height, p.Width, src, h, w, c, p.Interpolation)
+		src, h, w = crop, ch, cw
 	}
+	Resize(dst, p.Height, p.Width, src, h, w, c, p.Interpolation)
 	if len(p.Mean) == c {
 		for i := range dst {
 			dst[i] -= p.Mean[i%c]

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"image"
+	"image/color"
 	"image/draw"
 	"testing"
 
@@ -21,7 +22,7 @@ func benchPhoto(b *testing.B) image.Image {
 // pad640 crops or pads an image, centred, to 640x480 on gray 128.
 func pad640(src image.Image) *image.RGBA {
 	dst := image.NewRGBA(image.Rect(0, 0, 640, 480))
-	draw.Draw(dst, dst.Bounds(), image.NewUniform(grayColor(128)), image.Point{}, draw.Src)
+	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.Gray{Y: 128}), image.Point{}, draw.Src)
 	sb := src.Bounds()
 	dx, dy := (640-sb.Dx())/2, (480-sb.Dy())/2
 	r := sb.Add(image.Pt(dx, dy).Sub(sb.Min)).Intersect(dst.Bounds())

@@ -3,6 +3,7 @@ package detect
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -105,6 +106,45 @@ func TestTinyCascadeByHand(t *testing.T) {
 	}
 	if r := c.runAt(lv, 0, 0); r != 1 {
 		t.Errorf("window (0,0): %d, want accepted", r)
+	}
+}
+
+// treeCascade is tinyCascade with one stage holding a single two-node
+// tree over feature 0: value < 0.01 gives -1; else value < thr gives +1,
+// else -1. The stage threshold is 0.
+func treeCascade(thr float64) string {
+	start := strings.Index(tinyCascade, "<stageThreshold>")
+	end := strings.Index(tinyCascade, "</weakClassifiers>")
+	stage := fmt.Sprintf(`<stageThreshold>0</stageThreshold>
+      <weakClassifiers>
+        <_>
+          <internalNodes>
+            0 1 0 1.0e-02
+            -1 -2 0 %g</internalNodes>
+          <leafValues>-1. 1. -1.</leafValues></_>`, thr)
+	return tinyCascade[:start] + stage + tinyCascade[end:]
+}
+
+func TestTreeCascade(t *testing.T) {
+	g := uniformGray(5, 5, 10)
+	for y := 0; y < 5; y++ {
+		g.Pix[y*5], g.Pix[y*5+1] = 200, 200
+	}
+	// Feature 0 is 4 in window (0,0) (see TestTinyCascadeByHand).
+	for _, tc := range []struct {
+		thr  float64
+		want int
+	}{{5, 1}, {3, 0}} {
+		c, err := ParseCascade([]byte(treeCascade(tc.thr)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.stumps {
+			t.Fatal("parsed as stumps")
+		}
+		if r := c.runAt(c.prepare(g, 1), 0, 0); r != tc.want {
+			t.Errorf("threshold %v: runAt = %d, want %d", tc.thr, r, tc.want)
+		}
 	}
 }
 

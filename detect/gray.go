@@ -82,5 +82,3 @@ func grayOf(c color.Color) uint8 {
 	n := color.NRGBA64Model.Convert(c).(color.NRGBA64)
 	return grayRGB(uint8(n.R>>8), uint8(n.G>>8), uint8(n.B>>8))
 }
-
-func grayColor(v uint8) color.Gray { return color.Gray{Y: v} }

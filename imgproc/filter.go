@@ -296,13 +296,42 @@ func acc4(o, s0, s1, s2, s3 []float32, w0, w1, w2, w3 float32, set bool) {
 // boxRows sets tmp to the sums of kw consecutive pixels along each row
 // (window starting at x-ax), with a running sum: add the pixel entering
 // the window, subtract the one leaving. Sums are float64 so the running
-// sum does not drift along a 1920-pixel row.
+// sum does not drift along a 1920-pixel row; four rows advance together
+// so their four dependency chains overlap.
 func boxRows(tmp, src Plane, kw, ax int, b Border, threads int) {
 	w := src.W
 	parallelRows(src.H, threads, w*src.H*4, func(lo, hi int) {
-		padded := NewPlane(w+kw-1, 1)
-		for y := lo; y < hi; y++ {
-			r := padRow(padded.Pix, src.Pix[y*w:(y+1)*w], ax, b)
+		var pad [4][]float32
+		for i := range pad {
+			pad[i] = make([]float32, w+kw-1)
+		}
+		y := lo
+		for ; y+4 <= hi; y += 4 {
+			var r [4][]float32
+			var o [4][]float32
+			var s [4]float64
+			for i := range 4 {
+				r[i] = padRow(pad[i], src.Pix[(y+i)*w:(y+i+1)*w], ax, b)
+				o[i] = tmp.Pix[(y+i)*w : (y+i+1)*w]
+				for x := range kw {
+					s[i] += float64(r[i][x])
+				}
+				o[i][0] = float32(s[i])
+			}
+			r0, r1, r2, r3 := r[0][:w+kw-1], r[1][:w+kw-1], r[2][:w+kw-1], r[3][:w+kw-1]
+			o0, o1, o2, o3 := o[0][:w], o[1][:w], o[2][:w], o[3][:w]
+			s0, s1, s2, s3 := s[0], s[1], s[2], s[3]
+			for x := 1; x < w; x++ {
+				in, out := x+kw-1, x-1
+				s0 += float64(r0[in]) - float64(r0[out])
+				s1 += float64(r1[in]) - float64(r1[out])
+				s2 += float64(r2[in]) - float64(r2[out])
+				s3 += float64(r3[in]) - float64(r3[out])
+				o0[x], o1[x], o2[x], o3[x] = float32(s0), float32(s1), float32(s2), float32(s3)
+			}
+		}
+		for ; y < hi; y++ {
+			r := padRow(pad[0], src.Pix[y*w:(y+1)*w], ax, b)
 			o := tmp.Pix[y*w : (y+1)*w]
 			var s float64
 			for x := range kw {

@@ -115,6 +115,44 @@ type Conv2D struct {
 	col      []float32      // im2col buffer (chunk images)
 	colValid bool           // col holds the patches of the whole last batch
 	y, dx    *tensor.Tensor
+	task     convTask
+	sums     colSums
+}
+
+// convGrain is the number of images worth handing to another core.
+const convGrain = 2
+
+// convTask runs the per-image work of a convolution (im2col with the bias
+// broadcast, or col2im) over a range of the images of one chunk.
+type convTask struct {
+	c        *Conv2D
+	backward bool
+	x, col   []float32 // images of the chunk, their patches
+	out      []float32 // forward: the chunk's output rows; backward: its dx
+}
+
+func (t *convTask) Run(lo, hi int) {
+	c := t.c
+	k := c.KernelH * c.KernelW * c.cin
+	in, rows := c.h*c.w*c.cin, c.oh*c.ow
+	col := t.col[lo*rows*k : hi*rows*k]
+	if t.backward {
+		dx := t.out[lo*in : hi*in]
+		clear(dx) // col2im accumulates
+		kernels.Col2im(dx, col, hi-lo, c.h, c.w, c.cin, c.KernelH, c.KernelW, c.StrideH, c.StrideW, c.padT, c.padL, c.oh, c.ow)
+		return
+	}
+	if t.x != nil {
+		kernels.Im2col(col, t.x[lo*in:hi*in], hi-lo, c.h, c.w, c.cin,
+			c.KernelH, c.KernelW, c.StrideH, c.StrideW, c.padT, c.padL, c.oh, c.ow)
+	}
+	if c.bias != nil {
+		f := c.Filters
+		out := t.out[lo*rows*f : hi*rows*f]
+		for r := 0; r < len(out); r += f {
+			copy(out[r:r+f], c.bias.Value.Data)
+		}
+	}
 }
 
 // NewConv2D returns a square convolution with filters output channels,
@@ -183,20 +221,29 @@ func (c *Conv2D) checkInput(x *tensor.Tensor) error {
 	return nil
 }
 
-// patches returns the im2col matrix for images [b0, b0+nb) of x.
-func (c *Conv2D) patches(x *tensor.Tensor, b0, nb int) []float32 {
+// patches returns the im2col matrix for images [b0, b0+nb) of x. When
+// out is not nil it also broadcasts the bias into it (the output rows of
+// those images), in the same parallel pass.
+func (c *Conv2D) patches(x *tensor.Tensor, b0, nb int, out []float32) []float32 {
 	in := c.h * c.w * c.cin
+	var col []float32
+	c.task = convTask{c: c, out: out}
 	if c.direct {
-		return x.Data[b0*in : (b0+nb)*in]
+		col = x.Data[b0*in : (b0+nb)*in]
+	} else {
+		k := c.KernelH * c.KernelW * c.cin
+		need := c.chunk * c.oh * c.ow * k
+		if cap(c.col) < need {
+			c.col = make([]float32, need)
+		}
+		col = c.col[:nb*c.oh*c.ow*k]
+		c.task.x = x.Data[b0*in : (b0+nb)*in]
 	}
-	k := c.KernelH * c.KernelW * c.cin
-	need := c.chunk * c.oh * c.ow * k
-	if cap(c.col) < need {
-		c.col = make([]float32, need)
+	c.task.col = col
+	if c.task.x != nil || (out != nil && c.bias != nil) {
+		kernels.Parallel(nb, convGrain, &c.task)
 	}
-	col := c.col[:nb*c.oh*c.ow*k]
-	kernels.Im2col(col, x.Data[b0*in:(b0+nb)*in], nb, c.h, c.w, c.cin,
-		c.KernelH, c.KernelW, c.StrideH, c.StrideW, c.padT, c.padL, c.oh, c.ow)
+	c.task = convTask{}
 	return col
 }
 
@@ -212,17 +259,14 @@ func (c *Conv2D) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error
 	c.chunk = max(1, (n+chunks-1)/max(1, chunks))
 	c.y = tensor.Reuse(c.y, n, c.oh, c.ow, f)
 	rows := c.oh * c.ow
+	beta := float32(0)
+	if c.bias != nil {
+		beta = 1 // patches broadcast the bias into the output
+	}
 	for b0 := 0; b0 < n; b0 += c.chunk {
 		nb := min(c.chunk, n-b0)
-		col := c.patches(x, b0, nb)
 		out := c.y.Data[b0*rows*f : (b0+nb)*rows*f]
-		beta := float32(0)
-		if c.bias != nil {
-			for r := 0; r < len(out); r += f {
-				copy(out[r:r+f], c.bias.Value.Data)
-			}
-			beta = 1
-		}
+		col := c.patches(x, b0, nb, out)
 		kernels.Sgemm(false, false, nb*rows, f, k, 1, col, k, c.kernel.Value.Data, f, beta, out, f)
 	}
 	c.colValid = n <= c.chunk
@@ -243,17 +287,9 @@ func (c *Conv2D) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 	in := c.h * c.w * c.cin
 	if !c.skipDX {
 		c.dx = tensor.Reuse(c.dx, c.x.Shape...)
-		if !c.direct {
-			c.dx.Zero() // col2im accumulates
-		}
 	}
 	if c.bias != nil {
-		db := c.bias.Grad.Data
-		for r := 0; r < len(dy.Data); r += f {
-			for j, v := range dy.Data[r : r+f] {
-				db[j] += v
-			}
-		}
+		c.sums.add(c.bias.Grad.Data, dy.Data)
 	}
 	for b0 := 0; b0 < n; b0 += c.chunk {
 		nb := min(c.chunk, n-b0)
@@ -261,7 +297,7 @@ func (c *Conv2D) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 		if c.colValid && !c.direct {
 			col = c.col[:nb*rows*k]
 		} else {
-			col = c.patches(c.x, b0, nb) // recomputed, or x itself when direct
+			col = c.patches(c.x, b0, nb, nil) // recomputed, or x itself when direct
 		}
 		g := dy.Data[b0*rows*f : (b0+nb)*rows*f]
 		// dW += patches^T dY
@@ -278,10 +314,69 @@ func (c *Conv2D) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 		// then folded back onto the input gradient.
 		kernels.Sgemm(false, true, nb*rows, k, f, 1, g, f, c.kernel.Value.Data, f, 0, col, k)
 		c.colValid = false
-		kernels.Col2im(dx, col, nb, c.h, c.w, c.cin, c.KernelH, c.KernelW, c.StrideH, c.StrideW, c.padT, c.padL, c.oh, c.ow)
+		c.task = convTask{c: c, backward: true, col: col, out: dx}
+		kernels.Parallel(nb, convGrain, &c.task)
+		c.task = convTask{}
 	}
 	if c.skipDX {
 		return nil, nil
 	}
 	return c.dx, nil
+}
+
+// colSums adds the column sums of a row-major matrix to dst (the bias
+// gradient: dst[j] += sum_i m[i*len(dst)+j]) using all cores. Each part
+// accumulates whole blocks of lcm(len(dst), 8) values at a time into its
+// own scratch with the vectorised kernels.Add, then the blocks are folded.
+type colSums struct {
+	m       []float32
+	f, blk  int
+	parts   int
+	scratch []float32 // parts x blk
+}
+
+// colSumsMin is the matrix size below which colSums stays on one core.
+const colSumsMin = 1 << 15
+
+func (s *colSums) add(dst, m []float32) {
+	f := len(dst)
+	blk := f
+	for blk%8 != 0 {
+		blk += f
+	}
+	for blk < 256 {
+		blk *= 2
+	}
+	blocks := len(m) / blk
+	s.parts = 1
+	if len(m) >= colSumsMin {
+		s.parts = max(1, min(kernels.Threads(), blocks))
+	}
+	if len(s.scratch) < s.parts*blk {
+		s.scratch = make([]float32, s.parts*blk)
+	}
+	s.m, s.f, s.blk = m[:blocks*blk], f, blk
+	clear(s.scratch[:s.parts*blk])
+	kernels.Parallel(s.parts, 1, s)
+	for p := range s.parts {
+		acc := s.scratch[p*blk : (p+1)*blk]
+		for r := 0; r < blk; r += f {
+			kernels.Add(dst, acc[r:r+f])
+		}
+	}
+	for r := blocks * blk; r < len(m); r += f { // rows after the last block
+		kernels.Add(dst, m[r:r+f])
+	}
+	s.m = nil
+}
+
+// Run sums the blocks of parts [lo, hi).
+func (s *colSums) Run(lo, hi int) {
+	blocks := len(s.m) / s.blk
+	for p := lo; p < hi; p++ {
+		acc := s.scratch[p*s.blk : (p+1)*s.blk]
+		for b := p * blocks / s.parts; b < (p+1)*blocks/s.parts; b++ {
+			kernels.Add(acc, s.m[b*s.blk:(b+1)*s.blk])
+		}
+	}
 }

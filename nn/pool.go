@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
@@ -57,7 +58,9 @@ func poolStrides(ph, pw, sh, sw int) (int, int) {
 
 // MaxPool2D takes the maximum over each PoolH x PoolW window (valid
 // padding): y[n, oy, ox, c] = max x[n, oy*sh+i, ox*sw+j, c]. Backward sends
-// each dy to the input position that won (the first one on ties).
+// each dy to the input position that won (the first one on ties). The
+// common 2x2, stride 2 pool keeps a reference to its input instead of the
+// winners' positions, and finds them again in Backward.
 type MaxPool2D struct {
 	PoolH   int `json:"pool_h"`
 	PoolW   int `json:"pool_w"`
@@ -67,7 +70,53 @@ type MaxPool2D struct {
 	g      poolGeom
 	argmax []int32 // per output value: index of the winner within its image
 	n      int
+	x      *tensor.Tensor // input of the last Forward (2x2 fast path; not owned)
 	y, dx  *tensor.Tensor
+	task   pool2x2Task
+}
+
+// fast reports whether the pool is the common 2x2, stride 2 one, which
+// has vectorised kernels that find the winner again in Backward instead
+// of recording it.
+func (p *MaxPool2D) fast() bool {
+	sh, sw := poolStrides(p.PoolH, p.PoolW, p.StrideH, p.StrideW)
+	return p.PoolH == 2 && p.PoolW == 2 && sh == 2 && sw == 2
+}
+
+// poolGrain is the number of images worth handing to another core.
+const poolGrain = 4
+
+// pool2x2Task runs the 2x2 max pool kernels over a range of images.
+type pool2x2Task struct {
+	g        *poolGeom
+	backward bool
+	x, y, dy []float32
+	dx       []float32
+}
+
+func (t *pool2x2Task) Run(lo, hi int) {
+	g := t.g
+	rowIn, rowOut := g.w*g.c, g.ow*g.c
+	in, out := g.h*rowIn, g.oh*rowOut
+	for b := lo; b < hi; b++ {
+		x, y := t.x[b*in:(b+1)*in], t.y[b*out:(b+1)*out]
+		if !t.backward {
+			for oy := range g.oh {
+				kernels.MaxPool2x2Row(y[oy*rowOut:], x[2*oy*rowIn:], x[(2*oy+1)*rowIn:], g.ow, g.c)
+			}
+			continue
+		}
+		dx, dy := t.dx[b*in:(b+1)*in], t.dy[b*out:(b+1)*out]
+		for oy := range g.oh {
+			r0, r1 := 2*oy*rowIn, (2*oy+1)*rowIn
+			kernels.MaxPool2x2GradRow(dx[r0:r0+rowIn], dx[r1:r1+rowIn], x[r0:], x[r1:], y[oy*rowOut:], dy[oy*rowOut:], g.ow, g.c)
+			if g.w > 2*g.ow { // odd width: the last column is in no window
+				clear(dx[r0+2*g.ow*g.c : r0+rowIn])
+				clear(dx[r1+2*g.ow*g.c : r1+rowIn])
+			}
+		}
+		clear(dx[2*g.oh*rowIn:]) // odd height: the last row
+	}
 }
 
 // NewMaxPool2D returns a square max pool; stride 0 means stride = size.
@@ -91,6 +140,14 @@ func (p *MaxPool2D) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, er
 	n, c := x.Shape[0], g.c
 	p.n = n
 	p.y = tensor.Reuse(p.y, n, g.oh, g.ow, c)
+	if p.fast() {
+		p.x = x
+		p.task = pool2x2Task{g: g, x: x.Data, y: p.y.Data}
+		kernels.Parallel(n, poolGrain, &p.task)
+		p.task = pool2x2Task{}
+		return p.y, nil
+	}
+	p.x = nil
 	need := len(p.y.Data)
 	if cap(p.argmax) < need {
 		p.argmax = make([]int32, need)
@@ -138,6 +195,12 @@ func (p *MaxPool2D) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 		return nil, err
 	}
 	p.dx = tensor.Reuse(p.dx, p.n, g.h, g.w, g.c)
+	if p.x != nil {
+		p.task = pool2x2Task{g: g, backward: true, x: p.x.Data, y: p.y.Data, dy: dy.Data, dx: p.dx.Data}
+		kernels.Parallel(p.n, poolGrain, &p.task)
+		p.task = pool2x2Task{}
+		return p.dx, nil
+	}
 	p.dx.Zero()
 	in, out := g.h*g.w*g.c, g.oh*g.ow*g.c
 	for b := 0; b < p.n; b++ {

@@ -24,6 +24,7 @@ type DatasetInfo struct {
 // class works too (pass its path).
 var Datasets = []DatasetInfo{
 	{Name: "mnist", Description: "handwritten digits 0-9: 60,000 train + 10,000 test, 28x28 grayscale (GoMNIST module, cache, or download)", Input: []int{28, 28, 1}, HasTestSet: true},
+	{Name: "smiles", Description: "SMILEsmileD faces: 9,475 not_smiling + 3,690 smiling, 64x64 grayscale, resized to 28x28, 20% test split; smiles:PATH or $DLCV_SMILES names a clone of github.com/hromi/SMILEsmileD", Input: []int{64, 64, 1}},
 }
 
 // Loaded is a dataset ready for training.
@@ -67,9 +68,12 @@ func Load(opts LoadOptions, def []int) (*Loaded, error) {
 	}
 	var l *Loaded
 	var err error
-	switch strings.ToLower(name) {
-	case "mnist":
+	lower := strings.ToLower(name)
+	switch {
+	case lower == "mnist":
 		l, err = loadMNIST(opts)
+	case lower == "smiles" || strings.HasPrefix(lower, "smiles:") || data.IsSmilesDir(name):
+		l, err = loadSmiles(name, opts, def)
 	default:
 		l, err = loadFolder(name, opts, def)
 	}

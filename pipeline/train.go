@@ -25,6 +25,10 @@ import (
 type TrainOptions struct {
 	Load LoadOptions
 	Arch string // zoo architecture, default "lenet"
+	// Net, when set, builds the network instead of zoo.New(Arch, ...);
+	// Arch is then only the name recorded in the model file, and the
+	// input size comes from Load.Preprocess when Arch is not a zoo name.
+	Net func(in []int, classes int, seed uint64) (*nn.Sequential, error)
 
 	Epochs    int     // default 20
 	BatchSize int     // default 128
@@ -150,7 +154,14 @@ func Train(o TrainOptions) (*TrainResult, error) {
 	o.defaults()
 	arch, err := zoo.Get(o.Arch)
 	if err != nil {
-		return nil, err
+		if o.Net == nil {
+			return nil, err
+		}
+		p := o.Load.Preprocess
+		if p.Width == 0 || p.Height == 0 || p.Channels == 0 {
+			return nil, fmt.Errorf("network %s: set the input size and channels", o.Arch)
+		}
+		arch = &zoo.Arch{Name: o.Arch, DefaultInput: []int{p.Height, p.Width, p.Channels}}
 	}
 	opt, err := NewOptimizer(o.Optimizer, o.LR, o.Momentum, o.Nesterov, o.Decay)
 	if err != nil {
@@ -184,7 +195,12 @@ func Train(o TrainOptions) (*TrainResult, error) {
 	}
 	fmt.Fprintf(o.Log, "[INFO] %d training and %d test images of shape %v, %d classes\n", ds.Train.Len(), ds.Test.Len(), ds.Train.SampleShape(), len(ds.Train.Classes))
 	in := ds.Train.SampleShape()
-	net, err := zoo.New(o.Arch, in, len(ds.Train.Classes), o.Load.Seed)
+	var net *nn.Sequential
+	if o.Net != nil {
+		net, err = o.Net(in, len(ds.Train.Classes), o.Load.Seed)
+	} else {
+		net, err = zoo.New(o.Arch, in, len(ds.Train.Classes), o.Load.Seed)
+	}
 	if err != nil {
 		return nil, err
 	}

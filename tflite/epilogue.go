@@ -1,6 +1,7 @@
 package tflite
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 )
@@ -12,8 +13,10 @@ type epilogue struct {
 	bias   []float32
 	lo, hi float32
 	// quantized model (rq != nil): acc is an exact int32 sum held in float32
-	rq    *requantizer
-	biasQ []int32
+	rq      *requantizer
+	biasF   []float32 // int32 bias as float32
+	biasQ   []int32
+	bigBias bool // some |bias| >= 2^24: add it in int32 to stay exact
 }
 
 // row finishes one row of accumulators. Quantized, it uses fp32
@@ -28,20 +31,32 @@ func (e *epilogue) row(v []float32) {
 		}
 		return
 	}
-	b := e.biasQ[:len(v)]
 	r := e.rq
 	zp := float32(r.zp)
 	lo, hi := float32(r.lo)-zp, float32(r.hi)-zp
+	if e.bigBias {
+		bq := e.biasQ[:len(v)]
+		for i, a := range v {
+			s := r.scales[0]
+			if len(r.scales) > 1 {
+				s = r.scales[i]
+			}
+			v[i] = roundEven(min(max(float32(int32(a)+bq[i])*s, lo), hi))
+		}
+		return
+	}
+	// acc + bias is an exact integer in float32 (both are below 2^24).
+	b := e.biasF[:len(v)]
 	if len(r.scales) == 1 {
 		s := r.scales[0]
 		for i, a := range v {
-			v[i] = roundEven(min(max(float32(int32(a)+b[i])*s, lo), hi))
+			v[i] = roundEven(min(max((a+b[i])*s, lo), hi))
 		}
 		return
 	}
 	ss := r.scales[:len(v)]
 	for i, a := range v {
-		v[i] = roundEven(min(max(float32(int32(a)+b[i])*ss[i], lo), hi))
+		v[i] = roundEven(min(max((a+b[i])*ss[i], lo), hi))
 	}
 }
 
@@ -112,13 +127,22 @@ func (m *Model) convWeights(od *opDef, rank, oc int, act uint8) ([]float32, epil
 	if len(ws) != 1 && len(ws) != oc {
 		return nil, ep, fmt.Errorf("tflite: %s (%s): filter %q has %d scales for %d channels", od.path, opName(od.Code), wd.Name, len(ws), oc)
 	}
-	ep.biasQ = make([]int32, oc)
+	ep.biasF = make([]float32, oc)
 	if bd != nil {
 		if bd.Type != Int32 {
 			return nil, ep, fmt.Errorf("tflite: %s (%s): quantized bias %q is %s, want int32", od.path, opName(od.Code), bd.Name, bd.Type)
 		}
+		raw, err := rawValues(bd)
+		if err != nil {
+			return nil, ep, err
+		}
+		ep.biasF = raw
+		ep.biasQ = make([]int32, oc)
 		for i := range ep.biasQ {
-			ep.biasQ[i] = int32(uint32(bd.Data[4*i]) | uint32(bd.Data[4*i+1])<<8 | uint32(bd.Data[4*i+2])<<16 | uint32(bd.Data[4*i+3])<<24)
+			ep.biasQ[i] = int32(binary.LittleEndian.Uint32(bd.Data[4*i:]))
+			if ep.biasQ[i] >= 1<<24 || ep.biasQ[i] <= -1<<24 {
+				ep.bigBias = true
+			}
 		}
 	}
 	rq := &requantizer{zp: qout.zp}

@@ -181,8 +181,8 @@ func (m *Model) InputQuant() *Quant { return m.defs[m.input].Quant }
 // OutputShape is the shape of the output tensor as stored (batch 1).
 func (m *Model) OutputShape() []int { return append([]int(nil), m.defs[m.output].Shape...) }
 
-// Run executes the graph on a real-valued NHWC batch (N may differ from
-// the stored batch size) and returns the real-valued output (dequantized
+// Run executes the graph on a real-valued NHWC batch (any N: images are
+// run one by one through the graph built for the stored batch size 1) and returns the real-valued output (dequantized
 // for quantized models). For a quantized input, x is first rounded onto
 // the input's quantization grid, e.g. x = scale*(pixel - zero_point).
 func (m *Model) Run(x *tensor.Tensor) (*tensor.Tensor, error) {
@@ -194,13 +194,47 @@ func (m *Model) Run(x *tensor.Tensor) (*tensor.Tensor, error) {
 		}
 		return nil, fmt.Errorf("tflite: input shape %v, want [N %d %d %d]", got, want[1], want[2], want[3])
 	}
+	// Images go through the graph one at a time, several in parallel:
+	// the activations of one image stay in cache, and every operator sees
+	// the batch size the graph was built for.
+	n := x.Shape[0]
+	per := len(x.Data) / n
+	outs := make([]*tensor.Tensor, n)
+	errs := make([]error, n)
+	parallelFor(n, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			outs[i], errs[i] = m.runOne(x.Data[i*per:(i+1)*per], x.Shape[1:])
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if n == 1 {
+		return outs[0], nil
+	}
+	shape := append([]int(nil), outs[0].Shape...)
+	if len(shape) == 0 || shape[0] != 1 {
+		return nil, fmt.Errorf("tflite: output shape %v has no batch dimension", shape)
+	}
+	shape[0] = n
+	out := tensor.New(shape...)
+	for i, o := range outs {
+		copy(out.Data[i*len(o.Data):], o.Data)
+	}
+	return out, nil
+}
+
+// runOne executes the graph on one image (HWC real values).
+func (m *Model) runOne(x []float32, hwc []int) (*tensor.Tensor, error) {
 	st, _ := m.pool.Get().(*state)
 	if st == nil {
 		st = &state{shapes: make([][]int, len(m.defs)), data: make([][]float32, len(m.defs))}
 	}
 	defer m.pool.Put(st)
-	in := st.out(m.input, x.Shape)
-	copy(in, x.Data)
+	in := st.out(m.input, append([]int{1}, hwc...))
+	copy(in, x)
 	if q := m.qps[m.input]; q != nil {
 		q.quantizeReal(in)
 	}

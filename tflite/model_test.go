@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	flatbuffers "github.com/google/flatbuffers/go"
@@ -255,4 +257,30 @@ func FuzzLoad(f *testing.F) {
 		}
 		m.Run(tensor.New(s...))
 	})
+}
+
+// With one CPU the work is still cut into chunks of at most grain items
+// (convolutions size their scratch buffers by it).
+func TestParallelForRespectsGrain(t *testing.T) {
+	for _, procs := range []int{1, 2, 4} {
+		old := runtime.GOMAXPROCS(procs)
+		var mu sync.Mutex
+		seen := make([]int, 1000)
+		parallelFor(1000, 128, func(lo, hi int) {
+			if hi-lo > 128 || hi <= lo {
+				t.Errorf("chunk [%d,%d) with grain 128", lo, hi)
+			}
+			mu.Lock()
+			for i := lo; i < hi; i++ {
+				seen[i]++
+			}
+			mu.Unlock()
+		})
+		runtime.GOMAXPROCS(old)
+		for i, c := range seen {
+			if c != 1 {
+				t.Fatalf("GOMAXPROCS %d: item %d visited %d times", procs, i, c)
+			}
+		}
+	}
 }

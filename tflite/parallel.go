@@ -16,7 +16,9 @@ func parallelFor(n, grain int, fn func(lo, hi int)) {
 	chunks := (n + grain - 1) / grain
 	workers := min(runtime.GOMAXPROCS(0), chunks)
 	if workers <= 1 {
-		fn(0, n)
+		for lo := 0; lo < n; lo += grain {
+			fn(lo, min(lo+grain, n))
+		}
 		return
 	}
 	var next atomic.Int64

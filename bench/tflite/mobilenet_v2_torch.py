@@ -1,6 +1,6 @@
 """PyTorch peer for bench/tflite/run.sh: MobileNet v2 1.0 (224x224, 1001
 classes) in float32 with random weights and batch norm folded away (as in
-the TFLite file), timed single-image and batch 32 on 2 threads.
+the TFLite file), timed single-image and batch 32 (args: RUNS THREADS, default 5 2).
 Prints "torch batch=N ms_per_img=X" lines (median of runs)."""
 import statistics
 import sys
@@ -49,10 +49,10 @@ def mobilenet_v2(classes=1001):
 
 
 def main():
-    torch.set_num_threads(2)
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else 2)
     torch.manual_seed(0)
     model = mobilenet_v2().eval()
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     with torch.no_grad():
         for batch in (1, 32):
             x = torch.randn(batch, 3, 224, 224)

@@ -1,17 +1,19 @@
 #!/bin/sh
 # Benchmarks MobileNet v2 224 inference: dlcv's TFLite engine
 # (mobilenet_v2_1.0_224_quant.tflite) against PyTorch float32 on the same
-# architecture, both on 2 threads, in one run. Prints ms per image and the
-# ratio torch/dlcv (above 1: dlcv is faster).
-# Usage: bench/tflite/run.sh [RUNS]   (needs the shared data and /usr/bin/python3 with torch)
+# architecture, both on the same number of threads, in one run. Prints ms per image and the
+# ratio torch/dlcv (above 1: dlcv is faster). Threads: $THREADS (default 2).
+# Usage: [THREADS=2] bench/tflite/run.sh [RUNS]
+# (needs the shared data and /usr/bin/python3 with torch)
 set -eu
 cd "$(dirname "$0")/../.."
 runs=${1:-5}
+threads=${THREADS:-2}
 py=${PYTHON:-/usr/bin/python3}
 
-go_out=$(GOMAXPROCS=2 go test -run '^$' -bench 'BenchmarkMobileNetV2' -benchtime "${runs}x" -count 3 ./tflite)
+go_out=$(GOMAXPROCS=$threads go test -run '^$' -bench 'BenchmarkMobileNetV2' -benchtime "${runs}x" -count 3 ./tflite)
 echo "$go_out" | grep -E '^Benchmark' || { echo "$go_out"; exit 1; }
-torch_out=$("$py" bench/tflite/mobilenet_v2_torch.py "$runs")
+torch_out=$("$py" bench/tflite/mobilenet_v2_torch.py "$runs" "$threads")
 echo "$torch_out"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }

@@ -94,25 +94,13 @@ func runConvolve(args []string, stdout, stderr io.Writer) error {
 	return convolveImage(pos[0], ks, opt, m, *color, *outDir, *cols, *tile, stdout)
 }
 
-// parseFlagsAnyOrder parses flags that may come before or after the
-// positional arguments ("IMAGE --kernel x"); everything after "--" is
-// positional.
+// parseFlagsAnyOrder parses flags placed before or after the positional
+// arguments and returns the positional ones.
 func parseFlagsAnyOrder(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if i := len(args) - len(rest); i > 0 && args[i-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
+	return fs.Args(), nil
 }
 
 func convolveKernels(names []string, all bool, file, values string) ([]imgproc.Kernel, error) {

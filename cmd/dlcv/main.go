@@ -53,9 +53,36 @@ func newFlagSet(name, usage, examples string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args into fs; -h/--help returns flag.ErrHelp.
+// parseFlags parses args into fs; -h/--help returns flag.ErrHelp. Flags
+// may come after positional arguments (dlcv evaluate MODEL --json), as
+// users of most command-line tools expect; "--" ends the flags.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			pos = append(pos, args[i+1:]...)
+			i = len(args)
+		case len(a) > 1 && a[0] == '-':
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if strings.Contains(name, "=") {
+				continue
+			}
+			f := fs.Lookup(name)
+			if f == nil {
+				continue // Parse reports it
+			}
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !(ok && b.IsBoolFlag()) && i+1 < len(args) {
+				i++
+				flags = append(flags, args[i])
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	if err := fs.Parse(append(append(flags, "--"), pos...)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}

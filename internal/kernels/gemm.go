@@ -129,7 +129,7 @@ func putPackBuf(buf *packBuf) {
 // much as the arithmetic (e.g. im2col convolutions with 20 or 50 filters).
 // directMaxRowTiles is the same for B (not transposed) and rows of C
 // (e.g. a dense layer with a batch of 128).
-var directMaxTiles, directMaxRowTiles = 4, 20
+const directMaxTiles, directMaxRowTiles = 4, 20
 
 // gemmBlocked runs one (sub-)problem on the calling goroutine. Loop order
 // (outer to inner): column blocks of nc, depth blocks of kc (pack B), row

@@ -79,7 +79,7 @@ func aAddr(row bool, r, u, mr int) string {
 }
 
 // prologue loads the common arguments and sets up A addressing.
-func prologue(row bool) {
+func prologue(row bool, mr int) {
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+8(FP), SI")
 	p("MOVQ b+24(FP), DX")
@@ -90,7 +90,7 @@ func prologue(row bool) {
 	p("SHLQ $2, R8")
 	// Start fetching the C tile now; it is needed only after the k loop.
 	p("MOVQ DI, AX")
-	for r := 0; r < 14; r++ {
+	for r := 0; r < mr; r++ {
 		p("PREFETCHT0 (AX)")
 		p("PREFETCHT0 64(AX)")
 		p("ADDQ R8, AX")
@@ -121,7 +121,7 @@ func avx512() {
 		}
 		fmt.Fprintf(&out, "// func %s(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)\n", name)
 		fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-76\n", name)
-		prologue(row)
+		prologue(row, mr512)
 		p("MOVQ mr+64(FP), R9")
 		for r := 0; r < 2*mr512; r++ {
 			p("VPXORD Z%d, Z%d, Z%d", r, r, r)
@@ -215,7 +215,7 @@ func avx2() {
 		}
 		fmt.Fprintf(&out, "// func %s(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)\n", name)
 		fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
-		prologue(row)
+		prologue(row, mr256)
 		for r := 0; r < 2*mr256; r++ {
 			p("VXORPS Y%d, Y%d, Y%d", r, r, r)
 		}

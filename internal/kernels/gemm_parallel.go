@@ -7,10 +7,10 @@ import (
 )
 
 // parallelMinFlops is the size (2*m*n*k) below which Sgemm stays on the
-// calling goroutine (about 15us of work on one core): handing work to the
+// calling goroutine (about 25us of work on one core): handing work to the
 // pool costs a few microseconds. Larger calls use at most one worker per
 // parallelMinFlops/2.
-const parallelMinFlops = 1 << 20
+const parallelMinFlops = 1 << 21
 
 var numThreads atomic.Int32
 

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeStripes makes an image folder of 2 classes (horizontal vs vertical
+// stripes) for end-to-end CLI runs.
+func writeStripes(t *testing.T, dir string, n int) {
+	t.Helper()
+	for ci, class := range []string{"horizontal", "vertical"} {
+		os.MkdirAll(filepath.Join(dir, class), 0o755)
+		for i := 0; i < n; i++ {
+			img := image.NewGray(image.Rect(0, 0, 12, 12))
+			for y := 0; y < 12; y++ {
+				for x := 0; x < 12; x++ {
+					c := y
+					if ci == 1 {
+						c = x
+					}
+					v := uint8(40 + (i*7+x*3+y*5)%30)
+					if (c+i)%4 < 2 {
+						v = 220
+					}
+					img.SetGray(x, y, color.Gray{v})
+				}
+			}
+			f, err := os.Create(filepath.Join(dir, class, "img"+string(rune('a'+i%26))+string(rune('a'+i/26))+".png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			png.Encode(f, img)
+			f.Close()
+		}
+	}
+}
+
+func TestTrainEvaluatePredictCLI(t *testing.T) {
+	dir := t.TempDir()
+	ds := filepath.Join(dir, "stripes")
+	writeStripes(t, ds, 32)
+	out := filepath.Join(dir, "run")
+	code, stdout, stderr := runCLI("train", "--dataset", ds, "--arch", "shallownet", "--size", "12x12", "--channels", "1",
+		"--epochs", "5", "--batch-size", "8", "--optimizer", "adam", "--out", out, "--seed", "5")
+	if code != 0 {
+		t.Fatalf("train exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"precision", "horizontal", "vertical", "accuracy", "macro avg", "Epoch 5/5"} {
+		if !strings.Contains(stdout, want) {
+			t.Fatalf("train output lacks %q:\n%s", want, stdout)
+		}
+	}
+	model := filepath.Join(out, "model.safetensors")
+	code, stdout, stderr = runCLI("evaluate", model)
+	if code != 0 || !strings.Contains(stdout, "weighted avg") || !strings.Contains(stdout, "true\\pred") {
+		t.Fatalf("evaluate exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI("evaluate", model, "--json")
+	var ev struct {
+		Report struct {
+			Accuracy float64 `json:"accuracy"`
+		} `json:"report"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &ev) != nil || ev.Report.Accuracy < 0.8 {
+		t.Fatalf("evaluate --json exit %d accuracy %v\n%s\n%s", code, ev.Report.Accuracy, stdout, stderr)
+	}
+	img := filepath.Join(ds, "vertical", "imgaa.png")
+	code, stdout, stderr = runCLI("predict", "--model", model, "--top", "1", img)
+	if code != 0 || !strings.Contains(stdout, "vertical") || !strings.Contains(stdout, "%") {
+		t.Fatalf("predict exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI("predict", "--model", model, "--json", img)
+	var preds []struct {
+		Predictions []struct {
+			Label       string  `json:"label"`
+			Probability float64 `json:"probability"`
+		} `json:"predictions"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &preds) != nil || len(preds) != 1 || len(preds[0].Predictions) != 2 {
+		t.Fatalf("predict --json exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = runCLI("summary", model)
+	if code != 0 || !strings.Contains(stdout, "Total params") || !strings.Contains(stdout, "horizontal, vertical") {
+		t.Fatalf("summary exit %d\n%s", code, stdout)
+	}
+
+	// Bad input: a non-image file, a missing model, a corrupt model.
+	bad := filepath.Join(dir, "notes.txt")
+	os.WriteFile(bad, []byte("not an image"), 0o644)
+	code, _, stderr = runCLI("predict", "--model", model, bad)
+	if code != 1 || !strings.Contains(stderr, "notes.txt") {
+		t.Fatalf("predict on text file: exit %d stderr %q", code, stderr)
+	}
+	code, _, stderr = runCLI("predict", "--model", filepath.Join(dir, "missing.safetensors"), img)
+	if code != 1 || !strings.Contains(stderr, "missing.safetensors") {
+		t.Fatalf("missing model: exit %d stderr %q", code, stderr)
+	}
+	b, _ := os.ReadFile(model)
+	corrupt := filepath.Join(dir, "corrupt.safetensors")
+	os.WriteFile(corrupt, b[:len(b)/2], 0o644)
+	code, _, stderr = runCLI("evaluate", corrupt)
+	if code != 1 || !strings.Contains(stderr, "corrupt.safetensors") {
+		t.Fatalf("corrupt model: exit %d stderr %q", code, stderr)
+	}
+}
+
+func TestTrainCLIBadFlags(t *testing.T) {
+	cases := [][]string{
+		{"train", "--epochs", "many"},
+		{"train", "--size", "big"},
+		{"train", "--augment", "sparkle"},
+		{"train", "--frobnicate"},
+		{"train", "extra-arg"},
+		{"predict", "x.png"},
+		{"predict", "--model", "m"},
+		{"evaluate"},
+		{"summary"},
+		{"summary", "lenet", "--input", "28x28"},
+	}
+	for _, args := range cases {
+		code, _, stderr := runCLI(args...)
+		if code != 2 || stderr == "" {
+			t.Errorf("%v: exit %d stderr %q, want usage error (2)", args, code, stderr)
+		}
+	}
+	code, _, stderr := runCLI("train", "--dataset", "/no/such/dir", "--quiet")
+	if code != 1 || !strings.Contains(stderr, "/no/such/dir") {
+		t.Errorf("missing dataset: exit %d stderr %q", code, stderr)
+	}
+	code, stdout, _ := runCLI("summary", "lenet")
+	if code != 0 || !strings.Contains(stdout, "1,256,080") {
+		t.Errorf("summary lenet: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = runCLI("datasets")
+	if code != 0 || !strings.Contains(stdout, "mnist") {
+		t.Errorf("datasets: %d %s", code, stdout)
+	}
+}

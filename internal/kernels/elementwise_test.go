@@ -1,0 +1,182 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+)
+
+// awkward lengths: empty, below one vector, around the 8 and 32 blocks.
+var awkward = []int{0, 1, 3, 7, 8, 9, 15, 16, 31, 32, 33, 63, 64, 65, 100, 257}
+
+// specialVec returns n values with ties, zeros of both signs, NaNs and
+// infinities mixed into random values of both signs.
+func specialVec(rng *rand.Rand, n int) []float32 {
+	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()),
+		-float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1, -1}
+	v := make([]float32, n)
+	for i := range v {
+		if rng.IntN(4) == 0 {
+			v[i] = specials[rng.IntN(len(specials))]
+		} else {
+			v[i] = float32(rng.IntN(7)-3) * 0.5 // small set: many ties
+		}
+	}
+	return v
+}
+
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: element %d = %v (%#x), want %v (%#x)", what, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+		}
+	}
+}
+
+func TestReluMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range awkward {
+		src := specialVec(rng, n)
+		got, want := make([]float32, n), make([]float32, n)
+		Relu(got, src)
+		reluGo(want, src)
+		for i := range want {
+			// The sign of a zero result is unspecified; NaN stays NaN.
+			g, w := got[i], want[i]
+			if !(g == w || (g != g && w != w)) {
+				t.Fatalf("n=%d: Relu(%v) = %v, want %v", n, src[i], g, w)
+			}
+		}
+		// In place.
+		Relu(src, src)
+		for i := range want {
+			if g, w := src[i], want[i]; !(g == w || (g != g && w != w)) {
+				t.Fatalf("n=%d in place: element %d = %v, want %v", n, i, g, w)
+			}
+		}
+	}
+}
+
+func TestReluGradMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range awkward {
+		y, dy := specialVec(rng, n), specialVec(rng, n)
+		got, want := make([]float32, n), make([]float32, n)
+		ReluGrad(got, dy, y)
+		reluGradGo(want, dy, y)
+		sameBits(t, "ReluGrad", got, want)
+		for i, v := range y {
+			if v > 0 && math.Float32bits(want[i]) != math.Float32bits(dy[i]) || v <= 0 && want[i] != 0 {
+				t.Fatalf("reluGradGo: y=%v dy=%v gave %v", v, dy[i], want[i])
+			}
+		}
+	}
+}
+
+func TestAddMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range awkward {
+		src, dst := specialVec(rng, n), specialVec(rng, n)
+		want := append([]float32(nil), dst...)
+		addGo(want, src)
+		Add(dst, src)
+		for i := range want {
+			if g, w := dst[i], want[i]; !(g == w || (g != g && w != w)) {
+				t.Fatalf("n=%d: element %d = %v, want %v", n, i, g, w)
+			}
+		}
+	}
+}
+
+func TestMaxPool2x2MatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, c := range []int{1, 3, 7, 8, 9, 16, 20, 50, 64} {
+		for _, ow := range []int{1, 2, 7} {
+			r0, r1 := specialVec(rng, 2*ow*c+3), specialVec(rng, 2*ow*c+5)
+			got, want := make([]float32, ow*c), make([]float32, ow*c)
+			MaxPool2x2Row(got, r0, r1, ow, c)
+			maxPool2x2Go(want, r0, r1, ow, c)
+			sameBits(t, "MaxPool2x2Row", got, want)
+			// The Go version is the layer's rule: first value, then
+			// replaced by each strictly greater one in window order.
+			for ox := range ow {
+				for ch := range c {
+					i := 2*ox*c + ch
+					m := r0[i]
+					for _, v := range []float32{r0[i+c], r1[i], r1[i+c]} {
+						if v > m {
+							m = v
+						}
+					}
+					if math.Float32bits(m) != math.Float32bits(want[ox*c+ch]) {
+						t.Fatalf("c=%d ow=%d: pixel %d channel %d = %v, want %v", c, ow, ox, ch, want[ox*c+ch], m)
+					}
+				}
+			}
+
+			dy := specialVec(rng, ow*c)
+			g0, g1 := make([]float32, 2*ow*c), make([]float32, 2*ow*c)
+			w0, w1 := make([]float32, 2*ow*c), make([]float32, 2*ow*c)
+			MaxPool2x2GradRow(g0, g1, r0, r1, got, dy, ow, c)
+			maxPool2x2GradGo(w0, w1, r0, r1, want, dy, ow, c)
+			sameBits(t, "MaxPool2x2GradRow dx0", g0, w0)
+			sameBits(t, "MaxPool2x2GradRow dx1", g1, w1)
+			// Exactly one of the four positions gets dy (as bits); the
+			// others are +0.
+			for ox := range ow {
+				for ch := range c {
+					i := 2*ox*c + ch
+					hits := 0
+					for _, v := range []float32{w0[i], w0[i+c], w1[i], w1[i+c]} {
+						if math.Float32bits(v) == math.Float32bits(dy[ox*c+ch]) {
+							hits++
+						} else if math.Float32bits(v) != 0 {
+							t.Fatalf("c=%d ow=%d: a losing position got %v", c, ow, v)
+						}
+					}
+					if hits == 0 {
+						t.Fatalf("c=%d ow=%d: dy %v of pixel %d channel %d was dropped", c, ow, dy[ox*c+ch], ox, ch)
+					}
+				}
+			}
+		}
+	}
+}
+
+type countTask struct {
+	seen []atomic.Int32
+}
+
+func (c *countTask) Run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		c.seen[i].Add(1)
+	}
+}
+
+func TestParallelCoversRangeOnce(t *testing.T) {
+	prev := SetThreads(3)
+	defer SetThreads(prev)
+	for _, n := range []int{0, 1, 2, 5, 64, 1000} {
+		for _, grain := range []int{0, 1, 4, 100} {
+			ct := &countTask{seen: make([]atomic.Int32, n)}
+			Parallel(n, grain, ct)
+			for i := range ct.seen {
+				if v := ct.seen[i].Load(); v != 1 {
+					t.Fatalf("n=%d grain=%d: index %d run %d times", n, grain, i, v)
+				}
+			}
+		}
+	}
+}
+
+func TestParallelAllocatesNothing(t *testing.T) {
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	ct := &countTask{seen: make([]atomic.Int32, 100)}
+	Parallel(100, 1, ct)
+	if a := testing.AllocsPerRun(50, func() { Parallel(100, 1, ct) }); a != 0 {
+		t.Errorf("Parallel allocates %v times per call", a)
+	}
+}

@@ -1,0 +1,126 @@
+package pipeline
+
+import (
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dlcv-go/dlcv/classifier"
+	"github.com/dlcv-go/dlcv/data"
+)
+
+// writeShapes makes an image folder with two classes: a bright square on
+// the left half ("left") or on the right half ("right"), with noise.
+func writeShapes(t *testing.T, dir string, perClass int) {
+	t.Helper()
+	rng := uint32(1)
+	next := func() uint8 { rng = rng*1664525 + 1013904223; return uint8(rng >> 27) }
+	for ci, class := range []string{"left", "right"} {
+		os.MkdirAll(filepath.Join(dir, class), 0o755)
+		for i := 0; i < perClass; i++ {
+			img := image.NewRGBA(image.Rect(0, 0, 20, 16))
+			for y := 0; y < 16; y++ {
+				for x := 0; x < 20; x++ {
+					v := next()
+					if (ci == 0) == (x < 10) && y > 3 && y < 12 && x%10 > 2 && x%10 < 8 {
+						v = 200 + next()
+					}
+					img.Set(x, y, color.RGBA{v, v / 2, 255 - v, 255})
+				}
+			}
+			f, _ := os.Create(filepath.Join(dir, class, strings.Repeat("x", i%3)+string(rune('a'+i%26))+string(rune('0'+i/26))+".png"))
+			png.Encode(f, img)
+			f.Close()
+		}
+	}
+}
+
+func TestTrainImageFolderEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	writeShapes(t, filepath.Join(dir, "ds"), 40)
+	out := filepath.Join(dir, "out")
+	res, err := Train(TrainOptions{
+		Load: LoadOptions{Dataset: filepath.Join(dir, "ds"), Preprocess: data.Preprocess{Width: 16, Height: 16, Channels: 3}, Seed: 3},
+		Arch: "shallownet", Epochs: 6, BatchSize: 8, Optimizer: "adam", Out: out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Report.Accuracy < 0.9 {
+		t.Fatalf("accuracy %.2f on an easy task:\n%s", res.Report.Accuracy, res.ReportText)
+	}
+	if !strings.Contains(res.ReportText, "left") || !strings.Contains(res.ReportText, "weighted avg") {
+		t.Fatalf("report:\n%s", res.ReportText)
+	}
+	for _, f := range []string{"model.safetensors", "history.json", "history.csv", "report.txt", "report.json", "training.png", "confusion.png"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "checkpoint.safetensors")); err == nil {
+		t.Error("checkpoint left behind after a finished run")
+	}
+	// Evaluate rebuilds the same test split from the model file.
+	ev, err := Evaluate(filepath.Join(out, "model.safetensors"), EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.ReportText != res.ReportText {
+		t.Fatalf("evaluate differs from training's report:\n%s\n%s", ev.ReportText, res.ReportText)
+	}
+	m, err := classifier.Load(filepath.Join(out, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Classes[0] != "left" || m.Preprocess.Width != 16 || m.Arch != "shallownet" {
+		t.Fatalf("model metadata: %+v", m)
+	}
+}
+
+func TestTrainMNISTSubsetLearns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	res, err := Train(TrainOptions{Load: LoadOptions{Limit: 2000, Seed: 1, Offline: true}, Epochs: 2, Optimizer: "adam"})
+	if err != nil {
+		if strings.Contains(err.Error(), "MNIST not found") {
+			t.Skipf("MNIST not available offline: %v", err)
+		}
+		t.Fatal(err)
+	}
+	if res.Report.Accuracy < 0.8 {
+		t.Fatalf("LeNet on 2,000 MNIST digits, 2 epochs: accuracy %.3f\n%s", res.Report.Accuracy, res.ReportText)
+	}
+}
+
+func TestBadOptions(t *testing.T) {
+	cases := []struct {
+		o    TrainOptions
+		want string
+	}{
+		{TrainOptions{Arch: "resnet9000"}, "unknown architecture"},
+		{TrainOptions{Optimizer: "lbfgs"}, "unknown optimizer"},
+		{TrainOptions{LRSchedule: "cosine"}, "unknown lr schedule"},
+		{TrainOptions{LRSchedule: "step:x"}, "step:FACTOR:EVERY"},
+		{TrainOptions{Load: LoadOptions{Dataset: "/no/such/folder"}}, "neither a known name"},
+		{TrainOptions{Load: LoadOptions{TestSplit: 1.5}}, "test split"},
+		{TrainOptions{Resume: "/no/such/checkpoint"}, "no such file"},
+	}
+	for _, c := range cases {
+		_, err := Train(c.o)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want %q", c.o, err, c.want)
+		}
+	}
+	if _, err := ParseAugment("flip,rotate=x"); err == nil {
+		t.Error("bad augment accepted")
+	}
+	a, err := ParseAugment("flip,shift=0.1,rotate=30,zoom=0.2")
+	if err != nil || !a.FlipHorizontal || a.WidthShift != 0.1 || a.Rotation != 30 || a.Zoom != 0.2 {
+		t.Fatalf("%+v %v", a, err)
+	}
+}

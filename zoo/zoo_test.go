@@ -1,0 +1,82 @@
+package zoo
+
+import (
+	"strings"
+	"testing"
+)
+
+// countParams builds name for input in and classes and counts its
+// trainable and non-trainable values.
+func countParams(t *testing.T, name string, in []int, classes int) (trainable, frozen int) {
+	t.Helper()
+	m, err := New(name, in, classes, 1)
+	if err != nil {
+		t.Fatalf("New(%q): %v", name, err)
+	}
+	for _, p := range m.Params() {
+		if p.Trainable {
+			trainable += p.Value.Len()
+		} else {
+			frozen += p.Value.Len()
+		}
+	}
+	return trainable, frozen
+}
+
+// The expected counts are worked out layer by layer in the comments.
+func TestParamCounts(t *testing.T) {
+	cases := []struct {
+		name              string
+		in                []int
+		classes           int
+		trainable, frozen int
+	}{
+		// conv 5*5*1*20+20 = 520; conv 5*5*20*50+50 = 25,050;
+		// dense 7*7*50*500+500 = 1,225,500; dense 500*10+10 = 5,010.
+		{"lenet", []int{28, 28, 1}, 10, 1256080, 0},
+		// 784*256+256 = 200,960; 256*128+128 = 32,896; 128*10+10 = 1,290.
+		{"mlp", []int{28, 28, 1}, 10, 235146, 0},
+		// conv 3*3*3*32+32 = 896; dense 32*32*32*3+3 = 98,307.
+		{"shallownet", []int{32, 32, 3}, 3, 99203, 0},
+		// convs 896 + 9,248 + 18,496 + 36,928; dense 8*8*64*512+512 =
+		// 2,097,664 and 512*3+3 = 1,539; batch norms (gamma, beta
+		// trainable; moving mean, variance not) over 32, 32, 64, 64, 512
+		// channels: 1,408 of each kind.
+		{"minivggnet", []int{32, 32, 3}, 3, 2166179, 1408},
+	}
+	for _, c := range cases {
+		tr, fr := countParams(t, c.name, c.in, c.classes)
+		if tr != c.trainable || fr != c.frozen {
+			t.Errorf("%s %v, %d classes: %d trainable, %d non-trainable params; want %d and %d",
+				c.name, c.in, c.classes, tr, fr, c.trainable, c.frozen)
+		}
+	}
+}
+
+func TestParamCountDefaultInput(t *testing.T) {
+	tr, fr, err := ParamCount("LeNet", 10)
+	if err != nil || tr != 1256080 || fr != 0 {
+		t.Fatalf("ParamCount(LeNet, 10) = %d, %d, %v; want 1256080, 0, nil", tr, fr, err)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	if _, err := New("resnet", []int{28, 28, 1}, 10, 1); err == nil || !strings.Contains(err.Error(), "resnet") {
+		t.Errorf("unknown architecture: err = %v, want one naming it", err)
+	}
+	for _, k := range []int{1, 0, -3} {
+		if _, err := New("lenet", []int{28, 28, 1}, k, 1); err == nil || !strings.Contains(err.Error(), "classes") {
+			t.Errorf("%d classes: err = %v, want a classes error", k, err)
+		}
+	}
+	if _, err := New("lenet", []int{2, 2, 1}, 10, 1); err == nil {
+		t.Error("lenet on a 2x2 input: no error")
+	}
+}
+
+func TestNames(t *testing.T) {
+	got := strings.Join(Names(), ",")
+	if got != "lenet,minivggnet,mlp,shallownet" {
+		t.Errorf("Names() = %s", got)
+	}
+}
