@@ -77,10 +77,16 @@ func convGeometry(in, k, s int, p Padding, vertical bool) (out, lo int, err erro
 	return (in+lo+hi-k)/s + 1, lo, nil
 }
 
-// maxColFloats bounds the im2col buffer (32 MB). Larger batches are
-// processed in chunks of whole images; a chunk still gives the GEMM
-// thousands of rows, which is plenty to run at full speed.
-const maxColFloats = 8 << 20
+// The im2col buffer holds the patches of the whole batch when they fit in
+// keepColFloats (16 MB), so that Backward reuses them. Otherwise batches
+// are processed in chunks of whole images whose patches fit in
+// chunkColFloats (1.6 MB, about a core's L2 cache): the patches are then
+// read by the GEMM while still cached, and recomputed in Backward, which
+// costs less than a round trip through memory.
+const (
+	keepColFloats  = 4 << 20
+	chunkColFloats = 400 << 10
+)
 
 // Conv2D is a 2-D convolution over NHWC input (cross-correlation, as in
 // every CNN framework):
@@ -107,7 +113,8 @@ type Conv2D struct {
 	oh, ow       int // output size
 	padT, padL   int
 	direct       bool // 1x1, stride 1, no padding: x is its own im2col
-	maxChunk     int  // most images whose patches fit in maxColFloats
+	maxChunk     int  // most images whose patches fit in chunkColFloats
+	keepFloats   int  // keepColFloats (tests lower it to force chunks)
 	chunk        int  // images per im2col chunk in the last Forward
 	skipDX       bool
 
@@ -146,7 +153,7 @@ func (t *convTask) Run(lo, hi int) {
 		kernels.Im2col(col, t.x[lo*in:hi*in], hi-lo, c.h, c.w, c.cin,
 			c.KernelH, c.KernelW, c.StrideH, c.StrideW, c.padT, c.padL, c.oh, c.ow)
 	}
-	if c.bias != nil {
+	if c.bias != nil && t.out != nil {
 		f := c.Filters
 		out := t.out[lo*rows*f : hi*rows*f]
 		for r := 0; r < len(out); r += f {
@@ -186,7 +193,8 @@ func (c *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	k := c.KernelH * c.KernelW * c.cin
 	c.direct = c.KernelH == 1 && c.KernelW == 1 && c.StrideH == 1 && c.StrideW == 1 &&
 		c.padT == 0 && c.padL == 0 && c.oh == c.h && c.ow == c.w
-	c.maxChunk = max(1, maxColFloats/max(1, c.oh*c.ow*k))
+	c.maxChunk = max(1, chunkColFloats/max(1, c.oh*c.ow*k))
+	c.keepFloats = keepColFloats
 
 	kernel := tensor.New(c.KernelH, c.KernelW, c.cin, c.Filters)
 	init := c.Initializer
@@ -254,9 +262,12 @@ func (c *Conv2D) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error
 	n, f := x.Shape[0], c.Filters
 	k := c.KernelH * c.KernelW * c.cin
 	c.x = x
-	// Equal chunks (64+64 rather than 85+43) keep both GEMMs large.
-	chunks := (n + c.maxChunk - 1) / c.maxChunk
-	c.chunk = max(1, (n+chunks-1)/max(1, chunks))
+	c.chunk = n
+	if n*c.oh*c.ow*k > c.keepFloats {
+		// Equal chunks (5+5 rather than 8+2) balance the GEMMs.
+		chunks := (n + c.maxChunk - 1) / c.maxChunk
+		c.chunk = max(1, (n+chunks-1)/max(1, chunks))
+	}
 	c.y = tensor.Reuse(c.y, n, c.oh, c.ow, f)
 	rows := c.oh * c.ow
 	beta := float32(0)

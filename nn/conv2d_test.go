@@ -111,7 +111,7 @@ func TestConv2DChunked(t *testing.T) {
 			t.Fatal(err)
 		}
 		if chunk > 0 {
-			c.maxChunk = chunk
+			c.maxChunk, c.keepFloats = chunk, 0
 		}
 		y0, err := c.Forward(x, true)
 		if err != nil {

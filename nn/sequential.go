@@ -69,6 +69,10 @@ func (m *Sequential) Build(inShape []int, seed uint64) error {
 // Layers returns the model's layers.
 func (m *Sequential) Layers() []Layer { return m.layers }
 
+// LayerNames returns the layers' names as Summary prints them (conv2d,
+// conv2d_1, re_lu, ...), in layer order; nil before Build.
+func (m *Sequential) LayerNames() []string { return append([]string(nil), m.names...) }
+
 // InputShape is the built input shape without the batch dimension.
 func (m *Sequential) InputShape() []int {
 	if m.shapes == nil {

@@ -62,3 +62,26 @@ func BenchmarkDepthwise3x3(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEpilogue is the quantized requantization of a 112x112x96
+// accumulator map (per-channel scales).
+func BenchmarkEpilogue(b *testing.B) {
+	const c, rows = 96, 112 * 112
+	r := rand.New(rand.NewPCG(2, 2))
+	ep := epilogue{biasF: make([]float32, c), rq: &requantizer{zp: -128, lo: -128, hi: 127}}
+	for i := 0; i < c; i++ {
+		ep.rq.scales = append(ep.rq.scales, 0.001+0.001*r.Float32())
+	}
+	acc := make([]float32, c*rows)
+	for i := range acc {
+		acc[i] = float32(r.IntN(200000) - 100000)
+	}
+	v := make([]float32, len(acc))
+	b.SetBytes(int64(4 * len(acc)))
+	for i := 0; i < b.N; i++ {
+		copy(v, acc)
+		for p := 0; p < rows; p++ {
+			ep.row(v[p*c : (p+1)*c])
+		}
+	}
+}

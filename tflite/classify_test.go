@@ -1,6 +1,7 @@
 package tflite
 
 import (
+	"fmt"
 	"image"
 	"math"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"golang.org/x/image/bmp"
 
 	"github.com/dlcv-go/dlcv/internal/testutil"
+	"github.com/dlcv-go/dlcv/tensor"
 )
 
 func loadBMP(t testing.TB, rel string) image.Image {
@@ -98,6 +100,52 @@ func TestClassifyMobileNetV1Plausible(t *testing.T) {
 		}
 		if !found || sum > 1.01 {
 			t.Errorf("%s: %q not in top 5 %v (sum %.3f)", photo, want, got, sum)
+		}
+	}
+}
+
+// One Model serves concurrent callers; batches give the per-image results.
+func TestConcurrentAndBatchRunsAgree(t *testing.T) {
+	m, err := Load(testutil.SharedFile(t, "models/coral/mobilenet_v1_0.25_128_quant.tflite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imgs []image.Image
+	for _, p := range []string{"cat", "bird", "grace_hopper"} {
+		imgs = append(imgs, loadBMP(t, "models/coral/"+p+".bmp"))
+	}
+	x, err := m.Preprocess(imgs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := m.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batch.Shape[0] != 3 || batch.Shape[1] != 1001 {
+		t.Fatalf("batch output %v", batch.Shape)
+	}
+	done := make(chan error, 6)
+	for k := 0; k < 6; k++ {
+		go func(i int) {
+			one, err := m.Preprocess(imgs[i])
+			if err == nil {
+				var y *tensor.Tensor
+				if y, err = m.Run(one); err == nil {
+					for j, v := range y.Data {
+						if v != batch.Data[i*1001+j] {
+							err = fmt.Errorf("image %d class %d: %v alone, %v in the batch", i, j, v, batch.Data[i*1001+j])
+							break
+						}
+					}
+				}
+			}
+			done <- err
+		}(k % 3)
+	}
+	for k := 0; k < 6; k++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
 		}
 	}
 }

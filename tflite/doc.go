@@ -3,11 +3,13 @@
 //
 // The .tflite flatbuffer is read with small hand-written accessors over
 // github.com/google/flatbuffers that bounds-check every field, so corrupt
-// files give errors naming the field. Weights are dequantized to float32
-// once at load; every operator computes in float32 and, for quantized
-// models, rounds its output back onto the output tensor's (scale,
-// zero_point) grid ("fake quantization"), which tracks TFLite's integer
-// kernels to within a few quantization steps. Convolutions lower to NHWC
+// files give errors naming the field. Float models compute in float32.
+// Quantized models (uint8 per-tensor, int8 per-channel) are emulated
+// exactly: activations are kept as centred integers q - zero_point in
+// float32, whose products and sums are exact below 2^24, so the float GEMM
+// yields TFLite's int32 accumulators; each operator then requantizes as
+// TFLite does (see quant.go and epilogue.go). Convolutions lower to NHWC
 // im2col + kernels.Sgemm (1x1 convolutions are a plain GEMM); depthwise
-// convolutions have their own channel-vectorised loop.
+// convolutions have their own channel-vectorised loop. Batches run image
+// by image, in parallel.
 package tflite

@@ -130,6 +130,18 @@ func compile(def *modelDef) (*Model, error) {
 				return nil, fmt.Errorf("tflite: %s (%s) reads tensor %q before it is computed", od.path, opName(od.Code), def.Tensors[t].Name)
 			}
 		}
+		// Operators read their data operands from the run's activations;
+		// constants are only supported as weights, shapes and axes.
+		data := od.Inputs[:min(1, len(od.Inputs))]
+		switch od.Code {
+		case opAdd, opConcatenation:
+			data = od.Inputs
+		}
+		for _, t := range data {
+			if t >= 0 && def.Tensors[t].Data != nil {
+				return nil, fmt.Errorf("tflite: %s (%s): constant operand %q is not supported", od.path, opName(od.Code), def.Tensors[t].Name)
+			}
+		}
 		o, err := m.compileOp(od)
 		if err != nil {
 			return nil, err

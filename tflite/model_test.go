@@ -284,3 +284,64 @@ func TestParallelForRespectsGrain(t *testing.T) {
 		}
 	}
 }
+
+// A uint8 CONV_2D + int8 per-channel DEPTHWISE pair against the integer
+// arithmetic written out directly: outputs must equal
+// zp + round(acc * s_in*s_w/s_out), clamped to the RELU6 range.
+func TestQuantizedConvMatchesIntegerMath(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const h, w, c, oc = 6, 7, 3, 4
+	u8 := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		return b
+	}
+	wq, xq := u8(oc*9*c), u8(h*w*c)
+	bias := []int32{1500, -2000, 0, 800}
+	sIn, sW, sOut := float32(0.02), float32(0.01), float32(0.05)
+	const zIn, zW, zOut = 128, 120, 10
+	m, err := Parse(buildModel([]tTensor{
+		{name: "in", shape: []int32{1, h, w, c}, typ: Uint8, scale: []float32{sIn}, zp: []int64{zIn}},
+		{name: "w", shape: []int32{oc, 3, 3, c}, typ: Uint8, data: wq, scale: []float32{sW}, zp: []int64{zW}},
+		{name: "b", shape: []int32{oc}, typ: Int32, data: i32bytes(bias), scale: []float32{sIn * sW}, zp: []int64{0}},
+		{name: "out", shape: []int32{1, h, w, oc}, typ: Uint8, scale: []float32{sOut}, zp: []int64{zOut}},
+	}, []tOp{{code: opConv2D, in: []int32{0, 1, 2}, out: []int32{3}, optType: 1, opts: convOpts(false, true, 1, actRelu6)}}, []int32{0}, []int32{3}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(1, h, w, c)
+	for i, q := range xq {
+		x.Data[i] = sIn * (float32(q) - zIn)
+	}
+	got, err := m.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hi := min(255, zOut+int(math.Round(6/float64(sOut))))
+	for i := 0; i < h; i++ {
+		for j := 0; j < w; j++ {
+			for o := 0; o < oc; o++ {
+				acc := int64(bias[o])
+				for ky := 0; ky < 3; ky++ {
+					for kx := 0; kx < 3; kx++ {
+						yy, xx := i-1+ky, j-1+kx
+						if yy < 0 || yy >= h || xx < 0 || xx >= w {
+							continue
+						}
+						for ci := 0; ci < c; ci++ {
+							acc += int64(int(xq[(yy*w+xx)*c+ci])-zIn) * int64(int(wq[((o*3+ky)*3+kx)*c+ci])-zW)
+						}
+					}
+				}
+				scale := sIn * sW / sOut
+				want := min(max(zOut+int(math.RoundToEven(float64(float32(acc)*scale))), zOut), hi)
+				gotQ := int(math.Round(float64(got.Data[(i*w+j)*oc+o]/sOut))) + zOut
+				if gotQ != want {
+					t.Fatalf("(%d,%d,%d): q %d, want %d (acc %d)", i, j, o, gotQ, want, acc)
+				}
+			}
+		}
+	}
+}

@@ -229,8 +229,8 @@ func (m *Model) compileOp(od *opDef) (op, error) {
 			return nil, err
 		}
 		for _, v := range pads {
-			if v < 0 || v > 1<<16 {
-				return nil, fmt.Errorf("tflite: %s (PAD): padding %v", od.path, pads)
+			if v < 0 || v > 1<<10 {
+				return nil, fmt.Errorf("tflite: %s (PAD): padding %v out of range [0,1024]", od.path, pads)
 			}
 		}
 		return &padOp{in: od.Inputs[0], out: out(), pads: pads, path: od.path}, nil

@@ -26,6 +26,23 @@ func ToRGB(img image.Image) *RGB {
 				dst[3*x], dst[3*x+1], dst[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
 			}
 		}
+	case *image.NRGBA:
+		for y := 0; y < out.H; y++ {
+			row := src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):][:4*out.W]
+			dst := out.Pix[y*out.W*3:][:3*out.W]
+			for x := 0; x < out.W; x++ {
+				dst[3*x], dst[3*x+1], dst[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
+			}
+		}
+	case *image.YCbCr: // JPEG
+		i := 0
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				ci := src.COffset(x, y)
+				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = color.YCbCrToRGB(src.Y[src.YOffset(x, y)], src.Cb[ci], src.Cr[ci])
+				i += 3
+			}
+		}
 	default:
 		i := 0
 		for y := b.Min.Y; y < b.Max.Y; y++ {

@@ -232,7 +232,7 @@ func decodeTensor(tt table, buffers []table, file []byte, d *tensorDef) error {
 		}
 		d.Shape[i] = int(s)
 		n *= int(s)
-		if n > 1<<28 {
+		if n > 1<<26 {
 			return errField(tt.field("shape"), "tensor %q shape %v is too large", d.Name, shape)
 		}
 	}

@@ -17,7 +17,7 @@ torch_out=$("$py" bench/tflite/mobilenet_v2_torch.py "$runs" "$threads")
 echo "$torch_out"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-go1=$(echo "$go_out" | awk '/^BenchmarkMobileNetV2-/ {for(i=1;i<=NF;i++) if($(i+1)=="ms/img") print $i}' | median)
+go1=$(echo "$go_out" | awk '/^BenchmarkMobileNetV2(-[0-9]+)?[ \t]/ {for(i=1;i<=NF;i++) if($(i+1)=="ms/img") print $i}' | median)
 go32=$(echo "$go_out" | awk '/^BenchmarkMobileNetV2Batch32/ {for(i=1;i<=NF;i++) if($(i+1)=="ms/img") print $i}' | median)
 t1=$(echo "$torch_out" | awk -F'ms_per_img=' '/batch=1 / {print $2}')
 t32=$(echo "$torch_out" | awk -F'ms_per_img=' '/batch=32 / {print $2}')

@@ -126,10 +126,11 @@ func putPackBuf(buf *packBuf) {
 // directMaxTiles is the largest number of register-tile columns in C for
 // which A is read in place instead of packed: with few column tiles each
 // A element is used only a few times, so packing it would cost about as
-// much as the arithmetic (e.g. im2col convolutions with 20 or 50 filters).
+// much as the arithmetic (e.g. im2col convolutions with 20 or 50 filters;
+// measured faster up to 8 tiles, i.e. N <= 256 with the avx512 kernel).
 // directMaxRowTiles is the same for B (not transposed) and rows of C
 // (e.g. a dense layer with a batch of 128).
-const directMaxTiles, directMaxRowTiles = 4, 20
+const directMaxTiles, directMaxRowTiles = 8, 20
 
 // gemmBlocked runs one (sub-)problem on the calling goroutine. Loop order
 // (outer to inner): column blocks of nc, depth blocks of kc (pack B), row
@@ -138,7 +139,11 @@ const directMaxTiles, directMaxRowTiles = 4, 20
 func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 	mR, nR := kn.mr, kn.nr
 	m, n, k := g.m, g.n, g.k
-	directA := (n+nR-1)/nR <= directMaxTiles
+	// With a row stride of A that is a multiple of 4 KiB, the rows (or k
+	// steps) of an in-place panel all map to the same L1 sets; then only
+	// half as many column tiles make reading in place pay.
+	nt := (n + nR - 1) / nR
+	directA := nt <= directMaxTiles/2 || (nt <= directMaxTiles && g.lda%1024 != 0)
 	directB := !g.transB && (m+mR-1)/mR <= directMaxRowTiles
 	// Element (i, p) of op(A) is a[i*rs + p*ks].
 	rs, ks := g.lda, 1
@@ -165,7 +170,7 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 			for ic := 0; ic < m; ic += kn.mc {
 				mc := min(kn.mc, m-ic)
 				if !directA {
-					packA(buf.a, g.transA, g.a, g.lda, ic, pc, mc, kc, mR)
+					packA(kn, buf.a, g.transA, g.a, g.lda, ic, pc, mc, kc)
 				}
 				for ir := 0; ir < mc; ir += mR {
 					mr := min(mR, mc-ir)
@@ -177,7 +182,7 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 					case mr == mR:
 						ap, ars, aks = g.a[(ic+ir)*rs+pc*ks:], rs, ks
 					default: // last rows: pack them to get zero padding
-						packA(buf.a, g.transA, g.a, g.lda, ic+ir, pc, mr, kc, mR)
+						packA(kn, buf.a, g.transA, g.a, g.lda, ic+ir, pc, mr, kc)
 						ap = buf.a[:mR*kc]
 					}
 					crow := g.c[(ic+ir)*g.ldc+jc:]
@@ -214,9 +219,10 @@ func blockSizes(kn *gemmKernel, k int) (kc, nc int) {
 }
 
 // packA copies rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into dst as
-// micro-panels of mr rows: panel q holds, for each p, the mr values
+// micro-panels of kn.mr rows: panel q holds, for each p, the mr values
 // op(A)[i0+q*mr+r][p0+p]. Rows past mc are zero.
-func packA(dst []float32, trans bool, a []float32, lda, i0, p0, mc, kc, mr int) {
+func packA(kn *gemmKernel, dst []float32, trans bool, a []float32, lda, i0, p0, mc, kc int) {
+	mr := kn.mr
 	for ir := 0; ir < mc; ir += mr {
 		rows := min(mr, mc-ir)
 		d := dst[ir*kc : (ir+mr)*kc]
@@ -230,17 +236,26 @@ func packA(dst []float32, trans bool, a []float32, lda, i0, p0, mc, kc, mr int) 
 			}
 			continue
 		}
-		for r := 0; r < rows; r++ {
-			src := a[(i0+ir+r)*lda+p0:]
-			src = src[:kc]
-			for p, v := range src {
-				d[p*mr+r] = v
-			}
+		src := a[(i0+ir)*lda+p0:]
+		if kn.packRows != nil {
+			kn.packRows(d, src, lda, kc, rows)
+		} else {
+			packRowsGo(d, src, lda, kc, rows, mr)
 		}
-		for r := rows; r < mr; r++ {
-			for p := 0; p < kc; p++ {
-				d[p*mr+r] = 0
-			}
+	}
+}
+
+// packRowsGo packs rows (<= mr) rows of kc values at stride lda into one
+// micro-panel of mr rows, zero padded.
+func packRowsGo(d, a []float32, lda, kc, rows, mr int) {
+	for r := 0; r < rows; r++ {
+		for p, v := range a[r*lda : r*lda+kc] {
+			d[p*mr+r] = v
+		}
+	}
+	for r := rows; r < mr; r++ {
+		for p := 0; p < kc; p++ {
+			d[p*mr+r] = 0
 		}
 	}
 }

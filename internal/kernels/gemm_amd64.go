@@ -19,6 +19,9 @@ func sgemmKernelAVX512Col(k int, a *float32, astride int, b *float32, bstride in
 func sgemmKernelAVX512Row(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
 
 //go:noescape
+func packAPanelAVX512(dst, a *float32, lda, kc int, rowmask uint32)
+
+//go:noescape
 func sgemmKernelAVX2Col(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
 
 //go:noescape
@@ -57,6 +60,15 @@ var avx512Kernel = &gemmKernel{
 		} else {
 			sgemmKernelAVX512Row(k, &a[0], rs, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask)
 		}
+	},
+	packRows: func(dst, a []float32, lda, kc, rows int) {
+		_ = dst[14*kc-1]
+		_ = a[(rows-1)*lda+kc-1]
+		if 13*lda >= 1<<31 { // gather indexes are int32
+			packRowsGo(dst, a, lda, kc, rows, 14)
+			return
+		}
+		packAPanelAVX512(&dst[0], &a[0], lda, kc, uint32(1<<rows-1))
 	},
 }
 

@@ -1182,6 +1182,39 @@ done:
 	VZEROUPPER
 	RET
 
+DATA iota16<>+0(SB)/8, $0x0000000100000000
+DATA iota16<>+8(SB)/8, $0x0000000300000002
+DATA iota16<>+16(SB)/8, $0x0000000500000004
+DATA iota16<>+24(SB)/8, $0x0000000700000006
+DATA iota16<>+32(SB)/8, $0x0000000900000008
+DATA iota16<>+40(SB)/8, $0x0000000b0000000a
+DATA iota16<>+48(SB)/8, $0x0000000d0000000c
+DATA iota16<>+56(SB)/8, $0x0000000f0000000e
+GLOBL iota16<>(SB), RODATA|NOPTR, $64
+
+// func packAPanelAVX512(dst, a *float32, lda, kc int, rowmask uint32)
+TEXT ·packAPanelAVX512(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), AX
+	MOVQ kc+24(FP), CX
+	MOVL rowmask+32(FP), DX
+	VPBROADCASTD AX, Z1
+	VPMULLD iota16<>(SB), Z1, Z1
+	MOVL $0x3fff, R8
+	KMOVW R8, K2
+loop:
+	KMOVW DX, K1
+	VPXORD Z0, Z0, Z0
+	VGATHERDPS (SI)(Z1*4), K1, Z0
+	VMOVUPS Z0, K2, (DI)
+	ADDQ $4, SI
+	ADDQ $56, DI
+	DECQ CX
+	JNZ loop
+	VZEROUPPER
+	RET
+
 // func sgemmKernelAVX2Col(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
 TEXT ·sgemmKernelAVX2Col(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX

@@ -17,6 +17,10 @@ type gemmKernel struct {
 	kc, mc int // cache blocks: depth, rows of A per packed block
 	nc     int // columns of B per packed block (multiple of nr)
 	fn     func(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int)
+	// packRows, if set, packs rows (<= mr) rows of a row-major A (row
+	// stride lda, kc columns) into one zero-padded micro-panel; it
+	// replaces the Go loop in packA.
+	packRows func(dst, a []float32, lda, kc, rows int)
 }
 
 // kernelList holds the kernels this CPU can run, best first; generic is

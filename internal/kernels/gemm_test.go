@@ -327,3 +327,21 @@ func TestSgemmDepthSplit(t *testing.T) {
 		restore()
 	}
 }
+
+// TestSgemmManyThreads runs the LeNet shapes split for 64 workers (as on a
+// 64-core machine; here the workers just take turns).
+func TestSgemmManyThreads(t *testing.T) {
+	prev := SetThreads(64)
+	defer SetThreads(prev)
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, s := range lenetShapes {
+		m, k := min(s.m, 4096), min(s.k, 8192)
+		g := newGemmCase(rng, s.transA, s.transB, m, s.n, k, 3, 1, 0.5)
+		c := g.run()
+		rows := []int{0, m - 1}
+		for i := 0; i < 10; i++ {
+			rows = append(rows, rng.IntN(m))
+		}
+		t.Run(s.name, func(t *testing.T) { g.check(t, c, rows) })
+	}
+}

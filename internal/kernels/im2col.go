@@ -33,15 +33,26 @@ func Im2col(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh,
 					}
 					row := img[iy*w*c : (iy+1)*w*c]
 					if ix0 >= 0 && ix0+kw <= w {
-						copy(out, row[ix0*c:(ix0+kw)*c])
+						if span <= smallSpan {
+							// A call to memmove costs more than a few moves.
+							src := row[ix0*c : ix0*c+span]
+							for i := range out {
+								out[i] = src[i]
+							}
+						} else {
+							copy(out, row[ix0*c:(ix0+kw)*c])
+						}
 						continue
 					}
 					for kx := 0; kx < kw; kx++ {
 						ix := ix0 + kx
 						o := out[kx*c : (kx+1)*c]
-						if ix < 0 || ix >= w {
+						switch {
+						case ix < 0 || ix >= w:
 							clear(o)
-						} else {
+						case c == 1:
+							o[0] = row[ix]
+						default:
 							copy(o, row[ix*c:(ix+1)*c])
 						}
 					}
@@ -93,8 +104,16 @@ func Col2im(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh,
 	}
 }
 
+// smallSpan is the kernel-row length (kw*c values) up to which Im2col
+// copies with a loop rather than copy (e.g. a 5x5 kernel on one channel).
+const smallSpan = 16
+
 // addTo sets dst[i] += src[i].
 func addTo(dst, src []float32) {
+	if len(dst) >= 8 {
+		Add(dst, src[:len(dst)])
+		return
+	}
 	src = src[:len(dst)]
 	for i, v := range src {
 		dst[i] += v

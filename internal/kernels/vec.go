@@ -2,16 +2,17 @@ package kernels
 
 import "fmt"
 
-// Vector helpers used by the layers. They are plain Go, unrolled by four so
-// the compiler keeps independent accumulators; they panic (like an index
-// expression) when lengths do not match, which is a programming error.
+// Vector helpers used by the layers and optimizers. On amd64 the bulk of
+// the work is done by AVX2 loops (vec_amd64.s); the Go loops below do the
+// tails and everything elsewhere. They panic when lengths do not match,
+// which is a programming error.
 
 // Axpy computes y += alpha*x. x and y must have the same length.
 func Axpy(alpha float32, x, y []float32) {
 	if len(x) != len(y) {
 		panic(fmt.Sprintf("kernels.Axpy: len(x)=%d != len(y)=%d", len(x), len(y)))
 	}
-	i := 0
+	i := axpyVec(alpha, x, y)
 	for ; i+4 <= len(x); i += 4 {
 		xs, ys := x[i:i+4:i+4], y[i:i+4:i+4]
 		ys[0] += alpha * xs[0]
@@ -36,8 +37,8 @@ func Dot(x, y []float32) float32 {
 	if len(x) != len(y) {
 		panic(fmt.Sprintf("kernels.Dot: len(x)=%d != len(y)=%d", len(x), len(y)))
 	}
-	var s0, s1, s2, s3 float32
-	i := 0
+	s0, i := dotVec(x, y)
+	var s1, s2, s3 float32
 	for ; i+4 <= len(x); i += 4 {
 		xs, ys := x[i:i+4:i+4], y[i:i+4:i+4]
 		s0 += xs[0] * ys[0]
@@ -60,8 +61,8 @@ func AddBias(c, bias []float32) {
 	}
 	for i := 0; i < len(c); i += n {
 		row := c[i : i+n]
-		for j, b := range bias {
-			row[j] += b
+		for j := addVec(row, bias); j < n; j++ {
+			row[j] += bias[j]
 		}
 	}
 }
@@ -75,9 +76,8 @@ func SumRows(dst, c []float32, n int) {
 	}
 	for i := 0; i < len(c); i += n {
 		row := c[i : i+n]
-		d := dst[:len(row)]
-		for j, v := range row {
-			d[j] += v
+		for j := addVec(dst, row); j < n; j++ {
+			dst[j] += row[j]
 		}
 	}
 }

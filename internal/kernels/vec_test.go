@@ -8,7 +8,7 @@ import (
 
 func TestAxpyScalDot(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
-	for _, n := range []int{0, 1, 3, 4, 5, 17, 100} {
+	for _, n := range []int{0, 1, 3, 4, 5, 8, 17, 31, 32, 33, 100, 1000} {
 		x, y := randSlice(rng, n), randSlice(rng, n)
 		y0 := append([]float32(nil), y...)
 		Axpy(-1.5, x, y)
@@ -66,4 +66,24 @@ func TestVecPanics(t *testing.T) {
 			f()
 		}()
 	}
+}
+
+// BenchmarkVec measures the vector helpers on LeNet-sized data: a 4096
+// element vector (in cache) and conv2's output gradient, 25088 x 50.
+func BenchmarkVec(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, y := randSlice(rng, 4096), randSlice(rng, 4096)
+	c, bias := randSlice(rng, 25088*50), randSlice(rng, 50)
+	run := func(name string, n int, f func()) {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				f()
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+		})
+	}
+	run("Axpy/4096", 4096, func() { Axpy(0.5, x, y) })
+	run("Dot/4096", 4096, func() { Dot(x, y) })
+	run("AddBias/25088x50", len(c), func() { AddBias(c, bias) })
+	run("SumRows/25088x50", len(c), func() { SumRows(bias, c, 50) })
 }

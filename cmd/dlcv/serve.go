@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dlcv-go/dlcv/classifier"
+	"github.com/dlcv-go/dlcv/detect"
+	"github.com/dlcv-go/dlcv/tflite"
+	"github.com/dlcv-go/dlcv/vision"
+)
+
+const serveExamples = `  dlcv models pull mobilenet-v2 && dlcv serve     # then open http://127.0.0.1:8080/
+  dlcv serve --addr :8080 --custom digits=mnist.dlcv --allow-dir ./photos
+  curl -F image=@cat.jpg -F features=LABEL_DETECTION,IMAGE_PROPERTIES http://127.0.0.1:8080/v1/images:annotate
+  dlcv serve --model ./mobilenet.tflite --labels labels.txt --concurrency 4 --queue 16`
+
+func init() {
+	register(&command{
+		name:    "serve",
+		summary: "run the vision HTTP service (Cloud-Vision-style annotate API and a drag-and-drop page)",
+		run: func(args []string, stdout, stderr io.Writer) error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runServe(ctx, args, stdout, stderr)
+		},
+	})
+}
+
+// customFlags collects repeated --custom NAME=FILE flags.
+type customFlags map[string]string
+
+func (c customFlags) String() string { return "" }
+
+func (c customFlags) Set(v string) error {
+	name, file, ok := strings.Cut(v, "=")
+	if !ok || name == "" || file == "" {
+		return fmt.Errorf("want NAME=MODELFILE, got %q", v)
+	}
+	if _, dup := c[name]; dup {
+		return fmt.Errorf("custom model %q given twice", name)
+	}
+	c[name] = file
+	return nil
+}
+
+// byteSize is a flag value like 10MB, 512KiB or 1048576.
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(v string) error {
+	n, err := parseSize(v, "B")
+	*b = byteSize(n)
+	return err
+}
+
+// count is a flag value like 25M, 4k or 1000000 (for pixels).
+type count int64
+
+func (c *count) String() string { return strconv.FormatInt(int64(*c), 10) }
+
+func (c *count) Set(v string) error {
+	n, err := parseSize(v, "")
+	*c = count(n)
+	return err
+}
+
+// parseSize reads a positive number with an optional K/M/G suffix
+// (decimal; KiB/MiB/GiB binary), then the optional unit.
+func parseSize(v, unit string) (int64, error) {
+	s := strings.TrimSpace(v)
+	if unit != "" {
+		s = strings.TrimSuffix(strings.TrimSuffix(s, unit), strings.ToLower(unit))
+	}
+	mult := int64(1)
+	for _, m := range []struct {
+		suffix string
+		mult   int64
+	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"K", 1e3}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}} {
+		if strings.HasSuffix(s, m.suffix) {
+			s, mult = strings.TrimSuffix(s, m.suffix), m.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(n > 0) || n*float64(mult) > 1<<62 {
+		return 0, fmt.Errorf("%q is not a positive size (examples: 10MB, 512KiB, 25M)", v)
+	}
+	return int64(n * float64(mult)), nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", "[--addr HOST:PORT] [--model NAME|PATH] [--custom NAME=FILE]... [flags]", serveExamples, stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0: any free port; the address is printed)")
+	model := fs.String("model", "mobilenet-v2", "LABEL_DETECTION classifier: registered model `NAME` (see 'dlcv models'), a .tflite file, or none")
+	labelsPath := fs.String("labels", "", "label `FILE` for --model, one class a line (default: the registered model's labels)")
+	custom := customFlags{}
+	fs.Var(custom, "custom", "serve a dlcv model file as CUSTOM_MODEL `NAME=FILE` (repeatable)")
+	cascadePath := fs.String("cascade", "", "Haar cascade XML `FILE` for FACE_DETECTION (default: "+detect.DebianCascadeDir+"/haarcascade_frontalface_default.xml if installed; none to disable)")
+	smilePath := fs.String("smile-model", "", "smile classifier model `FILE` (classes not_smiling, smiling) for the faces' joyLikelihood; without it joyLikelihood is UNKNOWN")
+	maxBody := byteSize(vision.DefaultMaxBodyBytes)
+	fs.Var(&maxBody, "max-body", "largest request `SIZE` (e.g. 10MiB); bigger requests get 413")
+	maxPixels := count(vision.DefaultMaxPixels)
+	fs.Var(&maxPixels, "max-pixels", "largest image in pixels, width x height (e.g. 25M), checked before decoding")
+	maxImages := fs.Int("max-images", vision.DefaultMaxImages, "most images in one request")
+	concurrency := fs.Int("concurrency", runtime.GOMAXPROCS(0), "requests worked on at once")
+	queue := fs.Int("queue", 0, "requests that may wait for a free slot; beyond that 503 (default 4 x --concurrency)")
+	allowDir := fs.String("allow-dir", "", "let image.source.imageUri read image files under `DIR` (default: off)")
+	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, wait this long for in-flight requests")
+	pos, err := parseFlagsAnyOrder(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf("unexpected argument %q", pos[0])
+	}
+	if *concurrency < 1 || *queue < 0 || *maxImages < 1 {
+		return usageErrorf("--concurrency and --max-images must be at least 1, --queue at least 0")
+	}
+	cfg := vision.Config{
+		AllowDir: *allowDir,
+		Log:      log.New(stderr, "", log.LstdFlags),
+		Limits: vision.Limits{
+			MaxBodyBytes: int64(maxBody), MaxPixels: int64(maxPixels), MaxImages: *maxImages,
+			Concurrency: *concurrency, Queue: *queue, ShutdownTimeout: *shutdown,
+		},
+	}
+	if *queue == 0 {
+		cfg.Limits.Queue = 4 * *concurrency
+	}
+	var features []string
+	if *model != "none" && *model != "" {
+		path, labelFile, err := classifyResolve(*model)
+		if err != nil {
+			return fmt.Errorf("%w (or run with --model none to serve without LABEL_DETECTION)", err)
+		}
+		if *labelsPath != "" {
+			labelFile = *labelsPath
+		}
+		m, err := tflite.Load(path)
+		if err != nil {
+			return err
+		}
+		l := &vision.Labeler{Model: m}
+		if labelFile != "" {
+			if l.Labels, err = tflite.LoadLabels(labelFile); err != nil {
+				return err
+			}
+		}
+		cfg.Labeler = l
+		features = append(features, vision.LabelDetection+" ("+*model+")")
+	}
+	features = append(features, vision.ImageProperties)
+	if *cascadePath != "none" {
+		p := *cascadePath
+		if p == "" {
+			p = detect.DefaultCascadePath()
+		}
+		if p == "" {
+			fmt.Fprintf(stderr, "dlcv serve: FACE_DETECTION is off: %v\n", detect.ErrNoCascade)
+		} else {
+			if cfg.Cascade, err = detect.LoadCascade(p); err != nil {
+				return err
+			}
+			if *smilePath != "" {
+				if cfg.Smiles, err = vision.NewModelPool(*concurrency, func() (*classifier.Model, error) { return classifier.Load(*smilePath) }); err != nil {
+					return err
+				}
+			}
+			f := vision.FaceDetection
+			if cfg.Smiles != nil {
+				f += " (with joy)"
+			}
+			features = append(features, f)
+		}
+	}
+	if len(custom) > 0 {
+		cfg.Custom = map[string]*vision.ModelPool{}
+		names := make([]string, 0, len(custom))
+		for name, file := range custom {
+			p, err := vision.NewModelPool(*concurrency, func() (*classifier.Model, error) { return classifier.Load(file) })
+			if err != nil {
+				return fmt.Errorf("--custom %s=%s: %w", name, file, err)
+			}
+			cfg.Custom[name] = p
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		features = append(features, vision.CustomModel+" ("+strings.Join(names, ", ")+")")
+	}
+	srv, err := vision.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "dlcv serve: listening on http://%s/ (features: %s)\n", ln.Addr(), strings.Join(features, ", "))
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "dlcv serve: stopped")
+	return nil
+}

@@ -1,0 +1,89 @@
+package tflite
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Fixtures from PIL 9.4 Image.resize(BILINEAR), made by
+// testdata/gen_fixtures.py on a formula image.
+func TestResizeBilinearMatchesPIL(t *testing.T) {
+	for _, c := range []struct{ W, H, w, h int }{{61, 43, 16, 16}, {61, 43, 24, 9}, {20, 13, 50, 30}} {
+		src := &RGB{W: c.W, H: c.H, Pix: make([]uint8, c.W*c.H*3)}
+		for y := 0; y < c.H; y++ {
+			for x := 0; x < c.W; x++ {
+				for ch := 0; ch < 3; ch++ {
+					src.Pix[(y*c.W+x)*3+ch] = uint8((x*37 + y*91 + ch*53 + ((x*y)%17)*13) % 256)
+				}
+			}
+		}
+		want, err := os.ReadFile(filepath.Join("testdata", fmt.Sprintf("resize_%dx%d_to_%dx%d.rgb", c.W, c.H, c.w, c.h)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ResizeBilinear(src, c.w, c.h)
+		if got.W != c.w || got.H != c.h || !bytes.Equal(got.Pix, want) {
+			diff := 0
+			for i := range want {
+				if i < len(got.Pix) && got.Pix[i] != want[i] {
+					diff++
+				}
+			}
+			t.Errorf("%+v: %d of %d bytes differ from PIL", c, diff, len(want))
+		}
+	}
+}
+
+// TFLite's fixed-point helpers against their real-number meaning.
+func TestQuantizedMultiplier(t *testing.T) {
+	for _, m := range []float64{0.5, 0.75, 0.0012345, 1, 1.5, 3.999, 1e-6} {
+		mu := quantizeMultiplier(m)
+		for _, x := range []int32{0, 1, -1, 7, -7, 1000, -1000, 123456, -654321} {
+			got := mu.apply(x)
+			want := float64(x) * m
+			if d := float64(got) - want; d > 0.5+1e-6 || d < -0.5-1e-6 {
+				t.Errorf("%g * %d = %d, want %.3f", m, x, got, want)
+			}
+		}
+	}
+	// Rounding ties go away from zero.
+	if r := roundingDivideByPOT(5, 1); r != 3 {
+		t.Errorf("5/2 -> %d", r)
+	}
+	if r := roundingDivideByPOT(-5, 1); r != -3 {
+		t.Errorf("-5/2 -> %d", r)
+	}
+	if r := roundEven(2.5); r != 2 {
+		t.Errorf("roundEven(2.5) = %v", r)
+	}
+	if r := roundEven(-3.5); r != -4 {
+		t.Errorf("roundEven(-3.5) = %v", r)
+	}
+}
+
+// The fast conversions agree with the generic color-model path.
+func TestToRGBFastPaths(t *testing.T) {
+	r := image.Rect(1, 2, 8, 7)
+	ycc := image.NewYCbCr(r, image.YCbCrSubsampleRatio420)
+	for i := range ycc.Y {
+		ycc.Y[i] = uint8(i * 7)
+	}
+	for i := range ycc.Cb {
+		ycc.Cb[i], ycc.Cr[i] = uint8(i*13), uint8(255-i*11)
+	}
+	nrgba := image.NewNRGBA(r)
+	for i := range nrgba.Pix {
+		nrgba.Pix[i] = uint8(i * 3)
+	}
+	for _, img := range []image.Image{ycc, nrgba} {
+		got := ToRGB(img)
+		want := ToRGB(struct{ image.Image }{img}) // hides the concrete type
+		if !bytes.Equal(got.Pix, want.Pix) || got.W != 7 || got.H != 5 {
+			t.Errorf("%T: fast path differs from generic", img)
+		}
+	}
+}

@@ -1,0 +1,290 @@
+package vision
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dlcv-go/dlcv/classifier"
+)
+
+func TestLabelDetectionCat(t *testing.T) {
+	_, ts := testServer(t, Config{Labeler: sharedLabeler(t)})
+	cat := readShared(t, "models/coral/cat.bmp")
+	code, br, eb := postJSON(t, ts.URL, jsonRequest([]Feature{{Type: LabelDetection, MaxResults: 3}}, cat))
+	if code != 200 {
+		t.Fatalf("HTTP %d: %+v", code, eb)
+	}
+	ls := br.Responses[0].LabelAnnotations
+	if len(br.Responses) != 1 || len(ls) != 3 {
+		t.Fatalf("responses %+v", br.Responses)
+	}
+	// The reference TFLite interpreter gives Egyptian cat 0.773.
+	if ls[0].Description != "Egyptian cat" || math.Abs(ls[0].Score-0.773) > 0.03 || ls[0].Topicality != ls[0].Score {
+		t.Fatalf("top label %+v", ls[0])
+	}
+	for i, l := range ls {
+		if l.Description == "background" || (i > 0 && l.Score > ls[i-1].Score) {
+			t.Fatalf("labels %+v", ls)
+		}
+	}
+	// The default is 10 labels.
+	_, br, _ = postJSON(t, ts.URL, jsonRequest([]Feature{{Type: LabelDetection}}, cat))
+	if n := len(br.Responses[0].LabelAnnotations); n != 10 {
+		t.Fatalf("default maxResults gave %d labels", n)
+	}
+}
+
+func TestMultipartUpload(t *testing.T) {
+	_, ts := testServer(t, Config{Labeler: sharedLabeler(t)})
+	cat := readShared(t, "models/coral/cat.bmp")
+	bird := readShared(t, "models/coral/bird.bmp")
+	ct, body := multipartBody(t, [][]byte{cat, bird}, map[string]string{"features": "LABEL_DETECTION:1, IMAGE_PROPERTIES"})
+	code, br, eb := post(t, ts.URL, ct, body)
+	if code != 200 || len(br.Responses) != 2 {
+		t.Fatalf("HTTP %d %+v %+v", code, br, eb)
+	}
+	if l := br.Responses[0].LabelAnnotations; len(l) != 1 || l[0].Description != "Egyptian cat" {
+		t.Fatalf("cat: %+v", l)
+	}
+	if l := br.Responses[1].LabelAnnotations; len(l) != 1 || l[0].Description != "chickadee" {
+		t.Fatalf("bird: %+v", l)
+	}
+	if p := br.Responses[1].ImagePropertiesAnnotation; p == nil || len(p.DominantColors.Colors) != 10 {
+		t.Fatalf("bird colours: %+v", p)
+	}
+	// Without a features field the upload gets labels.
+	ct, body = multipartBody(t, [][]byte{cat}, nil)
+	if code, br, _ := post(t, ts.URL, ct, body); code != 200 || len(br.Responses[0].LabelAnnotations) != 10 {
+		t.Fatalf("default features: HTTP %d %+v", code, br)
+	}
+	for _, f := range []map[string]string{{"features": "LABEL_DETECTION:x"}, {"features": "TEXT_DETECTION"}, {"maxResults": "-1"}, {"colour": "red"}} {
+		ct, body = multipartBody(t, [][]byte{cat}, f)
+		if code, _, eb := post(t, ts.URL, ct, body); code != 400 || eb.Error.Status != "INVALID_ARGUMENT" {
+			t.Fatalf("%v: HTTP %d %+v", f, code, eb)
+		}
+	}
+	ct, body = multipartBody(t, nil, map[string]string{"features": "LABEL_DETECTION"})
+	if code, _, eb := post(t, ts.URL, ct, body); code != 400 || !strings.Contains(eb.Error.Message, "-F image=@") {
+		t.Fatalf("no image: HTTP %d %+v", code, eb)
+	}
+}
+
+func TestImageProperties(t *testing.T) {
+	_, ts := testServer(t, Config{})
+	img := pngBytes(t, twoColors(200, 120, 0.75))
+	code, br, eb := postJSON(t, ts.URL, jsonRequest([]Feature{{Type: ImageProperties}}, img))
+	if code != 200 {
+		t.Fatalf("HTTP %d %+v", code, eb)
+	}
+	cs := br.Responses[0].ImagePropertiesAnnotation.DominantColors.Colors
+	if len(cs) != 2 {
+		t.Fatalf("two-colour image gave %+v", cs)
+	}
+	if cs[0].Color != (Color{255, 0, 0}) || cs[1].Color != (Color{0, 0, 255}) ||
+		math.Abs(cs[0].PixelFraction-0.75) > 0.01 || math.Abs(cs[0].PixelFraction+cs[1].PixelFraction-1) > 1e-9 || cs[0].Score != cs[0].PixelFraction {
+		t.Fatalf("colours %+v", cs)
+	}
+}
+
+func TestDominantColorsDeterministic(t *testing.T) {
+	// A smooth gradient has many colours: k-means must give k clusters
+	// whose fractions sum to 1, the same ones on every call.
+	img := image.NewRGBA(image.Rect(0, 0, 300, 200))
+	for y := range 200 {
+		for x := range 300 {
+			i := img.PixOffset(x, y)
+			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = uint8(x*255/299), uint8(y*255/199), 128, 255
+		}
+	}
+	a, b := dominantColors(img, 6), dominantColors(img, 6)
+	if len(a) != 6 || fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("not deterministic or wrong count:\n%v\n%v", a, b)
+	}
+	var sum float64
+	for i, c := range a {
+		sum += c.PixelFraction
+		if i > 0 && c.PixelFraction > a[i-1].PixelFraction || c.Color.Blue < 120 || c.Color.Blue > 136 {
+			t.Fatalf("colours %+v", a)
+		}
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		t.Fatalf("fractions sum to %v", sum)
+	}
+	// A one-colour image has one colour, whatever k is.
+	if c := dominantColors(twoColors(10, 10, 1), 10); len(c) != 1 || c[0].PixelFraction != 1 {
+		t.Fatalf("solid image: %+v", c)
+	}
+}
+
+func TestLikelihoodThresholds(t *testing.T) {
+	for p, want := range map[float64]string{0: "VERY_UNLIKELY", 0.19: "VERY_UNLIKELY", 0.2: "UNLIKELY", 0.39: "UNLIKELY",
+		0.4: "POSSIBLE", 0.59: "POSSIBLE", 0.6: "LIKELY", 0.79: "LIKELY", 0.8: "VERY_LIKELY", 1: "VERY_LIKELY"} {
+		if got := Likelihood(p); got != want {
+			t.Errorf("Likelihood(%v) = %s, want %s", p, got, want)
+		}
+	}
+}
+
+func TestFaceDetection(t *testing.T) {
+	cascade := sharedCascade(t)
+	grace := readShared(t, "models/coral/grace_hopper.bmp")
+	_, ts := testServer(t, Config{Cascade: cascade})
+	code, br, eb := postJSON(t, ts.URL, jsonRequest([]Feature{{Type: FaceDetection}}, grace))
+	if code != 200 {
+		t.Fatalf("HTTP %d %+v", code, eb)
+	}
+	fs := br.Responses[0].FaceAnnotations
+	if len(fs) != 1 {
+		t.Fatalf("grace_hopper.bmp: %d faces, want 1: %+v", len(fs), fs)
+	}
+	v := fs[0].BoundingPoly.Vertices
+	// The face is in the upper middle of the 517x606 photo.
+	if len(v) != 4 || v[0].X != v[3].X || v[1].X != v[2].X || v[0].Y != v[1].Y || v[2].Y != v[3].Y ||
+		v[0].X < 100 || v[1].X > 420 || v[0].Y < 50 || v[2].Y > 400 || v[1].X-v[0].X < 120 {
+		t.Fatalf("face box %+v", v)
+	}
+	if fs[0].JoyLikelihood != "UNKNOWN" || fs[0].JoyProbability != nil || !(fs[0].DetectionConfidence > 0.5) {
+		t.Fatalf("face without a smile model: %+v", fs[0])
+	}
+	// The cat has no face; asking for none is fine.
+	code, br, _ = postJSON(t, ts.URL, jsonRequest([]Feature{{Type: FaceDetection}}, readShared(t, "models/coral/cat.bmp")))
+	if code != 200 || len(br.Responses[0].FaceAnnotations) != 0 {
+		t.Fatalf("cat: HTTP %d %+v", code, br)
+	}
+
+	// With a smile model, joy comes from its probability of "smiling" on
+	// the face crop.
+	path := tinyModel(t, "not_smiling", "smiling")
+	_, ts = testServer(t, Config{Cascade: cascade, Smiles: modelPool(t, path, 1)})
+	_, br, _ = postJSON(t, ts.URL, jsonRequest([]Feature{{Type: FaceDetection}}, grace))
+	f := br.Responses[0].FaceAnnotations[0]
+	m, _ := classifier.Load(path)
+	img, _ := decodeImage(grace, DefaultMaxPixels)
+	r := image.Rect(v[0].X, v[0].Y, v[2].X, v[2].Y)
+	ps, err := m.PredictImage(cropImage(img, r), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ps[0].Probability
+	if ps[0].Label != "smiling" {
+		want = ps[1].Probability
+	}
+	if f.JoyProbability == nil || math.Abs(*f.JoyProbability-want) > 1e-6 || f.JoyLikelihood != Likelihood(want) {
+		t.Fatalf("joy %+v, want probability %v", f, want)
+	}
+	if _, err := New(Config{Smiles: modelPool(t, tinyModel(t, "a", "b"), 1)}); err == nil || !strings.Contains(err.Error(), "smiling") {
+		t.Fatalf("a smile model with other classes: %v", err)
+	}
+}
+
+func TestFaceDetectionLargeImageIsDownscaled(t *testing.T) {
+	cascade := sharedCascade(t)
+	grace, err := decodeImage(readShared(t, "models/coral/grace_hopper.bmp"), DefaultMaxPixels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Blow the photo up 3x (1551x1818): boxes must come back in its
+	// coordinates, about 3x the ones found on the original.
+	b := grace.Bounds()
+	big := image.NewRGBA(image.Rect(0, 0, 3*b.Dx(), 3*b.Dy()))
+	for y := range big.Bounds().Dy() {
+		for x := range big.Bounds().Dx() {
+			big.Set(x, y, grace.At(x/3, y/3))
+		}
+	}
+	s, err := New(Config{Cascade: cascade})
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := s.detectFaces(context.Background(), grace, 10)
+	if err != nil || len(small) != 1 {
+		t.Fatalf("original: %v %+v", err, small)
+	}
+	large, err := s.detectFaces(context.Background(), big, 10)
+	if err != nil || len(large) == 0 {
+		t.Fatalf("3x: %v %+v", err, large)
+	}
+	for i, v := range large[0].BoundingPoly.Vertices {
+		w := small[0].BoundingPoly.Vertices[i]
+		if math.Abs(float64(v.X-3*w.X)) > 30 || math.Abs(float64(v.Y-3*w.Y)) > 30 {
+			t.Fatalf("3x box %+v, original %+v", large[0].BoundingPoly.Vertices, small[0].BoundingPoly.Vertices)
+		}
+	}
+}
+
+func TestCustomModel(t *testing.T) {
+	classes := []string{"zero", "one", "two"}
+	path := tinyModel(t, classes...)
+	_, ts := testServer(t, Config{Custom: map[string]*ModelPool{"digits": modelPool(t, path, 2)}})
+	imgs := [][]byte{pngBytes(t, twoColors(40, 30, 0.3)), pngBytes(t, twoColors(20, 20, 0.9))}
+	feats := []Feature{{Type: CustomModel, Model: "digits", MaxResults: 2}}
+	code, br, eb := postJSON(t, ts.URL, jsonRequest(feats, imgs...))
+	if code != 200 {
+		t.Fatalf("HTTP %d %+v", code, eb)
+	}
+	m, _ := classifier.Load(path)
+	for i, im := range imgs {
+		img, _ := decodeImage(im, DefaultMaxPixels)
+		want, _ := m.PredictImage(img, 2)
+		ca := br.Responses[i].CustomAnnotations
+		if len(ca) != 1 || ca[0].Model != "digits" || len(ca[0].Labels) != 2 {
+			t.Fatalf("image %d: %+v", i, ca)
+		}
+		for j, l := range ca[0].Labels {
+			if l.Description != want[j].Label || math.Abs(l.Score-want[j].Probability) > 1e-6 {
+				t.Fatalf("image %d: got %+v, want %+v", i, ca[0].Labels, want)
+			}
+		}
+	}
+	// Concurrent requests share the pool's two copies and get the same
+	// answers as one at a time (run with -race to check the pooling).
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for range 8 {
+		wg.Go(func() {
+			_, got, _ := postJSON(t, ts.URL, jsonRequest(feats, imgs...))
+			if fmt.Sprint(got) != fmt.Sprint(br) {
+				errs <- fmt.Sprint(got)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatalf("concurrent answer differs: %s\nwant %v", e, br)
+	}
+	for _, f := range []Feature{{Type: CustomModel}, {Type: CustomModel, Model: "faces"}} {
+		code, _, eb := postJSON(t, ts.URL, jsonRequest([]Feature{f}, imgs[0]))
+		if code != 400 || !strings.Contains(eb.Error.Message, "digits") {
+			t.Fatalf("%+v: HTTP %d %+v", f, code, eb)
+		}
+	}
+}
+
+func TestModelPoolLoadsOnDemand(t *testing.T) {
+	p := modelPool(t, tinyModel(t, "a", "b"), 3)
+	if p.Loaded() != 1 {
+		t.Fatalf("loaded %d copies at start", p.Loaded())
+	}
+	// Two holders at once need two copies; a third sequential use reuses.
+	hold := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		p.Do(context.Background(), func(*classifier.Model) error { <-hold; return nil })
+		close(done)
+	}()
+	p.Do(context.Background(), func(*classifier.Model) error { return nil })
+	close(hold)
+	<-done
+	if n := p.Loaded(); n > 2 {
+		t.Fatalf("loaded %d copies for 2 concurrent users", n)
+	}
+	if _, err := NewModelPool(1, func() (*classifier.Model, error) { return classifier.Load("missing.dlcv") }); err == nil {
+		t.Fatal("a missing model file loaded")
+	}
+}

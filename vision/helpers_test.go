@@ -1,0 +1,192 @@
+package vision
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dlcv-go/dlcv/classifier"
+	"github.com/dlcv-go/dlcv/data"
+	"github.com/dlcv-go/dlcv/detect"
+	"github.com/dlcv-go/dlcv/internal/testutil"
+	"github.com/dlcv-go/dlcv/tflite"
+	"github.com/dlcv-go/dlcv/zoo"
+)
+
+// testServer starts s on a loopback httptest server.
+func testServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+	t.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	return s, ts
+}
+
+var (
+	labelerOnce sync.Once
+	labeler     *Labeler
+	labelerErr  error
+)
+
+// sharedLabeler loads the MobileNet v2 classifier from the shared data
+// once per test binary (skipping when it is absent).
+func sharedLabeler(t testing.TB) *Labeler {
+	t.Helper()
+	model := testutil.SharedFile(t, "models/coral/mobilenet_v2_1.0_224_quant.tflite")
+	labels := testutil.SharedFile(t, "models/coral/imagenet_labels.txt")
+	labelerOnce.Do(func() {
+		m, err := tflite.Load(model)
+		if err != nil {
+			labelerErr = err
+			return
+		}
+		l, err := tflite.LoadLabels(labels)
+		labeler, labelerErr = &Labeler{Model: m, Labels: l}, err
+	})
+	if labelerErr != nil {
+		t.Fatal(labelerErr)
+	}
+	return labeler
+}
+
+func sharedCascade(t testing.TB) *detect.Cascade {
+	t.Helper()
+	c, err := detect.LoadCascade(testutil.SharedFile(t, "models/haarcascades/haarcascade_frontalface_default.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func readShared(t testing.TB, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(testutil.SharedFile(t, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// tinyModel writes a small untrained dlcv classifier (16x16 RGB input) with
+// the given classes and returns its path.
+func tinyModel(t testing.TB, classes ...string) string {
+	t.Helper()
+	net, err := zoo.New("shallownet", []int{16, 16, 3}, len(classes), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &classifier.Model{Net: net, Classes: classes, Preprocess: data.Preprocess{Width: 16, Height: 16, Channels: 3}}
+	path := filepath.Join(t.TempDir(), "tiny.dlcv")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func modelPool(t testing.TB, path string, size int) *ModelPool {
+	t.Helper()
+	p, err := NewModelPool(size, func() (*classifier.Model, error) { return classifier.Load(path) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// pngBytes encodes img as PNG.
+func pngBytes(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// twoColors is a w x h image, the left frac red and the rest blue.
+func twoColors(w, h int, frac float64) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := color.RGBA{0, 0, 255, 255}
+			if float64(x) < frac*float64(w) {
+				c = color.RGBA{255, 0, 0, 255}
+			}
+			img.SetRGBA(x, y, c)
+		}
+	}
+	return img
+}
+
+// jsonRequest builds an annotate body for images with the same features.
+func jsonRequest(features []Feature, images ...[]byte) []byte {
+	var req BatchRequest
+	for _, im := range images {
+		req.Requests = append(req.Requests, ImageRequest{Image: Image{Content: base64.StdEncoding.EncodeToString(im)}, Features: features})
+	}
+	b, _ := json.Marshal(req)
+	return b
+}
+
+// post sends body to the annotate endpoint and decodes the reply: a
+// BatchResponse for 200 (or per-image failures), else an ErrorBody.
+func post(t testing.TB, url, contentType string, body io.Reader) (int, BatchResponse, ErrorBody) {
+	t.Helper()
+	resp, err := http.Post(url+"/v1/images:annotate", contentType, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var br BatchResponse
+	var eb ErrorBody
+	if strings.Contains(string(raw), `"responses"`) {
+		err = json.Unmarshal(raw, &br)
+	} else {
+		err = json.Unmarshal(raw, &eb)
+	}
+	if err != nil {
+		t.Fatalf("HTTP %d, body is not JSON: %v\n%s", resp.StatusCode, err, raw)
+	}
+	return resp.StatusCode, br, eb
+}
+
+func postJSON(t testing.TB, url string, body []byte) (int, BatchResponse, ErrorBody) {
+	return post(t, url, "application/json", bytes.NewReader(body))
+}
+
+// multipartBody builds a form like curl -F image=@... -F key=value.
+func multipartBody(t testing.TB, images [][]byte, fields map[string]string) (string, *bytes.Buffer) {
+	t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for k, v := range fields {
+		w.WriteField(k, v)
+	}
+	for i, im := range images {
+		fw, err := w.CreateFormFile("image", "photo"+string(rune('a'+i))+".png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(im)
+	}
+	w.Close()
+	return w.FormDataContentType(), &b
+}
