@@ -108,9 +108,9 @@ func (o *depthwiseOp) row3(x, dst []float32, b, i, h, w, ow, pt, pl int) {
 	}
 }
 
-// mac3 is acc += x0*w0 + x1*w1 + x2*w2 element-wise: one load and store of
-// acc per three taps.
-func mac3(acc, x0, x1, x2, w0, w1, w2 []float32) {
+// mac3Go is acc += x0*w0 + x1*w1 + x2*w2 element-wise: one load and store
+// of acc per three taps (mac3 picks it or the AVX2 version).
+func mac3Go(acc, x0, x1, x2, w0, w1, w2 []float32) {
 	n := len(acc)
 	x0, x1, x2 = x0[:n], x1[:n], x2[:n]
 	w0, w1, w2 = w0[:n], w1[:n], w2[:n]

@@ -36,27 +36,22 @@ func (e *epilogue) row(v []float32) {
 	lo, hi := float32(r.lo)-zp, float32(r.hi)-zp
 	if e.bigBias {
 		bq := e.biasQ[:len(v)]
+		ss := r.scales[:len(v)]
 		for i, a := range v {
-			s := r.scales[0]
-			if len(r.scales) > 1 {
-				s = r.scales[i]
-			}
-			v[i] = roundEven(min(max(float32(int32(a)+bq[i])*s, lo), hi))
+			v[i] = roundEven(min(max(float32(int32(a)+bq[i])*ss[i], lo), hi))
 		}
 		return
 	}
 	// acc + bias is an exact integer in float32 (both are below 2^24).
-	b := e.biasF[:len(v)]
-	if len(r.scales) == 1 {
-		s := r.scales[0]
-		for i, a := range v {
-			v[i] = roundEven(min(max((a+b[i])*s, lo), hi))
-		}
-		return
-	}
-	ss := r.scales[:len(v)]
+	requant(v, e.biasF[:len(v)], r.scales[:len(v)], lo, hi)
+}
+
+// requantGo is v = roundHalfEven(clamp((v+b)*s, lo, hi)) element-wise
+// (requant picks it or the AVX2 version).
+func requantGo(v, b, s []float32, lo, hi float32) {
+	b, s = b[:len(v)], s[:len(v)]
 	for i, a := range v {
-		v[i] = roundEven(min(max((a+b[i])*ss[i], lo), hi))
+		v[i] = roundEven(min(max((a+b[i])*s[i], lo), hi))
 	}
 }
 
@@ -69,7 +64,7 @@ func roundEven(x float32) float32 {
 
 // requantizer maps int32 accumulators to centred output integers.
 type requantizer struct {
-	scales []float32 // in*filter/out scale per output channel, or one for all
+	scales []float32 // in*filter/out scale per output channel
 	zp     int32
 	lo, hi int32
 }
@@ -153,6 +148,9 @@ func (m *Model) convWeights(od *opDef, rank, oc int, act uint8) ([]float32, epil
 			return nil, ep, fmt.Errorf("tflite: %s (%s): bad requantization scale %g", od.path, opName(od.Code), s)
 		}
 		rq.scales = append(rq.scales, s)
+	}
+	for len(rq.scales) < oc { // per-tensor: one scale for every channel
+		rq.scales = append(rq.scales, rq.scales[0])
 	}
 	ep.rq = rq
 	return w, ep, nil

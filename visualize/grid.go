@@ -136,7 +136,7 @@ func (g *grid) render() *image.RGBA {
 		drawText(img, o.X-gap-textWidth(l), o.Y+i*sy+ascent, l)
 	}
 	for i, t := range g.tiles {
-		p := g.origin(i)
+		p := o.Add(image.Pt((i%g.cols)*sx, (i/g.cols)*sy))
 		s := g.scale
 		if t.scale > 0 {
 			s = t.scale

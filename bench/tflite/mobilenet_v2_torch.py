@@ -1,7 +1,8 @@
 """PyTorch peer for bench/tflite/run.sh: MobileNet v2 1.0 (224x224, 1001
 classes) in float32 with random weights and batch norm folded away (as in
 the TFLite file), timed single-image and batch 32 (args: RUNS THREADS, default 5 2).
-Prints "torch batch=N ms_per_img=X" lines (median of runs)."""
+Prints "torch batch=N ms_per_img=X cpu_ms_per_img=Y" lines (medians;
+CPU time is process user+system time, less sensitive to other load)."""
 import statistics
 import sys
 import time
@@ -57,12 +58,13 @@ def main():
         for batch in (1, 32):
             x = torch.randn(batch, 3, 224, 224)
             model(x)  # warm up
-            times = []
+            times, cpu = [], []
             for _ in range(runs if batch == 1 else max(2, runs // 3)):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 model(x)
                 times.append((time.perf_counter() - t0) * 1000 / batch)
-            print(f"torch batch={batch} ms_per_img={statistics.median(times):.2f}")
+                cpu.append((time.process_time() - c0) * 1000 / batch)
+            print(f"torch batch={batch} ms_per_img={statistics.median(times):.2f} cpu_ms_per_img={statistics.median(cpu):.2f}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,10 @@ func Im2col(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh,
 	_ = dst[n*oh*ow*rowLen-1]
 	_ = src[n*h*w*c-1]
 	span := kw * c // one kernel row: kw taps, contiguous in NHWC
+	if span <= smallSpan {
+		im2colNarrow(dst, src, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh, ow)
+		return
+	}
 	d := 0
 	for b := 0; b < n; b++ {
 		img := src[b*h*w*c : (b+1)*h*w*c]
@@ -34,11 +38,7 @@ func Im2col(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh,
 					row := img[iy*w*c : (iy+1)*w*c]
 					if ix0 >= 0 && ix0+kw <= w {
 						if span <= smallSpan {
-							// A call to memmove costs more than a few moves.
-							src := row[ix0*c : ix0*c+span]
-							for i := range out {
-								out[i] = src[i]
-							}
+							copySmall(out, row[ix0*c:ix0*c+span])
 						} else {
 							copy(out, row[ix0*c:(ix0+kw)*c])
 						}
@@ -107,6 +107,67 @@ func Col2im(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh,
 // smallSpan is the kernel-row length (kw*c values) up to which Im2col
 // copies with a loop rather than copy (e.g. a 5x5 kernel on one channel).
 const smallSpan = 16
+
+// im2colNarrow is Im2col for short kernel rows (kw*c <= smallSpan, e.g. a
+// 5x5 kernel on one channel). For each output row and kernel row it
+// copies the input row once into a zero-padded buffer, so that every tap
+// is a short copy from it with no bounds logic.
+func im2colNarrow(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh, ow int) {
+	rowLen, span := kh*kw*c, kw*c
+	// The padded row covers input columns [-padLeft, (ow-1)*sw-padLeft+kw).
+	pw := (ow-1)*sw + kw
+	var stack [1024]float32
+	pad := stack[:0]
+	if pw*c > len(stack) {
+		pad = make([]float32, pw*c)
+	} else {
+		pad = stack[:pw*c]
+	}
+	// Input columns [lo, hi) land in the padded row at lo+padLeft.
+	lo, hi := max(0, -padLeft), min(w, pw-padLeft)
+	for b := 0; b < n; b++ {
+		img := src[b*h*w*c : (b+1)*h*w*c]
+		out := dst[b*oh*ow*rowLen : (b+1)*oh*ow*rowLen]
+		for oy := 0; oy < oh; oy++ {
+			rows := out[oy*ow*rowLen : (oy+1)*ow*rowLen]
+			for ky := 0; ky < kh; ky++ {
+				iy := oy*sh - padTop + ky
+				if iy < 0 || iy >= h {
+					for ox := 0; ox < ow; ox++ {
+						clear(rows[ox*rowLen+ky*span : ox*rowLen+(ky+1)*span])
+					}
+					continue
+				}
+				clear(pad)
+				if lo < hi {
+					copy(pad[(lo+padLeft)*c:(hi+padLeft)*c], img[(iy*w+lo)*c:(iy*w+hi)*c])
+				}
+				for ox := 0; ox < ow; ox++ {
+					o := ox*rowLen + ky*span
+					copySmall(rows[o:o+span], pad[ox*sw*c:ox*sw*c+span])
+				}
+			}
+		}
+	}
+}
+
+// copySmall is copy for up to about 16 values: a call to memmove costs
+// more than a few moves of fixed-size arrays, which compile to vector
+// moves.
+func copySmall(dst, src []float32) {
+	src = src[:len(dst)]
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		*(*[8]float32)(dst[i:]) = *(*[8]float32)(src[i:])
+	}
+	if i+4 <= len(dst) {
+		*(*[4]float32)(dst[i:]) = *(*[4]float32)(src[i:])
+		i += 4
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = src[i]
+	}
+}
 
 // addTo sets dst[i] += src[i].
 func addTo(dst, src []float32) {

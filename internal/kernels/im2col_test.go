@@ -21,6 +21,11 @@ func geoms() []convGeom {
 		{1, 4, 4, 4, 1, 1, 1, 1, 0, 0, 0, 0},
 		{2, 8, 8, 3, 3, 3, 3, 2, 1, 0, 0, 2},
 		{1, 3, 3, 2, 4, 4, 1, 1, 2, 1, 2, 1},
+		// Kernel rows longer than smallSpan (the memmove path).
+		{2, 6, 6, 8, 3, 3, 1, 1, 1, 1, 1, 1},
+		{1, 7, 9, 20, 5, 5, 2, 1, 2, 2, 2, 2},
+		// LeNet's first layer: 5x5 "same" on one channel.
+		{2, 12, 11, 1, 5, 5, 1, 1, 2, 2, 2, 2},
 	} {
 		g = append(g, convGeom{p.n, p.h, p.w, p.c, p.kh, p.kw, p.sh, p.sw, p.pt, p.pl,
 			out(p.h, p.kh, p.sh, p.pt, p.pb), out(p.w, p.kw, p.sw, p.pl, p.pr)})

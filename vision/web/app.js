@@ -18,6 +18,10 @@ function showError(msg) {
   const box = $("error");
   box.textContent = msg;
   box.hidden = !msg;
+  if (msg) {
+    $("status").textContent = "";
+    $("result").hidden = true; // no stale results beside an error
+  }
 }
 
 function selectTab(name) {
@@ -60,6 +64,7 @@ async function annotate(file) {
   }
   const img = $("preview");
   lastFaces = [];
+  drawFaces(); // clear the previous photo's boxes
   img.onload = drawFaces;
   img.src = dataURL;
   $("caption").textContent = file.name + " · " + (file.size / 1024).toFixed(0) + " KB";
@@ -82,19 +87,16 @@ async function annotate(file) {
     resp = await fetch("/v1/images:annotate", { method: "POST", headers: { "Content-Type": "application/json" }, body });
     json = await resp.json();
   } catch (e) {
-    $("status").textContent = "";
     showError("The server did not answer" + (resp ? " (HTTP " + resp.status + ")" : "") + ": " + e.message);
     return;
   }
   const ms = Math.round(performance.now() - t0);
   if (json.error) {
-    $("status").textContent = "";
     showError("Error " + json.error.code + " (" + (json.error.status || "") + "): " + json.error.message);
     return;
   }
   const r = (json.responses || [])[0] || {};
   if (r.error) {
-    $("status").textContent = "";
     showError("This image could not be annotated (" + (r.error.status || "error " + r.error.code) + "): " + r.error.message);
     return;
   }
