@@ -2,12 +2,14 @@ package data
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/gif"  // GIF decoder
 	_ "image/jpeg" // JPEG decoder
 	_ "image/png"  // PNG decoder
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -123,6 +125,17 @@ func DecodeImage(path string, maxPixels int) (image.Image, error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
+	img, err := decodeFile(path, maxPixels)
+	var pe *fs.PathError
+	if err != nil && !errors.As(err, &pe) {
+		err = fmt.Errorf("%s: %w", path, err) // name the file
+	}
+	return img, err
+}
+
+// decodeFile opens and decodes path; errors other than opening it do not
+// name the file (callers add it).
+func decodeFile(path string, maxPixels int) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -181,9 +194,13 @@ func LoadImages(samples []Sample, classes []string, opts LoadOptions) (*Dataset,
 	for range min(workers, max(1, len(samples))) {
 		wg.Go(func() {
 			for i := range next {
-				img, err := DecodeImage(samples[i].Path, opts.MaxPixels)
+				img, err := decodeFile(samples[i].Path, opts.MaxPixels)
 				if err == nil {
 					err = p.ApplyTo(buf[i*per:(i+1)*per], img)
+				}
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					err = pe.Err // the path is reported beside the reason
 				}
 				if err != nil {
 					reasons[i] = err.Error()

@@ -155,10 +155,7 @@ func (t *convTask) Run(lo, hi int) {
 	}
 	if c.bias != nil && t.out != nil {
 		f := c.Filters
-		out := t.out[lo*rows*f : hi*rows*f]
-		for r := 0; r < len(out); r += f {
-			copy(out[r:r+f], c.bias.Value.Data)
-		}
+		broadcastRows(t.out[lo*rows*f:hi*rows*f], c.bias.Value.Data)
 	}
 }
 
@@ -389,5 +386,18 @@ func (s *colSums) Run(lo, hi int) {
 		for b := p * blocks / s.parts; b < (p+1)*blocks/s.parts; b++ {
 			kernels.Add(acc, s.m[b*s.blk:(b+1)*s.blk])
 		}
+	}
+}
+
+// broadcastRows copies row into every row of m (len(m) a multiple of
+// len(row)), doubling the filled prefix each time: a few long copies
+// instead of one short copy per row.
+func broadcastRows(m, row []float32) {
+	if len(m) == 0 {
+		return
+	}
+	done := copy(m, row)
+	for done < len(m) {
+		done += copy(m[done:], m[:done])
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	iofs "io/fs"
 	"path/filepath"
 
 	"github.com/dlcv-go/dlcv/classifier"
@@ -135,11 +134,7 @@ func visualizeActivations(args []string, stdout, stderr io.Writer) error {
 	}
 	img, err := data.DecodeImage(fs.Arg(1), 0)
 	if err != nil {
-		var pe *iofs.PathError
-		if errors.As(err, &pe) {
-			return err // names the file already
-		}
-		return fmt.Errorf("%s: %w", fs.Arg(1), err)
+		return err // names the file
 	}
 	i, err := visualize.ResolveLayer(m.Net, *layer)
 	if err != nil {

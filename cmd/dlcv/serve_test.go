@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dlcv-go/dlcv/classifier"
+	"github.com/dlcv-go/dlcv/data"
+	"github.com/dlcv-go/dlcv/internal/testutil"
+	"github.com/dlcv-go/dlcv/zoo"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestServeFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "extra"},
+		{"serve", "--max-body", "lots"},
+		{"serve", "--max-pixels", "-5"},
+		{"serve", "--custom", "digits"},
+		{"serve", "--concurrency", "0"},
+	} {
+		if code, _, stderr := runCLI(args...); code != 2 || !strings.Contains(stderr, "dlcv serve") {
+			t.Errorf("%v: code %d stderr %q", args, code, stderr)
+		}
+	}
+	if code, _, stderr := runCLI("serve", "--help"); code != 0 || !strings.Contains(stderr, "curl -F image=@") {
+		t.Fatalf("--help: code %d\n%s", code, stderr)
+	}
+	t.Setenv("DLCV_HOME", t.TempDir())
+	if code, _, stderr := runCLI("serve", "--addr", "127.0.0.1:0"); code != 1 || !strings.Contains(stderr, "dlcv models pull mobilenet-v2") || !strings.Contains(stderr, "--model none") {
+		t.Fatalf("missing model: code %d stderr %q", code, stderr)
+	}
+	for v, want := range map[string]int64{"10MB": 10e6, "10MiB": 10 << 20, "512k": 512e3, "1048576": 1 << 20, "1.5M": 1.5e6} {
+		if n, err := parseSize(v, "B"); err != nil || n != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", v, n, err, want)
+		}
+	}
+}
+
+func TestServeRunsAndStops(t *testing.T) {
+	model := testutil.SharedFile(t, "models/coral/mobilenet_v2_1.0_224_quant.tflite")
+	labels := testutil.SharedFile(t, "models/coral/imagenet_labels.txt")
+	cat, err := os.ReadFile(testutil.SharedFile(t, "models/coral/cat.bmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := zoo.New("shallownet", []int{8, 8, 1}, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	custom := filepath.Join(t.TempDir(), "tiny.dlcv")
+	if err := (&classifier.Model{Net: net, Classes: []string{"dark", "light"}, Preprocess: data.Preprocess{Width: 8, Height: 8, Channels: 1}}).Save(custom); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--addr", "127.0.0.1:0", "--model", model, "--labels", labels, "--cascade", "none",
+			"--custom", "tone=" + custom, "--max-body", "2MB", "--concurrency", "2"}, &stdout, &stderr)
+	}()
+	addr := regexp.MustCompile(`listening on (http://[0-9.:]+)/`)
+	var url string
+	for deadline := time.Now().Add(30 * time.Second); url == ""; time.Sleep(20 * time.Millisecond) {
+		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
+			url = m[1]
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no address printed: %q %q", stdout.String(), stderr.String())
+		}
+	}
+	if !strings.Contains(stdout.String(), "CUSTOM_MODEL (tone)") {
+		t.Fatalf("stdout %q", stdout.String())
+	}
+
+	// curl -F image=@cat.bmp -F features=LABEL_DETECTION:1,CUSTOM_MODEL:tone
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	fw, _ := w.CreateFormFile("image", "cat.bmp")
+	fw.Write(cat)
+	w.WriteField("features", "LABEL_DETECTION:1,CUSTOM_MODEL:tone")
+	w.Close()
+	resp, err := http.Post(url+"/v1/images:annotate", w.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var out struct {
+		Responses []struct {
+			LabelAnnotations []struct {
+				Description string  `json:"description"`
+				Score       float64 `json:"score"`
+			} `json:"labelAnnotations"`
+			CustomAnnotations []struct {
+				Model  string `json:"model"`
+				Labels []struct {
+					Description string `json:"description"`
+				} `json:"labels"`
+			} `json:"customAnnotations"`
+		} `json:"responses"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil || resp.StatusCode != 200 || len(out.Responses) != 1 {
+		t.Fatalf("HTTP %d %v\n%s", resp.StatusCode, err, raw)
+	}
+	r := out.Responses[0]
+	if len(r.LabelAnnotations) != 1 || r.LabelAnnotations[0].Description != "Egyptian cat" ||
+		len(r.CustomAnnotations) != 1 || r.CustomAnnotations[0].Model != "tone" || len(r.CustomAnnotations[0].Labels) != 2 {
+		t.Fatalf("response %s", raw)
+	}
+	// FACE_DETECTION is off (--cascade none): a clear 400.
+	resp, err = http.Post(url+"/v1/images:annotate", "application/json", strings.NewReader(`{"requests":[{"image":{"content":"AAAA"},"features":[{"type":"FACE_DETECTION"}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(raw), "--cascade") {
+		t.Fatalf("faces off: HTTP %d %s", resp.StatusCode, raw)
+	}
+
+	cancel() // what SIGINT/SIGTERM do
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(stdout.String(), "dlcv serve: stopped") {
+		t.Fatalf("stdout %q", stdout.String())
+	}
+}
