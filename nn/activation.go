@@ -73,6 +73,10 @@ func pick(mask uint32, a, b float32) float32 {
 type ReLU struct {
 	activation
 	task ewTask
+	// fused is set by Sequential when the layer before applies the ReLU
+	// to its own output (see reluFuser): Forward then passes x through.
+	fused bool
+	own   *tensor.Tensor // output buffer when not fused (y may alias x)
 }
 
 // NewReLU returns a ReLU layer.
@@ -84,7 +88,12 @@ func (l *ReLU) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error) 
 	if x == nil || x.Dims() == 0 {
 		return nil, fmt.Errorf("%s: input %v has no batch axis", l.kind, x)
 	}
-	l.y = tensor.Reuse(l.y, x.Shape...)
+	if l.fused {
+		l.y = x // already max(x, 0); Backward reads the mask from it
+		return x, nil
+	}
+	l.own = tensor.Reuse(l.own, x.Shape...)
+	l.y = l.own
 	l.task = ewTask{op: ewRelu, dst: l.y.Data, a: x.Data}
 	kernels.Parallel(len(x.Data), ewGrain, &l.task)
 	l.task = ewTask{}

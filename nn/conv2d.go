@@ -77,12 +77,14 @@ func convGeometry(in, k, s int, p Padding, vertical bool) (out, lo int, err erro
 	return (in+lo+hi-k)/s + 1, lo, nil
 }
 
-// The im2col buffer holds the patches of the whole batch when they fit in
-// keepColFloats (16 MB), so that Backward reuses them. Otherwise batches
-// are processed in chunks of whole images whose patches fit in
-// chunkColFloats (1.6 MB, about a core's L2 cache): the patches are then
-// read by the GEMM while still cached, and recomputed in Backward, which
-// costs less than a round trip through memory.
+// Forward and Backward give each core (kernels.Threads) its own share of
+// the batch, which it processes alone: im2col, GEMMs on one core
+// (kernels.SgemmSerial), col2im. When the patches of the whole batch fit
+// in keepColFloats (16 MB) they are kept for Backward; otherwise each core
+// unfolds its images in chunks whose patches fit in chunkColFloats
+// (1.6 MB, about a core's L2 cache), so that the GEMMs read them while
+// still cached, and Backward unfolds them again, which costs less than a
+// round trip through memory.
 const (
 	keepColFloats  = 4 << 20
 	chunkColFloats = 400 << 10
@@ -115,48 +117,25 @@ type Conv2D struct {
 	direct       bool // 1x1, stride 1, no padding: x is its own im2col
 	maxChunk     int  // most images whose patches fit in chunkColFloats
 	keepFloats   int  // keepColFloats (tests lower it to force chunks)
-	chunk        int  // images per im2col chunk in the last Forward
 	skipDX       bool
 
 	x        *tensor.Tensor // input of the last Forward (not owned)
-	col      []float32      // im2col buffer (chunk images)
-	colValid bool           // col holds the patches of the whole last batch
+	col      []float32      // patches: the whole batch (kept) or one chunk per part
+	kept     bool           // col holds the patches of the whole last batch
+	parts    int            // shares of the batch in the last Forward
 	y, dx    *tensor.Tensor
 	task     convTask
-	sums     colSums
+	fuseReLU bool      // apply the following ReLU layer here (see reluFuser)
+	biasTile []float32 // the bias repeated over sumBlock(Filters) values
+	partGrad []float32 // dW and db of parts 1.. (part 0 adds to the Params)
+	sumBuf   []float32 // column-sum scratch, per part
 }
 
-// convGrain is the number of images worth handing to another core.
-const convGrain = 2
-
-// convTask runs the per-image work of a convolution (im2col with the bias
-// broadcast, or col2im) over a range of the images of one chunk.
+// convTask runs one pass of the convolution over parts of the batch.
 type convTask struct {
 	c        *Conv2D
 	backward bool
-	x, col   []float32 // images of the chunk, their patches
-	out      []float32 // forward: the chunk's output rows; backward: its dx
-}
-
-func (t *convTask) Run(lo, hi int) {
-	c := t.c
-	k := c.KernelH * c.KernelW * c.cin
-	in, rows := c.h*c.w*c.cin, c.oh*c.ow
-	col := t.col[lo*rows*k : hi*rows*k]
-	if t.backward {
-		dx := t.out[lo*in : hi*in]
-		clear(dx) // col2im accumulates
-		kernels.Col2im(dx, col, hi-lo, c.h, c.w, c.cin, c.KernelH, c.KernelW, c.StrideH, c.StrideW, c.padT, c.padL, c.oh, c.ow)
-		return
-	}
-	if t.x != nil {
-		kernels.Im2col(col, t.x[lo*in:hi*in], hi-lo, c.h, c.w, c.cin,
-			c.KernelH, c.KernelW, c.StrideH, c.StrideW, c.padT, c.padL, c.oh, c.ow)
-	}
-	if c.bias != nil && t.out != nil {
-		f := c.Filters
-		broadcastRows(t.out[lo*rows*f:hi*rows*f], c.bias.Value.Data)
-	}
+	x, dy    []float32
 }
 
 // NewConv2D returns a square convolution with filters output channels,
@@ -205,7 +184,7 @@ func (c *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if c.UseBias {
 		c.bias = NewParam("bias", tensor.New(c.Filters))
 	}
-	c.colValid = false
+	c.kept = false
 	return []int{c.oh, c.ow, c.Filters}, nil
 }
 
@@ -226,30 +205,133 @@ func (c *Conv2D) checkInput(x *tensor.Tensor) error {
 	return nil
 }
 
-// patches returns the im2col matrix for images [b0, b0+nb) of x. When
-// out is not nil it also broadcasts the bias into it (the output rows of
-// those images), in the same parallel pass.
-func (c *Conv2D) patches(x *tensor.Tensor, b0, nb int, out []float32) []float32 {
-	in := c.h * c.w * c.cin
-	var col []float32
-	c.task = convTask{c: c, out: out}
+// unfold returns the patches of images [b0, b0+nb) of part p, computing
+// them unless kept (reuse) holds them already.
+func (c *Conv2D) unfold(p, b0, nb int, reuse bool) []float32 {
+	in, rows, k := c.h*c.w*c.cin, c.oh*c.ow, c.KernelH*c.KernelW*c.cin
 	if c.direct {
-		col = x.Data[b0*in : (b0+nb)*in]
+		return c.x.Data[b0*in : (b0+nb)*in]
+	}
+	var col []float32
+	if c.kept {
+		col = c.col[b0*rows*k : (b0+nb)*rows*k]
 	} else {
-		k := c.KernelH * c.KernelW * c.cin
-		need := c.chunk * c.oh * c.ow * k
-		if cap(c.col) < need {
-			c.col = make([]float32, need)
-		}
-		col = c.col[:nb*c.oh*c.ow*k]
-		c.task.x = x.Data[b0*in : (b0+nb)*in]
+		per := c.maxChunk * rows * k
+		col = c.col[p*per : p*per+nb*rows*k]
 	}
-	c.task.col = col
-	if c.task.x != nil || (out != nil && c.bias != nil) {
-		kernels.Parallel(nb, convGrain, &c.task)
+	if !reuse {
+		kernels.Im2col(col, c.x.Data[b0*in:(b0+nb)*in], nb, c.h, c.w, c.cin,
+			c.KernelH, c.KernelW, c.StrideH, c.StrideW, c.padT, c.padL, c.oh, c.ow)
 	}
-	c.task = convTask{}
 	return col
+}
+
+// Run processes parts [lo, hi) of the batch (see Conv2D.parts).
+func (t *convTask) Run(lo, hi int) {
+	for p := lo; p < hi; p++ {
+		if t.backward {
+			t.c.backwardPart(p, t.dy)
+		} else {
+			t.c.forwardPart(p)
+		}
+	}
+}
+
+// partRange is the images of part p.
+func (c *Conv2D) partRange(p int) (b0, b1 int) {
+	n := c.x.Shape[0]
+	return p * n / c.parts, (p + 1) * n / c.parts
+}
+
+// chunkOf is the number of images per im2col chunk.
+func (c *Conv2D) chunkOf(b0, b1 int) int {
+	if c.kept || c.direct {
+		return max(1, b1-b0)
+	}
+	return c.maxChunk
+}
+
+func (c *Conv2D) forwardPart(p int) {
+	f, k, rows := c.Filters, c.KernelH*c.KernelW*c.cin, c.oh*c.ow
+	b0, b1 := c.partRange(p)
+	step := c.chunkOf(b0, b1)
+	for b := b0; b < b1; b += step {
+		nb := min(step, b1-b)
+		col := c.unfold(p, b, nb, false)
+		out := c.y.Data[b*rows*f : (b+nb)*rows*f]
+		kernels.SgemmSerial(false, false, nb*rows, f, k, 1, col, k, c.kernel.Value.Data, f, 0, out, f)
+		c.epilogue(out)
+	}
+}
+
+// epilogue adds the bias to the output rows out, and applies the fused
+// ReLU, while they are still in cache.
+func (c *Conv2D) epilogue(out []float32) {
+	if c.bias == nil {
+		if c.fuseReLU {
+			kernels.Relu(out, out)
+		}
+		return
+	}
+	f, tile := c.Filters, c.biasTile
+	full := len(out) / len(tile) * len(tile)
+	for i := 0; i < full; i += len(tile) {
+		if c.fuseReLU {
+			kernels.AddRelu(out[i:i+len(tile)], tile)
+		} else {
+			kernels.Add(out[i:i+len(tile)], tile)
+		}
+	}
+	for r := full; r < len(out); r += f {
+		if c.fuseReLU {
+			kernels.AddRelu(out[r:r+f], c.bias.Value.Data)
+		} else {
+			kernels.Add(out[r:r+f], c.bias.Value.Data)
+		}
+	}
+}
+
+// setFusedReLU implements reluFuser.
+func (c *Conv2D) setFusedReLU(on bool) { c.fuseReLU = on }
+
+func (c *Conv2D) backwardPart(p int, dyAll []float32) {
+	f, k, rows := c.Filters, c.KernelH*c.KernelW*c.cin, c.oh*c.ow
+	in := c.h * c.w * c.cin
+	b0, b1 := c.partRange(p)
+	dw := c.kernel.Grad.Data
+	var db []float32
+	if c.bias != nil {
+		db = c.bias.Grad.Data
+	}
+	if p > 0 { // private sums, added to the Params after all parts finish
+		g := c.partGrad[(p-1)*(k*f+f) : p*(k*f+f)]
+		clear(g)
+		dw, db = g[:k*f], g[k*f:]
+	}
+	if c.bias != nil {
+		sumColumns(db, dyAll[b0*rows*f:b1*rows*f], c.sumBuf[p*sumBlock(f):(p+1)*sumBlock(f)])
+	}
+	step := c.chunkOf(b0, b1)
+	for b := b0; b < b1; b += step {
+		nb := min(step, b1-b)
+		col := c.unfold(p, b, nb, c.kept)
+		g := dyAll[b*rows*f : (b+nb)*rows*f]
+		// dW += patches^T dY
+		kernels.SgemmSerial(true, false, k, f, nb*rows, 1, col, k, g, f, 1, dw, f)
+		if c.skipDX {
+			continue
+		}
+		dx := c.dx.Data[b*in : (b+nb)*in]
+		if c.direct {
+			kernels.SgemmSerial(false, true, nb*rows, k, f, 1, g, f, c.kernel.Value.Data, f, 0, dx, k)
+			continue
+		}
+		// dPatches = dY W^T, written over the patches (no longer needed),
+		// then folded back onto the input gradient.
+		kernels.SgemmSerial(false, true, nb*rows, k, f, 1, g, f, c.kernel.Value.Data, f, 0, col, k)
+		clear(dx) // col2im accumulates
+		kernels.Col2im(dx, col, nb, c.h, c.w, c.cin, c.KernelH, c.KernelW, c.StrideH, c.StrideW, c.padT, c.padL, c.oh, c.ow)
+	}
 }
 
 func (c *Conv2D) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error) {
@@ -257,27 +339,33 @@ func (c *Conv2D) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error
 		return nil, err
 	}
 	n, f := x.Shape[0], c.Filters
-	k := c.KernelH * c.KernelW * c.cin
+	k, rows := c.KernelH*c.KernelW*c.cin, c.oh*c.ow
 	c.x = x
-	c.chunk = n
-	if n*c.oh*c.ow*k > c.keepFloats {
-		// Equal chunks (5+5 rather than 8+2) balance the GEMMs.
-		chunks := (n + c.maxChunk - 1) / c.maxChunk
-		c.chunk = max(1, (n+chunks-1)/max(1, chunks))
+	c.parts = max(1, min(kernels.Threads(), n))
+	c.kept = !c.direct && training && n*rows*k <= c.keepFloats
+	need := 0
+	switch {
+	case c.direct:
+	case c.kept:
+		need = n * rows * k
+	default:
+		need = c.parts * c.maxChunk * rows * k
+	}
+	if len(c.col) < need {
+		c.col = make([]float32, need)
 	}
 	c.y = tensor.Reuse(c.y, n, c.oh, c.ow, f)
-	rows := c.oh * c.ow
-	beta := float32(0)
 	if c.bias != nil {
-		beta = 1 // patches broadcast the bias into the output
+		if len(c.biasTile) != sumBlock(f) {
+			c.biasTile = make([]float32, sumBlock(f))
+		}
+		for j := range c.biasTile {
+			c.biasTile[j] = c.bias.Value.Data[j%f]
+		}
 	}
-	for b0 := 0; b0 < n; b0 += c.chunk {
-		nb := min(c.chunk, n-b0)
-		out := c.y.Data[b0*rows*f : (b0+nb)*rows*f]
-		col := c.patches(x, b0, nb, out)
-		kernels.Sgemm(false, false, nb*rows, f, k, 1, col, k, c.kernel.Value.Data, f, beta, out, f)
-	}
-	c.colValid = n <= c.chunk
+	c.task = convTask{c: c}
+	kernels.Parallel(c.parts, 1, &c.task)
+	c.task = convTask{}
 	return c.y, nil
 }
 
@@ -291,40 +379,25 @@ func (c *Conv2D) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 			tensor.ShapeString(dy.Shape), n, c.oh, c.ow, f)
 	}
 	k := c.KernelH * c.KernelW * c.cin
-	rows := c.oh * c.ow
-	in := c.h * c.w * c.cin
 	if !c.skipDX {
 		c.dx = tensor.Reuse(c.dx, c.x.Shape...)
 	}
-	if c.bias != nil {
-		c.sums.add(c.bias.Grad.Data, dy.Data)
+	if need := (c.parts - 1) * (k*f + f); len(c.partGrad) < need {
+		c.partGrad = make([]float32, need)
 	}
-	for b0 := 0; b0 < n; b0 += c.chunk {
-		nb := min(c.chunk, n-b0)
-		var col []float32
-		if c.colValid && !c.direct {
-			col = c.col[:nb*rows*k]
-		} else {
-			col = c.patches(c.x, b0, nb, nil) // recomputed, or x itself when direct
+	if need := c.parts * sumBlock(f); len(c.sumBuf) < need {
+		c.sumBuf = make([]float32, need)
+	}
+	c.task = convTask{c: c, backward: true, dy: dy.Data}
+	kernels.Parallel(c.parts, 1, &c.task)
+	c.task = convTask{}
+	c.kept = false // Backward overwrote the patches with dPatches
+	for p := 1; p < c.parts; p++ {
+		g := c.partGrad[(p-1)*(k*f+f) : p*(k*f+f)]
+		kernels.Add(c.kernel.Grad.Data, g[:k*f])
+		if c.bias != nil {
+			kernels.Add(c.bias.Grad.Data, g[k*f:])
 		}
-		g := dy.Data[b0*rows*f : (b0+nb)*rows*f]
-		// dW += patches^T dY
-		kernels.Sgemm(true, false, k, f, nb*rows, 1, col, k, g, f, 1, c.kernel.Grad.Data, f)
-		if c.skipDX {
-			continue
-		}
-		dx := c.dx.Data[b0*in : (b0+nb)*in]
-		if c.direct {
-			kernels.Sgemm(false, true, nb*rows, k, f, 1, g, f, c.kernel.Value.Data, f, 0, dx, k)
-			continue
-		}
-		// dPatches = dY W^T, written over the patches (no longer needed),
-		// then folded back onto the input gradient.
-		kernels.Sgemm(false, true, nb*rows, k, f, 1, g, f, c.kernel.Value.Data, f, 0, col, k)
-		c.colValid = false
-		c.task = convTask{c: c, backward: true, col: col, out: dx}
-		kernels.Parallel(nb, convGrain, &c.task)
-		c.task = convTask{}
 	}
 	if c.skipDX {
 		return nil, nil
@@ -332,22 +405,10 @@ func (c *Conv2D) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 	return c.dx, nil
 }
 
-// colSums adds the column sums of a row-major matrix to dst (the bias
-// gradient: dst[j] += sum_i m[i*len(dst)+j]) using all cores. Each part
-// accumulates whole blocks of lcm(len(dst), 8) values at a time into its
-// own scratch with the vectorised kernels.Add, then the blocks are folded.
-type colSums struct {
-	m       []float32
-	f, blk  int
-	parts   int
-	scratch []float32 // parts x blk
-}
-
-// colSumsMin is the matrix size below which colSums stays on one core.
-const colSumsMin = 1 << 15
-
-func (s *colSums) add(dst, m []float32) {
-	f := len(dst)
+// sumBlock is the scratch sumColumns needs for rows of f values: a block
+// of whole rows that is a multiple of 8 values (one AVX2 vector) and at
+// least 256 values long.
+func sumBlock(f int) int {
 	blk := f
 	for blk%8 != 0 {
 		blk += f
@@ -355,37 +416,27 @@ func (s *colSums) add(dst, m []float32) {
 	for blk < 256 {
 		blk *= 2
 	}
-	blocks := len(m) / blk
-	s.parts = 1
-	if len(m) >= colSumsMin {
-		s.parts = max(1, min(kernels.Threads(), blocks))
-	}
-	if len(s.scratch) < s.parts*blk {
-		s.scratch = make([]float32, s.parts*blk)
-	}
-	s.m, s.f, s.blk = m[:blocks*blk], f, blk
-	clear(s.scratch[:s.parts*blk])
-	kernels.Parallel(s.parts, 1, s)
-	for p := range s.parts {
-		acc := s.scratch[p*blk : (p+1)*blk]
-		for r := 0; r < blk; r += f {
-			kernels.Add(dst, acc[r:r+f])
-		}
-	}
-	for r := blocks * blk; r < len(m); r += f { // rows after the last block
-		kernels.Add(dst, m[r:r+f])
-	}
-	s.m = nil
+	return blk
 }
 
-// Run sums the blocks of parts [lo, hi).
-func (s *colSums) Run(lo, hi int) {
-	blocks := len(s.m) / s.blk
-	for p := lo; p < hi; p++ {
-		acc := s.scratch[p*s.blk : (p+1)*s.blk]
-		for b := p * blocks / s.parts; b < (p+1)*blocks/s.parts; b++ {
-			kernels.Add(acc, s.m[b*s.blk:(b+1)*s.blk])
-		}
+// sumColumns adds the column sums of m (rows of len(dst) values) to dst:
+// dst[j] += sum_i m[i*len(dst)+j], the bias gradient. It adds whole blocks
+// of rows into scratch (sumBlock(len(dst)) values) with the vectorised
+// kernels.Add, then folds the block's rows together.
+func sumColumns(dst, m, scratch []float32) {
+	f := len(dst)
+	blk := sumBlock(f)
+	acc := scratch[:blk]
+	clear(acc)
+	full := len(m) / blk * blk
+	for i := 0; i < full; i += blk {
+		kernels.Add(acc, m[i:i+blk])
+	}
+	for r := 0; r < blk; r += f {
+		kernels.Add(dst, acc[r:r+f])
+	}
+	for r := full; r < len(m); r += f { // rows after the last whole block
+		kernels.Add(dst, m[r:r+f])
 	}
 }
 

@@ -20,6 +20,7 @@ type Dense struct {
 	in           int
 	skipDX       bool
 	x, y, dx     *tensor.Tensor
+	sumBuf       []float32 // scratch of the bias gradient
 }
 
 // NewDense returns a dense layer with bias and Glorot-uniform weights.
@@ -71,9 +72,7 @@ func (d *Dense) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error)
 	d.y = tensor.Reuse(d.y, n, u)
 	beta := float32(0)
 	if d.bias != nil {
-		for r := 0; r < len(d.y.Data); r += u {
-			copy(d.y.Data[r:r+u], d.bias.Value.Data)
-		}
+		broadcastRows(d.y.Data, d.bias.Value.Data)
 		beta = 1
 	}
 	kernels.Sgemm(false, false, n, u, d.in, 1, x.Data, d.in, d.kernel.Value.Data, u, beta, d.y.Data, u)
@@ -90,12 +89,10 @@ func (d *Dense) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 	}
 	kernels.Sgemm(true, false, d.in, u, n, 1, d.x.Data, d.in, dy.Data, u, 1, d.kernel.Grad.Data, u)
 	if d.bias != nil {
-		db := d.bias.Grad.Data
-		for r := 0; r < len(dy.Data); r += u {
-			for j, v := range dy.Data[r : r+u] {
-				db[j] += v
-			}
+		if len(d.sumBuf) < sumBlock(u) {
+			d.sumBuf = make([]float32, sumBlock(u))
 		}
+		sumColumns(d.bias.Grad.Data, dy.Data, d.sumBuf)
 	}
 	if d.skipDX {
 		return nil, nil

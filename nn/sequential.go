@@ -63,7 +63,38 @@ func (m *Sequential) Build(inShape []int, seed uint64) error {
 	if s, ok := m.layers[0].(InputGradSkipper); ok {
 		s.SkipInputGrad(true)
 	}
+	m.fuseReLUs()
 	return nil
+}
+
+// reluFuser is a layer that can apply the ReLU layer that follows it to
+// its own output while the output is still in cache (Conv2D). The ReLU
+// then passes its input through; its Backward is unchanged.
+type reluFuser interface {
+	setFusedReLU(on bool)
+}
+
+// fuseReLUs pairs each reluFuser with a ReLU right after it.
+func (m *Sequential) fuseReLUs() {
+	for _, l := range m.layers {
+		if r, ok := l.(*ReLU); ok {
+			r.fused = false
+		}
+	}
+	for i, l := range m.layers {
+		f, ok := l.(reluFuser)
+		if !ok {
+			continue
+		}
+		var next *ReLU
+		if i+1 < len(m.layers) {
+			next, _ = m.layers[i+1].(*ReLU)
+		}
+		f.setFusedReLU(next != nil)
+		if next != nil {
+			next.fused = true
+		}
+	}
 }
 
 // Layers returns the model's layers.

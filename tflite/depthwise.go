@@ -13,6 +13,7 @@ type depthwiseOp struct {
 	kh, kw, ic, oc int
 	mult           int
 	w              []float32 // [kh][kw][oc]
+	zeros          []float32 // oc zeros: the weights and inputs of taps outside the image
 	ep             epilogue
 	path           string
 }
@@ -42,6 +43,7 @@ func (m *Model) compileDepthwise(od *opDef) (op, error) {
 		mult = 0
 	}
 	o.mult = mult
+	o.zeros = make([]float32, o.oc)
 	return o, nil
 }
 
@@ -99,11 +101,15 @@ func (o *depthwiseOp) row3(x, dst []float32, b, i, h, w, ow, pt, pl int) {
 				mac3(acc, xr[:c], xr[c:2*c], xr[2*c:], wr[:c], wr[c:2*c], wr[2*c:])
 				continue
 			}
+			// At the left/right border, missing taps get zero weights.
+			var xs, ws [3][]float32
 			for kx := 0; kx < 3; kx++ {
+				xs[kx], ws[kx] = o.zeros, o.zeros
 				if xx := ix + kx; xx >= 0 && xx < w {
-					mac1(acc, x[base+kx*c:base+(kx+1)*c], wr[kx*c:(kx+1)*c])
+					xs[kx], ws[kx] = x[base+kx*c:base+(kx+1)*c], wr[kx*c:(kx+1)*c]
 				}
 			}
+			mac3(acc, xs[0], xs[1], xs[2], ws[0], ws[1], ws[2])
 		}
 	}
 }

@@ -195,7 +195,7 @@ func (s *Server) readURI(uri string) ([]byte, error) {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, notFoundf("image.source.imageUri %q: no such file in the allowed directory", uri)
 		}
-		return nil, deniedf("image.source.imageUri %q: %v", uri, stripRoot(err))
+		return nil, deniedf("image.source.imageUri %q: cannot open it inside the allowed directory: %v", uri, stripRoot(err))
 	}
 	defer f.Close()
 	st, err := f.Stat()

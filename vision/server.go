@@ -210,10 +210,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"status":"shutting down"}`+"\n")
 		return
 	}
-	features := []string{ImageProperties}
+	var features []string
 	if s.labeler != nil {
 		features = append(features, LabelDetection)
 	}
+	features = append(features, ImageProperties)
 	if s.cascade != nil {
 		features = append(features, FaceDetection)
 	}

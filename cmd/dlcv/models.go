@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/dlcv-go/dlcv/pretrained"
+	"github.com/dlcv-go/dlcv/zoo"
 )
 
 const modelsExamples = `  dlcv models                       # list models and which are downloaded
@@ -34,6 +35,36 @@ type modelsSection struct {
 
 var modelsSections = []modelsSection{
 	{title: "Pretrained classifiers (dlcv classify --model NAME)", print: printPretrained},
+	{title: "Architectures to train (dlcv train --arch NAME)", print: printZoo},
+}
+
+// printZoo lists the zoo's architectures with their parameter counts at
+// their usual input size (10 classes).
+func printZoo(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  NAME\tINPUT\tPARAMS (10 classes)\tDESCRIPTION")
+	for _, name := range zoo.Names() {
+		a, err := zoo.Get(name)
+		if err != nil {
+			return err
+		}
+		tr, nt, err := zoo.ParamCount(name, 10)
+		if err != nil {
+			return err
+		}
+		in := a.DefaultInput
+		fmt.Fprintf(tw, "  %s\t%dx%dx%d\t%s\t%s\n", name, in[0], in[1], in[2], thousands(tr+nt), a.Description)
+	}
+	return tw.Flush()
+}
+
+// thousands formats n with commas, as Keras' summary does.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func runModels(args []string, stdout, stderr io.Writer) error {

@@ -138,6 +138,10 @@ func TestTrainCLIBadFlags(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "1,256,080") {
 		t.Errorf("summary lenet: exit %d\n%s", code, stdout)
 	}
+	code, stdout, _ = runCLI("models")
+	if code != 0 || !strings.Contains(stdout, "minivggnet") || !strings.Contains(stdout, "235,146") {
+		t.Errorf("models: exit %d\n%s", code, stdout)
+	}
 	code, stdout, _ = runCLI("datasets")
 	if code != 0 || !strings.Contains(stdout, "mnist") {
 		t.Errorf("datasets: %d %s", code, stdout)

@@ -65,6 +65,23 @@ func addGo(dst, src []float32) {
 	}
 }
 
+// AddRelu sets dst[i] = max(dst[i]+b[i], 0) (a bias add fused with a
+// ReLU), with Relu's semantics.
+func AddRelu(dst, b []float32) {
+	if len(dst) != len(b) {
+		panic(fmt.Sprintf("kernels.AddRelu: len(dst)=%d != len(b)=%d", len(dst), len(b)))
+	}
+	done := addReluAsm(dst, b)
+	addReluGo(dst[done:], b[done:])
+}
+
+func addReluGo(dst, b []float32) {
+	b = b[:len(dst)]
+	for i, v := range dst {
+		dst[i] = max(v+b[i], 0)
+	}
+}
+
 // MaxPool2x2Row computes one output row of a 2x2, stride-2 max pool over
 // NHWC data: r0 and r1 are input rows 2*oy and 2*oy+1 (at least 2*ow
 // pixels of c channels each) and dst receives ow pixels. Window values are

@@ -16,6 +16,9 @@ func reluGradAVX2(dx, dy, y *float32, n int)
 func addAVX2(dst, src *float32, n int)
 
 //go:noescape
+func addReluAVX2(dst, b *float32, n int)
+
+//go:noescape
 func maxPool2x2AVX2(dst, r0, r1 *float32, ow, c int)
 
 //go:noescape
@@ -51,6 +54,16 @@ func addAsm(dst, src []float32) int {
 	}
 	_ = dst[n-1]
 	addAVX2(&dst[0], &src[0], n)
+	return n
+}
+
+func addReluAsm(dst, b []float32) int {
+	n := len(dst) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	_ = b[n-1]
+	addReluAVX2(&dst[0], &b[0], n)
 	return n
 }
 

@@ -140,6 +140,54 @@ adddone:
 	VZEROUPPER
 	RET
 
+// func addReluAVX2(dst, b *float32, n int)
+// dst = max(dst + b, 0) (zero as src1, so a NaN sum is kept).
+TEXT ·addReluAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ b+8(FP), SI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+
+ar32:
+	CMPQ CX, $32
+	JLT  ar8
+	VMOVUPS (DI), Y1
+	VMOVUPS 32(DI), Y2
+	VMOVUPS 64(DI), Y3
+	VMOVUPS 96(DI), Y4
+	VADDPS  (SI), Y1, Y1
+	VADDPS  32(SI), Y2, Y2
+	VADDPS  64(SI), Y3, Y3
+	VADDPS  96(SI), Y4, Y4
+	VMAXPS  Y1, Y0, Y1
+	VMAXPS  Y2, Y0, Y2
+	VMAXPS  Y3, Y0, Y3
+	VMAXPS  Y4, Y0, Y4
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS Y3, 64(DI)
+	VMOVUPS Y4, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	SUBQ    $32, CX
+	JMP     ar32
+
+ar8:
+	CMPQ CX, $8
+	JLT  ardone
+	VMOVUPS (DI), Y1
+	VADDPS  (SI), Y1, Y1
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     ar8
+
+ardone:
+	VZEROUPPER
+	RET
+
 // Pooling: for each of ow output pixels, channel blocks of 8 at byte
 // offsets 0, 32, ... below (c-8)*4, then one block at (c-8)*4. AX is the
 // block's byte offset, R10 = c*4 (the step to the right-hand pixel of a

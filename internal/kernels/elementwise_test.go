@@ -90,6 +90,21 @@ func TestAddMatchesGo(t *testing.T) {
 	}
 }
 
+func TestAddReluMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, n := range awkward {
+		b, dst := specialVec(rng, n), specialVec(rng, n)
+		want := append([]float32(nil), dst...)
+		addReluGo(want, b)
+		AddRelu(dst, b)
+		for i := range want {
+			if g, w := dst[i], want[i]; !(g == w || (g != g && w != w)) {
+				t.Fatalf("n=%d: element %d = %v, want %v", n, i, g, w)
+			}
+		}
+	}
+}
+
 func TestMaxPool2x2MatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, c := range []int{1, 3, 7, 8, 9, 16, 20, 50, 64} {
@@ -178,5 +193,41 @@ func TestParallelAllocatesNothing(t *testing.T) {
 	Parallel(100, 1, ct)
 	if a := testing.AllocsPerRun(50, func() { Parallel(100, 1, ct) }); a != 0 {
 		t.Errorf("Parallel allocates %v times per call", a)
+	}
+}
+
+func TestSgemmSerialMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, s := range []struct {
+		ta, tb  bool
+		m, n, k int
+	}{{false, false, 37, 50, 25}, {true, false, 25, 20, 301}, {false, true, 45, 70, 50}, {true, true, 3, 1, 7}, {false, false, 5, 4, 0}} {
+		a := make([]float32, s.m*s.k)
+		b := make([]float32, s.k*s.n)
+		for i := range a {
+			a[i] = rng.Float32() - 0.5
+		}
+		for i := range b {
+			b[i] = rng.Float32() - 0.5
+		}
+		lda, ldb := s.k, s.n
+		if s.ta {
+			lda = s.m
+		}
+		if s.tb {
+			ldb = s.k
+		}
+		got, want := make([]float32, s.m*s.n), make([]float32, s.m*s.n)
+		for i := range got {
+			got[i] = float32(i % 3)
+			want[i] = got[i]
+		}
+		SgemmSerial(s.ta, s.tb, s.m, s.n, s.k, 0.5, a, lda, b, ldb, 2, got, s.n)
+		sgemmRef(s.ta, s.tb, s.m, s.n, s.k, 0.5, a, lda, b, ldb, 2, want, s.n)
+		for i := range want {
+			if math.Abs(float64(got[i]-want[i])) > 1e-4 {
+				t.Fatalf("%+v: element %d = %v, want %v", s, i, got[i], want[i])
+			}
+		}
 	}
 }

@@ -1,0 +1,20 @@
+package kernels
+
+// SgemmSerial is Sgemm computed on the calling goroutine only. Callers
+// that already split their work across cores (e.g. a convolution giving
+// each core its own images, with kernels.Parallel) use it so that the
+// GEMMs of different cores do not compete for the Sgemm worker pool.
+func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if k <= 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	kn := activeKernel.Load()
+	g := gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	buf := getPackBuf(kn)
+	gemmBlocked(kn, buf, &g)
+	putPackBuf(buf)
+}
