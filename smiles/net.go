@@ -9,13 +9,19 @@ import (
 )
 
 // Net describes the case study's network: LeNet (CONV 20 5x5, ReLU, POOL
-// 2; CONV 50 5x5, ReLU, POOL 2; FC Dense, ReLU; FC softmax) with a
+// 2; CONV 50 5x5, ReLU, POOL 2; FC Dense, ReLU; FC softmax) with
+// configurable filter counts and a
 // configurable width of the hidden dense layer, which holds almost all of
 // LeNet's weights (500 units: 1.25 M parameters, 5 MB in float32), and
-// optional batch normalisation after each hidden layer.
+// optional batch normalisation after each hidden layer and dropout
+// before the classifier.
 type Net struct {
-	Dense     int  // hidden dense units (LeNet: 500)
-	BatchNorm bool // batch normalisation after each ReLU
+	// Conv is the number of filters of the two convolutions; zero means
+	// LeNet's 20 and 50.
+	Conv      [2]int
+	Dense     int     // hidden dense units (LeNet: 500)
+	BatchNorm bool    // batch normalisation after each ReLU
+	Dropout   float32 // dropout rate before the last dense layer (0: none)
 }
 
 // DefaultNet is the shipped model's network: LeNet with a 64-unit dense
@@ -23,15 +29,33 @@ type Net struct {
 // on this task (see docs/smiles.md).
 var DefaultNet = Net{Dense: 64}
 
+// filters returns Conv with LeNet's defaults filled in.
+func (n Net) filters() [2]int {
+	if n.Conv == [2]int{} {
+		return [2]int{20, 50}
+	}
+	return n.Conv
+}
+
 // Name is the architecture name recorded in model files: "lenet" for the
-// original, else e.g. "lenet-fc64" or "lenet-fc64-bn".
+// original, else e.g. "lenet-fc64", "lenet-fc64-bn",
+// "lenet-fc64-bn-drop0.5" or, with other filter counts,
+// "lenet-c32-64-fc64".
 func (n Net) Name() string {
-	if n.Dense == 500 && !n.BatchNorm {
+	f := n.filters()
+	if f == [2]int{20, 50} && n.Dense == 500 && !n.BatchNorm && n.Dropout == 0 {
 		return "lenet"
 	}
-	s := fmt.Sprintf("lenet-fc%d", n.Dense)
+	s := "lenet"
+	if f != [2]int{20, 50} {
+		s += fmt.Sprintf("-c%d-%d", f[0], f[1])
+	}
+	s += fmt.Sprintf("-fc%d", n.Dense)
 	if n.BatchNorm {
 		s += "-bn"
+	}
+	if n.Dropout > 0 {
+		s += fmt.Sprintf("-drop%g", n.Dropout)
 	}
 	return s
 }
@@ -39,8 +63,12 @@ func (n Net) Name() string {
 // Build makes the network for inputs of shape in (H, W, C) and the given
 // number of classes, initialised from seed.
 func (n Net) Build(in []int, classes int, seed uint64) (*nn.Sequential, error) {
-	if n.Dense < 1 {
-		return nil, fmt.Errorf("smiles: dense width %d must be positive", n.Dense)
+	f := n.filters()
+	if n.Dense < 1 || f[0] < 1 || f[1] < 1 {
+		return nil, fmt.Errorf("smiles: dense width %d and filters %v must be positive", n.Dense, f)
+	}
+	if !(n.Dropout >= 0 && n.Dropout < 1) {
+		return nil, fmt.Errorf("smiles: dropout rate %v must be in [0, 1)", n.Dropout)
 	}
 	if classes < 2 {
 		return nil, fmt.Errorf("smiles: need at least 2 classes, got %d", classes)
@@ -52,11 +80,14 @@ func (n Net) Build(in []int, classes int, seed uint64) (*nn.Sequential, error) {
 			ls = append(ls, nn.NewBatchNorm(0, 0))
 		}
 	}
-	add(nn.NewConv2D(20, 5, 1, nn.Same), nn.NewReLU())
+	add(nn.NewConv2D(f[0], 5, 1, nn.Same), nn.NewReLU())
 	ls = append(ls, nn.NewMaxPool2D(2, 2))
-	add(nn.NewConv2D(50, 5, 1, nn.Same), nn.NewReLU())
+	add(nn.NewConv2D(f[1], 5, 1, nn.Same), nn.NewReLU())
 	ls = append(ls, nn.NewMaxPool2D(2, 2), nn.NewFlatten())
 	add(nn.NewDense(n.Dense), nn.NewReLU())
+	if n.Dropout > 0 {
+		ls = append(ls, nn.NewDropout(n.Dropout))
+	}
 	ls = append(ls, nn.NewDense(classes), nn.NewSoftmax())
 	m := nn.NewSequential(ls...)
 	if err := m.Build(in, seed); err != nil {

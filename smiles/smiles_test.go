@@ -27,6 +27,8 @@ func TestNetBuild(t *testing.T) {
 		{Net{Dense: 64}, "lenet-fc64", 520 + 25050 + 2450*64 + 64 + 130},
 		// Batch norm adds gamma, beta (trainable) and running mean, variance.
 		{Net{Dense: 64, BatchNorm: true}, "lenet-fc64-bn", 520 + 25050 + 2450*64 + 64 + 130 + 4*(20+50+64)},
+		{Net{Dense: 32, Dropout: 0.5}, "lenet-fc32-drop0.5", 520 + 25050 + 2450*32 + 32 + 66},
+		{Net{Conv: [2]int{8, 16}, Dense: 10}, "lenet-c8-16-fc10", 8*25 + 8 + 16*8*25 + 16 + 784*10 + 10 + 22},
 	} {
 		m, err := tc.net.Build([]int{28, 28, 1}, 2, 1)
 		if err != nil {
@@ -42,6 +44,9 @@ func TestNetBuild(t *testing.T) {
 	}
 	if _, err := (Net{Dense: 0}).Build([]int{28, 28, 1}, 2, 1); err == nil {
 		t.Error("dense 0 accepted")
+	}
+	if _, err := (Net{Dense: 8, Dropout: 1}).Build([]int{28, 28, 1}, 2, 1); err == nil {
+		t.Error("dropout 1 accepted")
 	}
 	if _, err := (Net{Dense: 8}).Build([]int{28, 28, 1}, 1, 1); err == nil {
 		t.Error("1 class accepted")

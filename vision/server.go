@@ -68,6 +68,10 @@ type Server struct {
 	beforeWork func()
 }
 
+// statusClientClosed is recorded (nginx's convention) for requests whose
+// client went away before the answer; the client never sees it.
+const statusClientClosed = 499
+
 // faceMaxSide bounds the longer side of the image the face detector
 // scans; larger photos are scanned downscaled and the boxes scaled back.
 const faceMaxSide = 1280
@@ -244,8 +248,10 @@ func (s *Server) annotate(w http.ResponseWriter, r *http.Request) {
 			s.metrics.count(s.metrics.rejected, "busy")
 			w.Header().Set("Retry-After", "1")
 			s.writeError(w, unavailablef("the server is busy (%d requests working, %d waiting); retry later", s.limits.Concurrency, s.limits.Queue))
+			return
 		}
-		return // the client went away
+		w.WriteHeader(statusClientClosed)
+		return
 	}
 	defer s.lim.release()
 	if s.beforeWork != nil {
@@ -273,7 +279,8 @@ func (s *Server) annotate(w http.ResponseWriter, r *http.Request) {
 	var first *apiError
 	for i := range jobs {
 		if r.Context().Err() != nil {
-			return // the client went away: stop working for it
+			w.WriteHeader(statusClientClosed) // stop working for it
+			return
 		}
 		resp.Responses[i] = s.annotateOne(r.Context(), &jobs[i])
 		jobs[i].data = nil

@@ -21,7 +21,9 @@ func TestTmpCPU(t *testing.T) {
 	if os.Getenv("TMPCPU") == "" {
 		t.Skip()
 	}
-	kernels.SetThreads(1)
+	if os.Getenv("TMPTHREADS") == "" {
+		kernels.SetThreads(1)
+	}
 	m, _ := New("lenet", []int{28, 28, 1}, 10, 1)
 	x, y := lenetBatch(128)
 	loss := nn.NewCategoricalCrossEntropy()

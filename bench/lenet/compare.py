@@ -20,7 +20,7 @@ def go_rates():
                          check=True, capture_output=True, text=True, env=env).stdout
     rates, allocs = {}, {}
     for line in out.splitlines():
-        m = re.match(r"BenchmarkLeNet(\w+)-\d+\s+\d+\s+.*?([\d.]+) images/s.*?(\d+) allocs/op", line)
+        m = re.match(r"BenchmarkLeNet(\w+?)(?:-\d+)?\s+\d+\s+.*?([\d.]+) images/s.*?(\d+) allocs/op", line)
         if m:
             rates[m.group(1)] = float(m.group(2))
             allocs[m.group(1)] = int(m.group(3))

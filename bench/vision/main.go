@@ -1,15 +1,17 @@
 // Command vision is a bounded load test of 'dlcv serve' on loopback.
 //
-// It starts the server binary as a child process, then
+// It first measures the peer: the same photo decoded and classified in
+// this process (no HTTP, no JSON, no base64) for -direct-duration. It then
+// starts the server binary as a child process, and runs two phases:
 //
 //  1. load: -clients concurrent clients send LABEL_DETECTION requests of
 //     -image (JSON, base64) for -duration and it reports errors, p50/p90/p99
 //     latency, throughput and the server's resident memory (VmRSS from
-//     /proc) at the start, middle and end;
+//     /proc) when idle and at 10%, 50% and 90% of the run and at its end;
 //  2. flood: -flood-clients clients send oversized requests for
-//     -flood-duration (bodies twice --max-body, half with a Content-Length,
-//     half chunked, plus PNG headers claiming 10^10 pixels) and it reports
-//     how they were refused and the server's memory meanwhile.
+//     -flood-duration, a third each: bodies twice --max-body with a
+//     Content-Length, the same chunked, and PNG headers claiming 10^10
+//     pixels; it reports how they were refused and the server's memory.
 //
 // Usage (from the repository root):
 //
@@ -41,6 +43,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	_ "golang.org/x/image/bmp" // the peer decodes the same photos as the server
+
+	"github.com/dlcv-go/dlcv/tflite"
 )
 
 func main() {
@@ -55,18 +61,83 @@ func main() {
 	floodDuration := flag.Duration("flood-duration", 10*time.Second, "length of the flood phase (0: skip)")
 	maxBody := flag.Int64("max-body", 10<<20, "the server's --max-body in bytes")
 	serveArgs := flag.String("serve-args", "--concurrency 2 --queue 64", "more flags for dlcv serve")
+	directWorkers := flag.Int("direct-workers", 2, "goroutines of the in-process peer (match --concurrency)")
+	directDuration := flag.Duration("direct-duration", 10*time.Second, "length of the in-process peer run (0: skip)")
 	flag.Parse()
 	if *model == "" || *imagePath == "" {
 		fmt.Fprintln(os.Stderr, "bench/vision: -model and -image are required")
 		os.Exit(2)
 	}
-	if err := run(*dlcv, *model, *labels, *imagePath, *want, *clients, *duration, *floodClients, *floodDuration, *maxBody, strings.Fields(*serveArgs)); err != nil {
+	var direct float64
+	if *directDuration > 0 {
+		var err error
+		if direct, err = peer(*model, *labels, *imagePath, *want, *directWorkers, *directDuration); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/vision:", err)
+			os.Exit(1)
+		}
+	}
+	if err := run(*dlcv, *model, *labels, *imagePath, *want, *clients, *duration, *floodClients, *floodDuration, *maxBody, strings.Fields(*serveArgs), direct); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/vision:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dlcv, model, labels, imagePath, want string, clients int, duration time.Duration, floodClients int, floodDuration time.Duration, maxBody int64, extra []string) error {
+// peer measures the same work without the service: decode the photo and
+// classify it in this process with workers goroutines. It returns images
+// per second.
+func peer(model, labels, imagePath, want string, workers int, duration time.Duration) (float64, error) {
+	data, err := os.ReadFile(imagePath)
+	if err != nil {
+		return 0, err
+	}
+	m, err := tflite.Load(model)
+	if err != nil {
+		return 0, err
+	}
+	var names []string
+	if labels != "" {
+		if names, err = tflite.LoadLabels(labels); err != nil {
+			return 0, err
+		}
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Go(func() {
+			for time.Since(start) < duration {
+				t := time.Now()
+				img, _, err := image.Decode(bytes.NewReader(data))
+				var cs []tflite.Class
+				if err == nil {
+					cs, err = m.Classify(img, 5, names)
+				}
+				if err == nil && cs[0].Label != want {
+					err = fmt.Errorf("peer: top class %q, want %q", cs[0].Label, want)
+				}
+				mu.Lock()
+				lat = append(lat, time.Since(t))
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, firstErr
+	}
+	rate := float64(len(lat)) / time.Since(start).Seconds()
+	slices.Sort(lat)
+	fmt.Printf("peer (in process, no HTTP): %d goroutines, %v: %d images, %.1f img/s, latency p50 %v p99 %v\n",
+		workers, duration, len(lat), rate, q(lat, 0.5), q(lat, 0.99))
+	return rate, nil
+}
+
+func run(dlcv, model, labels, imagePath, want string, clients int, duration time.Duration, floodClients int, floodDuration time.Duration, maxBody int64, extra []string, direct float64) error {
 	photo, err := os.ReadFile(imagePath)
 	if err != nil {
 		return err
@@ -130,15 +201,12 @@ func run(dlcv, model, labels, imagePath, want string, clients int, duration time
 			}
 		})
 	}
-	rssMid := make(chan int64, 1)
-	go func() {
-		select {
-		case <-time.After(duration / 2):
-			rssMid <- rss(pid)
-		case <-ctx.Done():
-			rssMid <- -1
-		}
-	}()
+	// Sample the server's RSS at 10%, 50% and 90% of the run.
+	var rssAt [3]atomic.Int64
+	for i, f := range []float64{0.1, 0.5, 0.9} {
+		rssAt[i].Store(-1)
+		time.AfterFunc(time.Duration(f*float64(duration)), func() { rssAt[i].Store(rss(pid)) })
+	}
 	wg.Wait()
 	elapsed := time.Since(start)
 	rssEnd := rss(pid)
@@ -147,14 +215,20 @@ func run(dlcv, model, labels, imagePath, want string, clients int, duration time
 	for _, n := range errs {
 		nerr += n
 	}
-	fmt.Printf("requests %d ok, %d errors; throughput %.1f req/s\n", len(lat), nerr, float64(len(lat))/elapsed.Seconds())
+	rate := float64(len(lat)) / elapsed.Seconds()
+	fmt.Printf("requests %d ok, %d errors; throughput %.1f req/s", len(lat), nerr, rate)
+	if direct > 0 {
+		fmt.Printf(" = %.2f x the in-process peer", rate/direct)
+	}
+	fmt.Println()
 	for e, n := range errs {
 		fmt.Printf("  error x%d: %s\n", n, e)
 	}
 	if len(lat) > 0 {
 		fmt.Printf("latency p50 %v  p90 %v  p99 %v  max %v\n", q(lat, 0.5), q(lat, 0.9), q(lat, 0.99), lat[len(lat)-1])
 	}
-	fmt.Printf("server RSS start %s  middle %s  end %s  (peak so far %s)\n", mib(rssStart), mib(<-rssMid), mib(rssEnd), mib(hwm(pid)))
+	fmt.Printf("server RSS idle %s; under load at 10%% %s, 50%% %s, 90%% %s; end %s (peak so far %s)\n",
+		mib(rssStart), mib(rssAt[0].Load()), mib(rssAt[1].Load()), mib(rssAt[2].Load()), mib(rssEnd), mib(hwm(pid)))
 
 	if floodDuration <= 0 {
 		return nil

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/detect"
+	"github.com/dlcv-go/dlcv/smiles"
 	"github.com/dlcv-go/dlcv/tflite"
 	"github.com/dlcv-go/dlcv/vision"
 )
@@ -109,7 +110,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	custom := customFlags{}
 	fs.Var(custom, "custom", "serve a dlcv model file as CUSTOM_MODEL `NAME=FILE` (repeatable)")
 	cascadePath := fs.String("cascade", "", "Haar cascade XML `FILE` for FACE_DETECTION (default: "+detect.DebianCascadeDir+"/haarcascade_frontalface_default.xml if installed; none to disable)")
-	smilePath := fs.String("smile-model", "", "smile classifier model `FILE` (classes not_smiling, smiling) for the faces' joyLikelihood; without it joyLikelihood is UNKNOWN")
+	smilePath := fs.String("smile-model", "", "smile classifier model `FILE` (classes not_smiling, smiling) for the faces' joyLikelihood (default: the model shipped with dlcv; none: joyLikelihood UNKNOWN)")
 	maxBody := byteSize(vision.DefaultMaxBodyBytes)
 	fs.Var(&maxBody, "max-body", "largest request `SIZE` (e.g. 10MiB); bigger requests get 413")
 	maxPixels := count(vision.DefaultMaxPixels)
@@ -174,9 +175,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if cfg.Cascade, err = detect.LoadCascade(p); err != nil {
 				return err
 			}
-			if *smilePath != "" {
-				if cfg.Smiles, err = vision.NewModelPool(*concurrency, func() (*classifier.Model, error) { return classifier.Load(*smilePath) }); err != nil {
-					return err
+			if *smilePath != "none" {
+				// smiles.LoadModel("") decodes the shipped model: a fresh
+				// copy per call, as the pool needs.
+				if cfg.Smiles, err = vision.NewModelPool(*concurrency, func() (*classifier.Model, error) { return smiles.LoadModel(*smilePath) }); err != nil {
+					return fmt.Errorf("--smile-model: %w", err)
 				}
 			}
 			f := vision.FaceDetection

@@ -167,3 +167,64 @@ func TestServeRunsAndStops(t *testing.T) {
 		t.Fatalf("stdout %q", stdout.String())
 	}
 }
+
+// With a cascade and no --smile-model, faces get their joy from the smile
+// classifier shipped with dlcv.
+func TestServeFacesUseTheShippedSmileModel(t *testing.T) {
+	cascade := testutil.SharedFile(t, "models/haarcascades/haarcascade_frontalface_default.xml")
+	grace, err := os.ReadFile(testutil.SharedFile(t, "models/coral/grace_hopper.bmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--addr", "127.0.0.1:0", "--model", "none", "--cascade", cascade}, &stdout, &stderr)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	addr := regexp.MustCompile(`listening on (http://[0-9.:]+)/`)
+	var url string
+	for deadline := time.Now().Add(30 * time.Second); url == ""; time.Sleep(20 * time.Millisecond) {
+		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
+			url = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no address printed: %q %q", stdout.String(), stderr.String())
+		}
+	}
+	if !strings.Contains(stdout.String(), "FACE_DETECTION (with joy)") || strings.Contains(stdout.String(), "LABEL_DETECTION") {
+		t.Fatalf("stdout %q", stdout.String())
+	}
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	fw, _ := w.CreateFormFile("image", "grace_hopper.bmp")
+	fw.Write(grace)
+	w.WriteField("features", "FACE_DETECTION")
+	w.Close()
+	resp, err := http.Post(url+"/v1/images:annotate", w.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var out struct {
+		Responses []struct {
+			FaceAnnotations []struct {
+				JoyLikelihood  string   `json:"joyLikelihood"`
+				JoyProbability *float64 `json:"joyProbability"`
+			} `json:"faceAnnotations"`
+		} `json:"responses"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil || resp.StatusCode != 200 || len(out.Responses) != 1 || len(out.Responses[0].FaceAnnotations) != 1 {
+		t.Fatalf("HTTP %d %v\n%s", resp.StatusCode, err, raw)
+	}
+	f := out.Responses[0].FaceAnnotations[0]
+	if f.JoyProbability == nil || *f.JoyProbability < 0 || *f.JoyProbability > 1 || f.JoyLikelihood == "UNKNOWN" {
+		t.Fatalf("face %s", raw)
+	}
+}

@@ -58,8 +58,10 @@ func runSmilesTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("smiles train", "[flags]", smilesTrainExamples, stderr)
 	def := smiles.TrainOptions("", smiles.DefaultNet)
 	dir := fs.String("data", "", "SMILEsmileD checkout `PATH` (its root or its SMILEs folder; default $"+pipeline.SmilesEnv+")")
+	conv := fs.String("conv", "20,50", "filters of LeNet's two convolutions")
 	dense := fs.Int("dense", smiles.DefaultNet.Dense, "units of LeNet's hidden dense layer (500: the original LeNet)")
-	bn := fs.Bool("batch-norm", false, "batch normalisation after each hidden layer")
+	bn := fs.Bool("batch-norm", smiles.DefaultNet.BatchNorm, "batch normalisation after each hidden layer")
+	dropout := fs.Float64("dropout", float64(smiles.DefaultNet.Dropout), "dropout rate before the last dense layer (0: none)")
 	size := fs.String("size", "28x28", "face size WxH the network sees")
 	fs.Float64Var(&def.Load.TestSplit, "test-split", def.Load.TestSplit, "test fraction, stratified")
 	fs.IntVar(&def.Load.Limit, "limit", 0, "train on a stratified subset of this many images (0: all)")
@@ -87,7 +89,13 @@ func runSmilesTrain(args []string, stdout, stderr io.Writer) error {
 	if *dense < 1 {
 		return usageErrorf("--dense %d must be positive", *dense)
 	}
-	net := smiles.Net{Dense: *dense, BatchNorm: *bn}
+	if !(*dropout >= 0 && *dropout < 1) {
+		return usageErrorf("--dropout %v must be in [0, 1)", *dropout)
+	}
+	net := smiles.Net{Dense: *dense, BatchNorm: *bn, Dropout: float32(*dropout)}
+	if _, err := fmt.Sscanf(*conv, "%d,%d", &net.Conv[0], &net.Conv[1]); err != nil || net.Conv[0] < 1 || net.Conv[1] < 1 {
+		return usageErrorf("--conv %q: want two filter counts, e.g. 20,50", *conv)
+	}
 	o := smiles.TrainOptions(*dir, net)
 	o.Load.Preprocess = def.Load.Preprocess
 	if _, err := fmt.Sscanf(strings.ToLower(*size), "%dx%d", &o.Load.Preprocess.Width, &o.Load.Preprocess.Height); err != nil || o.Load.Preprocess.Width <= 0 || o.Load.Preprocess.Height <= 0 {

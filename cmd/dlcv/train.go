@@ -19,7 +19,7 @@ func init() {
 
 const trainExamples = `  dlcv train                                    # LeNet on MNIST, 20 epochs, report
   dlcv train --epochs 2 --limit 5000            # a quick run on a subset
-  dlcv train --arch mlp --optimizer sgd --lr 0.01 --epochs 100 --test-split 0.25
+  dlcv train --arch mlp --momentum 0 --lr 0.01 --epochs 100 --test-split 0.25   # the classic MLP
   dlcv train --arch minivggnet --dataset data/animals --size 32x32 --channels 3 \
              --optimizer sgd --lr 0.01 --momentum 0.9 --nesterov --epochs 40 --out runs/animals
   dlcv train --resume runs/mnist/checkpoint.safetensors --out runs/mnist`
@@ -41,7 +41,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.BatchSize, "batch-size", 128, "mini-batch size")
 	fs.StringVar(&o.Optimizer, "optimizer", "sgd", "sgd, adam or rmsprop")
 	fs.Float64Var(&o.LR, "lr", 0, "learning rate (default 0.01 for sgd, 0.001 otherwise)")
-	fs.Float64Var(&o.Momentum, "momentum", 0, "SGD momentum")
+	fs.Float64Var(&o.Momentum, "momentum", 0.9, "SGD momentum (0 for plain SGD)")
 	fs.BoolVar(&o.Nesterov, "nesterov", false, "SGD Nesterov momentum")
 	fs.Float64Var(&o.Decay, "decay", 0, "SGD learning-rate decay: lr / (1 + decay * iterations)")
 	fs.StringVar(&o.LRSchedule, "lr-schedule", "", "step:FACTOR:EVERY (e.g. step:0.5:10) or linear")

