@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dlcv-go/dlcv/internal/fetch"
 	"github.com/dlcv-go/dlcv/tensor"
 
 	// The GoMNIST module carries the MNIST files in its data/ folder; the
@@ -196,35 +197,7 @@ func DownloadMNIST(ctx context.Context, dir, baseURL string, client *http.Client
 }
 
 func download(ctx context.Context, client *http.Client, url, dst, sha string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("HTTP status %s", resp.Status)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".download-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(tmp, h), resp.Body)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != sha {
-		return fmt.Errorf("SHA-256 of the download is %s, want %s", got, sha)
-	}
-	return os.Rename(tmp.Name(), dst)
+	return fetch.File(ctx, client, url, dst, sha, nil)
 }
 
 // LoadMNISTDir reads the four MNIST files from dir; each may be gzipped

@@ -76,7 +76,10 @@ type ReLU struct {
 	// fused is set by Sequential when the layer before applies the ReLU
 	// to its own output (see reluFuser): Forward then passes x through.
 	fused bool
-	own   *tensor.Tensor // output buffer when not fused (y may alias x)
+	// gradFused is set by Sequential when the next layer (a 2x2 max pool)
+	// applies the ReLU's gradient mask itself: Backward passes dy through.
+	gradFused bool
+	own       *tensor.Tensor // output buffer when not fused (y may alias x)
 }
 
 // NewReLU returns a ReLU layer.
@@ -107,6 +110,9 @@ func (l *ReLU) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 	if !dy.SameShape(l.y) {
 		return nil, fmt.Errorf("%s: gradient shape %s does not match output shape %s",
 			l.kind, tensor.ShapeString(dy.Shape), tensor.ShapeString(l.y.Shape))
+	}
+	if l.gradFused {
+		return dy, nil
 	}
 	l.dx = tensor.Reuse(l.dx, dy.Shape...)
 	l.task = ewTask{op: ewReluGrad, dst: l.dx.Data, a: dy.Data, b: l.y.Data}

@@ -122,6 +122,9 @@ type Conv2D struct {
 	x        *tensor.Tensor // input of the last Forward (not owned)
 	col      []float32      // patches: the whole batch (kept) or one chunk per part
 	kept     bool           // col holds the patches of the whole last batch
+	oneChan  bool           // last Forward used kernels.Conv1Chan (no patches)
+	padBuf   []float32      // Conv1Chan's padded image, per part
+	zeroBias []float32      // Conv1Chan's bias when UseBias is off
 	parts    int            // shares of the batch in the last Forward
 	y, dx    *tensor.Tensor
 	task     convTask
@@ -254,6 +257,16 @@ func (c *Conv2D) chunkOf(b0, b1 int) int {
 func (c *Conv2D) forwardPart(p int) {
 	f, k, rows := c.Filters, c.KernelH*c.KernelW*c.cin, c.oh*c.ow
 	b0, b1 := c.partRange(p)
+	if c.oneChan {
+		bias := c.zeroBias
+		if c.bias != nil {
+			bias = c.bias.Value.Data
+		}
+		in, pl := c.h*c.w, kernels.PaddedLen(c.oh, c.ow, c.KernelH, c.KernelW)
+		kernels.Conv1Chan(c.y.Data[b0*rows*f:b1*rows*f], c.x.Data[b0*in:b1*in], b1-b0, c.h, c.w, c.padT, c.padL,
+			c.oh, c.ow, c.KernelH, c.KernelW, c.kernel.Value.Data, bias, f, c.fuseReLU, c.padBuf[p*pl:(p+1)*pl])
+		return
+	}
 	step := c.chunkOf(b0, b1)
 	for b := b0; b < b1; b += step {
 		nb := min(step, b1-b)
@@ -311,6 +324,13 @@ func (c *Conv2D) backwardPart(p int, dyAll []float32) {
 	if c.bias != nil {
 		sumColumns(db, dyAll[b0*rows*f:b1*rows*f], c.sumBuf[p*sumBlock(f):(p+1)*sumBlock(f)])
 	}
+	if c.oneChan && c.skipDX {
+		in, pl := c.h*c.w, kernels.PaddedLen(c.oh, c.ow, c.KernelH, c.KernelW)
+		if kernels.Conv1ChanGrad(dw, c.x.Data[b0*in:b1*in], dyAll[b0*rows*f:b1*rows*f], b1-b0, c.h, c.w,
+			c.padT, c.padL, c.oh, c.ow, c.KernelH, c.KernelW, f, c.padBuf[p*pl:(p+1)*pl]) {
+			return
+		}
+	}
 	step := c.chunkOf(b0, b1)
 	for b := b0; b < b1; b += step {
 		nb := min(step, b1-b)
@@ -342,8 +362,19 @@ func (c *Conv2D) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error
 	k, rows := c.KernelH*c.KernelW*c.cin, c.oh*c.ow
 	c.x = x
 	c.parts = max(1, min(kernels.Threads(), n))
-	c.kept = !c.direct && training && n*rows*k <= c.keepFloats
+	// One input channel, stride 1: a direct kernel instead of im2col and a
+	// skinny GEMM (Backward unfolds the patches for dW).
+	c.oneChan = c.cin == 1 && c.StrideH == 1 && c.StrideW == 1 && kernels.Conv1ChanSupported(f, c.ow)
+	c.kept = !c.direct && !c.oneChan && training && n*rows*k <= c.keepFloats
 	need := 0
+	if c.oneChan {
+		if pl := c.parts * kernels.PaddedLen(c.oh, c.ow, c.KernelH, c.KernelW); len(c.padBuf) < pl {
+			c.padBuf = make([]float32, pl)
+		}
+		if c.bias == nil && len(c.zeroBias) < f {
+			c.zeroBias = make([]float32, f)
+		}
+	}
 	switch {
 	case c.direct:
 	case c.kept:

@@ -78,3 +78,54 @@ func TestConv2DPartsMatchOneCore(t *testing.T) {
 		}
 	}
 }
+
+// A one-channel stride-1 convolution takes the direct kernel where the CPU
+// has one (its results are checked by TestConv2DGrad's one-channel cases).
+func TestConv2DOneChannelPath(t *testing.T) {
+	c := NewConv2D(20, 5, 1, Same)
+	if _, err := c.Build([]int{9, 10, 1}, NewRNG(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Forward(randTensor(NewRNG(2), 2, 9, 10, 1), true); err != nil {
+		t.Fatal(err)
+	}
+	if want := kernels.Conv1ChanSupported(20, 10); c.oneChan != want {
+		t.Errorf("oneChan = %v, want %v (kernel available)", c.oneChan, want)
+	}
+}
+
+// With the input gradient skipped, a one-channel convolution computes dW
+// with kernels.Conv1ChanGrad; it must equal the im2col path's dW.
+func TestConv2DOneChannelSkipDX(t *testing.T) {
+	x := randTensor(NewRNG(4), 3, 12, 11, 1)
+	grads := func(skip bool) (dw, db *tensor.Tensor) {
+		c := NewConv2D(20, 5, 1, Same)
+		out, err := c.Build([]int{12, 11, 1}, NewRNG(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SkipInputGrad(skip)
+		dy := randTensor(NewRNG(6), append([]int{3}, out...)...)
+		for range 2 {
+			if _, err := c.Forward(x, true); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Backward(dy); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return c.kernel.Grad, c.bias.Grad
+	}
+	dw1, db1 := grads(true)
+	dw2, db2 := grads(false)
+	for i := range dw2.Data {
+		if math.Abs(float64(dw1.Data[i]-dw2.Data[i])) > 1e-3 {
+			t.Fatalf("dW[%d]: %v skipping dx, %v computing it", i, dw1.Data[i], dw2.Data[i])
+		}
+	}
+	for i := range db2.Data {
+		if math.Abs(float64(db1.Data[i]-db2.Data[i])) > 1e-4 {
+			t.Fatalf("db[%d]: %v skipping dx, %v computing it", i, db1.Data[i], db2.Data[i])
+		}
+	}
+}

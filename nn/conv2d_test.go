@@ -25,6 +25,9 @@ func TestConv2DGrad(t *testing.T) {
 		{"2x3 s(2,1) asym", &Conv2D{Filters: 3, KernelH: 2, KernelW: 3, StrideH: 2, StrideW: 1,
 			Padding: Padding{Mode: "explicit", Top: 1, Bottom: 0, Left: 0, Right: 2}, UseBias: true}, []int{2, 5, 7, 2}},
 		{"no bias", &Conv2D{Filters: 2, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, Padding: Same}, []int{1, 4, 5, 2}},
+		// One channel, stride 1, output rows >= 8: kernels.Conv1Chan.
+		{"1 channel 5x5 same", NewConv2D(20, 5, 1, Same), []int{2, 9, 10, 1}},
+		{"1 channel no bias", &Conv2D{Filters: 3, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, Padding: Valid}, []int{1, 5, 11, 1}},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -25,8 +25,8 @@ func TestSequentialFusedReLUMatchesSeparate(t *testing.T) {
 		return c, r, m
 	}
 	c, r, m := build()
-	if !c.fuseReLU || !r.fused {
-		t.Fatal("Conv2D + ReLU not fused by Sequential.Build")
+	if !c.fuseReLU || !r.fused || !r.gradFused || !m.Layers()[2].(*MaxPool2D).reluGrad {
+		t.Fatal("Conv2D + ReLU + MaxPool2D not fused by Sequential.Build")
 	}
 	if _, err := m.TrainStep(x, target, NewCategoricalCrossEntropy()); err != nil {
 		t.Fatal(err)
@@ -34,7 +34,8 @@ func TestSequentialFusedReLUMatchesSeparate(t *testing.T) {
 	// The same model with fusion turned off.
 	c2, r2, m2 := build()
 	c2.setFusedReLU(false)
-	r2.fused = false
+	r2.fused, r2.gradFused = false, false
+	m2.Layers()[2].(*MaxPool2D).reluGrad = false
 	if _, err := m2.TrainStep(x, target, NewCategoricalCrossEntropy()); err != nil {
 		t.Fatal(err)
 	}

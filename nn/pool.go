@@ -73,6 +73,11 @@ type MaxPool2D struct {
 	x      *tensor.Tensor // input of the last Forward (2x2 fast path; not owned)
 	y, dx  *tensor.Tensor
 	task   pool2x2Task
+	// reluGrad is set by Sequential when the layer before is a ReLU: the
+	// 2x2 Backward then applies the ReLU's gradient mask too (the winner
+	// of a window holds the window's output), and the ReLU passes its
+	// gradient through.
+	reluGrad bool
 }
 
 // fast reports whether the pool is the common 2x2, stride 2 one, which
@@ -90,6 +95,7 @@ const poolGrain = 4
 type pool2x2Task struct {
 	g        *poolGeom
 	backward bool
+	reluMask bool
 	x, y, dy []float32
 	dx       []float32
 }
@@ -109,7 +115,7 @@ func (t *pool2x2Task) Run(lo, hi int) {
 		dx, dy := t.dx[b*in:(b+1)*in], t.dy[b*out:(b+1)*out]
 		for oy := range g.oh {
 			r0, r1 := 2*oy*rowIn, (2*oy+1)*rowIn
-			kernels.MaxPool2x2GradRow(dx[r0:r0+rowIn], dx[r1:r1+rowIn], x[r0:], x[r1:], y[oy*rowOut:], dy[oy*rowOut:], g.ow, g.c)
+			kernels.MaxPool2x2GradRow(dx[r0:r0+rowIn], dx[r1:r1+rowIn], x[r0:], x[r1:], y[oy*rowOut:], dy[oy*rowOut:], g.ow, g.c, t.reluMask)
 			if g.w > 2*g.ow { // odd width: the last column is in no window
 				clear(dx[r0+2*g.ow*g.c : r0+rowIn])
 				clear(dx[r1+2*g.ow*g.c : r1+rowIn])
@@ -196,7 +202,7 @@ func (p *MaxPool2D) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 	}
 	p.dx = tensor.Reuse(p.dx, p.n, g.h, g.w, g.c)
 	if p.x != nil {
-		p.task = pool2x2Task{g: g, backward: true, x: p.x.Data, y: p.y.Data, dy: dy.Data, dx: p.dx.Data}
+		p.task = pool2x2Task{g: g, backward: true, reluMask: p.reluGrad, x: p.x.Data, y: p.y.Data, dy: dy.Data, dx: p.dx.Data}
 		kernels.Parallel(p.n, poolGrain, &p.task)
 		p.task = pool2x2Task{}
 		return p.dx, nil

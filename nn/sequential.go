@@ -74,11 +74,25 @@ type reluFuser interface {
 	setFusedReLU(on bool)
 }
 
-// fuseReLUs pairs each reluFuser with a ReLU right after it.
+// fuseReLUs pairs each reluFuser with a ReLU right after it, and each
+// ReLU with a 2x2 max pool right after it (the pool applies the ReLU's
+// gradient mask in its Backward).
 func (m *Sequential) fuseReLUs() {
-	for _, l := range m.layers {
-		if r, ok := l.(*ReLU); ok {
-			r.fused = false
+	for i, l := range m.layers {
+		switch l := l.(type) {
+		case *ReLU:
+			l.fused, l.gradFused = false, false
+			if i+1 < len(m.layers) {
+				if p, ok := m.layers[i+1].(*MaxPool2D); ok && p.fast() {
+					l.gradFused = true
+				}
+			}
+		case *MaxPool2D:
+			l.reluGrad = false
+			if i > 0 {
+				_, afterReLU := m.layers[i-1].(*ReLU)
+				l.reluGrad = afterReLU && l.fast()
+			}
 		}
 	}
 	for i, l := range m.layers {

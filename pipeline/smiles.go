@@ -37,7 +37,8 @@ func SmilesPath(dataset string) (string, error) {
 }
 
 // loadSmiles loads a SMILEsmileD checkout (data.LoadSmiles) and splits it
-// stratified, SmilesTestSplit by default.
+// stratified, SmilesTestSplit by default. Without an interpolation set,
+// faces are shrunk by area averaging (data.SmilesPreprocess).
 func loadSmiles(name string, opts LoadOptions, def []int) (*Loaded, error) {
 	dir, err := SmilesPath(name)
 	if err != nil {
@@ -49,6 +50,9 @@ func loadSmiles(name string, opts LoadOptions, def []int) (*Loaded, error) {
 	}
 	if p.Channels == 0 {
 		p.Channels = def[2]
+	}
+	if p.Interpolation == "" {
+		p.Interpolation = data.SmilesPreprocess.Interpolation
 	}
 	d, skipped, err := data.LoadSmiles(dir, data.LoadOptions{Preprocess: p, SkipBad: opts.SkipBad})
 	if err != nil {

@@ -57,6 +57,9 @@ func TestLoadSmiles(t *testing.T) {
 		if !slices.Equal(l.Train.Classes, []string{"not_smiling", "smiling"}) || !slices.Equal(l.Train.SampleShape(), []int{28, 28, 1}) {
 			t.Errorf("%s: classes %v shape %v", name, l.Train.Classes, l.Train.SampleShape())
 		}
+		if l.Preprocess.Interpolation != data.Area {
+			t.Errorf("%s: preprocess %+v, want area resizing", name, l.Preprocess)
+		}
 	}
 	if _, err := Load(LoadOptions{Dataset: "smiles:", Seed: 1}, []int{28, 28, 1}); err == nil || !strings.Contains(err.Error(), "smiles:PATH") {
 		t.Errorf("empty path: %v", err)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/dlcv-go/dlcv/classifier"
@@ -190,6 +191,9 @@ func Train(o TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Decoding leaves large garbage (compressed files, image buffers):
+	// return it now so that training's peak memory is the data plus the model.
+	debug.FreeOSMemory()
 	if len(ds.Skipped) > 0 {
 		fmt.Fprintf(o.Log, "[WARN] skipped %d unreadable images, e.g. %s\n", len(ds.Skipped), ds.Skipped[0])
 	}

@@ -3,9 +3,9 @@ package plot
 import (
 	"fmt"
 	"image/color"
-	"os"
-	"path/filepath"
+	"io"
 
+	"github.com/dlcv-go/dlcv/internal/atomicfile"
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -93,20 +93,8 @@ func savePNG(p *gplot.Plot, path string, w, h int) error {
 	const dpi = 96
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(w)*vg.Inch/dpi, vg.Length(h)*vg.Inch/dpi), vgimg.UseDPI(dpi))
 	p.Draw(draw.New(c))
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.png")
-	if err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("plot: writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("plot: writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	return nil
+	return atomicfile.Write(path, func(w io.Writer) error {
+		_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
+		return err
+	})
 }

@@ -2,8 +2,6 @@ package pretrained
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/dlcv-go/dlcv/internal/fetch"
 )
 
 // Dir is the cache directory: $DLCV_HOME, else <os.UserCacheDir()>/dlcv.
@@ -109,56 +109,17 @@ func (p *Puller) fetch(ctx context.Context, f File) error {
 	if p.BaseURL != "" {
 		url = strings.TrimSuffix(p.BaseURL, "/") + "/" + f.Name
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return fmt.Errorf("pretrained: %w", err)
-	}
-	client := p.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("pretrained: download %s: %w", f.Name, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("pretrained: download %s from %s: HTTP %s", f.Name, url, resp.Status)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), f.Name+".*.part")
-	if err != nil {
-		return fmt.Errorf("pretrained: %w", err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	h := sha256.New()
-	w := io.MultiWriter(tmp, h)
+	var progress func(size int64) io.Writer
 	if p.Progress != nil {
-		size := resp.ContentLength
-		if size < 0 && f.Size > 0 {
-			size = f.Size
-		}
-		if pw := p.Progress(f, size); pw != nil {
-			w = io.MultiWriter(w, pw)
+		progress = func(size int64) io.Writer {
+			if size < 0 && f.Size > 0 {
+				size = f.Size
+			}
+			return p.Progress(f, size)
 		}
 	}
-	if _, err := io.Copy(w, resp.Body); err != nil {
+	if err := fetch.File(ctx, p.Client, url, dst, f.SHA256, progress); err != nil {
 		return fmt.Errorf("pretrained: download %s: %w", f.Name, err)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != f.SHA256 {
-		return fmt.Errorf("pretrained: %s from %s has SHA-256 %s, want %s; not saved", f.Name, url, got, f.SHA256)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("pretrained: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return fmt.Errorf("pretrained: %w", err)
-	}
-	ok = true
 	return nil
 }

@@ -2,6 +2,7 @@ package zoo
 
 import (
 	"testing"
+	"time"
 
 	"github.com/dlcv-go/dlcv/nn"
 	"github.com/dlcv-go/dlcv/optim"
@@ -46,10 +47,21 @@ func BenchmarkLeNetTrainStep(b *testing.B) {
 	step() // size the buffers
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPUTime()
 	for range b.N {
 		step()
 	}
+	reportRates(b, batch, cpu0)
+}
+
+// reportRates reports images/s (wall time) and, where the process CPU
+// time is known, cpu-ms/op: the CPU time of one op summed over threads,
+// which machine load inflates far less than wall time.
+func reportRates(b *testing.B, batch int, cpu0 time.Duration) {
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+	if cpu := processCPUTime(); cpu > 0 {
+		b.ReportMetric(float64(cpu-cpu0)/1e6/float64(b.N), "cpu-ms/op")
+	}
 }
 
 // BenchmarkLeNetInfer times LeNet's forward pass (softmax included) on a
@@ -66,10 +78,11 @@ func BenchmarkLeNetInfer(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPUTime()
 	for range b.N {
 		if _, err := m.Predict(x); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+	reportRates(b, batch, cpu0)
 }

@@ -3,6 +3,9 @@ package zoo
 import (
 	"strings"
 	"testing"
+
+	"github.com/dlcv-go/dlcv/nn"
+	"github.com/dlcv-go/dlcv/optim"
 )
 
 // countParams builds name for input in and classes and counts its
@@ -78,5 +81,44 @@ func TestNames(t *testing.T) {
 	got := strings.Join(Names(), ",")
 	if got != "lenet,minivggnet,mlp,shallownet" {
 		t.Errorf("Names() = %s", got)
+	}
+}
+
+// A LeNet training step (TrainStep and an SGD update) allocates nothing
+// once its buffers exist, and training on a fixed batch lowers the loss.
+func TestLeNetTrainStepSteadyState(t *testing.T) {
+	m, err := New("lenet", []int{28, 28, 1}, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := lenetBatch(8)
+	loss := nn.NewCategoricalCrossEntropy()
+	opt := optim.NewSGD(0.05, 0, false)
+	step := func() float64 {
+		l, err := m.TrainStep(x, y, loss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := opt.Step(m.Params()); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	first := step()
+	if a := testing.AllocsPerRun(3, func() { step() }); a != 0 {
+		t.Errorf("LeNet TrainStep + SGD step allocates %v times", a)
+	}
+	var last float64
+	for range 10 {
+		last = step()
+	}
+	if !(last < first) {
+		t.Errorf("loss did not decrease on a fixed batch: %v -> %v", first, last)
+	}
+	if _, err := m.Predict(x); err != nil {
+		t.Fatal(err)
+	}
+	if a := testing.AllocsPerRun(3, func() { m.Predict(x) }); a != 0 {
+		t.Errorf("LeNet Predict allocates %v times", a)
 	}
 }

@@ -18,31 +18,37 @@ def go_rates():
     out = subprocess.run([zoo_test, "-test.run", "^$", "-test.bench", "^BenchmarkLeNet(TrainStep|Infer)$",
                           "-test.benchtime", "2s", "-test.benchmem"],
                          check=True, capture_output=True, text=True, env=env).stdout
-    rates, allocs = {}, {}
+    rates, cpu, allocs = {}, {}, {}
     for line in out.splitlines():
-        m = re.match(r"BenchmarkLeNet(\w+?)(?:-\d+)?\s+\d+\s+.*?([\d.]+) images/s.*?(\d+) allocs/op", line)
+        m = re.match(r"BenchmarkLeNet(\w+?)(?:-\d+)?\s+\d+\s+.*?([\d.]+) cpu-ms/op\s+([\d.]+) images/s.*?(\d+) allocs/op", line)
         if m:
-            rates[m.group(1)] = float(m.group(2))
-            allocs[m.group(1)] = int(m.group(3))
-    return rates["TrainStep"], rates["Infer"], allocs
+            cpu[m.group(1)] = float(m.group(2))
+            rates[m.group(1)] = float(m.group(3))
+            allocs[m.group(1)] = int(m.group(4))
+    return rates["TrainStep"], rates["Infer"], cpu["TrainStep"], cpu["Infer"], allocs
 
 
 def torch_rates():
     out = subprocess.run(["/usr/bin/python3", os.path.join(here, "torch_lenet.py"), "--threads", str(threads),
                           "--steps", "20", "--repeats", "3"], check=True, capture_output=True, text=True).stdout
     r = json.loads(out.strip().splitlines()[-1])
-    return r["train_images_per_s"], r["infer_images_per_s"], r["peak_rss_mb"], r["peer"]
+    return (r["train_images_per_s"], r["infer_images_per_s"], r["train_cpu_ms_per_step"],
+            r["infer_cpu_ms_per_batch"], r["peak_rss_mb"], r["peer"])
 
 
-gt, gi, tt, ti, trss = [], [], [], [], []
+gt, gi, gtc, gic, tt, ti, ttc, tic, trss = [], [], [], [], [], [], [], [], []
 allocs, peer = {}, ""
 for _ in range(rounds):
-    a, b, allocs = go_rates()
+    a, b, ac, bc, allocs = go_rates()
     gt.append(a)
     gi.append(b)
-    c, d, rss, peer = torch_rates()
+    gtc.append(ac)
+    gic.append(bc)
+    c, d, cc, dc, rss, peer = torch_rates()
     tt.append(c)
     ti.append(d)
+    ttc.append(cc)
+    tic.append(dc)
     trss.append(rss)
 
 ours = json.loads(subprocess.run([trainrss, "-steps", "48", "-threads", str(threads)],
@@ -53,6 +59,9 @@ print(f"{peer}, {threads} threads both sides; medians of {rounds} alternating ro
 print(f"{'LeNet images/s':28} {'dlcv':>9} {'torch':>9} {'dlcv/torch':>10}")
 print(f"{'train, batch 128 (SGD)':28} {med(gt):9.0f} {med(tt):9.0f} {med(gt) / med(tt):10.2f}")
 print(f"{'inference, batch 256':28} {med(gi):9.0f} {med(ti):9.0f} {med(gi) / med(ti):10.2f}")
+print(f"{'CPU ms (all threads)':28} {'dlcv':>9} {'torch':>9} {'torch/dlcv':>10}")
+print(f"{'train step, batch 128':28} {med(gtc):9.1f} {med(ttc):9.1f} {med(ttc) / med(gtc):10.2f}")
+print(f"{'inference, batch 256':28} {med(gic):9.1f} {med(tic):9.1f} {med(tic) / med(gic):10.2f}")
 print(f"dlcv allocs/op: train {allocs.get('TrainStep')}, inference {allocs.get('Infer')}")
 print(f"peak RSS training at batch 128: dlcv {ours['peak_rss_mb']} MB "
       f"(train.Fit, {ours['steps']} steps, {ours['train_images_per_s']} images/s), "

@@ -49,10 +49,11 @@ func runSmiles(args []string, stdout, stderr io.Writer) error {
 }
 
 const smilesTrainExamples = `  git clone https://github.com/hromi/SMILEsmileD
-  dlcv smiles train --data SMILEsmileD --out runs/smiles      # the shipped model's run
+  dlcv smiles train --data SMILEsmileD --out runs/smiles      # the case study: LeNet, 15 epochs
   DLCV_SMILES=SMILEsmileD dlcv smiles train --epochs 2 --limit 2000 --out runs/quick
   dlcv smiles train --data SMILEsmileD --dense 500 --optimizer sgd --lr 0.01 --out runs/lenet
-  dlcv smiles train --data SMILEsmileD --augment shift=0.1,rotate=10,zoom=0.1 --batch-norm`
+  dlcv smiles train --data SMILEsmileD --conv 32,64 --batch-norm --epochs 25 --lr-schedule linear \
+                    --augment flip,shift=0.1,rotate=10,zoom=0.1     # the shipped model's recipe`
 
 func runSmilesTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("smiles train", "[flags]", smilesTrainExamples, stderr)
@@ -168,7 +169,7 @@ func runSmilesDetect(args []string, stdout, stderr io.Writer) error {
 	neighbors := fs.Int("min-neighbors", 3, "raw detections a face needs beyond itself (>= 1)")
 	outDir := fs.String("out", "", "write annotated copies (PNG, boxes and labels) to `DIR`")
 	asJSON := fs.Bool("json", false, "print JSON (one array, one object per photo) instead of text")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseFlagsAnyOrder(fs, args)
 	if err != nil {
 		return err
 	}
@@ -234,22 +235,6 @@ func runSmilesDetect(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d of %d photos could not be processed", failed, len(photos))
 	}
 	return nil
-}
-
-// parseInterspersed parses flags placed before, between or after the
-// positional arguments and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
 
 // smilesInputs expands directories into their image files, sorted.

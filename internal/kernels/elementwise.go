@@ -126,25 +126,29 @@ func maxPool2x2Go(dst, r0, r1 []float32, ow, c int) {
 // window it writes dy to the first position (in window order) whose value
 // has the bits of the output y, and 0 to the other three, into dx0 and dx1
 // (the gradient rows matching r0 and r1). The rows are overwritten, not
-// accumulated into.
-func MaxPool2x2GradRow(dx0, dx1, r0, r1, y, dy []float32, ow, c int) {
+// accumulated into. With reluMask, dy is first zeroed where y is not
+// positive (ReLU's gradient, for a pool whose input is a ReLU's output).
+func MaxPool2x2GradRow(dx0, dx1, r0, r1, y, dy []float32, ow, c int, reluMask bool) {
 	if len(y) < ow*c || len(dy) < ow*c || len(r0) < 2*ow*c || len(r1) < 2*ow*c || len(dx0) < 2*ow*c || len(dx1) < 2*ow*c {
 		panic(fmt.Sprintf("kernels.MaxPool2x2GradRow: %d output pixels of %d channels; slices too short", ow, c))
 	}
 	if ow == 0 || c == 0 {
 		return
 	}
-	if maxPool2x2GradAsm(dx0, dx1, r0, r1, y, dy, ow, c) {
+	if maxPool2x2GradAsm(dx0, dx1, r0, r1, y, dy, ow, c, reluMask) {
 		return
 	}
-	maxPool2x2GradGo(dx0, dx1, r0, r1, y, dy, ow, c)
+	maxPool2x2GradGo(dx0, dx1, r0, r1, y, dy, ow, c, reluMask)
 }
 
-func maxPool2x2GradGo(dx0, dx1, r0, r1, y, dy []float32, ow, c int) {
+func maxPool2x2GradGo(dx0, dx1, r0, r1, y, dy []float32, ow, c int, reluMask bool) {
 	for ox := range ow {
 		i := 2 * ox * c
 		for ch := range c {
 			yb, g := math.Float32bits(y[ox*c+ch]), dy[ox*c+ch]
+			if reluMask && int32(yb) <= 0 {
+				g = 0
+			}
 			var g0, g1, g2, g3 float32
 			switch yb {
 			case math.Float32bits(r0[i+ch]):

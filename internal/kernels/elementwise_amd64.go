@@ -22,7 +22,7 @@ func addReluAVX2(dst, b *float32, n int)
 func maxPool2x2AVX2(dst, r0, r1 *float32, ow, c int)
 
 //go:noescape
-func maxPool2x2GradAVX2(dx0, dx1, r0, r1, y, dy *float32, ow, c int)
+func maxPool2x2GradAVX2(dx0, dx1, r0, r1, y, dy *float32, ow, c, relu int)
 
 // The ...Asm wrappers process a multiple of 8 values (bounds checked
 // here) and return how many; the Go versions finish the rest.
@@ -79,10 +79,14 @@ func maxPool2x2Asm(dst, r0, r1 []float32, ow, c int) bool {
 	return true
 }
 
-func maxPool2x2GradAsm(dx0, dx1, r0, r1, y, dy []float32, ow, c int) bool {
+func maxPool2x2GradAsm(dx0, dx1, r0, r1, y, dy []float32, ow, c int, reluMask bool) bool {
 	if !hasAVX2 || c < 8 {
 		return false
 	}
-	maxPool2x2GradAVX2(&dx0[0], &dx1[0], &r0[0], &r1[0], &y[0], &dy[0], ow, c)
+	relu := 0
+	if reluMask {
+		relu = 1
+	}
+	maxPool2x2GradAVX2(&dx0[0], &dx1[0], &r0[0], &r1[0], &y[0], &dy[0], ow, c, relu)
 	return true
 }

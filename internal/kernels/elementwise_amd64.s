@@ -243,6 +243,9 @@ mpLast:
 #define POOLBWD \
 	VMOVDQU  (R14)(AX*1), Y4; \
 	VMOVDQU  (BX)(AX*1), Y5; \
+	VPCMPGTD Y8, Y4, Y7; \
+	VPOR     Y9, Y7, Y7; \
+	VPAND    Y7, Y5, Y5; \
 	VPCMPEQD (SI)(AX*1), Y4, Y0; \
 	VPCMPEQD (DX)(AX*1), Y4, Y2; \
 	ADDQ     R10, AX; \
@@ -263,8 +266,10 @@ mpLast:
 	VMOVDQU  Y0, (R8)(AX*1); \
 	VMOVDQU  Y2, (R9)(AX*1)
 
-// func maxPool2x2GradAVX2(dx0, dx1, r0, r1, y, dy *float32, ow, c int)
-TEXT ·maxPool2x2GradAVX2(SB), NOSPLIT, $0-64
+// func maxPool2x2GradAVX2(dx0, dx1, r0, r1, y, dy *float32, ow, c, relu int)
+// With relu != 0, dy is kept only where int32(bits(y)) > 0: Y8 is zero,
+// Y9 all ones without relu (so the mask passes everything), zero with it.
+TEXT ·maxPool2x2GradAVX2(SB), NOSPLIT, $0-72
 	MOVQ dx0+0(FP), R8
 	MOVQ dx1+8(FP), R9
 	MOVQ r0+16(FP), SI
@@ -275,6 +280,12 @@ TEXT ·maxPool2x2GradAVX2(SB), NOSPLIT, $0-64
 	MOVQ c+56(FP), R10
 	SHLQ $2, R10
 	LEAQ -32(R10), R11
+	VPXOR    Y8, Y8, Y8
+	VPCMPEQD Y9, Y9, Y9
+	MOVQ     relu+64(FP), AX
+	TESTQ    AX, AX
+	JZ       mgPixel
+	VPXOR    Y9, Y9, Y9
 
 mgPixel:
 	XORQ AX, AX

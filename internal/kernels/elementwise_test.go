@@ -134,10 +134,29 @@ func TestMaxPool2x2MatchesGo(t *testing.T) {
 			dy := specialVec(rng, ow*c)
 			g0, g1 := make([]float32, 2*ow*c), make([]float32, 2*ow*c)
 			w0, w1 := make([]float32, 2*ow*c), make([]float32, 2*ow*c)
-			MaxPool2x2GradRow(g0, g1, r0, r1, got, dy, ow, c)
-			maxPool2x2GradGo(w0, w1, r0, r1, want, dy, ow, c)
+			MaxPool2x2GradRow(g0, g1, r0, r1, got, dy, ow, c, false)
+			maxPool2x2GradGo(w0, w1, r0, r1, want, dy, ow, c, false)
 			sameBits(t, "MaxPool2x2GradRow dx0", g0, w0)
 			sameBits(t, "MaxPool2x2GradRow dx1", g1, w1)
+			// With the ReLU mask: the same, zeroed where y <= 0.
+			m0, m1 := make([]float32, 2*ow*c), make([]float32, 2*ow*c)
+			MaxPool2x2GradRow(m0, m1, r0, r1, got, dy, ow, c, true)
+			for ox := range ow {
+				for ch := range c {
+					keep := int32(math.Float32bits(want[ox*c+ch])) > 0
+					for _, i := range []int{2*ox*c + ch, 2*ox*c + c + ch} {
+						for _, pr := range [][2][]float32{{m0, w0}, {m1, w1}} {
+							wv := pr[1][i]
+							if !keep {
+								wv = 0
+							}
+							if math.Float32bits(pr[0][i]) != math.Float32bits(wv) {
+								t.Fatalf("c=%d ow=%d relu mask: dx = %v, want %v (y %v)", c, ow, pr[0][i], wv, want[ox*c+ch])
+							}
+						}
+					}
+				}
+			}
 			// Exactly one of the four positions gets dy (as bits); the
 			// others are +0.
 			for ox := range ow {

@@ -116,13 +116,18 @@ func im2colNarrow(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLef
 	rowLen, span := kh*kw*c, kw*c
 	// The padded row covers input columns [-padLeft, (ow-1)*sw-padLeft+kw).
 	pw := (ow-1)*sw + kw
+	// 8 values of slack: see wide below.
 	var stack [1024]float32
 	pad := stack[:0]
-	if pw*c > len(stack) {
-		pad = make([]float32, pw*c)
+	if pw*c+8 > len(stack) {
+		pad = make([]float32, pw*c+8)
 	} else {
-		pad = stack[:pw*c]
+		pad = stack[:pw*c+8]
 	}
+	// For kernel rows of 4 to 8 values, all but the last kernel row are
+	// copied as 8 values (one vector move): the extra values land on the
+	// next kernel row of the same patch, which is written afterwards.
+	wide := span >= 4 && span <= 8
 	// Input columns [lo, hi) land in the padded row at lo+padLeft.
 	lo, hi := max(0, -padLeft), min(w, pw-padLeft)
 	for b := 0; b < n; b++ {
@@ -142,6 +147,13 @@ func im2colNarrow(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLef
 				if lo < hi {
 					copy(pad[(lo+padLeft)*c:(hi+padLeft)*c], img[(iy*w+lo)*c:(iy*w+hi)*c])
 				}
+				if wide && ky < kh-1 {
+					for ox := 0; ox < ow; ox++ {
+						o, i := ox*rowLen+ky*span, ox*sw*c
+						*(*[8]float32)(rows[o : o+8]) = *(*[8]float32)(pad[i : i+8])
+					}
+					continue
+				}
 				for ox := 0; ox < ow; ox++ {
 					o := ox*rowLen + ky*span
 					copySmall(rows[o:o+span], pad[ox*sw*c:ox*sw*c+span])
@@ -155,14 +167,6 @@ func im2colNarrow(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLef
 // more than a few moves of fixed-size arrays, which compile to vector
 // moves.
 func copySmall(dst, src []float32) {
-	switch len(dst) { // the common kernel rows: 5x5 and 3x3 on one channel
-	case 5:
-		*(*[5]float32)(dst) = *(*[5]float32)(src)
-		return
-	case 3:
-		*(*[3]float32)(dst) = *(*[3]float32)(src)
-		return
-	}
 	src = src[:len(dst)]
 	i := 0
 	for ; i+8 <= len(dst); i += 8 {
