@@ -83,3 +83,17 @@ func Annotate(img image.Image, ds []Detection) *image.RGBA {
 	}
 	return out
 }
+
+// Crop returns the part of img inside r (clipped to the image), sharing
+// pixels when img has a SubImage method, else copying them.
+func Crop(img image.Image, r image.Rectangle) image.Image {
+	r = r.Intersect(img.Bounds())
+	if s, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}); ok {
+		return s.SubImage(r)
+	}
+	out := image.NewRGBA(r)
+	draw.Draw(out, r, img, r.Min, draw.Src)
+	return out
+}

@@ -80,7 +80,7 @@ func (d *Detector) Classify(img image.Image, box image.Rectangle) (Face, error) 
 	if box.Empty() {
 		return Face{}, fmt.Errorf("smiles: face box outside the %v image", img.Bounds())
 	}
-	ps, err := d.Model.PredictImage(Crop(img, box), 0)
+	ps, err := d.Model.PredictImage(detect.Crop(img, box), 0)
 	if err != nil {
 		return Face{}, err
 	}
@@ -95,20 +95,6 @@ func (d *Detector) Classify(img image.Image, box image.Rectangle) (Face, error) 
 		f.Label, f.Probability = Smiling, f.SmileProbability
 	}
 	return f, nil
-}
-
-// Crop returns the part of img inside r, sharing pixels when img has a
-// SubImage method.
-func Crop(img image.Image, r image.Rectangle) image.Image {
-	r = r.Intersect(img.Bounds())
-	if s, ok := img.(interface {
-		SubImage(image.Rectangle) image.Image
-	}); ok {
-		return s.SubImage(r)
-	}
-	out := image.NewRGBA(r)
-	draw.Draw(out, r, img, r.Min, draw.Src)
-	return out
 }
 
 // Box colours of Annotate.

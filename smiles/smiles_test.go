@@ -279,7 +279,7 @@ func TestDetectorErrors(t *testing.T) {
 	}
 	// Crop of an image type without SubImage.
 	var u image.Image = image.NewUniform(color.Gray{9})
-	if c := Crop(&bounded{u, image.Rect(0, 0, 20, 20)}, image.Rect(5, 5, 10, 10)); c.Bounds() != image.Rect(5, 5, 10, 10) {
+	if c := detect.Crop(&bounded{u, image.Rect(0, 0, 20, 20)}, image.Rect(5, 5, 10, 10)); c.Bounds() != image.Rect(5, 5, 10, 10) {
 		t.Errorf("crop bounds %v", c.Bounds())
 	}
 }

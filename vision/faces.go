@@ -3,10 +3,10 @@ package vision
 import (
 	"context"
 	"image"
-	"image/draw"
 	"sort"
 
 	"github.com/dlcv-go/dlcv/classifier"
+	"github.com/dlcv-go/dlcv/detect"
 )
 
 // Likelihoods are Cloud Vision's likelihood values, least likely first.
@@ -67,7 +67,7 @@ func (s *Server) faces(ctx context.Context, img image.Image, k int) ([]FaceAnnot
 // smileProbability classifies the face crop with the smile model (classes
 // "not_smiling" and "smiling", as written by 'dlcv smiles train').
 func (s *Server) smileProbability(ctx context.Context, img image.Image, box image.Rectangle) (float64, error) {
-	crop := cropImage(img, box)
+	crop := detect.Crop(img, box)
 	var p float64
 	err := s.smiles.Do(ctx, func(m *classifier.Model) error {
 		ps, err := m.PredictImage(crop, 0)
@@ -82,17 +82,4 @@ func (s *Server) smileProbability(ctx context.Context, img image.Image, box imag
 		return nil
 	})
 	return p, err
-}
-
-// cropImage returns the part of img inside r (sharing pixels when it can).
-func cropImage(img image.Image, r image.Rectangle) image.Image {
-	r = r.Intersect(img.Bounds())
-	if si, ok := img.(interface {
-		SubImage(image.Rectangle) image.Image
-	}); ok {
-		return si.SubImage(r)
-	}
-	out := image.NewRGBA(r)
-	draw.Draw(out, r, img, r.Min, draw.Src)
-	return out
 }

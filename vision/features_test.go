@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dlcv-go/dlcv/classifier"
+	"github.com/dlcv-go/dlcv/detect"
 )
 
 func TestLabelDetectionCat(t *testing.T) {
@@ -166,7 +167,7 @@ func TestFaceDetection(t *testing.T) {
 	m, _ := classifier.Load(path)
 	img, _ := decodeImage(grace, DefaultMaxPixels)
 	r := image.Rect(v[0].X, v[0].Y, v[2].X, v[2].Y)
-	ps, err := m.PredictImage(cropImage(img, r), 0)
+	ps, err := m.PredictImage(detect.Crop(img, r), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

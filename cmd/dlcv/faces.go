@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/dlcv-go/dlcv/detect"
@@ -69,7 +68,7 @@ func runFaces(args []string, stdout, stderr io.Writer) error {
 	if *neighbors < 0 || *minSize < 0 || *maxSize < 0 || *threads < 0 {
 		return usageErrorf("--min-neighbors, --min-size, --max-size and --threads must not be negative")
 	}
-	photos, err := facesInputs(pos)
+	photos, err := imageInputs(pos)
 	if err != nil {
 		return err
 	}
@@ -117,37 +116,6 @@ func runFaces(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d of %d photos could not be processed", failed, len(photos))
 	}
 	return nil
-}
-
-// facesInputs expands directories into their image files, sorted.
-func facesInputs(args []string) ([]string, error) {
-	var out []string
-	for _, a := range args {
-		st, err := os.Stat(a)
-		if err != nil {
-			return nil, err
-		}
-		if !st.IsDir() {
-			out = append(out, a)
-			continue
-		}
-		entries, err := os.ReadDir(a)
-		if err != nil {
-			return nil, err
-		}
-		n := 0
-		for _, e := range entries {
-			ext := strings.ToLower(filepath.Ext(e.Name()))
-			if !e.IsDir() && slices.Contains([]string{".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}, ext) {
-				out = append(out, filepath.Join(a, e.Name()))
-				n++
-			}
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("directory %s holds no images (.jpg .png .gif .bmp .tif .webp)", a)
-		}
-	}
-	return out, nil
 }
 
 func facesOne(c *detect.Cascade, path string, opt detect.Options, outDir string) facesResult {

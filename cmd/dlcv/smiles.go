@@ -8,10 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
-	"github.com/dlcv-go/dlcv/data"
 	"github.com/dlcv-go/dlcv/detect"
 	"github.com/dlcv-go/dlcv/pipeline"
 	"github.com/dlcv-go/dlcv/smiles"
@@ -182,7 +180,7 @@ func runSmilesDetect(args []string, stdout, stderr io.Writer) error {
 	if *minSize < 0 || *neighbors < 1 {
 		return usageErrorf("--min-size must not be negative and --min-neighbors must be at least 1")
 	}
-	photos, err := smilesInputs(pos)
+	photos, err := imageInputs(pos)
 	if err != nil {
 		return err
 	}
@@ -235,37 +233,6 @@ func runSmilesDetect(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d of %d photos could not be processed", failed, len(photos))
 	}
 	return nil
-}
-
-// smilesInputs expands directories into their image files, sorted.
-func smilesInputs(args []string) ([]string, error) {
-	var out []string
-	for _, a := range args {
-		st, err := os.Stat(a)
-		if err != nil {
-			return nil, err
-		}
-		if !st.IsDir() {
-			out = append(out, a)
-			continue
-		}
-		entries, err := os.ReadDir(a)
-		if err != nil {
-			return nil, err
-		}
-		var names []string
-		for _, e := range entries {
-			if !e.IsDir() && data.IsImageFile(e.Name()) {
-				names = append(names, filepath.Join(a, e.Name()))
-			}
-		}
-		if len(names) == 0 {
-			return nil, fmt.Errorf("directory %s holds no images (%s)", a, strings.Join(data.ImageExtensions, " "))
-		}
-		slices.Sort(names)
-		out = append(out, names...)
-	}
-	return out, nil
 }
 
 func smilesOne(d *smiles.Detector, path, outDir string) smilesResult {
