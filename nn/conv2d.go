@@ -99,7 +99,10 @@ const (
 // input with im2col into patches (N*OH*OW x KH*KW*Cin) and multiplies them
 // by W viewed as (KH*KW*Cin x Filters), which gives the NHWC output. The
 // backward pass is two more GEMMs: dW = patches^T dY and
-// dPatches = dY W^T, folded back onto dX with col2im.
+// dPatches = dY W^T, folded back onto dX with col2im. One-channel stride-1
+// convolutions (e.g. LeNet's first layer), whose GEMMs would be too
+// skinny to run well, use direct kernels (kernels.Conv1Chan and
+// Conv1ChanGrad) where the CPU has them.
 type Conv2D struct {
 	Filters     int         `json:"filters"`
 	KernelH     int         `json:"kernel_h"`

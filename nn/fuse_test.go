@@ -33,9 +33,10 @@ func TestSequentialFusedReLUMatchesSeparate(t *testing.T) {
 	}
 	// The same model with fusion turned off.
 	c2, r2, m2 := build()
-	c2.setFusedReLU(false)
-	r2.fused, r2.gradFused = false, false
-	m2.Layers()[2].(*MaxPool2D).reluGrad = false
+	m2.SetFusion(false)
+	if c2.fuseReLU || r2.fused || r2.gradFused || m2.Layers()[2].(*MaxPool2D).reluGrad {
+		t.Fatal("SetFusion(false) left a layer fused")
+	}
 	if _, err := m2.TrainStep(x, target, NewCategoricalCrossEntropy()); err != nil {
 		t.Fatal(err)
 	}

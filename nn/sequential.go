@@ -63,9 +63,16 @@ func (m *Sequential) Build(inShape []int, seed uint64) error {
 	if s, ok := m.layers[0].(InputGradSkipper); ok {
 		s.SkipInputGrad(true)
 	}
-	m.fuseReLUs()
+	m.fuseReLUs(true)
 	return nil
 }
+
+// SetFusion turns the ReLU fusion on (the default after Build) or off.
+// Fused, a Conv2D followed by a ReLU outputs the rectified values itself;
+// code that reads a single layer's output (the activation maps of a
+// Conv2D) turns fusion off first so that each layer computes exactly its
+// own function. Results of the whole model are the same either way.
+func (m *Sequential) SetFusion(on bool) { m.fuseReLUs(on) }
 
 // reluFuser is a layer that can apply the ReLU layer that follows it to
 // its own output while the output is still in cache (Conv2D). The ReLU
@@ -77,19 +84,19 @@ type reluFuser interface {
 // fuseReLUs pairs each reluFuser with a ReLU right after it, and each
 // ReLU with a 2x2 max pool right after it (the pool applies the ReLU's
 // gradient mask in its Backward).
-func (m *Sequential) fuseReLUs() {
+func (m *Sequential) fuseReLUs(on bool) {
 	for i, l := range m.layers {
 		switch l := l.(type) {
 		case *ReLU:
 			l.fused, l.gradFused = false, false
-			if i+1 < len(m.layers) {
+			if on && i+1 < len(m.layers) {
 				if p, ok := m.layers[i+1].(*MaxPool2D); ok && p.fast() {
 					l.gradFused = true
 				}
 			}
 		case *MaxPool2D:
 			l.reluGrad = false
-			if i > 0 {
+			if on && i > 0 {
 				_, afterReLU := m.layers[i-1].(*ReLU)
 				l.reluGrad = afterReLU && l.fast()
 			}
@@ -101,7 +108,7 @@ func (m *Sequential) fuseReLUs() {
 			continue
 		}
 		var next *ReLU
-		if i+1 < len(m.layers) {
+		if on && i+1 < len(m.layers) {
 			next, _ = m.layers[i+1].(*ReLU)
 		}
 		f.setFusedReLU(next != nil)

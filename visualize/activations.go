@@ -188,6 +188,10 @@ func forwardTo(net *nn.Sequential, x *tensor.Tensor, upto int) (*tensor.Tensor, 
 	var out *tensor.Tensor
 	var dims []int
 	var err error
+	// Each layer must compute exactly its own function here: unfused, a
+	// Conv2D's maps are shown before the ReLU that follows it.
+	net.SetFusion(false)
+	defer net.SetFusion(true)
 	for i, l := range net.Layers() {
 		if x, err = l.Forward(x, false); err != nil {
 			if out != nil {

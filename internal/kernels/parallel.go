@@ -14,7 +14,9 @@ type Task interface {
 // ranges of at least grain indices, on the calling goroutine and on
 // persistent workers, and returns when every range is done. Work smaller
 // than 2*grain runs inline: waking a worker costs a few microseconds, so
-// grain should be about 20us of work.
+// grain should be about 20us of work. t.Run must not call Parallel (the
+// workers would wait on each other); it may call Sgemm, whose pool is
+// separate, or SgemmSerial.
 func Parallel(n, grain int, t Task) {
 	if n <= 0 {
 		return
