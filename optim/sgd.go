@@ -3,6 +3,7 @@ package optim
 import (
 	"fmt"
 
+	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/nn"
 )
 
@@ -59,9 +60,7 @@ func (o *SGD) Step(params []*nn.Param) error {
 		}
 		w, g := p.Value.Data, p.Grad.Data[:len(p.Value.Data)]
 		if m == 0 {
-			for i := range w {
-				w[i] -= lr * g[i]
-			}
+			kernels.Axpy(-lr, g, w) // w -= lr*g, vectorised
 			continue
 		}
 		v := o.get(p)[0][:len(w)]
@@ -72,10 +71,9 @@ func (o *SGD) Step(params []*nn.Param) error {
 			}
 			continue
 		}
-		for i := range w {
-			v[i] = m*v[i] - lr*g[i]
-			w[i] += v[i]
-		}
+		kernels.Scal(m, v) // v = m*v - lr*g; w += v
+		kernels.Axpy(-lr, g, v)
+		kernels.Axpy(1, v, w)
 	}
 	o.iter++
 	return nil
