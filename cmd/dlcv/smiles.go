@@ -114,21 +114,7 @@ func runSmilesTrain(args []string, stdout, stderr io.Writer) error {
 	if _, err := pipeline.SmilesPath(o.Load.Dataset); err != nil {
 		return usageErrorf("no data: pass --data PATH or set $%s (git clone https://github.com/hromi/SMILEsmileD)", pipeline.SmilesEnv)
 	}
-	o.Log = stderr
-	if *quiet {
-		o.Log = io.Discard
-	} else {
-		o.Progress = progressWriter(stdout, stderr)
-	}
-	res, err := pipeline.Train(o)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, res.ReportText)
-	for _, f := range res.Files {
-		fmt.Fprintf(stderr, "[INFO] wrote %s\n", f)
-	}
-	return nil
+	return trainAndReport(o, *quiet, stdout, stderr)
 }
 
 const smilesDetectExamples = `  dlcv smiles detect photo.jpg

@@ -71,11 +71,17 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		o.Augment = a
 	}
+	return trainAndReport(o, *quiet, stdout, stderr)
+}
+
+// trainAndReport runs the pipeline with progress (unless quiet) and prints
+// the classification report and the files written.
+func trainAndReport(o pipeline.TrainOptions, quiet bool, stdout, stderr io.Writer) error {
 	o.Log = stderr
-	if !*quiet {
-		o.Progress = progressWriter(stdout, stderr)
-	} else {
+	if quiet {
 		o.Log = io.Discard
+	} else {
+		o.Progress = progressWriter(stdout, stderr)
 	}
 	res, err := pipeline.Train(o)
 	if err != nil {
