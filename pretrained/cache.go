@@ -66,6 +66,36 @@ func Resolve(name string) (model, labels string, err error) {
 	return model, labels, nil
 }
 
+// ResolveModel maps a --model argument to files: a path to a .tflite file
+// (anything ending in .tflite or containing a path separator) is used as
+// is, with the label file found beside it (see LabelsBeside); otherwise the
+// argument is a registered name looked up in the cache (Resolve).
+func ResolveModel(arg string) (model, labels string, err error) {
+	if strings.HasSuffix(arg, ".tflite") || strings.ContainsRune(arg, filepath.Separator) || strings.ContainsRune(arg, '/') {
+		if _, err := os.Stat(arg); err != nil {
+			return "", "", err
+		}
+		return arg, LabelsBeside(arg), nil
+	}
+	return Resolve(arg)
+}
+
+// LabelsBeside returns the label file that sits next to a model file, by
+// the usual names: NAME.txt, NAME_labels.txt, labels.txt,
+// imagenet_labels.txt (NAME is the model file without its extension); ""
+// when there is none.
+func LabelsBeside(model string) string {
+	dir := filepath.Dir(model)
+	name := strings.TrimSuffix(filepath.Base(model), filepath.Ext(model))
+	for _, c := range []string{name + ".txt", name + "_labels.txt", "labels.txt", "imagenet_labels.txt"} {
+		p := filepath.Join(dir, c)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p
+		}
+	}
+	return ""
+}
+
 // Puller downloads registered files into the cache.
 type Puller struct {
 	// BaseURL, when set, replaces each file's source directory: the file

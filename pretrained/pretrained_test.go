@@ -138,3 +138,23 @@ func TestRegistryChecksums(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveModelPathFindsLabels(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "net.tflite")
+	os.WriteFile(model, []byte("x"), 0o644)
+	if m, l, err := ResolveModel(model); err != nil || m != model || l != "" {
+		t.Fatalf("no labels beside: %q %q %v", m, l, err)
+	}
+	os.WriteFile(filepath.Join(dir, "labels.txt"), []byte("a\nb\n"), 0o644)
+	if _, l, _ := ResolveModel(model); l != filepath.Join(dir, "labels.txt") {
+		t.Fatalf("labels.txt not found: %q", l)
+	}
+	os.WriteFile(filepath.Join(dir, "net_labels.txt"), []byte("a\nb\n"), 0o644)
+	if _, l, _ := ResolveModel(model); l != filepath.Join(dir, "net_labels.txt") {
+		t.Fatalf("NAME_labels.txt should win over labels.txt: %q", l)
+	}
+	if _, _, err := ResolveModel(filepath.Join(dir, "missing.tflite")); err == nil {
+		t.Fatal("missing path accepted")
+	}
+}

@@ -22,6 +22,10 @@ type Net struct {
 	Dense     int     // hidden dense units (LeNet: 500)
 	BatchNorm bool    // batch normalisation after each ReLU
 	Dropout   float32 // dropout rate before the last dense layer (0: none)
+	// DoubleConv makes each of the two stages a VGG-style block: two 3x3
+	// convolutions (each followed by ReLU and, with BatchNorm, batch
+	// normalisation) before the pooling, instead of one 5x5 convolution.
+	DoubleConv bool
 }
 
 // DefaultNet is the shipped model's network: LeNet with a 64-unit dense
@@ -40,14 +44,17 @@ func (n Net) filters() [2]int {
 // Name is the architecture name recorded in model files: "lenet" for the
 // original, else e.g. "lenet-fc64", "lenet-fc64-bn",
 // "lenet-fc64-bn-drop0.5" or, with other filter counts,
-// "lenet-c32-64-fc64".
+// "lenet-c32-64-fc64"; with DoubleConv "vgg-c32-64-fc64-bn".
 func (n Net) Name() string {
 	f := n.filters()
-	if f == [2]int{20, 50} && n.Dense == 500 && !n.BatchNorm && n.Dropout == 0 {
+	if f == [2]int{20, 50} && n.Dense == 500 && !n.BatchNorm && n.Dropout == 0 && !n.DoubleConv {
 		return "lenet"
 	}
 	s := "lenet"
-	if f != [2]int{20, 50} {
+	if n.DoubleConv {
+		s = "vgg"
+	}
+	if f != [2]int{20, 50} || n.DoubleConv {
 		s += fmt.Sprintf("-c%d-%d", f[0], f[1])
 	}
 	s += fmt.Sprintf("-fc%d", n.Dense)
@@ -80,10 +87,18 @@ func (n Net) Build(in []int, classes int, seed uint64) (*nn.Sequential, error) {
 			ls = append(ls, nn.NewBatchNorm(0, 0))
 		}
 	}
-	add(nn.NewConv2D(f[0], 5, 1, nn.Same), nn.NewReLU())
-	ls = append(ls, nn.NewMaxPool2D(2, 2))
-	add(nn.NewConv2D(f[1], 5, 1, nn.Same), nn.NewReLU())
-	ls = append(ls, nn.NewMaxPool2D(2, 2), nn.NewFlatten())
+	for i, fi := range f {
+		if n.DoubleConv {
+			add(nn.NewConv2D(fi, 3, 1, nn.Same), nn.NewReLU())
+			add(nn.NewConv2D(fi, 3, 1, nn.Same), nn.NewReLU())
+		} else {
+			add(nn.NewConv2D(fi, 5, 1, nn.Same), nn.NewReLU())
+		}
+		ls = append(ls, nn.NewMaxPool2D(2, 2))
+		if i == len(f)-1 {
+			ls = append(ls, nn.NewFlatten())
+		}
+	}
 	add(nn.NewDense(n.Dense), nn.NewReLU())
 	if n.Dropout > 0 {
 		ls = append(ls, nn.NewDropout(n.Dropout))

@@ -4,9 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/dlcv-go/dlcv/imgproc"
 	"github.com/dlcv-go/dlcv/pretrained"
@@ -53,7 +50,7 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 	if *top < 1 {
 		return usageErrorf("--top %d: want at least 1", *top)
 	}
-	modelPath, labelFile, err := classifyResolve(*model)
+	modelPath, labelFile, err := pretrained.ResolveModel(*model)
 	if err != nil {
 		return err
 	}
@@ -102,17 +99,4 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// classifyResolve maps --model to a file: an existing path (or anything
-// that looks like one) is used as is, otherwise a registered name is looked
-// up in the cache.
-func classifyResolve(model string) (path, labels string, err error) {
-	if strings.HasSuffix(model, ".tflite") || strings.ContainsRune(model, filepath.Separator) || strings.ContainsRune(model, '/') {
-		if _, err := os.Stat(model); err != nil {
-			return "", "", err
-		}
-		return model, "", nil
-	}
-	return pretrained.Resolve(model)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/detect"
+	"github.com/dlcv-go/dlcv/pretrained"
 	"github.com/dlcv-go/dlcv/smiles"
 	"github.com/dlcv-go/dlcv/tflite"
 	"github.com/dlcv-go/dlcv/vision"
@@ -143,7 +144,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var features []string
 	if *model != "none" && *model != "" {
-		path, labelFile, err := classifyResolve(*model)
+		path, labelFile, err := pretrained.ResolveModel(*model)
 		if err != nil {
 			return fmt.Errorf("%w (or run with --model none to serve without LABEL_DETECTION)", err)
 		}

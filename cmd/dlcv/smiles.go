@@ -57,7 +57,8 @@ func runSmilesTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("smiles train", "[flags]", smilesTrainExamples, stderr)
 	def := smiles.TrainOptions("", smiles.DefaultNet)
 	dir := fs.String("data", "", "SMILEsmileD checkout `PATH` (its root or its SMILEs folder; default $"+pipeline.SmilesEnv+")")
-	conv := fs.String("conv", "20,50", "filters of LeNet's two convolutions")
+	conv := fs.String("conv", "20,50", "filters of LeNet's two convolutions (with --double-conv: of the two blocks)")
+	double := fs.Bool("double-conv", false, "VGG-style blocks: two 3x3 convolutions before each pooling instead of one 5x5")
 	dense := fs.Int("dense", smiles.DefaultNet.Dense, "units of LeNet's hidden dense layer (500: the original LeNet)")
 	bn := fs.Bool("batch-norm", smiles.DefaultNet.BatchNorm, "batch normalisation after each hidden layer")
 	dropout := fs.Float64("dropout", float64(smiles.DefaultNet.Dropout), "dropout rate before the last dense layer (0: none)")
@@ -91,7 +92,7 @@ func runSmilesTrain(args []string, stdout, stderr io.Writer) error {
 	if !(*dropout >= 0 && *dropout < 1) {
 		return usageErrorf("--dropout %v must be in [0, 1)", *dropout)
 	}
-	net := smiles.Net{Dense: *dense, BatchNorm: *bn, Dropout: float32(*dropout)}
+	net := smiles.Net{Dense: *dense, BatchNorm: *bn, Dropout: float32(*dropout), DoubleConv: *double}
 	if _, err := fmt.Sscanf(*conv, "%d,%d", &net.Conv[0], &net.Conv[1]); err != nil || net.Conv[0] < 1 || net.Conv[1] < 1 {
 		return usageErrorf("--conv %q: want two filter counts, e.g. 20,50", *conv)
 	}
