@@ -50,8 +50,9 @@ const smilesTrainExamples = `  git clone https://github.com/hromi/SMILEsmileD
   dlcv smiles train --data SMILEsmileD --out runs/smiles      # the case study: LeNet, 15 epochs
   DLCV_SMILES=SMILEsmileD dlcv smiles train --epochs 2 --limit 2000 --out runs/quick
   dlcv smiles train --data SMILEsmileD --dense 500 --optimizer sgd --lr 0.01 --out runs/lenet
-  dlcv smiles train --data SMILEsmileD --conv 32,64 --batch-norm --epochs 25 --lr-schedule linear \
-                    --augment flip,shift=0.1,rotate=10,zoom=0.1     # the shipped model's recipe`
+  dlcv smiles train --data SMILEsmileD --double-conv --conv 32,64 --batch-norm --dense 128 \
+                    --dropout 0.5 --size 32x32 --augment flip,shift=0.05,rotate=5 \
+                    --lr-schedule linear --epochs 25                 # the shipped model's recipe`
 
 func runSmilesTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("smiles train", "[flags]", smilesTrainExamples, stderr)
