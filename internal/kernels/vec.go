@@ -61,7 +61,7 @@ func AddBias(c, bias []float32) {
 	}
 	for i := 0; i < len(c); i += n {
 		row := c[i : i+n]
-		for j := addVec(row, bias); j < n; j++ {
+		for j := addAsm(row, bias); j < n; j++ {
 			row[j] += bias[j]
 		}
 	}
@@ -76,7 +76,7 @@ func SumRows(dst, c []float32, n int) {
 	}
 	for i := 0; i < len(c); i += n {
 		row := c[i : i+n]
-		for j := addVec(dst, row); j < n; j++ {
+		for j := addAsm(dst, row); j < n; j++ {
 			dst[j] += row[j]
 		}
 	}

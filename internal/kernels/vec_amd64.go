@@ -12,9 +12,6 @@ var useVecAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 func vecAxpyAVX2(alpha float32, x, y *float32, n int)
 
 //go:noescape
-func vecAddAVX2(dst, src *float32, n int)
-
-//go:noescape
 func vecDotAVX2(x, y *float32, n int) float32
 
 // The *Vec functions handle the largest multiple of 8 elements and return
@@ -27,16 +24,6 @@ func axpyVec(alpha float32, x, y []float32) int {
 	}
 	_ = y[n-1]
 	vecAxpyAVX2(alpha, &x[0], &y[0], n)
-	return n
-}
-
-func addVec(dst, src []float32) int {
-	n := len(src) &^ 7
-	if !useVecAVX2 || n == 0 {
-		return 0
-	}
-	_ = dst[n-1]
-	vecAddAVX2(&dst[0], &src[0], n)
 	return n
 }
 

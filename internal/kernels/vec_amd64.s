@@ -43,44 +43,6 @@ done:
 	VZEROUPPER
 	RET
 
-// func vecAddAVX2(dst, src *float32, n int)
-TEXT ·vecAddAVX2(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), CX
-loop32:
-	CMPQ CX, $32
-	JLT loop8
-	VMOVUPS (DI), Y1
-	VMOVUPS 32(DI), Y2
-	VMOVUPS 64(DI), Y3
-	VMOVUPS 96(DI), Y4
-	VADDPS (SI), Y1, Y1
-	VADDPS 32(SI), Y2, Y2
-	VADDPS 64(SI), Y3, Y3
-	VADDPS 96(SI), Y4, Y4
-	VMOVUPS Y1, (DI)
-	VMOVUPS Y2, 32(DI)
-	VMOVUPS Y3, 64(DI)
-	VMOVUPS Y4, 96(DI)
-	ADDQ $128, SI
-	ADDQ $128, DI
-	SUBQ $32, CX
-	JMP loop32
-loop8:
-	TESTQ CX, CX
-	JZ done
-	VMOVUPS (DI), Y1
-	VADDPS (SI), Y1, Y1
-	VMOVUPS Y1, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $8, CX
-	JMP loop8
-done:
-	VZEROUPPER
-	RET
-
 // func vecDotAVX2(x, y *float32, n int) float32
 TEXT ·vecDotAVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
