@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -89,33 +88,11 @@ func runFaces(args []string, stdout, stderr io.Writer) error {
 	if *neighbors == 0 {
 		opt.MinNeighbors = -1 // OpenCV's minNeighbors=0: no grouping
 	}
-	var results []facesResult
-	failed := 0
-	for _, p := range photos {
-		r := facesOne(cascade, p, opt, *outDir)
-		if r.Error != "" {
-			failed++
-			fmt.Fprintf(stderr, "dlcv faces: %s\n", r.Error)
-		}
-		if *asJSON {
-			results = append(results, r)
-			continue
-		}
-		if r.Error == "" {
-			printFaces(stdout, r)
-		}
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(results); err != nil {
-			return err
-		}
-	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d photos could not be processed", failed, len(photos))
-	}
-	return nil
+	return eachPhoto(photos, *asJSON, stdout, stderr, "dlcv faces",
+		func(p string) (facesResult, string) {
+			r := facesOne(cascade, p, opt, *outDir)
+			return r, r.Error
+		}, printFaces)
 }
 
 func facesOne(c *detect.Cascade, path string, opt detect.Options, outDir string) facesResult {

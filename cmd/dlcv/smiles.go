@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"image/png"
@@ -196,31 +195,11 @@ func runSmilesDetect(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	var results []smilesResult
-	failed := 0
-	for _, p := range photos {
-		r := smilesOne(d, p, *outDir)
-		if r.Error != "" {
-			failed++
-			fmt.Fprintf(stderr, "dlcv smiles detect: %s\n", r.Error)
-		}
-		if *asJSON {
-			results = append(results, r)
-		} else if r.Error == "" {
-			printSmiles(stdout, r)
-		}
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(results); err != nil {
-			return err
-		}
-	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d photos could not be processed", failed, len(photos))
-	}
-	return nil
+	return eachPhoto(photos, *asJSON, stdout, stderr, "dlcv smiles detect",
+		func(p string) (smilesResult, string) {
+			r := smilesOne(d, p, *outDir)
+			return r, r.Error
+		}, printSmiles)
 }
 
 func smilesOne(d *smiles.Detector, path, outDir string) smilesResult {
