@@ -3,149 +3,107 @@ package nn
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
-// Element-wise activations. Each works on any shape and keeps only its
-// output y: every derivative here can be written from y alone (for
-// LeakyReLU and ELU this needs alpha >= 0, which Build checks, as Keras
-// does), so no copy of the input is held.
+// Element-wise activations. They work on any shape, may write over their
+// input (InPlace) and, where the derivative can be written from the output
+// y alone, keep only y for Backward (for LeakyReLU and ELU this needs
+// alpha >= 0, which Shapes checks, as Keras does).
 
-// activation holds the buffers shared by the element-wise layers.
-type activation struct {
-	kind  string
-	y, dx *tensor.Tensor
-}
+// unary is the shared part of the element-wise ops.
+type unary struct{ noParams }
 
-func (a *activation) Kind() string     { return a.kind }
-func (a *activation) Params() []*Param { return nil }
+func (unary) InPlace() bool { return true }
 
-func (a *activation) build(in []int) ([]int, error) {
-	if len(in) == 0 {
-		return nil, fmt.Errorf("%s: empty input shape %s", a.kind, tensor.ShapeString(in))
+// Saves: the output only; ops whose derivative needs the input override it.
+func (unary) Saves() (inputs, outputs bool) { return false, true }
+
+func (unary) Shapes(in [][]int) ([][]int, error) {
+	if len(in) != 1 {
+		return nil, fmt.Errorf("takes 1 input, got %d", len(in))
 	}
-	return append([]int(nil), in...), nil
-}
-
-// apply runs f over x into the layer's output buffer.
-func (a *activation) apply(x *tensor.Tensor, f func(dst, src []float32)) (*tensor.Tensor, error) {
-	if x == nil || x.Dims() == 0 {
-		return nil, fmt.Errorf("%s: input %v has no batch axis", a.kind, x)
+	if len(in[0]) == 0 {
+		return nil, fmt.Errorf("input is a scalar; want a batch axis")
 	}
-	a.y = tensor.Reuse(a.y, x.Shape...)
-	f(a.y.Data, x.Data)
-	return a.y, nil
-}
-
-// grad writes dx = dy * f'(y) with df(y) giving f' from y.
-func (a *activation) grad(dy *tensor.Tensor, df func(dx, dy, y []float32)) (*tensor.Tensor, error) {
-	if a.y == nil {
-		return nil, fmt.Errorf("%s: Backward before Forward", a.kind)
-	}
-	if !dy.SameShape(a.y) {
-		return nil, fmt.Errorf("%s: gradient shape %s does not match output shape %s",
-			a.kind, tensor.ShapeString(dy.Shape), tensor.ShapeString(a.y.Shape))
-	}
-	a.dx = tensor.Reuse(a.dx, dy.Shape...)
-	df(a.dx.Data, dy.Data, a.y.Data)
-	return a.dx, nil
-}
-
-// posMask is all ones when v > 0 and zero otherwise (0, -0, negative,
-// NaN with the sign bit set). Backward passes use it instead of an if:
-// the sign of activations is random, and mispredicted branches made them
-// several times slower.
-func posMask(v float32) uint32 {
-	k := int32(math.Float32bits(v))
-	return uint32((-k & ^k) >> 31) // sign of -k, except for k = MinInt32 (-0)
-}
-
-// pick returns a where mask is all ones and b where it is zero.
-func pick(mask uint32, a, b float32) float32 {
-	ba, bb := math.Float32bits(a), math.Float32bits(b)
-	return math.Float32frombits(bb ^ (ba^bb)&mask)
-}
-
-// ReLU is max(0, x).
-type ReLU struct {
-	activation
-	task ewTask
-	// fused is set by Sequential when the layer before applies the ReLU
-	// to its own output (see reluFuser): Forward then passes x through.
-	fused bool
-	// gradFused is set by Sequential when the next layer (a 2x2 max pool)
-	// applies the ReLU's gradient mask itself: Backward passes dy through.
-	gradFused bool
-	own       *tensor.Tensor // output buffer when not fused (y may alias x)
-}
-
-// NewReLU returns a ReLU layer.
-func NewReLU() *ReLU { return &ReLU{activation: activation{kind: "ReLU"}} }
-
-func (l *ReLU) Build(in []int, rng *rand.Rand) ([]int, error) { return l.build(in) }
-
-func (l *ReLU) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error) {
-	if x == nil || x.Dims() == 0 {
-		return nil, fmt.Errorf("%s: input %v has no batch axis", l.kind, x)
-	}
-	if l.fused {
-		l.y = x // already max(x, 0); Backward reads the mask from it
-		return x, nil
-	}
-	l.own = tensor.Reuse(l.own, x.Shape...)
-	l.y = l.own
-	l.task = ewTask{op: ewRelu, dst: l.y.Data, a: x.Data}
-	kernels.Parallel(len(x.Data), ewGrain, &l.task)
-	l.task = ewTask{}
-	return l.y, nil
-}
-
-func (l *ReLU) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
-	if l.y == nil {
-		return nil, fmt.Errorf("%s: Backward before Forward", l.kind)
-	}
-	if !dy.SameShape(l.y) {
-		return nil, fmt.Errorf("%s: gradient shape %s does not match output shape %s",
-			l.kind, tensor.ShapeString(dy.Shape), tensor.ShapeString(l.y.Shape))
-	}
-	if l.gradFused {
-		return dy, nil
-	}
-	l.dx = tensor.Reuse(l.dx, dy.Shape...)
-	l.task = ewTask{op: ewReluGrad, dst: l.dx.Data, a: dy.Data, b: l.y.Data}
-	kernels.Parallel(len(dy.Data), ewGrain, &l.task)
-	l.task = ewTask{}
-	return l.dx, nil
+	return [][]int{in[0]}, nil
 }
 
 // ewGrain is the smallest share of an element-wise pass worth handing to
 // another core (about 10-20us of memory traffic).
 const ewGrain = 1 << 15
 
-// Element-wise kernels ewTask can run.
-const (
-	ewRelu     = iota // dst = max(a, 0)
-	ewReluGrad        // dst = a where b > 0, else 0
-)
-
-// ewTask runs an element-wise kernel over index ranges, so that
-// kernels.Parallel can split it over cores.
-type ewTask struct {
-	op        int
-	dst, a, b []float32
+// actTask applies an Act (or its derivative from the output) over index
+// ranges, so that kernels.Parallel can split it over cores.
+type actTask struct {
+	a          Act
+	grad       bool
+	dst, x, dy []float32 // forward: dst = f(x); grad: dst = dy * f'(from x = y)
 }
 
-func (t *ewTask) Run(lo, hi int) {
-	switch t.op {
-	case ewRelu:
-		kernels.Relu(t.dst[lo:hi], t.a[lo:hi])
-	case ewReluGrad:
-		kernels.ReluGrad(t.dst[lo:hi], t.a[lo:hi], t.b[lo:hi])
+func (t *actTask) Run(lo, hi int) {
+	if t.grad {
+		t.a.GradFromOutput(t.dst[lo:hi], t.dy[lo:hi], t.x[lo:hi])
+		return
 	}
+	if &t.dst[lo] != &t.x[lo] {
+		copy(t.dst[lo:hi], t.x[lo:hi])
+	}
+	t.a.Apply(t.dst[lo:hi])
 }
+
+// runAct computes out = a(in) over all cores.
+func runAct(c *Call, a Act, in, out []float32) {
+	if len(in) == 0 {
+		return
+	}
+	t := stateOf[actTask](c)
+	*t = actTask{a: a, dst: out, x: in}
+	kernels.Parallel(len(in), ewGrain, t)
+	*t = actTask{}
+}
+
+// runActGrad computes din = dout * a'(from y).
+func runActGrad(c *Call, a Act, din, dout, y []float32) {
+	if len(din) == 0 {
+		return
+	}
+	t := stateOf[actTask](c)
+	*t = actTask{a: a, grad: true, dst: din, x: y, dy: dout}
+	kernels.Parallel(len(din), ewGrain, t)
+	*t = actTask{}
+}
+
+// actOp is an activation described entirely by an Act: it fuses into the
+// layer before it, and its Backward reads the output.
+type actOp struct {
+	unary
+	act Act
+}
+
+func (o *actOp) FusedAct() (Act, bool) { return o.act, true }
+
+func (o *actOp) Forward(c *Call, in, out []*tensor.Tensor) error {
+	runAct(c, o.act, in[0].Data, out[0].Data)
+	return nil
+}
+
+func (o *actOp) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
+	if din[0] != nil {
+		runActGrad(c, o.act, din[0].Data, dout[0].Data, out[0].Data)
+	}
+	return nil
+}
+
+// ReLU is max(0, x).
+type ReLU struct{ actOp }
+
+// NewReLU returns a ReLU.
+func NewReLU() *ReLU { return &ReLU{actOp{act: Act{Kind: "relu"}}} }
+
+func (l *ReLU) Kind() string { return "ReLU" }
 
 // DefaultLeakyReLUAlpha is Keras' default negative slope. PyTorch's
 // nn.LeakyReLU defaults to 0.01 instead.
@@ -153,146 +111,97 @@ const DefaultLeakyReLUAlpha = 0.3
 
 // LeakyReLU is x for x > 0 and Alpha*x otherwise.
 type LeakyReLU struct {
-	activation
+	unary
 	Alpha float32 `json:"alpha"`
 }
 
 // NewLeakyReLU returns a leaky ReLU with negative slope alpha (Keras uses
 // DefaultLeakyReLUAlpha = 0.3, PyTorch 0.01). alpha must be >= 0.
-func NewLeakyReLU(alpha float32) *LeakyReLU {
-	return &LeakyReLU{activation: activation{kind: "LeakyReLU"}, Alpha: alpha}
-}
+func NewLeakyReLU(alpha float32) *LeakyReLU { return &LeakyReLU{Alpha: alpha} }
 
-func (l *LeakyReLU) Build(in []int, rng *rand.Rand) ([]int, error) {
+func (l *LeakyReLU) Kind() string { return "LeakyReLU" }
+
+func (l *LeakyReLU) act() Act { return Act{Kind: "leaky_relu", Alpha: l.Alpha} }
+
+func (l *LeakyReLU) FusedAct() (Act, bool) { return l.act(), true }
+
+func (l *LeakyReLU) Shapes(in [][]int) ([][]int, error) {
 	if !(l.Alpha >= 0) {
 		return nil, fmt.Errorf("LeakyReLU: alpha %v must be >= 0", l.Alpha)
 	}
-	return l.build(in)
+	return l.unary.Shapes(in)
 }
 
-func (l *LeakyReLU) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error) {
-	a := l.Alpha
-	return l.apply(x, func(y, x []float32) {
-		y = y[:len(x)] // no bounds checks in the loop
-		for i, v := range x {
-			if v > 0 {
-				y[i] = v
-			} else {
-				y[i] = a * v
-			}
-		}
-	})
+func (l *LeakyReLU) Forward(c *Call, in, out []*tensor.Tensor) error {
+	runAct(c, l.act(), in[0].Data, out[0].Data)
+	return nil
 }
 
-func (l *LeakyReLU) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
-	a := l.Alpha
-	return l.grad(dy, func(dx, dy, y []float32) {
-		dx, dy = dx[:len(y)], dy[:len(y)]
-		for i, v := range y {
-			dx[i] = dy[i] * pick(posMask(v), 1, a)
-		}
-	})
+func (l *LeakyReLU) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
+	if din[0] != nil {
+		runActGrad(c, l.act(), din[0].Data, dout[0].Data, out[0].Data)
+	}
+	return nil
 }
 
 // ELU is x for x > 0 and Alpha*(exp(x)-1) otherwise.
 type ELU struct {
-	activation
+	unary
 	Alpha float32 `json:"alpha"`
 }
 
-// NewELU returns an ELU layer (Keras and PyTorch default alpha: 1). alpha
-// must be >= 0.
-func NewELU(alpha float32) *ELU { return &ELU{activation: activation{kind: "ELU"}, Alpha: alpha} }
+// NewELU returns an ELU (Keras and PyTorch default alpha: 1). alpha must be
+// >= 0.
+func NewELU(alpha float32) *ELU { return &ELU{Alpha: alpha} }
 
-func (l *ELU) Build(in []int, rng *rand.Rand) ([]int, error) {
+func (l *ELU) Kind() string { return "ELU" }
+
+func (l *ELU) Shapes(in [][]int) ([][]int, error) {
 	if !(l.Alpha >= 0) {
 		return nil, fmt.Errorf("ELU: alpha %v must be >= 0", l.Alpha)
 	}
-	return l.build(in)
+	return l.unary.Shapes(in)
 }
 
-func (l *ELU) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error) {
+func (l *ELU) Forward(c *Call, in, out []*tensor.Tensor) error {
 	a := float64(l.Alpha)
-	return l.apply(x, func(y, x []float32) {
-		y = y[:len(x)] // no bounds checks in the loop
-		for i, v := range x {
-			if v > 0 {
-				y[i] = v
-			} else {
-				y[i] = float32(a * math.Expm1(float64(v)))
-			}
+	x, y := in[0].Data, out[0].Data
+	for i, v := range x {
+		if v <= 0 {
+			y[i] = float32(a * math.Expm1(float64(v)))
+		} else {
+			y[i] = v
 		}
-	})
+	}
+	return nil
 }
 
 // Backward uses d/dx alpha*(exp(x)-1) = alpha*exp(x) = y + alpha.
-func (l *ELU) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
+func (l *ELU) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
+	if din[0] == nil {
+		return nil
+	}
 	a := l.Alpha
-	return l.grad(dy, func(dx, dy, y []float32) {
-		dx, dy = dx[:len(y)], dy[:len(y)]
-		for i, v := range y {
-			dx[i] = dy[i] * pick(posMask(v), 1, v+a)
-		}
-	})
+	y, dy, dx := out[0].Data, dout[0].Data, din[0].Data
+	dx, dy = dx[:len(y)], dy[:len(y)]
+	for i, v := range y {
+		dx[i] = dy[i] * pick(posMask(v), 1, v+a)
+	}
+	return nil
 }
 
 // Sigmoid is 1 / (1 + exp(-x)).
-type Sigmoid struct{ activation }
+type Sigmoid struct{ actOp }
 
-// NewSigmoid returns a logistic sigmoid layer.
-func NewSigmoid() *Sigmoid { return &Sigmoid{activation{kind: "Sigmoid"}} }
+// NewSigmoid returns a logistic sigmoid.
+func NewSigmoid() *Sigmoid { return &Sigmoid{actOp{act: Act{Kind: "sigmoid"}}} }
 
-func (l *Sigmoid) Build(in []int, rng *rand.Rand) ([]int, error) { return l.build(in) }
-
-func (l *Sigmoid) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error) {
-	return l.apply(x, func(y, x []float32) {
-		y = y[:len(x)] // no bounds checks in the loop
-		for i, v := range x {
-			y[i] = sigmoid(v)
-		}
-	})
-}
-
-func (l *Sigmoid) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
-	return l.grad(dy, func(dx, dy, y []float32) {
-		dx, dy = dx[:len(y)], dy[:len(y)]
-		for i, v := range y {
-			dx[i] = dy[i] * v * (1 - v)
-		}
-	})
-}
-
-// sigmoid never overflows: exp is only taken of a non-positive number.
-func sigmoid(v float32) float32 {
-	if v >= 0 {
-		return float32(1 / (1 + math.Exp(-float64(v))))
-	}
-	e := math.Exp(float64(v))
-	return float32(e / (1 + e))
-}
+func (l *Sigmoid) Kind() string { return "Sigmoid" }
 
 // Tanh is the hyperbolic tangent.
-type Tanh struct{ activation }
+type Tanh struct{ actOp }
 
-// NewTanh returns a tanh layer.
-func NewTanh() *Tanh { return &Tanh{activation{kind: "Tanh"}} }
+// NewTanh returns a tanh.
+func NewTanh() *Tanh { return &Tanh{actOp{act: Act{Kind: "tanh"}}} }
 
-func (l *Tanh) Build(in []int, rng *rand.Rand) ([]int, error) { return l.build(in) }
-
-func (l *Tanh) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error) {
-	return l.apply(x, func(y, x []float32) {
-		y = y[:len(x)] // no bounds checks in the loop
-		for i, v := range x {
-			y[i] = float32(math.Tanh(float64(v)))
-		}
-	})
-}
-
-func (l *Tanh) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
-	return l.grad(dy, func(dx, dy, y []float32) {
-		dx, dy = dx[:len(y)], dy[:len(y)]
-		for i, v := range y {
-			dx[i] = dy[i] * (1 - v*v)
-		}
-	})
-}
+func (l *Tanh) Kind() string { return "Tanh" }

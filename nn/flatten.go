@@ -2,51 +2,49 @@ package nn
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
 // Flatten reshapes (N, d1, d2, ...) to (N, d1*d2*...). NHWC order is
 // kept, so a following Dense sees features ordered (y, x, channel), as in
-// Keras. Forward and Backward return views sharing the data of their input.
-type Flatten struct {
-	in    []int
-	y, dx tensor.Tensor // headers only; Data aliases the input
-}
+// Keras. The output is a view of the input (Aliaser): nothing is copied.
+type Flatten struct{ noParams }
 
-// NewFlatten returns a Flatten layer.
+// NewFlatten returns a Flatten op.
 func NewFlatten() *Flatten { return &Flatten{} }
 
 func (f *Flatten) Kind() string { return "Flatten" }
 
-func (f *Flatten) Build(in []int, rng *rand.Rand) ([]int, error) {
-	if len(in) == 0 {
-		return nil, fmt.Errorf("Flatten: input shape %s has nothing to flatten", tensor.ShapeString(in))
+func (f *Flatten) Alias() bool { return true }
+
+func (f *Flatten) Shapes(in [][]int) ([][]int, error) {
+	if len(in) != 1 {
+		return nil, fmt.Errorf("takes 1 input, got %d", len(in))
 	}
-	f.in = append([]int(nil), in...)
-	return []int{tensor.Numel(in)}, nil
+	s := in[0]
+	if len(s) < 2 {
+		return nil, fmt.Errorf("Flatten: input shape %s has nothing to flatten after the batch axis", shapeText(s))
+	}
+	n := 1
+	for _, d := range s[1:] {
+		if d < 0 {
+			n = -1
+			break
+		}
+		n *= d
+	}
+	return [][]int{{s[0], n}}, nil
 }
 
-func (f *Flatten) Forward(x *tensor.Tensor, training bool) (*tensor.Tensor, error) {
-	if f.in == nil {
-		return nil, fmt.Errorf("Flatten: Forward before Build")
-	}
-	if x.Dims() != len(f.in)+1 || !tensor.EqualShape(x.Shape[1:], f.in) {
-		return nil, fmt.Errorf("Flatten: input shape %s, built for %s", tensor.ShapeString(x.Shape), batchShape(f.in))
-	}
-	f.y.Shape = append(f.y.Shape[:0], x.Shape[0], tensor.Numel(f.in))
-	f.y.Data = x.Data
-	return &f.y, nil
+func (f *Flatten) Forward(c *Call, in, out []*tensor.Tensor) error {
+	copy(out[0].Data, in[0].Data) // only when run outside a Session
+	return nil
 }
 
-func (f *Flatten) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
-	if f.y.Data == nil || !dy.SameShape(&f.y) {
-		return nil, fmt.Errorf("Flatten: gradient shape %s, want output shape %s", tensor.ShapeString(dy.Shape), tensor.ShapeString(f.y.Shape))
+func (f *Flatten) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
+	if din[0] != nil {
+		copy(din[0].Data, dout[0].Data)
 	}
-	f.dx.Shape = append(append(f.dx.Shape[:0], dy.Shape[0]), f.in...)
-	f.dx.Data = dy.Data
-	return &f.dx, nil
+	return nil
 }
-
-func (f *Flatten) Params() []*Param { return nil }

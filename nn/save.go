@@ -3,16 +3,19 @@ package nn
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dlcv-go/dlcv/safetensors"
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
-// FormatVersion is the model-file version this package writes. Files with
-// a larger version are refused with an error that says so.
-const FormatVersion = 1
+// FormatVersion is the model-file version this package writes. Version 1
+// files (a chain of layers) still load; files with a larger version are
+// refused with an error that says so.
+const FormatVersion = 2
 
 // Metadata keys written into the safetensors header.
 const (
@@ -21,32 +24,113 @@ const (
 	metaArch    = "dlcv.architecture"
 )
 
-// layerFactories makes a fresh layer of each kind, for loading; the
-// layer's config is then decoded from JSON over its defaults.
-var layerFactories = map[string]func() Layer{}
+// Tensor name prefixes: v2 files name weights "nodes.<node>.<param>", v1
+// files "layers.<index>.<param>".
+const (
+	nodePrefix  = "nodes."
+	layerPrefix = "layers."
+)
 
-func init() {
-	for _, f := range []func() Layer{
-		func() Layer { return NewConv2D(1, 1, 1, Valid) },
-		func() Layer { return NewDense(1) },
-		func() Layer { return NewMaxPool2D(2, 2) },
-		func() Layer { return NewAveragePool2D(2, 2) },
-		func() Layer { return NewGlobalAveragePool() },
-		func() Layer { return NewFlatten() },
-		func() Layer { return NewReLU() },
-		func() Layer { return NewLeakyReLU(0.3) },
-		func() Layer { return NewELU(1) },
-		func() Layer { return NewSigmoid() },
-		func() Layer { return NewTanh() },
-		func() Layer { return NewSoftmax() },
-		func() Layer { return NewBatchNorm(0, 0) },
-		func() Layer { return NewDropout(0.5) },
-	} {
-		layerFactories[f().Kind()] = f
+var (
+	opsMu       sync.RWMutex
+	opFactories = map[string]func() Op{}
+)
+
+// RegisterOp makes an op kind loadable from model files: factory returns a
+// fresh op whose configuration JSON is then decoded over its defaults. Every
+// built-in op is registered; call it (from an init function) for an op of
+// your own so that models using it can be saved and loaded. A kind that is
+// already registered is an error.
+func RegisterOp(factory func() Op) error {
+	op := factory()
+	if op == nil {
+		return fmt.Errorf("nn.RegisterOp: the factory returns nil")
+	}
+	kind := op.Kind()
+	opsMu.Lock()
+	defer opsMu.Unlock()
+	if _, dup := opFactories[kind]; dup {
+		return fmt.Errorf("nn.RegisterOp: op kind %q is already registered", kind)
+	}
+	opFactories[kind] = factory
+	return nil
+}
+
+// RegisteredOps lists the op kinds model files may use, sorted.
+func RegisteredOps() []string {
+	opsMu.RLock()
+	defer opsMu.RUnlock()
+	kinds := make([]string, 0, len(opFactories))
+	for k := range opFactories {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	return kinds
+}
+
+// newOp makes a fresh op of a kind from its JSON config.
+func newOp(kind string, config json.RawMessage) (Op, error) {
+	opsMu.RLock()
+	factory, ok := opFactories[kind]
+	opsMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("unknown op kind %q (register it with nn.RegisterOp; known: %s)", kind, strings.Join(RegisteredOps(), ", "))
+	}
+	op := factory()
+	if len(config) > 0 {
+		if err := json.Unmarshal(config, op); err != nil {
+			return nil, fmt.Errorf("%s config: %v", kind, err)
+		}
+	}
+	return op, nil
+}
+
+// mustRegister registers the built-in ops.
+func mustRegister(factories ...func() Op) {
+	for _, f := range factories {
+		if err := RegisterOp(f); err != nil {
+			panic(err)
+		}
 	}
 }
 
-type archJSON struct {
+func init() {
+	mustRegister(
+		func() Op { return &InputOp{} },
+		func() Op { return &Constant{} },
+		func() Op { return NewDense(1) },
+		func() Op { return NewFlatten() },
+		func() Op { return NewReLU() },
+		func() Op { return NewLeakyReLU(0.3) },
+		func() Op { return NewELU(1) },
+		func() Op { return NewSigmoid() },
+		func() Op { return NewTanh() },
+		func() Op { return NewSoftmax() },
+		func() Op { return NewDropout(0.5) },
+		func() Op { return NewAdd() },
+		func() Op { return NewSub() },
+		func() Op { return NewMul() },
+		func() Op { return NewDiv() },
+	)
+}
+
+// archV2 is the "dlcv.architecture" JSON of version 2.
+type archV2 struct {
+	// Sequential marks a chain built by Sequential: it loads back as one.
+	Sequential bool       `json:"sequential,omitempty"`
+	Nodes      []nodeJSON `json:"nodes"`
+	Outputs    []string   `json:"outputs"`
+}
+
+type nodeJSON struct {
+	Name   string          `json:"name"`
+	Kind   string          `json:"kind"`
+	Config json.RawMessage `json:"config,omitempty"`
+	Inputs []string        `json:"inputs,omitempty"`
+}
+
+// archV1 is the "dlcv.architecture" JSON of version 1: a chain of layers.
+type archV1 struct {
 	InputShape []int       `json:"input_shape"`
 	Layers     []layerJSON `json:"layers"`
 }
@@ -56,16 +140,23 @@ type layerJSON struct {
 	Config json.RawMessage `json:"config"`
 }
 
-// Architecture returns the model's layers and their configuration as
-// JSON (the "dlcv.architecture" entry of a model file).
-func (m *Sequential) Architecture() ([]byte, error) {
-	a := archJSON{InputShape: m.InputShape()}
-	for i, l := range m.Layers() {
-		cfg, err := json.Marshal(l)
+// Architecture returns the graph's nodes, their configuration and inputs
+// as JSON (the "dlcv.architecture" entry of a model file).
+func (g *Graph) Architecture() ([]byte, error) {
+	return architecture(g, false)
+}
+
+func architecture(g *Graph, sequential bool) ([]byte, error) {
+	if !g.built {
+		return nil, fmt.Errorf("the model is not built")
+	}
+	a := archV2{Sequential: sequential, Outputs: refsOf(g.outputs)}
+	for _, n := range g.order {
+		cfg, err := json.Marshal(n.Op)
 		if err != nil {
-			return nil, fmt.Errorf("layer %d (%s): %v", i, l.Kind(), err)
+			return nil, fmt.Errorf("node %q (%s): %v", n.Name, n.Op.Kind(), err)
 		}
-		a.Layers = append(a.Layers, layerJSON{Kind: l.Kind(), Config: cfg})
+		a.Nodes = append(a.Nodes, nodeJSON{Name: n.Name, Kind: n.Op.Kind(), Config: cfg, Inputs: refsOf(n.Inputs)})
 	}
 	return json.Marshal(a)
 }
@@ -73,16 +164,18 @@ func (m *Sequential) Architecture() ([]byte, error) {
 // SaveFile writes the model (architecture, weights and running statistics)
 // to a safetensors file, atomically. extra holds further metadata (class
 // names, preprocessing) as strings; keys starting with "dlcv." are reserved.
-// Weights are named "layers.<index>.<param>", e.g. "layers.0.kernel".
-func SaveFile(path string, m *Sequential, extra map[string]string) error {
+// Weights are named "nodes.<node>.<param>", e.g. "nodes.conv2d.kernel".
+func SaveFile(path string, m Model, extra map[string]string) error {
 	return SaveFileTensors(path, m, extra, nil)
 }
 
 // SaveFileTensors is SaveFile with further tensors stored beside the
 // weights (a training checkpoint's optimizer state). Their names must not
-// start with "layers.".
-func SaveFileTensors(path string, m *Sequential, extra map[string]string, tensors map[string]safetensors.Tensor) error {
-	arch, err := m.Architecture()
+// start with "nodes." or "layers.".
+func SaveFileTensors(path string, m Model, extra map[string]string, tensors map[string]safetensors.Tensor) error {
+	g := m.Graph()
+	_, sequential := m.(*Sequential)
+	arch, err := architecture(g, sequential)
 	if err != nil {
 		return fmt.Errorf("saving %s: %w", path, err)
 	}
@@ -95,18 +188,18 @@ func SaveFileTensors(path string, m *Sequential, extra map[string]string, tensor
 		Tensors: map[string]safetensors.Tensor{},
 	}
 	for k, v := range extra {
-		if _, reserved := f.Metadata[k]; reserved {
+		if _, reserved := f.Metadata[k]; reserved || strings.HasPrefix(k, "dlcv.") {
 			return fmt.Errorf("saving %s: metadata key %q is reserved", path, k)
 		}
 		f.Metadata[k] = v
 	}
-	for i, l := range m.Layers() {
-		for _, p := range l.Params() {
-			f.Tensors[paramKey(i, p.Name)] = safetensors.Tensor{Shape: p.Value.Shape, Data: p.Value.Data}
+	for _, n := range g.order {
+		for _, p := range n.Op.Params() {
+			f.Tensors[nodePrefix+n.Name+"."+p.Name] = safetensors.Tensor{Shape: p.Value.Shape, Data: p.Value.Data}
 		}
 	}
 	for k, t := range tensors {
-		if strings.HasPrefix(k, "layers.") {
+		if strings.HasPrefix(k, nodePrefix) || strings.HasPrefix(k, layerPrefix) {
 			return fmt.Errorf("saving %s: tensor name %q is reserved for weights", path, k)
 		}
 		f.Tensors[k] = t
@@ -114,12 +207,10 @@ func SaveFileTensors(path string, m *Sequential, extra map[string]string, tensor
 	return safetensors.WriteFile(path, f)
 }
 
-func paramKey(layer int, name string) string { return "layers." + strconv.Itoa(layer) + "." + name }
-
-// LoadFile reads a model written by SaveFile and returns it (built, in
-// inference mode) with the file's metadata. Errors name the file and the
-// field, layer or tensor at fault.
-func LoadFile(path string) (*Sequential, map[string]string, error) {
+// LoadFile reads a model written by SaveFile (either version) and returns
+// it built, with the file's metadata: a *Sequential for chains, a *Graph
+// otherwise. Errors name the file and the field, node or tensor at fault.
+func LoadFile(path string) (Model, map[string]string, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
@@ -132,9 +223,9 @@ func LoadFile(path string) (*Sequential, map[string]string, error) {
 }
 
 // ModelFromFile builds the model held in a decoded safetensors file.
-// Tensors other than "layers.*" (a checkpoint's optimizer state) are left
+// Tensors other than the weights (a checkpoint's optimizer state) are left
 // for the caller.
-func ModelFromFile(f *safetensors.File) (*Sequential, error) {
+func ModelFromFile(f *safetensors.File) (Model, error) {
 	if f.Metadata[metaFormat] != "dlcv" {
 		return nil, fmt.Errorf("not a dlcv model (metadata %s is %q)", metaFormat, f.Metadata[metaFormat])
 	}
@@ -145,7 +236,110 @@ func ModelFromFile(f *safetensors.File) (*Sequential, error) {
 	if v > FormatVersion {
 		return nil, fmt.Errorf("model format version %d is newer than this dlcv reads (%d): upgrade dlcv", v, FormatVersion)
 	}
-	var a archJSON
+	if v == 1 {
+		return loadV1(f)
+	}
+	var a archV2
+	if err := json.Unmarshal([]byte(f.Metadata[metaArch]), &a); err != nil {
+		return nil, fmt.Errorf("architecture JSON: %v", err)
+	}
+	if len(a.Nodes) == 0 {
+		return nil, fmt.Errorf("architecture has no nodes")
+	}
+	var m Model
+	if a.Sequential {
+		m, err = sequentialFromNodes(a)
+	} else {
+		m, err = graphFromNodes(a)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := loadWeights(f, m.Graph(), nodePrefix, func(i int, n *Node) string { return n.Name }); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkInputShape bounds the dimensions of an input read from a file.
+func checkInputShape(s []int, batch bool) error {
+	for i, d := range s {
+		if (d < 1 && !(d == -1 && (batch || i > 0))) || d > 1<<16 {
+			return fmt.Errorf("bad input shape %v", s)
+		}
+	}
+	return nil
+}
+
+func graphFromNodes(a archV2) (*Graph, error) {
+	g := NewGraph()
+	for i, nj := range a.Nodes {
+		op, err := newOp(nj.Kind, nj.Config)
+		if err != nil {
+			return nil, fmt.Errorf("node %d (%q): %w", i, nj.Name, err)
+		}
+		if in, ok := op.(*InputOp); ok {
+			if err := checkInputShape(in.Shape, true); err != nil || len(in.Shape) == 0 {
+				return nil, fmt.Errorf("node %d (%q): bad input shape %v", i, nj.Name, in.Shape)
+			}
+			g.InputBatch(nj.Name, in.Shape...)
+			if err := g.Err(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if nj.Name == "" {
+			return nil, fmt.Errorf("node %d (%s) has no name", i, nj.Kind)
+		}
+		if _, err := g.AddNode(nj.Name, op, nj.Inputs...); err != nil {
+			return nil, err
+		}
+	}
+	g.OutputRefs(a.Outputs...)
+	if err := g.Build(0); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func sequentialFromNodes(a archV2) (*Sequential, error) {
+	in, ok := func() (*InputOp, bool) {
+		op, err := newOp(a.Nodes[0].Kind, a.Nodes[0].Config)
+		if err != nil {
+			return nil, false
+		}
+		in, ok := op.(*InputOp)
+		return in, ok
+	}()
+	if !ok || len(in.Shape) < 1 || in.Shape[0] != -1 {
+		return nil, fmt.Errorf("sequential architecture: node 0 is not an input with a batch axis")
+	}
+	if err := checkInputShape(in.Shape[1:], false); err != nil {
+		return nil, err
+	}
+	layers := make([]Layer, 0, len(a.Nodes)-1)
+	for i, nj := range a.Nodes[1:] {
+		op, err := newOp(nj.Kind, nj.Config)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d (%q): %w", i, nj.Name, err)
+		}
+		layers = append(layers, op)
+	}
+	m := NewSequential(layers...)
+	if err := m.Build(in.Shape[1:], 0); err != nil {
+		return nil, err
+	}
+	for i, n := range m.LayerNodes() {
+		if n.Name != a.Nodes[i+1].Name {
+			return nil, fmt.Errorf("sequential architecture: layer %d is named %q, want %q", i, a.Nodes[i+1].Name, n.Name)
+		}
+	}
+	return m, nil
+}
+
+// loadV1 reads a version 1 file: a chain of layers, weights by index.
+func loadV1(f *safetensors.File) (*Sequential, error) {
+	var a archV1
 	if err := json.Unmarshal([]byte(f.Metadata[metaArch]), &a); err != nil {
 		return nil, fmt.Errorf("architecture JSON: %v", err)
 	}
@@ -154,37 +348,41 @@ func ModelFromFile(f *safetensors.File) (*Sequential, error) {
 	}
 	layers := make([]Layer, len(a.Layers))
 	for i, lj := range a.Layers {
-		newLayer, ok := layerFactories[lj.Kind]
-		if !ok {
-			return nil, fmt.Errorf("layer %d: unknown kind %q", i, lj.Kind)
+		op, err := newOp(lj.Kind, lj.Config)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i, err)
 		}
-		l := newLayer()
-		if len(lj.Config) > 0 {
-			if err := json.Unmarshal(lj.Config, l); err != nil {
-				return nil, fmt.Errorf("layer %d (%s) config: %v", i, lj.Kind, err)
-			}
+		if _, ok := op.(*InputOp); ok {
+			return nil, fmt.Errorf("layer %d: an InputLayer inside a chain", i)
 		}
-		layers[i] = l
+		layers[i] = op
 	}
-	for _, d := range a.InputShape {
-		if d < 1 || d > 1<<16 {
-			return nil, fmt.Errorf("bad input shape %v", a.InputShape)
-		}
+	if err := checkInputShape(a.InputShape, false); err != nil {
+		return nil, err
 	}
 	m := NewSequential(layers...)
 	if err := m.Build(a.InputShape, 0); err != nil {
 		return nil, err
 	}
+	if err := loadWeights(f, m.Graph(), layerPrefix, func(i int, n *Node) string { return strconv.Itoa(i - 1) }); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// loadWeights copies the file's tensors into the graph's params; key gives
+// each node's part of the tensor names.
+func loadWeights(f *safetensors.File, g *Graph, prefix string, key func(i int, n *Node) string) error {
 	used := 0
-	for i, l := range m.Layers() {
-		for _, p := range l.Params() {
-			key := paramKey(i, p.Name)
-			t, ok := f.Tensors[key]
+	for i, n := range g.order {
+		for _, p := range n.Op.Params() {
+			name := prefix + key(i, n) + "." + p.Name
+			t, ok := f.Tensors[name]
 			if !ok {
-				return nil, fmt.Errorf("missing tensor %q (layer %d, %s)", key, i, l.Kind())
+				return fmt.Errorf("missing tensor %q (node %q, %s)", name, n.Name, n.Op.Kind())
 			}
 			if !tensor.EqualShape(t.Shape, p.Value.Shape) {
-				return nil, fmt.Errorf("tensor %q has shape %s, layer %d (%s) needs %s", key, tensor.ShapeString(t.Shape), i, l.Kind(), tensor.ShapeString(p.Value.Shape))
+				return fmt.Errorf("tensor %q has shape %s, node %q (%s) needs %s", name, tensor.ShapeString(t.Shape), n.Name, n.Op.Kind(), tensor.ShapeString(p.Value.Shape))
 			}
 			copy(p.Value.Data, t.Data)
 			used++
@@ -192,12 +390,12 @@ func ModelFromFile(f *safetensors.File) (*Sequential, error) {
 	}
 	weights := 0
 	for k := range f.Tensors {
-		if strings.HasPrefix(k, "layers.") {
+		if strings.HasPrefix(k, prefix) {
 			weights++
 		}
 	}
 	if used != weights {
-		return nil, fmt.Errorf("file has %d weight tensors, the architecture uses %d", weights, used)
+		return fmt.Errorf("file has %d weight tensors, the architecture uses %d", weights, used)
 	}
-	return m, nil
+	return nil
 }
