@@ -1,8 +1,8 @@
 package nn
 
 import (
-	"math/rand/v2"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/dlcv-go/dlcv/tensor"
@@ -13,7 +13,7 @@ import (
 // as non-trainable state, so model files keep it. Sessions hand its data
 // to the readers directly, without copying.
 type Constant struct {
-	Shape []int `json:"shape"`
+	Shape []int  `json:"shape"`
 	Value *Param `json:"-"`
 }
 

@@ -117,4 +117,4 @@ func stateOf[T any](c *Call) *T {
 type noParams struct{}
 
 func (noParams) Build([][]int, *rand.Rand) error { return nil }
-func (noParams) Params() []*Param                 { return nil }
+func (noParams) Params() []*Param                { return nil }

@@ -131,7 +131,7 @@ type step struct {
 	inIDs, outIDs  []int
 	alias, inPlace bool
 	konst          *buffer // a Constant's value, handed out without copying
-	backward       bool // Backward runs: some input needs a gradient, or the op has trainable params
+	backward       bool    // Backward runs: some input needs a gradient, or the op has trainable params
 	saveIn         bool
 	saveOut        bool
 	needDIn        []bool
