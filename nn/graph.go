@@ -350,13 +350,16 @@ func (g *Graph) Build(seed uint64) error {
 	}
 	g.outputs = outs
 	rng := NewRNG(seed)
-	g.params = nil
 	for _, n := range g.order {
-		if err := n.Op.Build(inputShapes(n), rng); err != nil {
-			return nodeError(n, inputShapes(n), err)
+		// An op that has weights already is shared with another node or
+		// graph: it keeps them (Keras' shared layers).
+		if len(n.Op.Params()) == 0 {
+			if err := n.Op.Build(inputShapes(n), rng); err != nil {
+				return nodeError(n, inputShapes(n), err)
+			}
 		}
-		g.params = append(g.params, n.Op.Params()...)
 	}
+	g.collectParams()
 	g.values = g.values[:0]
 	for _, n := range g.order {
 		for _, v := range n.Outputs {
@@ -501,6 +504,20 @@ func inputShapes(n *Node) [][]int {
 		s[i] = v.shape
 	}
 	return s
+}
+
+// collectParams lists every node's params once, in node order.
+func (g *Graph) collectParams() {
+	g.params = nil
+	seen := map[*Param]bool{}
+	for _, n := range g.order {
+		for _, p := range n.Op.Params() {
+			if !seen[p] {
+				seen[p] = true
+				g.params = append(g.params, p)
+			}
+		}
+	}
 }
 
 // Built reports whether Build succeeded.

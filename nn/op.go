@@ -25,7 +25,9 @@ type Op interface {
 	Shapes(in [][]int) ([][]int, error)
 	// Build creates the op's weights for input shapes in (as given to
 	// Shapes at build time), drawing initial values from rng. Ops without
-	// weights do nothing.
+	// weights do nothing. A graph only calls it while Params is empty: an
+	// op that already has weights is shared and keeps them. Shapes must
+	// then refuse inputs the weights do not fit.
 	Build(in [][]int, rng *rand.Rand) error
 	// Params lists the weights and state (batch-norm statistics); nil if none.
 	Params() []*Param

@@ -242,9 +242,7 @@ func (g *Graph) buildShared(seed uint64) error {
 		return err
 	}
 	g.outputs = outs
-	for _, n := range g.order {
-		g.params = append(g.params, n.Op.Params()...)
-	}
+	g.collectParams()
 	for _, n := range g.order {
 		for _, v := range n.Outputs {
 			v.id = len(g.values)
