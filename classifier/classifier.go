@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"sort"
+	"sync"
 
 	"github.com/dlcv-go/dlcv/data"
 	"github.com/dlcv-go/dlcv/nn"
@@ -20,8 +21,13 @@ const (
 )
 
 // Model is a network with its class names and preprocessing.
+//
+// PredictImage is safe for concurrent use: it runs an inference-optimised
+// copy of the network (nn.Optimize: batch norms folded, activations fused)
+// made at its first call, with a session per concurrent caller and one
+// copy of the weights. Call Refresh after changing Net's weights.
 type Model struct {
-	Net        *nn.Sequential
+	Net        nn.Model
 	Classes    []string
 	Preprocess data.Preprocess
 	// Arch is the zoo name it was built from ("lenet"), if any.
@@ -29,7 +35,9 @@ type Model struct {
 	// Training describes how it was trained (JSON, free form): dataset,
 	// split, seed, epochs. Evaluate reads the split from it.
 	Training json.RawMessage
-	input    *tensor.Tensor
+
+	mu   sync.Mutex
+	pred *nn.Predictor
 }
 
 // Check verifies that the parts agree: the preprocessing produces the
@@ -95,7 +103,7 @@ func Load(path string) (*Model, error) {
 }
 
 // FromMeta assembles a Model from a loaded network and its metadata.
-func FromMeta(net *nn.Sequential, meta map[string]string) (*Model, error) {
+func FromMeta(net nn.Model, meta map[string]string) (*Model, error) {
 	m := &Model{Net: net, Arch: meta[MetaArch]}
 	if err := json.Unmarshal([]byte(meta[MetaClasses]), &m.Classes); err != nil {
 		return nil, fmt.Errorf("metadata %q: %v", MetaClasses, err)
@@ -126,15 +134,48 @@ type Prediction struct {
 // first (all classes when topK <= 0).
 func (m *Model) PredictImage(img image.Image, topK int) ([]Prediction, error) {
 	p := m.Preprocess
-	m.input = tensor.Reuse(m.input, 1, p.Height, p.Width, p.Channels)
-	if err := p.ApplyTo(m.input.Data, img); err != nil {
+	x := tensor.New(1, p.Height, p.Width, p.Channels)
+	if err := p.ApplyTo(x.Data, img); err != nil {
 		return nil, err
 	}
-	y, err := m.Net.Predict(m.input)
+	pred, err := m.predictor()
 	if err != nil {
 		return nil, err
 	}
-	return TopK(y.Data, m.Classes, topK), nil
+	var ps []Prediction
+	err = pred.Do(func(s *nn.Session) error {
+		y, err := s.Run(false, x)
+		if err == nil {
+			ps = TopK(y[0].Data, m.Classes, topK)
+		}
+		return err
+	})
+	return ps, err
+}
+
+// predictor returns the inference predictor, making it on first use.
+func (m *Model) predictor() (*nn.Predictor, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pred != nil {
+		return m.pred, nil
+	}
+	g, err := nn.Optimize(m.Net.Graph())
+	if err != nil {
+		return nil, fmt.Errorf("classifier: %w", err)
+	}
+	if m.pred, err = nn.NewPredictor(g, 0); err != nil {
+		return nil, err
+	}
+	return m.pred, nil
+}
+
+// Refresh drops the inference copy, so that the next PredictImage uses
+// Net's current weights.
+func (m *Model) Refresh() {
+	m.mu.Lock()
+	m.pred = nil
+	m.mu.Unlock()
 }
 
 // TopK sorts scores into predictions, highest first.

@@ -588,3 +588,10 @@ func (o *InputOp) Forward(c *Call, in, out []*tensor.Tensor) error {
 }
 
 func (o *InputOp) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error { return nil }
+
+// Add is a + b with broadcasting (a residual connection): shorthand for
+// g.Apply(NewAdd(), a, b).
+func (g *Graph) Add(a, b *Value) *Value { return g.Apply(NewAdd(), a, b) }
+
+// Mul is a * b with broadcasting (a gate, as in squeeze-and-excitation).
+func (g *Graph) Mul(a, b *Value) *Value { return g.Apply(NewMul(), a, b) }

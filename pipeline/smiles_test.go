@@ -78,7 +78,7 @@ func TestLoadSmiles(t *testing.T) {
 func TestTrainCustomNet(t *testing.T) {
 	root := miniSmiles(t)
 	out := t.TempDir()
-	build := func(in []int, classes int, seed uint64) (*nn.Sequential, error) {
+	build := func(in []int, classes int, seed uint64) (nn.Model, error) {
 		m := nn.NewSequential(nn.NewFlatten(), nn.NewDense(classes), nn.NewSoftmax())
 		return m, m.Build(in, seed)
 	}
@@ -89,8 +89,8 @@ func TestTrainCustomNet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Model.Arch != "tiny" || len(res.Model.Net.Layers()) != 3 || !slices.Equal(res.Model.Net.InputShape(), []int{8, 8, 1}) {
-		t.Errorf("arch %s, %d layers, input %v", res.Model.Arch, len(res.Model.Net.Layers()), res.Model.Net.InputShape())
+	if res.Model.Arch != "tiny" || len(res.Model.Net.(*nn.Sequential).Layers()) != 3 || !slices.Equal(res.Model.Net.InputShape(), []int{8, 8, 1}) {
+		t.Errorf("arch %s, %d layers, input %v", res.Model.Arch, len(res.Model.Net.(*nn.Sequential).Layers()), res.Model.Net.InputShape())
 	}
 	// Without a size, a name outside the zoo is an error.
 	_, err = Train(TrainOptions{Load: LoadOptions{Dataset: "smiles:" + root}, Arch: "tiny", Net: build, Epochs: 1})

@@ -29,7 +29,7 @@ type TrainOptions struct {
 	// Net, when set, builds the network instead of zoo.New(Arch, ...);
 	// Arch is then only the name recorded in the model file, and the
 	// input size comes from Load.Preprocess when Arch is not a zoo name.
-	Net func(in []int, classes int, seed uint64) (*nn.Sequential, error)
+	Net func(in []int, classes int, seed uint64) (nn.Model, error)
 
 	Epochs    int     // default 20
 	BatchSize int     // default 128
@@ -199,7 +199,7 @@ func Train(o TrainOptions) (*TrainResult, error) {
 	}
 	fmt.Fprintf(o.Log, "[INFO] %d training and %d test images of shape %v, %d classes\n", ds.Train.Len(), ds.Test.Len(), ds.Train.SampleShape(), len(ds.Train.Classes))
 	in := ds.Train.SampleShape()
-	var net *nn.Sequential
+	var net nn.Model
 	if o.Net != nil {
 		net, err = o.Net(in, len(ds.Train.Classes), o.Load.Seed)
 	} else {
@@ -269,7 +269,7 @@ func datasetName(s string) string {
 	return s
 }
 
-func countParams(m *nn.Sequential) int {
+func countParams(m nn.Model) int {
 	n := 0
 	for _, p := range m.Params() {
 		n += p.Value.Len()

@@ -69,7 +69,7 @@ func (n Net) Name() string {
 
 // Build makes the network for inputs of shape in (H, W, C) and the given
 // number of classes, initialised from seed.
-func (n Net) Build(in []int, classes int, seed uint64) (*nn.Sequential, error) {
+func (n Net) Build(in []int, classes int, seed uint64) (nn.Model, error) {
 	f := n.filters()
 	if n.Dense < 1 || f[0] < 1 || f[1] < 1 {
 		return nil, fmt.Errorf("smiles: dense width %d and filters %v must be positive", n.Dense, f)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/data"
 	"github.com/dlcv-go/dlcv/detect"
 	"github.com/dlcv-go/dlcv/internal/testutil"
@@ -263,9 +264,8 @@ func TestDetectorErrors(t *testing.T) {
 	if _, err := NewDetector(d.Model, nil, detect.Options{}); err == nil {
 		t.Error("nil cascade accepted")
 	}
-	other := *d.Model
-	other.Classes = []string{"cat", "dog"}
-	if _, err := NewDetector(&other, d.Cascade, detect.Options{}); err == nil || !strings.Contains(err.Error(), "not_smiling") {
+	other := &classifier.Model{Net: d.Model.Net, Classes: []string{"cat", "dog"}, Preprocess: d.Model.Preprocess}
+	if _, err := NewDetector(other, d.Cascade, detect.Options{}); err == nil || !strings.Contains(err.Error(), "not_smiling") {
 		t.Errorf("cat/dog model: %v", err)
 	}
 	img := image.NewGray(image.Rect(0, 0, 50, 40))

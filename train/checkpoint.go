@@ -25,7 +25,7 @@ const (
 
 // Checkpoint is what LoadCheckpoint reads back.
 type Checkpoint struct {
-	Model    *nn.Sequential
+	Model    nn.Model
 	Meta     map[string]string
 	Epoch    int // epochs completed
 	History  *History
@@ -34,7 +34,7 @@ type Checkpoint struct {
 
 // SaveCheckpoint writes model, optimizer state and history to path
 // atomically.
-func SaveCheckpoint(path string, m *nn.Sequential, opt optim.Optimizer, h *History, meta map[string]string) error {
+func SaveCheckpoint(path string, m nn.Model, opt optim.Optimizer, h *History, meta map[string]string) error {
 	st, err := opt.State(m.Params())
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
@@ -106,7 +106,7 @@ func (c *Checkpoint) OptimizerName() string { return c.optState.Name }
 
 // restore copies the checkpoint's weights into m (which must have the same
 // architecture) and its state into opt.
-func (c *Checkpoint) restore(m *nn.Sequential, opt optim.Optimizer) error {
+func (c *Checkpoint) restore(m nn.Model, opt optim.Optimizer) error {
 	src, dst := c.Model.Params(), m.Params()
 	if len(src) != len(dst) {
 		return fmt.Errorf("resume: checkpoint has %d params, model has %d", len(src), len(dst))

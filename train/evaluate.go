@@ -21,7 +21,7 @@ type Result struct {
 // Evaluate runs m in inference mode over d in batches and returns the mean
 // loss (categorical cross-entropy when loss is nil), accuracy, predictions
 // and probabilities.
-func Evaluate(m *nn.Sequential, d *data.Dataset, batchSize int, loss nn.Loss) (*Result, error) {
+func Evaluate(m nn.Model, d *data.Dataset, batchSize int, loss nn.Loss) (*Result, error) {
 	if batchSize <= 0 {
 		batchSize = 256
 	}
@@ -37,7 +37,7 @@ func Evaluate(m *nn.Sequential, d *data.Dataset, batchSize int, loss nn.Loss) (*
 	return evaluate(m, d, batchSize, loss)
 }
 
-func evaluate(m *nn.Sequential, d *data.Dataset, batchSize int, loss nn.Loss) (*Result, error) {
+func evaluate(m nn.Model, d *data.Dataset, batchSize int, loss nn.Loss) (*Result, error) {
 	batches, err := data.NewBatcher(d, batchSize, data.BatchOptions{})
 	if err != nil {
 		return nil, err

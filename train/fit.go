@@ -38,7 +38,7 @@ type Config struct {
 
 // Trainer is the state of a running Fit, handed to callbacks.
 type Trainer struct {
-	Model     *nn.Sequential
+	Model     nn.Model
 	Optimizer optim.Optimizer
 	Config    Config
 	History   *History
@@ -55,7 +55,7 @@ var ErrNonFinite = errors.New("loss is not finite")
 // Fit trains m on trainSet, evaluating on valSet (may be nil) after each
 // epoch, and returns the History. It stops early when a callback asks, and
 // with an error naming the epoch and batch when the loss becomes NaN/Inf.
-func Fit(m *nn.Sequential, trainSet, valSet *data.Dataset, cfg Config) (*History, error) {
+func Fit(m nn.Model, trainSet, valSet *data.Dataset, cfg Config) (*History, error) {
 	if cfg.Epochs == 0 {
 		cfg.Epochs = 10
 	}
@@ -148,11 +148,9 @@ func epochSeed(seed uint64, epoch int, stream uint64) uint64 {
 func runEpoch(tr *Trainer, set *data.Dataset, epoch int, prog *progress) (EpochLogs, error) {
 	cfg := tr.Config
 	m := tr.Model
-	for i, l := range m.Layers() {
-		if u, ok := l.(nn.RNGUser); ok {
-			u.SetRNG(nn.NewRNG(epochSeed(cfg.Seed, epoch, uint64(i)+2)))
-		}
-	}
+	// Dropout masks: each node's stream is derived from this epoch's seed
+	// (and the node's name), so a resumed run draws the same masks.
+	m.Reseed(epochSeed(cfg.Seed, epoch, 2))
 	batches, err := data.NewBatcher(set, cfg.BatchSize, data.BatchOptions{Shuffle: true, Seed: epochSeed(cfg.Seed, epoch, 1), Augment: cfg.Augment})
 	if err != nil {
 		return EpochLogs{}, err

@@ -54,7 +54,7 @@ func TestBrowserPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Labeler: sharedLabeler(t), Cascade: sharedCascade(t), Smiles: modelPool(t, tinyModel(t, "not_smiling", "smiling"), 1)})
+	s, err := New(Config{Labeler: sharedLabeler(t), Cascade: sharedCascade(t), Smiles: loadModel(t, tinyModel(t, "not_smiling", "smiling"))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"image"
 	"sort"
 
-	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/detect"
 )
 
@@ -68,18 +67,17 @@ func (s *Server) faces(ctx context.Context, img image.Image, k int) ([]FaceAnnot
 // "not_smiling" and "smiling", as written by 'dlcv smiles train').
 func (s *Server) smileProbability(ctx context.Context, img image.Image, box image.Rectangle) (float64, error) {
 	crop := detect.Crop(img, box)
-	var p float64
-	err := s.smiles.Do(ctx, func(m *classifier.Model) error {
-		ps, err := m.PredictImage(crop, 0)
-		if err != nil {
-			return err
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	ps, err := s.smiles.PredictImage(crop, 0)
+	if err != nil {
+		return 0, err
+	}
+	for _, q := range ps {
+		if q.Index == s.smileIndex {
+			return q.Probability, nil
 		}
-		for _, q := range ps {
-			if q.Index == s.smileIndex {
-				p = q.Probability
-			}
-		}
-		return nil
-	})
-	return p, err
+	}
+	return 0, nil
 }

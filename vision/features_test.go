@@ -161,7 +161,7 @@ func TestFaceDetection(t *testing.T) {
 	// With a smile model, joy comes from its probability of "smiling" on
 	// the face crop.
 	path := tinyModel(t, "not_smiling", "smiling")
-	_, ts = testServer(t, Config{Cascade: cascade, Smiles: modelPool(t, path, 1)})
+	_, ts = testServer(t, Config{Cascade: cascade, Smiles: loadModel(t, path)})
 	_, br, _ = postJSON(t, ts.URL, jsonRequest([]Feature{{Type: FaceDetection}}, grace))
 	f := br.Responses[0].FaceAnnotations[0]
 	m, _ := classifier.Load(path)
@@ -178,7 +178,7 @@ func TestFaceDetection(t *testing.T) {
 	if f.JoyProbability == nil || math.Abs(*f.JoyProbability-want) > 1e-6 || f.JoyLikelihood != Likelihood(want) {
 		t.Fatalf("joy %+v, want probability %v", f, want)
 	}
-	if _, err := New(Config{Smiles: modelPool(t, tinyModel(t, "a", "b"), 1)}); err == nil || !strings.Contains(err.Error(), "smiling") {
+	if _, err := New(Config{Smiles: loadModel(t, tinyModel(t, "a", "b"))}); err == nil || !strings.Contains(err.Error(), "smiling") {
 		t.Fatalf("a smile model with other classes: %v", err)
 	}
 }
@@ -221,7 +221,7 @@ func TestFaceDetectionLargeImageIsDownscaled(t *testing.T) {
 func TestCustomModel(t *testing.T) {
 	classes := []string{"zero", "one", "two"}
 	path := tinyModel(t, classes...)
-	_, ts := testServer(t, Config{Custom: map[string]*ModelPool{"digits": modelPool(t, path, 2)}})
+	_, ts := testServer(t, Config{Custom: map[string]*classifier.Model{"digits": loadModel(t, path)}})
 	imgs := [][]byte{pngBytes(t, twoColors(40, 30, 0.3)), pngBytes(t, twoColors(20, 20, 0.9))}
 	feats := []Feature{{Type: CustomModel, Model: "digits", MaxResults: 2}}
 	code, br, eb := postJSON(t, ts.URL, jsonRequest(feats, imgs...))
@@ -264,28 +264,5 @@ func TestCustomModel(t *testing.T) {
 		if code != 400 || !strings.Contains(eb.Error.Message, "digits") {
 			t.Fatalf("%+v: HTTP %d %+v", f, code, eb)
 		}
-	}
-}
-
-func TestModelPoolLoadsOnDemand(t *testing.T) {
-	p := modelPool(t, tinyModel(t, "a", "b"), 3)
-	if p.Loaded() != 1 {
-		t.Fatalf("loaded %d copies at start", p.Loaded())
-	}
-	// Two holders at once need two copies; a third sequential use reuses.
-	hold := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		p.Do(context.Background(), func(*classifier.Model) error { <-hold; return nil })
-		close(done)
-	}()
-	p.Do(context.Background(), func(*classifier.Model) error { return nil })
-	close(hold)
-	<-done
-	if n := p.Loaded(); n > 2 {
-		t.Fatalf("loaded %d copies for 2 concurrent users", n)
-	}
-	if _, err := NewModelPool(1, func() (*classifier.Model, error) { return classifier.Load("missing.dlcv") }); err == nil {
-		t.Fatal("a missing model file loaded")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"testing"
+
+	"github.com/dlcv-go/dlcv/classifier"
 )
 
 // FuzzDecodeRequest feeds arbitrary bodies to the JSON request decoder and
@@ -20,7 +22,7 @@ func FuzzDecodeRequest(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	s, err := New(Config{Custom: map[string]*ModelPool{"digits": {Classes: []string{"a", "b"}}}, Limits: Limits{MaxImages: 4, MaxPixels: 1 << 16}})
+	s, err := New(Config{Custom: map[string]*classifier.Model{"digits": {Classes: []string{"a", "b"}}}, Limits: Limits{MaxImages: 4, MaxPixels: 1 << 16}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -98,13 +98,13 @@ func tinyModel(t testing.TB, classes ...string) string {
 	return path
 }
 
-func modelPool(t testing.TB, path string, size int) *ModelPool {
+func loadModel(t testing.TB, path string) *classifier.Model {
 	t.Helper()
-	p, err := NewModelPool(size, func() (*classifier.Model, error) { return classifier.Load(path) })
+	m, err := classifier.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return m
 }
 
 // pngBytes encodes img as PNG.

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/detect"
 	"golang.org/x/image/draw"
 )
@@ -33,9 +34,11 @@ type Config struct {
 	FaceOptions detect.Options
 	// Smiles, a classifier with classes "not_smiling" and "smiling",
 	// gives the faces' joyLikelihood.
-	Smiles *ModelPool
-	// Custom serves CUSTOM_MODEL features, by model name.
-	Custom map[string]*ModelPool
+	Smiles *classifier.Model
+	// Custom serves CUSTOM_MODEL features, by model name. A
+	// classifier.Model serves concurrent requests with one copy of its
+	// weights (a session per request).
+	Custom map[string]*classifier.Model
 	// AllowDir, when set, lets image.source.imageUri name image files
 	// inside it (and nothing outside it).
 	AllowDir string
@@ -50,9 +53,9 @@ type Server struct {
 	labeler     *Labeler
 	cascade     *detect.Cascade
 	faceOptions detect.Options
-	smiles      *ModelPool
+	smiles      *classifier.Model
 	smileIndex  int
-	custom      map[string]*ModelPool
+	custom      map[string]*classifier.Model
 	allowDir    string
 	root        *os.Root
 	limits      Limits
@@ -334,7 +337,7 @@ func (s *Server) annotateOne(ctx context.Context, j *job) (out ImageResponse) {
 				return fail(err)
 			}
 		case CustomModel:
-			ps, err := s.custom[f.Model].PredictImage(ctx, img, f.MaxResults)
+			ps, err := s.custom[f.Model].PredictImage(img, f.MaxResults)
 			if err != nil {
 				return fail(err)
 			}

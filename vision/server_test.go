@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dlcv-go/dlcv/classifier"
 )
 
 func get(t *testing.T, url string) (*http.Response, string) {
@@ -53,7 +55,7 @@ func TestPageIsEmbedded(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
-	_, ts := testServer(t, Config{Custom: map[string]*ModelPool{"digits": modelPool(t, tinyModel(t, "a", "b"), 1)}})
+	_, ts := testServer(t, Config{Custom: map[string]*classifier.Model{"digits": loadModel(t, tinyModel(t, "a", "b"))}})
 	resp, body := get(t, ts.URL+"/healthz")
 	var h struct {
 		Status       string   `json:"status"`

@@ -65,8 +65,8 @@ func (r *ActivationResult) Summary() string {
 // outputs are an error naming the layers that qualify.
 func Activations(m *classifier.Model, img image.Image, layer int, o ActivationOptions) (*ActivationResult, error) {
 	net := m.Net
-	layers := net.Layers()
-	if layer < 0 || layer >= len(layers) || len(net.LayerNames()) != len(layers) {
+	layers := Layers(net)
+	if layer < 0 || layer >= len(layers) {
 		return nil, layerErrorf("layer %d out of range (0..%d)", layer, len(layers)-1)
 	}
 	norm, err := checkNorm(o.Norm)
@@ -82,16 +82,20 @@ func Activations(m *classifier.Model, img image.Image, layer int, o ActivationOp
 	if err != nil {
 		return nil, err
 	}
-	y, dims, err := forwardTo(net, x.Clone(), layer)
-	if err != nil {
-		return nil, err
-	}
-	if y.Dims() != 4 {
+	maps4 := func(i int) bool { return len(layers[i].Outputs[0].Shape()) == 4 }
+	if !maps4(layer) {
 		return nil, layerErrorf("layer %d %s is a %s with output %s, not feature maps (height, width, channels); layers with maps: %s",
-			layer, net.LayerNames()[layer], layers[layer].Kind(), tensor.ShapeString(y.Shape[1:]),
-			listLayers(net, func(i int) bool { return i < len(dims) && dims[i] == 4 }))
+			layer, layers[layer].Name, layers[layer].Op.Kind(), shapeText(layers[layer].Outputs[0].Shape()[1:]),
+			listLayers(net, maps4))
 	}
-	y = y.Clone() // the layer owns its output
+	// The graph as built, not the fused one the model trains with: each
+	// layer computes exactly its own function here, so a Conv2D's maps are
+	// shown before the ReLU that follows it.
+	ys, err := net.Graph().NewSession().RunValues(false, []*tensor.Tensor{x.Clone()}, []*nn.Value{layers[layer].Outputs[0]})
+	if err != nil {
+		return nil, fmt.Errorf("visualize: %s: %w", LayerLabel(net, layer), err)
+	}
+	y := ys[0].Clone() // the session owns its output
 	h, w, c := y.Shape[1], y.Shape[2], y.Shape[3]
 	res := &ActivationResult{Layer: layer, Label: LayerLabel(net, layer), Output: y, Norm: norm}
 	res.Min, res.Max = minMax(y.Data)
@@ -178,34 +182,4 @@ func fitTile(pix []float32, h, w, c, side int) tile {
 		}
 	}
 	return t
-}
-
-// forwardTo runs x through layers[0..upto] in inference mode and returns
-// layer upto's output. dims[i] is the rank of layer i's output for the
-// layers it ran; when layer upto's output is not 4-D the rest of the
-// network is run too, so that dims covers every layer for error messages.
-func forwardTo(net *nn.Sequential, x *tensor.Tensor, upto int) (*tensor.Tensor, []int, error) {
-	var out *tensor.Tensor
-	var dims []int
-	var err error
-	// Each layer must compute exactly its own function here: unfused, a
-	// Conv2D's maps are shown before the ReLU that follows it.
-	net.SetFusion(false)
-	defer net.SetFusion(true)
-	for i, l := range net.Layers() {
-		if x, err = l.Forward(x, false); err != nil {
-			if out != nil {
-				return out, dims, nil
-			}
-			return nil, nil, fmt.Errorf("visualize: %s: %w", LayerLabel(net, i), err)
-		}
-		dims = append(dims, x.Dims())
-		if i == upto {
-			if x.Dims() == 4 {
-				return x, dims, nil
-			}
-			out = x.Clone()
-		}
-	}
-	return out, dims, nil
 }

@@ -96,26 +96,21 @@ func normText(norm, unit string) string {
 // for the first Conv2D of a model whose input is RGB (drawn in colour);
 // otherwise a grid with one grayscale tile per (filter, input channel)
 // kernel, a row per filter. The bias is not drawn.
-func Filters(net *nn.Sequential, layer int, o FilterOptions) (*FilterResult, error) {
-	layers := net.Layers()
-	if layer < 0 || layer >= len(layers) || len(net.LayerNames()) != len(layers) {
+func Filters(net nn.Model, layer int, o FilterOptions) (*FilterResult, error) {
+	layers := Layers(net)
+	if layer < 0 || layer >= len(layers) {
 		return nil, layerErrorf("layer %d out of range (0..%d)", layer, len(layers)-1)
 	}
-	conv, ok := layers[layer].(*nn.Conv2D)
+	conv, ok := layers[layer].Op.(*nn.Conv2D)
 	if !ok {
 		return nil, layerErrorf("layer %d %s is a %s, not a Conv2D: it has no kernels to draw; Conv2D layers: %s",
-			layer, net.LayerNames()[layer], layers[layer].Kind(), listLayers(net, func(i int) bool { return isConv(layers[i]) }))
+			layer, layers[layer].Name, layers[layer].Op.Kind(), listLayers(net, func(i int) bool { return isConv(layers[i]) }))
 	}
 	norm, err := checkNorm(o.Norm)
 	if err != nil {
 		return nil, err
 	}
-	var kernel *nn.Param
-	for _, p := range conv.Params() {
-		if p.Name == "kernel" {
-			kernel = p
-		}
-	}
+	kernel := conv.Kernel()
 	if kernel == nil || kernel.Value.Dims() != 4 {
 		return nil, fmt.Errorf("visualize: %s has no (KH, KW, Cin, F) kernel", LayerLabel(net, layer))
 	}
@@ -233,7 +228,7 @@ func Filters(net *nn.Sequential, layer int, o FilterOptions) (*FilterResult, err
 }
 
 // firstConv is the index of the first Conv2D (-1 when none).
-func firstConv(layers []nn.Layer) int {
+func firstConv(layers []*nn.Node) int {
 	for i, l := range layers {
 		if isConv(l) {
 			return i

@@ -18,15 +18,30 @@ func layerErrorf(format string, args ...any) error {
 	return &LayerError{Msg: fmt.Sprintf(format, args...)}
 }
 
-// ResolveLayer turns spec into a layer index of net: a 0-based index as
-// `dlcv summary` orders the layers, or a layer name as Summary prints it
-// (conv2d_1). An empty spec means the first Conv2D. Errors are
-// *LayerError naming the bad spec and listing the valid choices.
-func ResolveLayer(net *nn.Sequential, spec string) (int, error) {
-	layers, names := net.Layers(), net.LayerNames()
-	if len(names) != len(layers) {
+// Layers are the nodes of net's graph that compute something (all but its
+// inputs and constants), in topological order: the layers `dlcv summary`
+// lists, numbered from 0.
+func Layers(net nn.Model) []*nn.Node {
+	var ls []*nn.Node
+	for _, n := range net.Graph().Nodes() {
+		switch n.Op.(type) {
+		case *nn.InputOp, *nn.Constant:
+			continue
+		}
+		ls = append(ls, n)
+	}
+	return ls
+}
+
+// ResolveLayer turns spec into a layer index of net (see Layers): a
+// 0-based index, or a layer name as Summary prints it (conv2d_1). An empty
+// spec means the first Conv2D. Errors are *LayerError naming the bad spec
+// and listing the valid choices.
+func ResolveLayer(net nn.Model, spec string) (int, error) {
+	if !net.Graph().Built() {
 		return 0, fmt.Errorf("visualize: the model is not built")
 	}
+	layers := Layers(net)
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
 		if i := firstConv(layers); i >= 0 {
@@ -40,8 +55,8 @@ func ResolveLayer(net *nn.Sequential, spec string) (int, error) {
 		}
 		return i, nil
 	}
-	for i, n := range names {
-		if n == spec {
+	for i, n := range layers {
+		if n.Name == spec {
 			return i, nil
 		}
 	}
@@ -49,18 +64,18 @@ func ResolveLayer(net *nn.Sequential, spec string) (int, error) {
 }
 
 // LayerLabel is "conv2d_1 (Conv2D, layer 3)".
-func LayerLabel(net *nn.Sequential, i int) string {
-	return fmt.Sprintf("%s (%s, layer %d)", net.LayerNames()[i], net.Layers()[i].Kind(), i)
+func LayerLabel(net nn.Model, i int) string {
+	n := Layers(net)[i]
+	return fmt.Sprintf("%s (%s, layer %d)", n.Name, n.Op.Kind(), i)
 }
 
 // listLayers lists "0 conv2d (Conv2D), 1 re_lu (ReLU), ..." for the
 // layers keep accepts (all when keep is nil).
-func listLayers(net *nn.Sequential, keep func(i int) bool) string {
+func listLayers(net nn.Model, keep func(i int) bool) string {
 	var parts []string
-	names := net.LayerNames()
-	for i, l := range net.Layers() {
+	for i, n := range Layers(net) {
 		if keep == nil || keep(i) {
-			parts = append(parts, fmt.Sprintf("%d %s (%s)", i, names[i], l.Kind()))
+			parts = append(parts, fmt.Sprintf("%d %s (%s)", i, n.Name, n.Op.Kind()))
 		}
 	}
 	if len(parts) == 0 {
@@ -69,7 +84,19 @@ func listLayers(net *nn.Sequential, keep func(i int) bool) string {
 	return strings.Join(parts, ", ")
 }
 
-func isConv(l nn.Layer) bool {
-	_, ok := l.(*nn.Conv2D)
+func isConv(n *nn.Node) bool {
+	_, ok := n.Op.(*nn.Conv2D)
 	return ok
+}
+
+// shapeText formats a per-sample shape: (7, 7, 50).
+func shapeText(s []int) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = strconv.Itoa(d)
+	}
+	if len(parts) == 1 {
+		return "(" + parts[0] + ",)"
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
 }

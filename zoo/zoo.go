@@ -15,7 +15,10 @@ type Arch struct {
 	// DefaultInput is the input shape (H, W, C) the architecture is usually
 	// trained at.
 	DefaultInput []int
-	layers       func(classes int) []nn.Layer
+	// layers makes a chain architecture's layers (a Sequential); graph
+	// makes the others.
+	layers func(classes int) []nn.Layer
+	graph  func(in []int, classes int) (*nn.Graph, error)
 }
 
 var archs = map[string]*Arch{
@@ -100,13 +103,23 @@ func Get(name string) (*Arch, error) {
 
 // New builds the architecture called name for inputs of shape in (H, W, C)
 // and the given number of classes, initialised from seed.
-func New(name string, in []int, classes int, seed uint64) (*nn.Sequential, error) {
+func New(name string, in []int, classes int, seed uint64) (nn.Model, error) {
 	a, err := Get(name)
 	if err != nil {
 		return nil, err
 	}
 	if classes < 2 {
 		return nil, fmt.Errorf("zoo: %s needs at least 2 classes, got %d", a.Name, classes)
+	}
+	if a.graph != nil {
+		g, err := a.graph(in, classes)
+		if err == nil {
+			err = g.Build(seed)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("zoo: %s for input %v: %w", a.Name, in, err)
+		}
+		return g, nil
 	}
 	m := nn.NewSequential(a.layers(classes)...)
 	if err := m.Build(in, seed); err != nil {

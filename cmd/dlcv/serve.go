@@ -177,9 +177,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				return err
 			}
 			if *smilePath != "none" {
-				// smiles.LoadModel("") decodes the shipped model: a fresh
-				// copy per call, as the pool needs.
-				if cfg.Smiles, err = vision.NewModelPool(*concurrency, func() (*classifier.Model, error) { return smiles.LoadModel(*smilePath) }); err != nil {
+				if cfg.Smiles, err = smiles.LoadModel(*smilePath); err != nil {
 					return fmt.Errorf("--smile-model: %w", err)
 				}
 			}
@@ -191,10 +189,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if len(custom) > 0 {
-		cfg.Custom = map[string]*vision.ModelPool{}
+		cfg.Custom = map[string]*classifier.Model{}
 		names := make([]string, 0, len(custom))
 		for name, file := range custom {
-			p, err := vision.NewModelPool(*concurrency, func() (*classifier.Model, error) { return classifier.Load(file) })
+			p, err := classifier.Load(file)
 			if err != nil {
 				return fmt.Errorf("--custom %s=%s: %w", name, file, err)
 			}
