@@ -158,11 +158,11 @@ func TestPoolsAgainstReference(t *testing.T) {
 	}
 	cases := []cfg{
 		{2, 2, 2, 2, Padding{}, false, 6, 4, 3},
-		{2, 2, 2, 2, Padding{}, false, 7, 5, 9},   // odd: last row/column dropped
-		{2, 2, 2, 2, Same, false, 7, 5, 9},        // odd: last window cut short
-		{2, 2, 2, 2, Same, false, 1, 1, 2},        // one pixel
-		{2, 2, 2, 2, Padding{}, true, 5, 7, 17},   // ceil mode
-		{2, 2, 2, 2, Padding{}, true, 3, 1, 1},    // ceil mode, single column
+		{2, 2, 2, 2, Padding{}, false, 7, 5, 9}, // odd: last row/column dropped
+		{2, 2, 2, 2, Same, false, 7, 5, 9},      // odd: last window cut short
+		{2, 2, 2, 2, Same, false, 1, 1, 2},      // one pixel
+		{2, 2, 2, 2, Padding{}, true, 5, 7, 17}, // ceil mode
+		{2, 2, 2, 2, Padding{}, true, 3, 1, 1},  // ceil mode, single column
 		{2, 2, 2, 2, Padding{Mode: "explicit", Bottom: 1}, false, 5, 6, 4},
 		{2, 2, 2, 2, Explicit(1), false, 5, 6, 4}, // top padding: the general path
 		{3, 3, 2, 2, Explicit(1), false, 7, 7, 2},
