@@ -10,9 +10,9 @@ import (
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
-// runOp runs op's Shapes, Forward and (when dy is not nil) Backward outside
+// psRun runs op's Shapes, Forward and (when dy is not nil) Backward outside
 // a graph, handing Backward only what Saves says.
-func runOp(t *testing.T, op Op, xs []*tensor.Tensor, dys []*tensor.Tensor) (ys, dxs []*tensor.Tensor) {
+func psRun(t *testing.T, op Op, xs []*tensor.Tensor, dys []*tensor.Tensor) (ys, dxs []*tensor.Tensor) {
 	t.Helper()
 	shapes := make([][]int, len(xs))
 	for i, x := range xs {
@@ -125,7 +125,7 @@ func refPool(x *tensor.Tensor, dy []float32, isMax, inclPad bool, g poolGeom) (y
 	return y, dx
 }
 
-func randTensor(seed uint64, shape ...int) *tensor.Tensor {
+func psRand(seed uint64, shape ...int) *tensor.Tensor {
 	rng := NewRNG(seed)
 	x := tensor.New(shape...)
 	for i := range x.Data {
@@ -134,8 +134,8 @@ func randTensor(seed uint64, shape ...int) *tensor.Tensor {
 	return x
 }
 
-// closeTo checks got against want within tol relative to max(|want|, 1).
-func closeTo(t *testing.T, what string, got []float32, want []float64, tol float64) {
+// psClose checks got against want within tol relative to max(|want|, 1).
+func psClose(t *testing.T, what string, got []float32, want []float64, tol float64) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
@@ -187,16 +187,16 @@ func TestPoolsAgainstReference(t *testing.T) {
 					p := &AveragePool2D{PoolH: k.k, PoolW: k.kw, StrideH: k.s, StrideW: k.sw, Padding: k.pad, CeilMode: k.ceil, CountIncludePad: kind == "avg_incl"}
 					op, win = p, p.win()
 				}
-				x := randTensor(uint64(i), 3, k.h, k.w, k.c)
+				x := psRand(uint64(i), 3, k.h, k.w, k.c)
 				g, err := win.geom(x.Shape)
 				if err != nil {
 					t.Fatal(err)
 				}
-				dy := randTensor(uint64(i)+100, g.n, g.oh, g.ow, g.c)
-				ys, dxs := runOp(t, op, []*tensor.Tensor{x}, []*tensor.Tensor{dy})
+				dy := psRand(uint64(i)+100, g.n, g.oh, g.ow, g.c)
+				ys, dxs := psRun(t, op, []*tensor.Tensor{x}, []*tensor.Tensor{dy})
 				wy, wdx := refPool(x, dy.Data, kind == "max", kind == "avg_incl", g)
-				closeTo(t, "y", ys[0].Data, wy, 1e-6)
-				closeTo(t, "dx", dxs[0].Data, wdx, 1e-6)
+				psClose(t, "y", ys[0].Data, wy, 1e-6)
+				psClose(t, "dx", dxs[0].Data, wdx, 1e-6)
 			})
 		}
 	}
@@ -262,8 +262,8 @@ func TestPoolValues(t *testing.T) {
 	}
 	check := func(op Op, want []float32, shape ...int) {
 		t.Helper()
-		ys, _ := runOp(t, op, []*tensor.Tensor{x}, nil)
-		if !equalF32(ys[0].Data, want) || !tensor.EqualShape(ys[0].Shape, shape) {
+		ys, _ := psRun(t, op, []*tensor.Tensor{x}, nil)
+		if !psEqual(ys[0].Data, want) || !tensor.EqualShape(ys[0].Shape, shape) {
 			t.Errorf("%s: %v %v, want %v %v", op.Kind(), ys[0].Shape, ys[0].Data, shape, want)
 		}
 	}
@@ -284,8 +284,8 @@ func TestPoolValues(t *testing.T) {
 	// Negative inputs: max padding is -inf, not 0.
 	neg := tensor.New(1, 2, 2, 1)
 	neg.Fill(-3)
-	ys, _ := runOp(t, &MaxPool2D{PoolH: 3, PoolW: 3, StrideH: 1, StrideW: 1, Padding: Same}, []*tensor.Tensor{neg}, nil)
-	if !equalF32(ys[0].Data, []float32{-3, -3, -3, -3}) {
+	ys, _ := psRun(t, &MaxPool2D{PoolH: 3, PoolW: 3, StrideH: 1, StrideW: 1, Padding: Same}, []*tensor.Tensor{neg}, nil)
+	if !psEqual(ys[0].Data, []float32{-3, -3, -3, -3}) {
 		t.Errorf("max pool of negatives with padding: %v", ys[0].Data)
 	}
 }
@@ -416,7 +416,7 @@ func TestPoolGraphGradients(t *testing.T) {
 	gradCheckGraph(t, g, [][]int{{2, 7, 6, 3}}, gradOpts{Training: true, Distinct: true, Eps: 1e-3, Tol: 1e-3})
 }
 
-func equalF32(a, b []float32) bool {
+func psEqual(a, b []float32) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -107,7 +107,7 @@ func TestReduceAgainstReference(t *testing.T) {
 			for _, keep := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%s_%v_%v_keep%v", kind, c.shape, c.axes, keep), func(t *testing.T) {
 					op := newReduce(kind, keep, c.axes...)
-					x := randTensor(uint64(i), c.shape...)
+					x := psRand(uint64(i), c.shape...)
 					red, err := normAxes("", c.axes, len(c.shape), c.shape)
 					if err != nil {
 						t.Fatal(err)
@@ -116,11 +116,11 @@ func TestReduceAgainstReference(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					dy := randTensor(uint64(i)+50, out[0]...)
-					ys, dxs := runOp(t, op, []*tensor.Tensor{x}, []*tensor.Tensor{dy})
+					dy := psRand(uint64(i)+50, out[0]...)
+					ys, dxs := psRun(t, op, []*tensor.Tensor{x}, []*tensor.Tensor{dy})
 					wy, wdx := refReduce(x, red, kind, dy.Data)
-					closeTo(t, "y", ys[0].Data, wy, 1e-5)
-					closeTo(t, "dx", dxs[0].Data, wdx, 1e-6)
+					psClose(t, "y", ys[0].Data, wy, 1e-5)
+					psClose(t, "dx", dxs[0].Data, wdx, 1e-6)
 					rank := len(c.shape)
 					if !keep {
 						rank = 0

@@ -109,7 +109,7 @@ func TestResizeAgainstReference(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s_%s_%s_%v_%v_%v", c.op.Mode, c.op.CoordinateMode, c.op.NearestMode, c.op.Scales, c.op.Sizes, c.in), func(t *testing.T) {
 			op := c.op
-			x := randTensor(1, 2, c.in.h, c.in.w, c.in.c)
+			x := psRand(1, 2, c.in.h, c.in.w, c.in.c)
 			out, err := op.Shapes([][]int{x.Shape})
 			if err != nil {
 				t.Fatal(err)
@@ -128,11 +128,11 @@ func TestResizeAgainstReference(t *testing.T) {
 			}
 			ry := resizeMatrix(mode, op.CoordinateMode, op.NearestMode, c.in.h, oh, sh)
 			rx := resizeMatrix(mode, op.CoordinateMode, op.NearestMode, c.in.w, ow, sw)
-			dy := randTensor(2, out[0]...)
+			dy := psRand(2, out[0]...)
 			wy, wdx := refResize(x, ry, rx, dy.Data)
-			ys, dxs := runOp(t, &op, []*tensor.Tensor{x}, []*tensor.Tensor{dy})
-			closeTo(t, "y", ys[0].Data, wy, 1e-6)
-			closeTo(t, "dx", dxs[0].Data, wdx, 1e-5)
+			ys, dxs := psRun(t, &op, []*tensor.Tensor{x}, []*tensor.Tensor{dy})
+			psClose(t, "y", ys[0].Data, wy, 1e-6)
+			psClose(t, "dx", dxs[0].Data, wdx, 1e-5)
 		})
 	}
 }
@@ -145,11 +145,11 @@ func TestResizeGrad(t *testing.T) {
 }
 
 func TestResizeShapesAndErrors(t *testing.T) {
-	checkShapes(t, NewResize("nearest", 2, 2), [][]int{{-1, 7, 5, 3}}, []int{-1, 14, 10, 3})
-	checkShapes(t, NewResize("bilinear", 0.5, 1.5), [][]int{{-1, 7, 5, 3}}, []int{-1, 3, 7, 3})
-	checkShapes(t, NewResize("bilinear", 2, 2), [][]int{{-1, -1, -1, 3}}, []int{-1, -1, -1, 3})
-	checkShapes(t, NewResizeTo("nearest", 32, 48), [][]int{{-1, -1, -1, 3}}, []int{-1, 32, 48, 3})
-	checkShapeErrors(t, []shapeErrCase{
+	psShapes(t, NewResize("nearest", 2, 2), [][]int{{-1, 7, 5, 3}}, []int{-1, 14, 10, 3})
+	psShapes(t, NewResize("bilinear", 0.5, 1.5), [][]int{{-1, 7, 5, 3}}, []int{-1, 3, 7, 3})
+	psShapes(t, NewResize("bilinear", 2, 2), [][]int{{-1, -1, -1, 3}}, []int{-1, -1, -1, 3})
+	psShapes(t, NewResizeTo("nearest", 32, 48), [][]int{{-1, -1, -1, 3}}, []int{-1, 32, 48, 3})
+	psShapeErrors(t, []psErrCase{
 		{NewResize("cubic", 2, 2), [][]int{{-1, 4, 4, 3}}, []string{`unknown mode "cubic"`}},
 		{&Resize{Scales: []float32{2, 2}, CoordinateMode: "tf_crop_and_resize"}, [][]int{{-1, 4, 4, 3}}, []string{`unknown coordinate mode "tf_crop_and_resize"`}},
 		{&Resize{Scales: []float32{2, 2}, NearestMode: "round"}, [][]int{{-1, 4, 4, 3}}, []string{`unknown nearest mode "round"`}},

@@ -9,8 +9,8 @@ import (
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
-// unravel turns a flat index into per-axis indices of shape.
-func unravel(i int, shape []int) []int {
+// psUnravel turns a flat index into per-axis indices of shape.
+func psUnravel(i int, shape []int) []int {
 	idx := make([]int, len(shape))
 	for k := len(shape) - 1; k >= 0; k-- {
 		idx[k] = i % shape[k]
@@ -19,7 +19,7 @@ func unravel(i int, shape []int) []int {
 	return idx
 }
 
-func ravel(idx, shape []int) int {
+func psRavel(idx, shape []int) int {
 	o := 0
 	for k, d := range shape {
 		o = o*d + idx[k]
@@ -27,7 +27,7 @@ func ravel(idx, shape []int) int {
 	return o
 }
 
-func toF64(v []float32) []float64 {
+func psF64(v []float32) []float64 {
 	out := make([]float64, len(v))
 	for i, x := range v {
 		out[i] = float64(x)
@@ -35,15 +35,15 @@ func toF64(v []float32) []float64 {
 	return out
 }
 
-// shapeErrCase is an op on input shapes whose Shapes must fail with an
+// psErrCase is an op on input shapes whose Shapes must fail with an
 // error mentioning every string of want.
-type shapeErrCase struct {
+type psErrCase struct {
 	op   Op
 	in   [][]int
 	want []string
 }
 
-func checkShapeErrors(t *testing.T, cases []shapeErrCase) {
+func psShapeErrors(t *testing.T, cases []psErrCase) {
 	t.Helper()
 	for _, c := range cases {
 		_, err := c.op.Shapes(c.in)
@@ -59,7 +59,7 @@ func checkShapeErrors(t *testing.T, cases []shapeErrCase) {
 	}
 }
 
-func checkShapes(t *testing.T, op Op, in [][]int, want ...[]int) {
+func psShapes(t *testing.T, op Op, in [][]int, want ...[]int) {
 	t.Helper()
 	got, err := op.Shapes(in)
 	if err != nil {
@@ -92,7 +92,7 @@ func TestConcatSplit(t *testing.T) {
 			var xs []*tensor.Tensor
 			sizes := []int{}
 			for i, s := range c.shapes {
-				xs = append(xs, randTensor(uint64(i), s...))
+				xs = append(xs, psRand(uint64(i), s...))
 				a := c.axis
 				if a < 0 {
 					a += len(s)
@@ -104,8 +104,8 @@ func TestConcatSplit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dy := randTensor(9, out[0]...)
-			ys, dxs := runOp(t, cat, xs, []*tensor.Tensor{dy})
+			dy := psRand(9, out[0]...)
+			ys, dxs := psRun(t, cat, xs, []*tensor.Tensor{dy})
 			// Reference: output index -> (input, index).
 			a := c.axis
 			if a < 0 {
@@ -117,48 +117,48 @@ func TestConcatSplit(t *testing.T) {
 				wantDx[i] = make([]float64, len(xs[i].Data))
 			}
 			for o := range want {
-				idx := unravel(o, out[0])
+				idx := psUnravel(o, out[0])
 				k, p := 0, idx[a]
 				for p >= sizes[k] {
 					p -= sizes[k]
 					k++
 				}
 				idx[a] = p
-				j := ravel(idx, xs[k].Shape)
+				j := psRavel(idx, xs[k].Shape)
 				want[o] = float64(xs[k].Data[j])
 				wantDx[k][j] = float64(dy.Data[o])
 			}
-			closeTo(t, "y", ys[0].Data, want, 0)
+			psClose(t, "y", ys[0].Data, want, 0)
 			for i := range xs {
-				closeTo(t, fmt.Sprint("dx", i), dxs[i].Data, wantDx[i], 0)
+				psClose(t, fmt.Sprint("dx", i), dxs[i].Data, wantDx[i], 0)
 			}
 			// Split undoes Concat; its backward is Concat again.
 			sp := NewSplit(c.axis, sizes...)
-			parts, dw := runOp(t, sp, []*tensor.Tensor{ys[0]}, dxs)
+			parts, dw := psRun(t, sp, []*tensor.Tensor{ys[0]}, dxs)
 			for i := range xs {
-				closeTo(t, fmt.Sprint("part", i), parts[i].Data, toF64(xs[i].Data), 0)
+				psClose(t, fmt.Sprint("part", i), parts[i].Data, psF64(xs[i].Data), 0)
 			}
-			closeTo(t, "split dx", dw[0].Data, toF64(dy.Data), 0)
+			psClose(t, "split dx", dw[0].Data, psF64(dy.Data), 0)
 		})
 	}
 }
 
 func TestSplitParts(t *testing.T) {
-	checkShapes(t, NewSplitParts(-1, 3), [][]int{{-1, 4, 9}}, []int{-1, 4, 3}, []int{-1, 4, 3}, []int{-1, 4, 3})
-	checkShapes(t, NewSplitParts(1, 3), [][]int{{-1, 7}}, []int{-1, 3}, []int{-1, 3}, []int{-1, 1}) // ONNX 18: the last is smaller
-	checkShapes(t, NewSplitParts(1, 2), [][]int{{2, -1}}, []int{2, -1}, []int{2, -1})
-	checkShapes(t, NewSplit(0, 1, 2), [][]int{{-1, 7}}, []int{1, 7}, []int{2, 7})
+	psShapes(t, NewSplitParts(-1, 3), [][]int{{-1, 4, 9}}, []int{-1, 4, 3}, []int{-1, 4, 3}, []int{-1, 4, 3})
+	psShapes(t, NewSplitParts(1, 3), [][]int{{-1, 7}}, []int{-1, 3}, []int{-1, 3}, []int{-1, 1}) // ONNX 18: the last is smaller
+	psShapes(t, NewSplitParts(1, 2), [][]int{{2, -1}}, []int{2, -1}, []int{2, -1})
+	psShapes(t, NewSplit(0, 1, 2), [][]int{{-1, 7}}, []int{1, 7}, []int{2, 7})
 	// A nil gradient for one output is zero.
 	sp := NewSplit(1, 2, 1)
-	x := randTensor(1, 2, 3)
-	ys, _ := runOp(t, sp, []*tensor.Tensor{x}, nil)
+	x := psRand(1, 2, 3)
+	ys, _ := psRun(t, sp, []*tensor.Tensor{x}, nil)
 	dx := tensor.New(2, 3)
 	dx.Fill(7)
 	if err := sp.Backward(&Call{}, nil, nil, []*tensor.Tensor{nil, ys[1]}, []*tensor.Tensor{dx}); err != nil {
 		t.Fatal(err)
 	}
 	want := []float64{0, 0, float64(x.Data[2]), 0, 0, float64(x.Data[5])}
-	closeTo(t, "dx", dx.Data, want, 0)
+	psClose(t, "dx", dx.Data, want, 0)
 }
 
 func TestConcatSplitGrad(t *testing.T) {
@@ -169,7 +169,7 @@ func TestConcatSplitGrad(t *testing.T) {
 }
 
 func TestConcatSplitErrors(t *testing.T) {
-	checkShapeErrors(t, []shapeErrCase{
+	psShapeErrors(t, []psErrCase{
 		{NewConcat(-1), nil, []string{"no inputs"}},
 		{NewConcat(3), [][]int{{-1, 4, 5}, {-1, 4, 5}}, []string{"axis 3", "(?, 4, 5)", "rank 3"}},
 		{NewConcat(-1), [][]int{{-1, 4, 5}, {-1, 3, 5}}, []string{"input 1", "(?, 3, 5)", "(?, 4, 5)", "axis 1 differs"}},
@@ -193,14 +193,14 @@ func TestConcatSplitErrors(t *testing.T) {
 }
 
 func TestReshapeShapes(t *testing.T) {
-	checkShapes(t, NewReshape(0, -1), [][]int{{-1, 4, 5, 3}}, []int{-1, 60})
-	checkShapes(t, NewReshape(-1, 60), [][]int{{-1, 4, 5, 3}}, []int{-1, 60})
-	checkShapes(t, NewReshape(0, 0, -1), [][]int{{-1, -1, 5, 3}}, []int{-1, -1, 15})
-	checkShapes(t, NewReshape(0, -1, 3), [][]int{{-1, -1, 5, 3}}, []int{-1, -1, 3})
-	checkShapes(t, NewReshape(0, 2, 10, 3), [][]int{{-1, 4, 5, 3}}, []int{-1, 2, 10, 3})
-	checkShapes(t, NewReshape(4, 3), [][]int{{2, 6}}, []int{4, 3})
-	checkShapes(t, NewReshape(2, 0, -1), [][]int{{6, 4, 5}}, []int{2, 4, 15}) // 0 copies the same index
-	checkShapeErrors(t, []shapeErrCase{
+	psShapes(t, NewReshape(0, -1), [][]int{{-1, 4, 5, 3}}, []int{-1, 60})
+	psShapes(t, NewReshape(-1, 60), [][]int{{-1, 4, 5, 3}}, []int{-1, 60})
+	psShapes(t, NewReshape(0, 0, -1), [][]int{{-1, -1, 5, 3}}, []int{-1, -1, 15})
+	psShapes(t, NewReshape(0, -1, 3), [][]int{{-1, -1, 5, 3}}, []int{-1, -1, 3})
+	psShapes(t, NewReshape(0, 2, 10, 3), [][]int{{-1, 4, 5, 3}}, []int{-1, 2, 10, 3})
+	psShapes(t, NewReshape(4, 3), [][]int{{2, 6}}, []int{4, 3})
+	psShapes(t, NewReshape(2, 0, -1), [][]int{{6, 4, 5}}, []int{2, 4, 15}) // 0 copies the same index
+	psShapeErrors(t, []psErrCase{
 		{NewReshape(0, -1, -1), [][]int{{-1, 4}}, []string{"more than one -1"}},
 		{NewReshape(0, 7), [][]int{{-1, 4, 5}}, []string{"(?, 4, 5)", "[0 7]", "20 values", "for 7"}},
 		{NewReshape(0, 5, 0), [][]int{{-1, 4, 5}}, []string{"cannot be reshaped", "[0 5 0]"}},
@@ -211,15 +211,15 @@ func TestReshapeShapes(t *testing.T) {
 }
 
 func TestSqueezeUnsqueeze(t *testing.T) {
-	checkShapes(t, NewSqueeze(), [][]int{{-1, 1, 1, 8}}, []int{-1, 8})
-	checkShapes(t, NewSqueeze(1, -2), [][]int{{-1, 1, 1, 8}}, []int{-1, 8})
-	checkShapes(t, NewSqueeze(2), [][]int{{-1, 4, -1, 8}}, []int{-1, 4, 8}) // unknown: must be 1 at run time
-	checkShapes(t, NewSqueeze(), [][]int{{1, 1, 3}}, []int{1, 3})           // the batch stays
-	checkShapes(t, NewSqueeze(0), [][]int{{1, 3}}, []int{3})
-	checkShapes(t, NewUnsqueeze(1, 2), [][]int{{-1, 8}}, []int{-1, 1, 1, 8})
-	checkShapes(t, NewUnsqueeze(-1), [][]int{{-1, 8}}, []int{-1, 8, 1})
-	checkShapes(t, NewUnsqueeze(0, 3), [][]int{{2, 8}}, []int{1, 2, 8, 1})
-	checkShapeErrors(t, []shapeErrCase{
+	psShapes(t, NewSqueeze(), [][]int{{-1, 1, 1, 8}}, []int{-1, 8})
+	psShapes(t, NewSqueeze(1, -2), [][]int{{-1, 1, 1, 8}}, []int{-1, 8})
+	psShapes(t, NewSqueeze(2), [][]int{{-1, 4, -1, 8}}, []int{-1, 4, 8}) // unknown: must be 1 at run time
+	psShapes(t, NewSqueeze(), [][]int{{1, 1, 3}}, []int{1, 3})           // the batch stays
+	psShapes(t, NewSqueeze(0), [][]int{{1, 3}}, []int{3})
+	psShapes(t, NewUnsqueeze(1, 2), [][]int{{-1, 8}}, []int{-1, 1, 1, 8})
+	psShapes(t, NewUnsqueeze(-1), [][]int{{-1, 8}}, []int{-1, 8, 1})
+	psShapes(t, NewUnsqueeze(0, 3), [][]int{{2, 8}}, []int{1, 2, 8, 1})
+	psShapeErrors(t, []psErrCase{
 		{NewSqueeze(1), [][]int{{-1, 3, 1}}, []string{"axis 1", "(?, 3, 1)", "size 3, not 1"}},
 		{NewSqueeze(), [][]int{{-1, -1, 1}}, []string{"unknown size", "list the axes"}},
 		{NewSqueeze(3), [][]int{{-1, 1, 1}}, []string{"axis 3 is out of range"}},
@@ -261,11 +261,11 @@ func refTranspose(x *tensor.Tensor, perm []int) ([]float64, []int) {
 	y := make([]float64, len(x.Data))
 	src := make([]int, len(perm))
 	for o := range y {
-		idx := unravel(o, out)
+		idx := psUnravel(o, out)
 		for i, p := range perm {
 			src[p] = idx[i]
 		}
-		y[o] = float64(x.Data[ravel(src, x.Shape)])
+		y[o] = float64(x.Data[psRavel(src, x.Shape)])
 	}
 	return y, out
 }
@@ -293,26 +293,26 @@ func TestTranspose(t *testing.T) {
 					perm = append([]int{i}, perm...)
 				}
 			}
-			x := randTensor(1, c.shape...)
+			x := psRand(1, c.shape...)
 			want, outShape := refTranspose(x, perm)
-			dy := randTensor(2, outShape...)
-			ys, dxs := runOp(t, op, []*tensor.Tensor{x}, []*tensor.Tensor{dy})
+			dy := psRand(2, outShape...)
+			ys, dxs := psRun(t, op, []*tensor.Tensor{x}, []*tensor.Tensor{dy})
 			if !tensor.EqualShape(ys[0].Shape, outShape) {
 				t.Fatalf("shape %v, want %v", ys[0].Shape, outShape)
 			}
-			closeTo(t, "y", ys[0].Data, want, 0)
+			psClose(t, "y", ys[0].Data, want, 0)
 			inv := make([]int, len(perm))
 			for i, p := range perm {
 				inv[p] = i
 			}
 			wdx, _ := refTranspose(dy, inv)
-			closeTo(t, "dx", dxs[0].Data, wdx, 0)
+			psClose(t, "dx", dxs[0].Data, wdx, 0)
 		})
 	}
 	gradCheckOp(t, NewTranspose(0, 2, 3, 1), [][]int{{2, 3, 4, 5}}, gradOpts{Tol: 1e-3})
 	gradCheckOp(t, NewTranspose(2, 0, 1), [][]int{{2, 3, 4}}, gradOpts{Tol: 1e-3})
-	checkShapes(t, NewTranspose(0, 3, 1, 2), [][]int{{-1, -1, -1, 3}}, []int{-1, 3, -1, -1})
-	checkShapeErrors(t, []shapeErrCase{
+	psShapes(t, NewTranspose(0, 3, 1, 2), [][]int{{-1, -1, -1, 3}}, []int{-1, 3, -1, -1})
+	psShapeErrors(t, []psErrCase{
 		{NewTranspose(0, 2, 1), [][]int{{-1, 2}}, []string{"perm [0 2 1]", "rank 2", "(?, 2)"}},
 		{NewTranspose(0, 1, 1), [][]int{{-1, 2, 3}}, []string{"not a permutation"}},
 		{NewTranspose(0, -1), [][]int{{-1, 2}}, []string{"not a permutation"}},
@@ -332,7 +332,7 @@ func refPad(x *tensor.Tensor, pads []int, mode string, value float32, dy []float
 	dx = make([]float64, len(x.Data))
 	src := make([]int, r)
 	for o := range n {
-		idx := unravel(o, out)
+		idx := psUnravel(o, out)
 		inside := true
 		for k, d := range x.Shape {
 			s := idx[k] - pads[k]
@@ -353,7 +353,7 @@ func refPad(x *tensor.Tensor, pads []int, mode string, value float32, dy []float
 			y[o] = float64(value)
 			continue
 		}
-		j := ravel(src, x.Shape)
+		j := psRavel(src, x.Shape)
 		y[o] = float64(x.Data[j])
 		if dy != nil {
 			dx[j] += float64(dy[o])
@@ -387,24 +387,24 @@ func TestPad(t *testing.T) {
 					}
 					t.Fatal(err)
 				}
-				x := randTensor(3, c.shape...)
+				x := psRand(3, c.shape...)
 				_, _, out := refPad(x, c.pads, mode, 1.5, nil)
-				dy := randTensor(4, out...)
+				dy := psRand(4, out...)
 				wy, wdx, _ := refPad(x, c.pads, mode, 1.5, dy.Data)
-				ys, dxs := runOp(t, op, []*tensor.Tensor{x}, []*tensor.Tensor{dy})
+				ys, dxs := psRun(t, op, []*tensor.Tensor{x}, []*tensor.Tensor{dy})
 				if !tensor.EqualShape(ys[0].Shape, out) {
 					t.Fatalf("shape %v, want %v", ys[0].Shape, out)
 				}
-				closeTo(t, "y", ys[0].Data, wy, 0)
-				closeTo(t, "dx", dxs[0].Data, wdx, 1e-6)
+				psClose(t, "y", ys[0].Data, wy, 0)
+				psClose(t, "dx", dxs[0].Data, wdx, 1e-6)
 			})
 		}
 	}
 	for _, mode := range []string{"constant", "reflect", "edge"} {
 		gradCheckOp(t, NewPad(mode, 0, 2, 1, 0, 0, 1, 3, 0), [][]int{{2, 4, 5, 2}}, gradOpts{Tol: 1e-3})
 	}
-	checkShapes(t, NewPad("", 0, 1, 1, 0, 0, 1, 1, 0), [][]int{{-1, -1, 5, 3}}, []int{-1, -1, 7, 3})
-	checkShapeErrors(t, []shapeErrCase{
+	psShapes(t, NewPad("", 0, 1, 1, 0, 0, 1, 1, 0), [][]int{{-1, -1, 5, 3}}, []int{-1, -1, 7, 3})
+	psShapeErrors(t, []psErrCase{
 		{NewPad("", 0, 1, 0, 1), [][]int{{-1, 4, 4}}, []string{"4 pads", "(?, 4, 4)", "want 6"}},
 		{NewPad("", 0, -1, 0, 1), [][]int{{-1, 4}}, []string{"negative", "axis 1", "cropping"}},
 		{NewPad("reflect", 0, 4, 0, 0), [][]int{{-1, 4}}, []string{"reflect", "(4, 0)", "axis 1", "(?, 4)"}},
