@@ -148,3 +148,7 @@ func runTorchOps(t *testing.T, path string, minCases int) {
 func TestPoolsAgainstPyTorch(t *testing.T) {
 	runTorchOps(t, "testdata/torch_pool.json.gz", 20)
 }
+
+func TestShapeOpsAgainstPyTorch(t *testing.T) {
+	runTorchOps(t, "testdata/torch_shape.json.gz", 30)
+}
