@@ -154,13 +154,16 @@ func poolGrain(work int) int { return max(1, ewGrain/max(work, 1)) }
 
 // MaxPool2D takes the maximum over each window: y[n, oy, ox, c] =
 // max x[n, oy*sh+i-top, ox*sw+j-left, c] over the window's pixels inside
-// the image (padding is -inf). Backward sends each dy to the input
-// position that won (the first one in row-major window order on ties).
+// the image (padding is -inf; a value replaces the running maximum only
+// when strictly greater, so a NaN wins only in a window's first pixel).
+// Backward sends each dy to the input position that won, found again from
+// the input and the output: the first one in row-major window order whose
+// bits equal the output.
 //
 // The common 2x2, stride 2 pool with no padding before the image (valid,
 // same, or explicit with top = left = 0 and bottom, right <= 1) runs
-// vectorised kernels and keeps its input and output for Backward, which
-// finds the winners again; other pools record the winners' positions.
+// dedicated vectorised kernels; the others take the running maximum one
+// pixel (a vector of channels) at a time.
 type MaxPool2D struct {
 	noParams
 	PoolH   int `json:"pool_h"`
@@ -203,31 +206,29 @@ func (p *MaxPool2D) fast() bool {
 	return false
 }
 
-// Saves: the 2x2 kernels find the winners again from the input and the
-// output; the general path records them in its state.
-func (p *MaxPool2D) Saves() (inputs, outputs bool) {
-	f := p.fast()
-	return f, f
-}
+// Saves: Backward finds the winners again from the input and the output.
+func (p *MaxPool2D) Saves() (inputs, outputs bool) { return true, true }
 
 // Shapes implements Op.
 func (p *MaxPool2D) Shapes(in [][]int) ([][]int, error) { return p.win().shapes(in) }
 
-// maxPoolState is a MaxPool2D's per-session state.
-type maxPoolState struct {
-	argmax []int32 // per output value: the winner's index within its image
-	task   maxPoolTask
-}
-
 // maxPoolTask runs a max pool over output rows (forward, and the 2x2
-// backward) or images (the general backward).
+// backward) or, for the general backward (whose windows overlap), over
+// units of whole images, each with its own winner buffer.
 type maxPoolTask struct {
 	g        poolGeom
 	backward bool
 	fast     bool
 	x, y     []float32
 	dy, dx   []float32
-	argmax   []int32
+	units    int
+	grad     []float32 // per unit: c values of gradient still to hand out
+}
+
+// maxPoolState is a MaxPool2D's per-session state.
+type maxPoolState struct {
+	task maxPoolTask
+	grad []float32
 }
 
 // Forward implements Op.
@@ -239,17 +240,8 @@ func (p *MaxPool2D) Forward(c *Call, in, out []*tensor.Tensor) error {
 	if err := g.checkOut("MaxPool2D", "output", out[0]); err != nil {
 		return err
 	}
-	st := stateOf[maxPoolState](c)
-	t := &st.task
+	t := &stateOf[maxPoolState](c).task
 	*t = maxPoolTask{g: g, fast: p.fast(), x: in[0].Data, y: out[0].Data}
-	if !t.fast {
-		n := len(out[0].Data)
-		if cap(st.argmax) < n {
-			st.argmax = make([]int32, n)
-		}
-		st.argmax = st.argmax[:n]
-		t.argmax = st.argmax
-	}
 	kernels.Parallel(g.n*g.oh, poolGrain(g.ow*g.c*g.kh*g.kw), t)
 	*t = maxPoolTask{}
 	return nil
@@ -267,21 +259,21 @@ func (p *MaxPool2D) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error
 	if err := g.checkOut("MaxPool2D", "gradient", dout[0]); err != nil {
 		return err
 	}
+	if in[0] == nil || out[0] == nil {
+		return fmt.Errorf("MaxPool2D: Backward needs the input and output of Forward")
+	}
 	st := stateOf[maxPoolState](c)
 	t := &st.task
-	*t = maxPoolTask{g: g, backward: true, fast: p.fast(), dy: dout[0].Data, dx: din[0].Data}
+	*t = maxPoolTask{g: g, backward: true, fast: p.fast(), x: in[0].Data, y: out[0].Data, dy: dout[0].Data, dx: din[0].Data}
 	if t.fast {
-		if in[0] == nil || out[0] == nil {
-			return fmt.Errorf("MaxPool2D: Backward needs the input and output of Forward")
-		}
-		t.x, t.y = in[0].Data, out[0].Data
 		kernels.Parallel(g.n*g.oh, poolGrain(4*g.ow*g.c), t)
 	} else {
-		if len(st.argmax) != len(dout[0].Data) {
-			return fmt.Errorf("MaxPool2D: Backward without a Forward of shape %s before it", tensor.ShapeString(din[0].Shape))
+		t.units = max(1, min(g.n, kernels.Threads(), g.n/poolGrain(g.oh*g.ow*g.c*g.kh*g.kw)))
+		if len(st.grad) < t.units*g.c {
+			st.grad = make([]float32, t.units*g.c)
 		}
-		t.argmax = st.argmax
-		kernels.Parallel(g.n, poolGrain(g.oh*g.ow*g.c), t)
+		t.grad = st.grad
+		kernels.Parallel(t.units, 1, t)
 	}
 	*t = maxPoolTask{}
 	return nil
@@ -303,43 +295,58 @@ func (t *maxPoolTask) Run(lo, hi int) {
 			t.backward2x2(r/g.oh, r%g.oh)
 		}
 	default:
-		in, out := g.h*g.w*g.c, g.oh*g.ow*g.c
-		for b := lo; b < hi; b++ {
-			dx, dy := t.dx[b*in:(b+1)*in], t.dy[b*out:(b+1)*out]
-			clear(dx)
-			for i, a := range t.argmax[b*out : (b+1)*out] {
-				dx[a] += dy[i]
+		for u := lo; u < hi; u++ {
+			for b := u * g.n / t.units; b < (u+1)*g.n/t.units; b++ {
+				t.backwardImage(b, t.grad[u*g.c:(u+1)*g.c])
 			}
 		}
 	}
 }
 
-// forwardRow computes output row oy of image b, recording the winners.
+// forwardRow computes output row oy of image b.
 func (t *maxPoolTask) forwardRow(b, oy int) {
 	g := &t.g
 	c := g.c
 	img := t.x[b*g.h*g.w*c : (b+1)*g.h*g.w*c]
-	o := ((b*g.oh + oy) * g.ow) * c
+	row := t.y[(b*g.oh+oy)*g.ow*c : (b*g.oh+oy+1)*g.ow*c]
 	y0, y1, _ := g.rows(oy)
 	for ox := range g.ow {
 		x0, x1, _ := g.cols(ox)
-		y, arg := t.y[o+ox*c:o+ox*c+c], t.argmax[o+ox*c:o+ox*c+c]
+		y := row[ox*c : ox*c+c]
 		first := (y0*g.w + x0) * c
 		copy(y, img[first:first+c])
-		for ch := range arg {
-			arg[ch] = int32(first + ch)
-		}
 		for iy := y0; iy < y1; iy++ {
 			for ix := x0; ix < x1; ix++ {
-				base := (iy*g.w + ix) * c
-				if base == first {
-					continue
+				if base := (iy*g.w + ix) * c; base != first {
+					kernels.MaxInto(y, img[base:base+c])
 				}
-				for ch, v := range img[base : base+c] {
-					if v > y[ch] {
-						y[ch] = v
-						arg[ch] = int32(base + ch)
-					}
+			}
+		}
+	}
+}
+
+// backwardImage adds each dy of image b into the first window position
+// holding the output's value: the window is walked in order, handing the
+// gradient g (a copy of the output pixel's dy) to the channels that match
+// and clearing it there.
+func (t *maxPoolTask) backwardImage(b int, g []float32) {
+	gm := &t.g
+	c := gm.c
+	in, out := gm.h*gm.w*c, gm.oh*gm.ow*c
+	img, dx := t.x[b*in:(b+1)*in], t.dx[b*in:(b+1)*in]
+	y, dy := t.y[b*out:(b+1)*out], t.dy[b*out:(b+1)*out]
+	clear(dx)
+	for oy := range gm.oh {
+		y0, y1, _ := gm.rows(oy)
+		for ox := range gm.ow {
+			x0, x1, _ := gm.cols(ox)
+			o := (oy*gm.ow + ox) * c
+			yo := y[o : o+c]
+			copy(g, dy[o:o+c])
+			for iy := y0; iy < y1; iy++ {
+				for ix := x0; ix < x1; ix++ {
+					base := (iy*gm.w + ix) * c
+					kernels.MaxPoolGradStep(dx[base:base+c], g, img[base:base+c], yo)
 				}
 			}
 		}
