@@ -485,14 +485,25 @@ func (p *AveragePool2D) Saves() (inputs, outputs bool) { return false, false }
 // Shapes implements Op.
 func (p *AveragePool2D) Shapes(in [][]int) ([][]int, error) { return p.win().shapes(in) }
 
-// avgPoolTask runs an average pool over output rows (forward) or images
-// (backward, whose windows overlap).
+// avgPoolTask runs an average pool over units: blocks of output rows
+// (forward) or of images (backward, whose windows overlap). Windows are
+// summed in two passes, a row of the image at a time: first the window's
+// rows into the unit's buffer row (long vector additions), then each
+// output pixel's columns from it.
 type avgPoolTask struct {
 	g        poolGeom
 	inclPad  bool
 	backward bool
 	x, y     []float32
 	dy, dx   []float32
+	units    int
+	buf      []float32 // per unit: one input row (w*c values)
+}
+
+// avgPoolState is an AveragePool2D's per-session state.
+type avgPoolState struct {
+	task avgPoolTask
+	buf  []float32
 }
 
 // divisor is the number a window's sum is divided by.
@@ -501,6 +512,17 @@ func (t *avgPoolTask) divisor(y0, y1, py, x0, x1, px int) float32 {
 		return float32(py * px)
 	}
 	return float32((y1 - y0) * (x1 - x0))
+}
+
+// start sizes the units and their buffers for n units of work of the
+// given size, and runs the task.
+func (t *avgPoolTask) start(st *avgPoolState, n, work int) {
+	t.units = max(1, min(n, kernels.Threads(), n*work/ewGrain))
+	if need := t.units * t.g.w * t.g.c; len(st.buf) < need {
+		st.buf = make([]float32, need)
+	}
+	t.buf = st.buf
+	kernels.Parallel(t.units, 1, t)
 }
 
 // Forward implements Op.
@@ -512,9 +534,10 @@ func (p *AveragePool2D) Forward(c *Call, in, out []*tensor.Tensor) error {
 	if err := g.checkOut("AveragePool2D", "output", out[0]); err != nil {
 		return err
 	}
-	t := stateOf[avgPoolTask](c)
+	st := stateOf[avgPoolState](c)
+	t := &st.task
 	*t = avgPoolTask{g: g, inclPad: p.CountIncludePad, x: in[0].Data, y: out[0].Data}
-	kernels.Parallel(g.n*g.oh, poolGrain(g.ow*g.c*g.kh*g.kw), t)
+	t.start(st, g.n*g.oh, g.ow*g.c*(g.kh+g.kw))
 	*t = avgPoolTask{}
 	return nil
 }
@@ -531,53 +554,60 @@ func (p *AveragePool2D) Backward(c *Call, in, out, dout, din []*tensor.Tensor) e
 	if err := g.checkOut("AveragePool2D", "gradient", dout[0]); err != nil {
 		return err
 	}
-	t := stateOf[avgPoolTask](c)
+	st := stateOf[avgPoolState](c)
+	t := &st.task
 	*t = avgPoolTask{g: g, inclPad: p.CountIncludePad, backward: true, dy: dout[0].Data, dx: din[0].Data}
-	kernels.Parallel(g.n, poolGrain(g.oh*g.ow*g.c*g.kh*g.kw), t)
+	t.start(st, g.n, g.oh*g.ow*g.c*(g.kh+g.kw))
 	*t = avgPoolTask{}
 	return nil
 }
 
 func (t *avgPoolTask) Run(lo, hi int) {
 	g := &t.g
-	c := g.c
-	in := g.h * g.w * c
-	if !t.backward {
-		for r := lo; r < hi; r++ {
-			b, oy := r/g.oh, r%g.oh
-			img := t.x[b*in : (b+1)*in]
-			y0, y1, py := g.rows(oy)
-			row := t.y[r*g.ow*c : (r+1)*g.ow*c]
-			for ox := range g.ow {
-				x0, x1, px := g.cols(ox)
-				y := row[ox*c : ox*c+c]
-				clear(y)
-				for iy := y0; iy < y1; iy++ {
+	c, rowIn := g.c, g.w*g.c
+	in := g.h * rowIn
+	for u := lo; u < hi; u++ {
+		buf := t.buf[u*rowIn : (u+1)*rowIn]
+		if !t.backward {
+			rows := g.n * g.oh
+			for r := u * rows / t.units; r < (u+1)*rows/t.units; r++ {
+				b, oy := r/g.oh, r%g.oh
+				img := t.x[b*in : (b+1)*in]
+				y0, y1, py := g.rows(oy)
+				copy(buf, img[y0*rowIn:(y0+1)*rowIn])
+				for iy := y0 + 1; iy < y1; iy++ {
+					kernels.Add(buf, img[iy*rowIn:(iy+1)*rowIn])
+				}
+				row := t.y[r*g.ow*c : (r+1)*g.ow*c]
+				for ox := range g.ow {
+					x0, x1, px := g.cols(ox)
+					y := row[ox*c : ox*c+c]
+					copy(y, buf[x0*c:x0*c+c])
+					for ix := x0 + 1; ix < x1; ix++ {
+						kernels.Add(y, buf[ix*c:ix*c+c])
+					}
+					kernels.Scal(1/t.divisor(y0, y1, py, x0, x1, px), y)
+				}
+			}
+			continue
+		}
+		out := g.oh * g.ow * c
+		for b := u * g.n / t.units; b < (u+1)*g.n/t.units; b++ {
+			dx, dy := t.dx[b*in:(b+1)*in], t.dy[b*out:(b+1)*out]
+			clear(dx)
+			for oy := range g.oh {
+				y0, y1, py := g.rows(oy)
+				clear(buf)
+				for ox := range g.ow {
+					x0, x1, px := g.cols(ox)
+					d := dy[(oy*g.ow+ox)*c : (oy*g.ow+ox+1)*c]
+					s := 1 / t.divisor(y0, y1, py, x0, x1, px)
 					for ix := x0; ix < x1; ix++ {
-						base := (iy*g.w + ix) * c
-						kernels.Add(y, img[base:base+c])
+						kernels.Axpy(s, d, buf[ix*c:ix*c+c])
 					}
 				}
-				kernels.Scal(1/t.divisor(y0, y1, py, x0, x1, px), y)
-			}
-		}
-		return
-	}
-	out := g.oh * g.ow * c
-	for b := lo; b < hi; b++ {
-		dx, dy := t.dx[b*in:(b+1)*in], t.dy[b*out:(b+1)*out]
-		clear(dx)
-		for oy := range g.oh {
-			y0, y1, py := g.rows(oy)
-			for ox := range g.ow {
-				x0, x1, px := g.cols(ox)
-				d := dy[(oy*g.ow+ox)*c : (oy*g.ow+ox+1)*c]
-				s := 1 / t.divisor(y0, y1, py, x0, x1, px)
 				for iy := y0; iy < y1; iy++ {
-					for ix := x0; ix < x1; ix++ {
-						base := (iy*g.w + ix) * c
-						kernels.Axpy(s, d, dx[base:base+c])
-					}
+					kernels.Add(dx[iy*rowIn:(iy+1)*rowIn], buf)
 				}
 			}
 		}

@@ -412,9 +412,14 @@ type transposeTask struct {
 	byCols bool // blocks of source columns rather than rows
 }
 
-// transposeBlock is how many source rows (or columns, when there are more
-// of them) one unit of a parallel 2-D transpose takes.
-const transposeBlock = 64
+// A parallel 2-D transpose splits into bands of source rows: a band of 16
+// reads 16 sequential streams and writes whole cache lines (16 floats) of
+// each destination row. Matrices of fewer rows (an image of few channels
+// to NHWC) split into blocks of source columns instead.
+const (
+	transposeRowBlock = 16
+	transposeColBlock = 1024
+)
 
 func (t *transposeTask) Run(lo, hi int) {
 	p := t.p
@@ -424,13 +429,13 @@ func (t *transposeTask) Run(lo, hi int) {
 			b, k := u/t.blocks, u%t.blocks
 			x, y := t.x[b*m:(b+1)*m], t.y[b*m:(b+1)*m]
 			if t.byCols { // a block of source columns: destination rows
-				c0 := k * transposeBlock
-				c1 := min(c0+transposeBlock, cols)
+				c0 := k * transposeColBlock
+				c1 := min(c0+transposeColBlock, cols)
 				kernels.Transpose(y[c0*rows:], rows, x[c0:], cols, rows, c1-c0)
 				continue
 			}
-			r0 := k * transposeBlock
-			r1 := min(r0+transposeBlock, rows)
+			r0 := k * transposeRowBlock
+			r1 := min(r0+transposeRowBlock, rows)
 			kernels.Transpose(y[r0:], rows, x[r0*cols:], cols, r1-r0, cols)
 		}
 		return
@@ -504,12 +509,13 @@ func (o *Transpose) run(c *Call, x, y *tensor.Tensor, inv bool) error {
 	*t = transposeTask{p: p, x: x.Data, y: y.Data}
 	switch {
 	case p.tiled:
-		long, other := p.rows, p.cols
-		if p.cols > p.rows {
-			t.byCols, long, other = true, p.cols, p.rows
+		work := transposeRowBlock * p.cols
+		t.blocks = (p.rows + transposeRowBlock - 1) / transposeRowBlock
+		if p.rows < transposeRowBlock {
+			t.byCols, work = true, transposeColBlock*p.rows
+			t.blocks = (p.cols + transposeColBlock - 1) / transposeColBlock
 		}
-		t.blocks = (long + transposeBlock - 1) / transposeBlock
-		kernels.Parallel(p.batch*t.blocks, poolGrain(transposeBlock*other), t)
+		kernels.Parallel(p.batch*t.blocks, poolGrain(work), t)
 	case p.rank <= 1:
 		kernels.Parallel(p.n, ewGrain, t)
 	default:
