@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlcv-go/dlcv/safetensors"
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
@@ -425,4 +426,37 @@ func psEqual(a, b []float32) bool {
 		}
 	}
 	return true
+}
+
+// TestPoolsLoadFromVersion1File loads a version 1 model file (a chain of
+// layers, as the old release wrote it) holding the pools.
+func TestPoolsLoadFromVersion1File(t *testing.T) {
+	arch := `{"input_shape":[8,8,3],"layers":[` +
+		`{"kind":"MaxPool2D","config":{"pool_h":2,"pool_w":2,"stride_h":2,"stride_w":2}},` +
+		`{"kind":"AveragePool2D","config":{"pool_h":2,"pool_w":2,"stride_h":1,"stride_w":1}},` +
+		`{"kind":"GlobalAveragePool","config":{}}]}`
+	f := &safetensors.File{
+		Metadata: map[string]string{"dlcv.format": "dlcv", "dlcv.format_version": "1", "dlcv.architecture": arch},
+		Tensors:  map[string]safetensors.Tensor{},
+	}
+	m, err := ModelFromFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := m.OutputShape(); !tensor.EqualShape(s, []int{3}) {
+		t.Fatalf("output shape %v", s)
+	}
+	x := psRand(1, 2, 8, 8, 3)
+	y, err := m.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same chain built directly.
+	want := []*tensor.Tensor{x}
+	for _, op := range []Op{NewMaxPool2D(2, 2), NewAveragePool2D(2, 1), NewGlobalAveragePool()} {
+		want, _ = psRun(t, op, want, nil)
+	}
+	if !psEqual(y.Data, want[0].Data) {
+		t.Errorf("v1 chain gives %v, want %v", y.Data, want[0].Data)
+	}
 }
