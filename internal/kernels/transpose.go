@@ -26,18 +26,42 @@ func Transpose(dst []float32, ldd int, src []float32, lds int, rows, cols int) {
 	const b = transposeBlock
 	for i0 := 0; i0 < rows; i0 += b {
 		i1 := min(i0+b, rows)
-		for j0 := 0; j0 < cols; j0 += b {
-			j1 := min(j0+b, cols)
-			if i1-i0 == b && j1-j0 == b {
-				transposeTile(dst[j0*ldd+i0:], ldd, src[i0*lds+j0:], lds)
-				continue
-			}
-			for i := i0; i < i1; i++ {
-				s := src[i*lds+j0 : i*lds+j1]
-				for j, v := range s {
-					dst[(j0+j)*ldd+i] = v
-				}
-			}
+		// Chunks of columns keep the band's destination lines in cache
+		// while both of its 8-row halves write them.
+		for j0 := 0; j0 < cols; j0 += 4 * b {
+			transposeRegion(dst, ldd, src, lds, i0, i1, j0, min(j0+4*b, cols))
+		}
+	}
+}
+
+// transposeRegion transposes rows [i0, i1) x columns [j0, j1): 8-row
+// bands with the assembly where there is one, the rest in Go.
+func transposeRegion(dst []float32, ldd int, src []float32, lds int, i0, i1, j0, j1 int) {
+	i := i0
+	for ; i+8 <= i1; i += 8 {
+		done := transposeBand8Asm(dst[j0*ldd+i:], ldd, src[i*lds+j0:], lds, j1-j0)
+		if done == 0 {
+			break
+		}
+		transposeScalar(dst, ldd, src, lds, i, i+8, j0+done, j1)
+	}
+	if i == i0 && i1-i0 == transposeBlock {
+		for j := j0; j+transposeBlock <= j1; j += transposeBlock {
+			transposeTile(dst[j*ldd+i:], ldd, src[i*lds+j:], lds)
+		}
+		transposeScalar(dst, ldd, src, lds, i0, i1, j0+(j1-j0)/transposeBlock*transposeBlock, j1)
+		return
+	}
+	transposeScalar(dst, ldd, src, lds, i, i1, j0, j1)
+}
+
+// transposeScalar transposes rows [i0, i1) x columns [j0, j1) one value
+// at a time.
+func transposeScalar(dst []float32, ldd int, src []float32, lds int, i0, i1, j0, j1 int) {
+	for i := i0; i < i1; i++ {
+		s := src[i*lds+j0 : i*lds+j1]
+		for j, v := range s {
+			dst[(j0+j)*ldd+i] = v
 		}
 	}
 }
