@@ -103,15 +103,6 @@ func nearestIndex(x float64, m NearestMode, in int) int {
 	return int(min(max(i, 0), float64(in-1)))
 }
 
-// nearestTable maps each output index of an axis to its input index.
-func nearestTable(g ResizeGeom, in, out int, scale float64) []int {
-	t := make([]int, out)
-	for x := range t {
-		t[x] = nearestIndex(srcCoord(g.Coord, x, in, out, scale), g.Nearest, in)
-	}
-	return t
-}
-
 // linearTap is the two input indices around x' and the weight of the
 // second (the first gets 1-w).
 type linearTap struct {
@@ -119,15 +110,7 @@ type linearTap struct {
 	w      float32
 }
 
-func linearTable(g ResizeGeom, in, out int, scale float64) []linearTap {
-	t := make([]linearTap, out)
-	for x := range t {
-		t[x] = linearAt(g.Coord, in, out, scale, x)
-	}
-	return t
-}
-
-// linearAt is entry x of linearTable.
+// linearAt is the bilinear tap of output index x.
 func linearAt(m CoordMode, in, out int, scale float64, x int) linearTap {
 	s := srcCoord(m, x, in, out, scale)
 	f := math.Floor(s)
@@ -136,117 +119,164 @@ func linearAt(m CoordMode, in, out int, scale float64, x int) linearTap {
 }
 
 // ResizeNearest sets dst (N x OH x OW x C) to the nearest input pixels
-// of src (N x H x W x C). It allocates the column and row tables.
+// of src (N x H x W x C). It allocates the column and row tables (a
+// ResizePlan keeps them between calls).
 func ResizeNearest(dst, src []float32, g ResizeGeom) {
-	if g.N*g.OH*g.OW*g.C == 0 {
-		return
-	}
-	ys, xs := nearestTable(g, g.H, g.OH, g.ScaleH), nearestTable(g, g.W, g.OW, g.ScaleW)
-	c := g.C
-	_ = dst[g.N*g.OH*g.OW*c-1]
-	_ = src[g.N*g.H*g.W*c-1]
-	d := 0
-	for b := range g.N {
-		for _, iy := range ys {
-			row := src[(b*g.H+iy)*g.W*c : (b*g.H+iy+1)*g.W*c]
-			for _, ix := range xs {
-				copyPixel(dst[d:d+c], row[ix*c:(ix+1)*c])
-				d += c
-			}
-		}
-	}
+	var p ResizePlan
+	p.build(g, false)
+	p.Rows(dst, src, 0, g.N*g.OH)
 }
 
 // ResizeNearestGrad is the adjoint of ResizeNearest: each value of dy
 // (N x OH x OW x C) is added to the input pixel it was copied from in dx
 // (N x H x W x C). dx is accumulated into, not cleared.
 func ResizeNearestGrad(dx, dy []float32, g ResizeGeom) {
-	if g.N*g.OH*g.OW*g.C == 0 {
-		return
-	}
-	ys, xs := nearestTable(g, g.H, g.OH, g.ScaleH), nearestTable(g, g.W, g.OW, g.ScaleW)
-	c := g.C
-	_ = dy[g.N*g.OH*g.OW*c-1]
-	_ = dx[g.N*g.H*g.W*c-1]
-	s := 0
-	for b := range g.N {
-		for _, iy := range ys {
-			row := dx[(b*g.H+iy)*g.W*c : (b*g.H+iy+1)*g.W*c]
-			for _, ix := range xs {
-				addTo(row[ix*c:(ix+1)*c], dy[s:s+c])
-				s += c
-			}
-		}
-	}
+	var p ResizePlan
+	p.build(g, false)
+	p.Grad(dx, dy, 0, g.N)
 }
 
 // ResizeBilinear sets dst (N x OH x OW x C) to the bilinear
 // interpolation of src (N x H x W x C), ONNX Resize's linear mode on the
-// two spatial axes. It allocates the column table.
+// two spatial axes. It allocates the tables (a ResizePlan keeps them).
 func ResizeBilinear(dst, src []float32, g ResizeGeom) {
-	if g.N*g.OH*g.OW*g.C == 0 {
-		return
-	}
-	xs := linearTable(g, g.W, g.OW, g.ScaleW)
-	c, rowLen := g.C, g.W*g.C
-	_ = dst[g.N*g.OH*g.OW*c-1]
-	_ = src[g.N*g.H*rowLen-1]
-	d := 0
-	for b := range g.N {
-		img := src[b*g.H*rowLen : (b+1)*g.H*rowLen]
-		for oy := range g.OH {
-			ty := linearAt(g.Coord, g.H, g.OH, g.ScaleH, oy) // once per row: no table
-			r0, r1 := img[ty.i0*rowLen:(ty.i0+1)*rowLen], img[ty.i1*rowLen:(ty.i1+1)*rowLen]
-			wy1 := ty.w
-			wy0 := 1 - wy1
-			for _, tx := range xs {
-				w00, w01 := wy0*(1-tx.w), wy0*tx.w
-				w10, w11 := wy1*(1-tx.w), wy1*tx.w
-				a, bb := r0[tx.i0*c:(tx.i0+1)*c], r0[tx.i1*c:(tx.i1+1)*c]
-				cc, dd := r1[tx.i0*c:(tx.i0+1)*c], r1[tx.i1*c:(tx.i1+1)*c]
-				out := dst[d : d+c]
-				for i := range out {
-					out[i] = w00*a[i] + w01*bb[i] + w10*cc[i] + w11*dd[i]
-				}
-				d += c
-			}
-		}
-	}
+	var p ResizePlan
+	p.build(g, true)
+	p.Rows(dst, src, 0, g.N*g.OH)
 }
 
 // ResizeBilinearGrad is the adjoint of ResizeBilinear: each value of dy
 // is spread over the four input pixels it was interpolated from, with
 // the same weights. dx is accumulated into, not cleared.
 func ResizeBilinearGrad(dx, dy []float32, g ResizeGeom) {
-	if g.N*g.OH*g.OW*g.C == 0 {
+	var p ResizePlan
+	p.build(g, true)
+	p.Grad(dx, dy, 0, g.N)
+}
+
+// ResizePlan is a resize with its coordinate tables built once (Reset)
+// and kept, so that repeated calls on one geometry (a graph op's Forward
+// and Backward on every batch) allocate nothing; Rows and Grad take a
+// range of the work, so Parallel can split it.
+type ResizePlan struct {
+	g      ResizeGeom
+	linear bool
+	ys, xs []int       // nearest: input row and column of each output one
+	ty, tx []linearTap // bilinear
+}
+
+// Reset validates g and builds the tables of a nearest (linear false) or
+// bilinear resize, reusing the plan's storage.
+func (p *ResizePlan) Reset(g ResizeGeom, linear bool) error {
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	p.build(g, linear)
+	return nil
+}
+
+func (p *ResizePlan) build(g ResizeGeom, linear bool) {
+	p.g, p.linear = g, linear
+	if linear {
+		p.ty, p.tx = p.ty[:0], p.tx[:0]
+		for y := range g.OH {
+			p.ty = append(p.ty, linearAt(g.Coord, g.H, g.OH, g.ScaleH, y))
+		}
+		for x := range g.OW {
+			p.tx = append(p.tx, linearAt(g.Coord, g.W, g.OW, g.ScaleW, x))
+		}
 		return
 	}
-	xs := linearTable(g, g.W, g.OW, g.ScaleW)
+	p.ys, p.xs = p.ys[:0], p.xs[:0]
+	for y := range g.OH {
+		p.ys = append(p.ys, nearestIndex(srcCoord(g.Coord, y, g.H, g.OH, g.ScaleH), g.Nearest, g.H))
+	}
+	for x := range g.OW {
+		p.xs = append(p.xs, nearestIndex(srcCoord(g.Coord, x, g.W, g.OW, g.ScaleW), g.Nearest, g.W))
+	}
+}
+
+// Geom is the geometry the plan was built for.
+func (p *ResizePlan) Geom() ResizeGeom { return p.g }
+
+// Rows computes output rows [r0, r1) of the N*OH rows of dst (N x OH x
+// OW x C) from src (N x H x W x C).
+func (p *ResizePlan) Rows(dst, src []float32, r0, r1 int) {
+	g := p.g
+	if g.N*g.OH*g.OW*g.C == 0 || r0 >= r1 {
+		return
+	}
+	c, rowLen := g.C, g.W*g.C
+	_ = dst[g.N*g.OH*g.OW*c-1]
+	_ = src[g.N*g.H*rowLen-1]
+	for r := r0; r < r1; r++ {
+		b, oy := r/g.OH, r%g.OH
+		img := src[b*g.H*rowLen : (b+1)*g.H*rowLen]
+		out := dst[r*g.OW*c : (r+1)*g.OW*c]
+		if !p.linear {
+			row := img[p.ys[oy]*rowLen : (p.ys[oy]+1)*rowLen]
+			for ox, ix := range p.xs {
+				copyPixel(out[ox*c:(ox+1)*c], row[ix*c:(ix+1)*c])
+			}
+			continue
+		}
+		ty := p.ty[oy]
+		r0, r1 := img[ty.i0*rowLen:(ty.i0+1)*rowLen], img[ty.i1*rowLen:(ty.i1+1)*rowLen]
+		wy1 := ty.w
+		wy0 := 1 - wy1
+		for ox, tx := range p.tx {
+			w00, w01 := wy0*(1-tx.w), wy0*tx.w
+			w10, w11 := wy1*(1-tx.w), wy1*tx.w
+			a, bb := r0[tx.i0*c:(tx.i0+1)*c], r0[tx.i1*c:(tx.i1+1)*c]
+			cc, dd := r1[tx.i0*c:(tx.i0+1)*c], r1[tx.i1*c:(tx.i1+1)*c]
+			o := out[ox*c : (ox+1)*c]
+			for i := range o {
+				o[i] = w00*a[i] + w01*bb[i] + w10*cc[i] + w11*dd[i]
+			}
+		}
+	}
+}
+
+// Grad accumulates the adjoint of images [b0, b1) into dx (N x H x W x
+// C) from dy (N x OH x OW x C): each value of dy goes to the pixels it
+// was taken from, with the same weights. Images are the unit because the
+// output rows of one image add into shared input rows.
+func (p *ResizePlan) Grad(dx, dy []float32, b0, b1 int) {
+	g := p.g
+	if g.N*g.OH*g.OW*g.C == 0 || b0 >= b1 {
+		return
+	}
 	c, rowLen := g.C, g.W*g.C
 	_ = dy[g.N*g.OH*g.OW*c-1]
 	_ = dx[g.N*g.H*rowLen-1]
-	s := 0
-	for b := range g.N {
+	for b := b0; b < b1; b++ {
 		img := dx[b*g.H*rowLen : (b+1)*g.H*rowLen]
 		for oy := range g.OH {
-			ty := linearAt(g.Coord, g.H, g.OH, g.ScaleH, oy) // once per row: no table
+			s := (b*g.OH + oy) * g.OW * c
+			if !p.linear {
+				row := img[p.ys[oy]*rowLen : (p.ys[oy]+1)*rowLen]
+				for ox, ix := range p.xs {
+					addTo(row[ix*c:(ix+1)*c], dy[s+ox*c:s+(ox+1)*c])
+				}
+				continue
+			}
+			ty := p.ty[oy]
 			r0, r1 := img[ty.i0*rowLen:(ty.i0+1)*rowLen], img[ty.i1*rowLen:(ty.i1+1)*rowLen]
 			wy1 := ty.w
 			wy0 := 1 - wy1
-			for _, tx := range xs {
+			for ox, tx := range p.tx {
 				w00, w01 := wy0*(1-tx.w), wy0*tx.w
 				w10, w11 := wy1*(1-tx.w), wy1*tx.w
 				a, bb := r0[tx.i0*c:(tx.i0+1)*c], r0[tx.i1*c:(tx.i1+1)*c]
 				cc, dd := r1[tx.i0*c:(tx.i0+1)*c], r1[tx.i1*c:(tx.i1+1)*c]
 				// Sequential updates: the four pixels may coincide at an
 				// edge, where their weights must add up.
-				for i, v := range dy[s : s+c] {
+				for i, v := range dy[s+ox*c : s+(ox+1)*c] {
 					a[i] += w00 * v
 					bb[i] += w01 * v
 					cc[i] += w10 * v
 					dd[i] += w11 * v
 				}
-				s += c
 			}
 		}
 	}
