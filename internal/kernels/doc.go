@@ -19,10 +19,15 @@
 //     SaturatingRoundingDoublingHighMul, RoundingDivideByPOT.
 //   - axpyn*.go: AxpyN, the multi-tap row pass of 2-D image filters.
 //   - resize.go: nearest and bilinear NHWC resizes with ONNX's coordinate
-//     and rounding modes, and their adjoints; resample.go: PIL-exact
-//     8-bit bilinear resampling (ResizeBilinearU8).
+//     and rounding modes, and their adjoints, on a ResizePlan that keeps
+//     its tables between calls; resample.go: PIL-exact 8-bit bilinear
+//     resampling (ResizeBilinearU8).
 //   - vec*.go, elementwise*.go: Axpy, Scal, Dot, AddBias, SumRows, ReLU,
 //     Add, 2x2 max-pool.
+//   - maxinto*.go: MaxInto (a pooling window's running maximum) and
+//     MaxPoolGradStep (its backward, one window position at a time).
+//   - transpose*.go: Transpose of a matrix with strides, in 8x8 AVX2
+//     tiles (NCHW <-> NHWC per image).
 //
 // Every assembly routine (amd64, selected at run time from
 // golang.org/x/sys/cpu) has a Go twin; the purego build tag forces the Go
