@@ -108,6 +108,9 @@ func (p poolWin) shapes(in [][]int) ([][]int, error) {
 // geom resolves a concrete input shape (already accepted by shapes).
 func (p poolWin) geom(s []int) (poolGeom, error) {
 	g := poolGeom{kh: p.kh, kw: p.kw}
+	if err := p.check(); err != nil {
+		return g, err
+	}
 	if len(s) != 4 {
 		return g, fmt.Errorf("%s: input shape %s, want (batch, height, width, channels)", p.kind, tensor.ShapeString(s))
 	}

@@ -16,11 +16,10 @@ import (
 // (ONNX's default keepdims=1 must be set explicitly; the zero value drops
 // them, as NumPy, Keras and PyTorch do by default).
 
-// reduce is the shared part of the reductions.
+// reduce is the shared configuration of the reductions.
 type reduce struct {
-	noParams
-	Axes     []int `json:"axes,omitempty"`
-	KeepDims bool  `json:"keep_dims,omitempty"`
+	axes []int
+	keep bool
 }
 
 // maxReduceAxes bounds the rank after merging adjacent axes (reduced and
@@ -53,12 +52,12 @@ func normAxes(kind string, axes []int, r int, shape []int) ([]bool, error) {
 	return red, nil
 }
 
-func (o *reduce) shapes(kind string, in [][]int) ([][]int, error) {
+func (o reduce) shapes(kind string, in [][]int) ([][]int, error) {
 	if len(in) != 1 {
 		return nil, fmt.Errorf("takes 1 input, got %d", len(in))
 	}
 	s := in[0]
-	red, err := normAxes(kind, o.Axes, len(s), s)
+	red, err := normAxes(kind, o.axes, len(s), s)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +66,7 @@ func (o *reduce) shapes(kind string, in [][]int) ([][]int, error) {
 		switch {
 		case !red[i]:
 			out = append(out, d)
-		case o.KeepDims:
+		case o.keep:
 			out = append(out, 1)
 		}
 	}
@@ -301,10 +300,10 @@ func (t *reduceTask) runBackward(lo, hi int) {
 	})
 }
 
-func (o *reduce) forward(c *Call, kind reduceKind, name string, in, out []*tensor.Tensor) error {
+func (o reduce) forward(c *Call, kind reduceKind, name string, in, out []*tensor.Tensor) error {
 	st := stateOf[reduceState](c)
 	p := &st.fwd
-	if err := p.make(name, o.Axes, in[0].Shape); err != nil {
+	if err := p.make(name, o.axes, in[0].Shape); err != nil {
 		return err
 	}
 	if len(out[0].Data) != p.outN {
@@ -324,13 +323,13 @@ func (o *reduce) forward(c *Call, kind reduceKind, name string, in, out []*tenso
 	return nil
 }
 
-func (o *reduce) backward(c *Call, kind reduceKind, name string, dout, din []*tensor.Tensor) error {
+func (o reduce) backward(c *Call, kind reduceKind, name string, dout, din []*tensor.Tensor) error {
 	if din[0] == nil {
 		return nil
 	}
 	st := stateOf[reduceState](c)
 	p := &st.bwd
-	if err := p.make(name, o.Axes, din[0].Shape); err != nil {
+	if err := p.make(name, o.axes, din[0].Shape); err != nil {
 		return err
 	}
 	if len(dout[0].Data) != p.outN {
@@ -347,12 +346,18 @@ func (o *reduce) backward(c *Call, kind reduceKind, name string, dout, din []*te
 }
 
 // ReduceSum sums over Axes.
-type ReduceSum struct{ reduce }
+type ReduceSum struct {
+	noParams
+	Axes     []int `json:"axes,omitempty"`
+	KeepDims bool  `json:"keep_dims,omitempty"`
+}
+
+func (o *ReduceSum) cfg() reduce { return reduce{o.Axes, o.KeepDims} }
 
 // NewReduceSum returns a sum over axes (none: every axis), dropping them
 // unless keepDims.
 func NewReduceSum(keepDims bool, axes ...int) *ReduceSum {
-	return &ReduceSum{reduce{Axes: slices.Clone(axes), KeepDims: keepDims}}
+	return &ReduceSum{Axes: slices.Clone(axes), KeepDims: keepDims}
 }
 
 // Kind implements Op.
@@ -362,25 +367,31 @@ func (o *ReduceSum) Kind() string { return "ReduceSum" }
 func (o *ReduceSum) Saves() (inputs, outputs bool) { return false, false }
 
 // Shapes implements Op.
-func (o *ReduceSum) Shapes(in [][]int) ([][]int, error) { return o.shapes("ReduceSum", in) }
+func (o *ReduceSum) Shapes(in [][]int) ([][]int, error) { return o.cfg().shapes("ReduceSum", in) }
 
 // Forward implements Op.
 func (o *ReduceSum) Forward(c *Call, in, out []*tensor.Tensor) error {
-	return o.forward(c, reduceSum, "ReduceSum", in, out)
+	return o.cfg().forward(c, reduceSum, "ReduceSum", in, out)
 }
 
 // Backward implements Op: dx = dy broadcast over the reduced axes.
 func (o *ReduceSum) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
-	return o.backward(c, reduceSum, "ReduceSum", dout, din)
+	return o.cfg().backward(c, reduceSum, "ReduceSum", dout, din)
 }
 
 // ReduceMean averages over Axes.
-type ReduceMean struct{ reduce }
+type ReduceMean struct {
+	noParams
+	Axes     []int `json:"axes,omitempty"`
+	KeepDims bool  `json:"keep_dims,omitempty"`
+}
+
+func (o *ReduceMean) cfg() reduce { return reduce{o.Axes, o.KeepDims} }
 
 // NewReduceMean returns a mean over axes (none: every axis), dropping them
 // unless keepDims.
 func NewReduceMean(keepDims bool, axes ...int) *ReduceMean {
-	return &ReduceMean{reduce{Axes: slices.Clone(axes), KeepDims: keepDims}}
+	return &ReduceMean{Axes: slices.Clone(axes), KeepDims: keepDims}
 }
 
 // Kind implements Op.
@@ -390,26 +401,32 @@ func (o *ReduceMean) Kind() string { return "ReduceMean" }
 func (o *ReduceMean) Saves() (inputs, outputs bool) { return false, false }
 
 // Shapes implements Op.
-func (o *ReduceMean) Shapes(in [][]int) ([][]int, error) { return o.shapes("ReduceMean", in) }
+func (o *ReduceMean) Shapes(in [][]int) ([][]int, error) { return o.cfg().shapes("ReduceMean", in) }
 
 // Forward implements Op.
 func (o *ReduceMean) Forward(c *Call, in, out []*tensor.Tensor) error {
-	return o.forward(c, reduceMean, "ReduceMean", in, out)
+	return o.cfg().forward(c, reduceMean, "ReduceMean", in, out)
 }
 
 // Backward implements Op: dx = dy / count broadcast over the reduced axes.
 func (o *ReduceMean) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
-	return o.backward(c, reduceMean, "ReduceMean", dout, din)
+	return o.cfg().backward(c, reduceMean, "ReduceMean", dout, din)
 }
 
 // ReduceMax takes the maximum over Axes. Backward sends each dy to the
 // first maximum in row-major order (NaN never wins).
-type ReduceMax struct{ reduce }
+type ReduceMax struct {
+	noParams
+	Axes     []int `json:"axes,omitempty"`
+	KeepDims bool  `json:"keep_dims,omitempty"`
+}
+
+func (o *ReduceMax) cfg() reduce { return reduce{o.Axes, o.KeepDims} }
 
 // NewReduceMax returns a maximum over axes (none: every axis), dropping
 // them unless keepDims.
 func NewReduceMax(keepDims bool, axes ...int) *ReduceMax {
-	return &ReduceMax{reduce{Axes: slices.Clone(axes), KeepDims: keepDims}}
+	return &ReduceMax{Axes: slices.Clone(axes), KeepDims: keepDims}
 }
 
 // Kind implements Op.
@@ -419,16 +436,16 @@ func (o *ReduceMax) Kind() string { return "ReduceMax" }
 func (o *ReduceMax) Saves() (inputs, outputs bool) { return false, false }
 
 // Shapes implements Op.
-func (o *ReduceMax) Shapes(in [][]int) ([][]int, error) { return o.shapes("ReduceMax", in) }
+func (o *ReduceMax) Shapes(in [][]int) ([][]int, error) { return o.cfg().shapes("ReduceMax", in) }
 
 // Forward implements Op.
 func (o *ReduceMax) Forward(c *Call, in, out []*tensor.Tensor) error {
-	return o.forward(c, reduceMax, "ReduceMax", in, out)
+	return o.cfg().forward(c, reduceMax, "ReduceMax", in, out)
 }
 
 // Backward implements Op.
 func (o *ReduceMax) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
-	return o.backward(c, reduceMax, "ReduceMax", dout, din)
+	return o.cfg().backward(c, reduceMax, "ReduceMax", dout, din)
 }
 
 func init() {
