@@ -207,8 +207,11 @@ func (p *ResizePlan) Rows(dst, src []float32, r0, r1 int) {
 		return
 	}
 	c, rowLen := g.C, g.W*g.C
-	_ = dst[g.N*g.OH*g.OW*c-1]
-	_ = src[g.N*g.H*rowLen-1]
+	// Lengths, not a read of the last value: other ranges of dst are
+	// being written concurrently.
+	if len(dst) < g.N*g.OH*g.OW*c || len(src) < g.N*g.H*rowLen || r0 < 0 || r1 > g.N*g.OH {
+		panic(fmt.Sprintf("kernels.ResizePlan.Rows: rows [%d, %d) of %d, dst %d and src %d values for %dx%dx%dx%d to %dx%d", r0, r1, g.N*g.OH, len(dst), len(src), g.N, g.H, g.W, g.C, g.OH, g.OW))
+	}
 	for r := r0; r < r1; r++ {
 		b, oy := r/g.OH, r%g.OH
 		img := src[b*g.H*rowLen : (b+1)*g.H*rowLen]
@@ -247,8 +250,9 @@ func (p *ResizePlan) Grad(dx, dy []float32, b0, b1 int) {
 		return
 	}
 	c, rowLen := g.C, g.W*g.C
-	_ = dy[g.N*g.OH*g.OW*c-1]
-	_ = dx[g.N*g.H*rowLen-1]
+	if len(dy) < g.N*g.OH*g.OW*c || len(dx) < g.N*g.H*rowLen || b0 < 0 || b1 > g.N {
+		panic(fmt.Sprintf("kernels.ResizePlan.Grad: images [%d, %d) of %d, dx %d and dy %d values for %dx%dx%dx%d to %dx%d", b0, b1, g.N, len(dx), len(dy), g.N, g.H, g.W, g.C, g.OH, g.OW))
+	}
 	for b := b0; b < b1; b++ {
 		img := dx[b*g.H*rowLen : (b+1)*g.H*rowLen]
 		for oy := range g.OH {

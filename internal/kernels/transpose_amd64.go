@@ -13,9 +13,11 @@ func transposeBand8Asm(dst []float32, ldd int, src []float32, lds int, cols int)
 	if !hasAVX2 || blocks == 0 {
 		return 0
 	}
-	// The last value each side touches.
-	_ = src[7*lds+8*blocks-1]
-	_ = dst[(8*blocks-1)*ldd+7]
+	// The lengths up to the last value each side touches (checked without
+	// reading dst, which other bands write concurrently).
+	if len(src) < 7*lds+8*blocks || len(dst) < (8*blocks-1)*ldd+8 {
+		panic("kernels.Transpose: band out of range")
+	}
 	transpose8AVX2(&dst[0], ldd, &src[0], lds, blocks)
 	return 8 * blocks
 }
