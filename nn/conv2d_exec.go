@@ -37,20 +37,20 @@ const (
 // convTask runs one pass of a Conv2D over parts of the batch; it lives in
 // the op state, so handing it to kernels.Parallel allocates nothing.
 type convTask struct {
-	g              convGeo
-	mode           convMode
-	parts          int
-	x, y, res      []float32
-	dy, dx         []float32
-	w, bias, tile  []float32
-	act            Act
-	col            []float32
-	kept           bool // col holds (forward: receives) the patches of the whole batch
-	chunk          int  // output lines per chunk of patches
-	dw, db         []float32
-	grads, sums    []float32
-	pad            []float32
-	oneChanGrad    bool // dW by kernels.Conv1ChanGrad where it has a kernel
+	g             convGeo
+	mode          convMode
+	parts         int
+	x, y, res     []float32
+	dy, dx        []float32
+	w, bias, tile []float32
+	act           Act
+	col           []float32
+	kept          bool // col holds (forward: receives) the patches of the whole batch
+	chunk         int  // output lines per chunk of patches
+	dw, db        []float32
+	grads, sums   []float32
+	pad           []float32
+	oneChanGrad   bool // dW by kernels.Conv1ChanGrad where it has a kernel
 }
 
 // Run processes parts [lo, hi).
