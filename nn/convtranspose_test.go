@@ -202,7 +202,11 @@ func TestConvTransposeOutputShapes(t *testing.T) {
 }
 
 func TestConvTransposeErrors(t *testing.T) {
-	outPad := func(op int) *ConvTranspose2D { c := NewConvTranspose2D(2, 3, 2, Explicit(1)); c.OutputPaddingW = op; return c }
+	outPad := func(op int) *ConvTranspose2D {
+		c := NewConvTranspose2D(2, 3, 2, Explicit(1))
+		c.OutputPaddingW = op
+		return c
+	}
 	grouped := func(f, g int) *ConvTranspose2D { c := NewConvTranspose2D(f, 3, 1, Same); c.Groups = g; return c }
 	cases := []struct {
 		name string
