@@ -3,7 +3,6 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
-	"sync/atomic"
 	"testing"
 )
 
@@ -176,42 +175,6 @@ func TestMaxPool2x2MatchesGo(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-type countTask struct {
-	seen []atomic.Int32
-}
-
-func (c *countTask) Run(lo, hi int) {
-	for i := lo; i < hi; i++ {
-		c.seen[i].Add(1)
-	}
-}
-
-func TestParallelCoversRangeOnce(t *testing.T) {
-	prev := SetThreads(3)
-	defer SetThreads(prev)
-	for _, n := range []int{0, 1, 2, 5, 64, 1000} {
-		for _, grain := range []int{0, 1, 4, 100} {
-			ct := &countTask{seen: make([]atomic.Int32, n)}
-			Parallel(n, grain, ct)
-			for i := range ct.seen {
-				if v := ct.seen[i].Load(); v != 1 {
-					t.Fatalf("n=%d grain=%d: index %d run %d times", n, grain, i, v)
-				}
-			}
-		}
-	}
-}
-
-func TestParallelAllocatesNothing(t *testing.T) {
-	prev := SetThreads(2)
-	defer SetThreads(prev)
-	ct := &countTask{seen: make([]atomic.Int32, 100)}
-	Parallel(100, 1, ct)
-	if a := testing.AllocsPerRun(50, func() { Parallel(100, 1, ct) }); a != 0 {
-		t.Errorf("Parallel allocates %v times per call", a)
 	}
 }
 

@@ -11,7 +11,7 @@ import "sync"
 // and op(A) in micro-panels of the kernel's register-tile height, both into
 // reused buffers, and a micro-kernel (AVX-512, AVX2+FMA or portable Go; see
 // AvailableKernels) computes register tiles of C. Large problems are split
-// over Threads() goroutines of a persistent pool.
+// over Threads() goroutines of the pool Parallel shares.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m <= 0 || n <= 0 {
 		return

@@ -1,32 +1,12 @@
 package kernels
 
-import (
-	"runtime"
-	"sync"
-	"sync/atomic"
-)
+import "sync"
 
 // parallelMinFlops is the size (2*m*n*k) below which Sgemm stays on the
 // calling goroutine (about 25us of work on one core): handing work to the
 // pool costs a few microseconds. Larger calls use at most one worker per
 // parallelMinFlops/2.
 const parallelMinFlops = 1 << 21
-
-var numThreads atomic.Int32
-
-func init() { numThreads.Store(int32(runtime.GOMAXPROCS(0))) }
-
-// Threads returns how many goroutines Sgemm may use for one call.
-func Threads() int { return int(numThreads.Load()) }
-
-// SetThreads sets how many goroutines Sgemm may use for one call; n < 1
-// means runtime.GOMAXPROCS(0). It returns the previous value.
-func SetThreads(n int) int {
-	if n < 1 {
-		n = runtime.GOMAXPROCS(0)
-	}
-	return int(numThreads.Swap(int32(n)))
-}
 
 // split is how one Sgemm call is divided: a tm x tn grid over C, repeated
 // for tk slices of the depth (k). Slices after the first accumulate into
@@ -74,62 +54,35 @@ func splitGrid(kn *gemmKernel, m, n, k, t int) split {
 	return best
 }
 
-// gemmJob is one parallel Sgemm call shared by its workers.
+// gemmJob is one parallel Sgemm call; Parallel hands its workers
+// (indices of the split) to the shared pool.
 type gemmJob struct {
 	kn      *gemmKernel
 	g       gemmArgs
 	sp      split
 	scratch []float32 // (tk-1) m x n partial products; grows, never shrinks
-	wg      sync.WaitGroup
-}
-
-type gemmTask struct {
-	job *gemmJob
-	w   int
 }
 
 var (
-	jobFree    []*gemmJob // guarded by poolMu; not a sync.Pool, so the GC keeps the scratch
-	poolMu     sync.Mutex
-	poolTasks  = make(chan gemmTask)
-	poolActive int
+	jobMu   sync.Mutex
+	jobFree []*gemmJob // not a sync.Pool, so the GC keeps the scratch
 )
-
-// ensureWorkers starts pool goroutines until there are at least n.
-func ensureWorkers(n int) {
-	poolMu.Lock()
-	for ; poolActive < n; poolActive++ {
-		go func() {
-			for t := range poolTasks {
-				t.job.run(t.w)
-				t.job.wg.Done()
-			}
-		}()
-	}
-	poolMu.Unlock()
-}
 
 func runParallel(kn *gemmKernel, g *gemmArgs, sp split) {
 	nw := sp.workers()
-	ensureWorkers(nw - 1)
-	poolMu.Lock()
+	jobMu.Lock()
 	var job *gemmJob
 	if n := len(jobFree); n > 0 {
 		job, jobFree = jobFree[n-1], jobFree[:n-1]
 	} else {
 		job = new(gemmJob)
 	}
-	poolMu.Unlock()
+	jobMu.Unlock()
 	job.kn, job.g, job.sp = kn, *g, sp
 	if need := (sp.tk - 1) * g.m * g.n; len(job.scratch) < need {
 		job.scratch = make([]float32, need)
 	}
-	job.wg.Add(nw - 1)
-	for w := 1; w < nw; w++ {
-		poolTasks <- gemmTask{job, w}
-	}
-	job.run(0)
-	job.wg.Wait()
+	Parallel(nw, 1, job)
 	mn := g.m * g.n
 	for z := 1; z < sp.tk; z++ {
 		part := job.scratch[(z-1)*mn : z*mn]
@@ -138,9 +91,18 @@ func runParallel(kn *gemmKernel, g *gemmArgs, sp split) {
 		}
 	}
 	job.g = gemmArgs{} // drop references to the caller's slices
-	poolMu.Lock()
+	jobMu.Lock()
 	jobFree = append(jobFree, job)
-	poolMu.Unlock()
+	jobMu.Unlock()
+}
+
+// Run computes the blocks of workers [lo, hi): one each when Parallel
+// found a thread for every worker, several in turn when it did not (a
+// nested call, or Threads lowered meanwhile).
+func (j *gemmJob) Run(lo, hi int) {
+	for w := lo; w < hi; w++ {
+		j.run(w)
+	}
 }
 
 // run computes worker w's block of C. Blocks are whole register tiles so

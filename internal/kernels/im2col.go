@@ -1,100 +1,148 @@
 package kernels
 
-// Im2col unfolds a batch of NHWC images into convolution patches.
-//
-// src holds n images of h x w x c. dst receives n*oh*ow rows of kh*kw*c
-// values: row (b, oy, ox) is the receptive field of output pixel (oy, ox)
-// of image b, taps ordered (ky, kx, channel), so that multiplying dst by a
-// kernel stored as (kh, kw, c, filters) yields the NHWC output directly.
-// Tap (ky, kx) reads input pixel (oy*sh - padTop + ky, ox*sw - padLeft + kx);
-// pixels outside the image read as zero, which is how top/left padding is
-// applied. Bottom/right padding follows from oh and ow.
+// ConvGeom is how an NHWC 2-D convolution samples its input: N images of
+// H x W x C, a KH x KW kernel moved by strides SH, SW with dilations DH,
+// DW, PadTop rows and PadLeft columns of zeros before the image, and an
+// OH x OW output (bottom/right padding follows from it). Tap (ky, kx) of
+// output pixel (oy, ox) reads input pixel
+// (oy*SH - PadTop + ky*DH, ox*SW - PadLeft + kx*DW); pixels outside the
+// image read as zero.
+type ConvGeom struct {
+	N, H, W, C      int
+	KH, KW          int
+	SH, SW          int
+	DH, DW          int // 0 counts as 1
+	PadTop, PadLeft int
+	OH, OW          int
+}
+
+func (g ConvGeom) norm() ConvGeom {
+	g.DH, g.DW = max(g.DH, 1), max(g.DW, 1)
+	return g
+}
+
+// Im2col unfolds a batch of NHWC images into convolution patches, without
+// dilation: it is ConvGeom{...}.Im2col(dst, src) with DH = DW = 1.
 func Im2col(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh, ow int) {
-	rowLen := kh * kw * c
-	if n*oh*ow*rowLen == 0 {
+	ConvGeom{n, h, w, c, kh, kw, sh, sw, 1, 1, padTop, padLeft, oh, ow}.Im2col(dst, src)
+}
+
+// Col2im is ConvGeom{...}.Col2im(dst, src) without dilation.
+func Col2im(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh, ow int) {
+	ConvGeom{n, h, w, c, kh, kw, sh, sw, 1, 1, padTop, padLeft, oh, ow}.Col2im(dst, src)
+}
+
+// Im2col unfolds src (N images of H x W x C) into dst: N*OH*OW rows of
+// KH*KW*C values, row (b, oy, ox) holding the receptive field of output
+// pixel (oy, ox) of image b, taps ordered (ky, kx, channel), so that
+// multiplying dst by a kernel stored as (KH, KW, C, filters) yields the
+// NHWC output directly.
+func (g ConvGeom) Im2col(dst, src []float32) {
+	g = g.norm()
+	if g.DW == 1 && g.KW*g.C <= smallSpan && g.N*g.OH*g.OW*g.KH*g.KW*g.C > 0 {
+		_ = dst[g.N*g.OH*g.OW*g.KH*g.KW*g.C-1]
+		_ = src[g.N*g.H*g.W*g.C-1]
+		im2colNarrow(dst, src, g)
 		return
 	}
-	_ = dst[n*oh*ow*rowLen-1]
-	_ = src[n*h*w*c-1]
-	span := kw * c // one kernel row: kw taps, contiguous in NHWC
-	if span <= smallSpan {
-		im2colNarrow(dst, src, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh, ow)
+	g.Im2colRows(dst, src, 0, g.N*g.OH*g.OW)
+}
+
+// Im2colRows is Im2col for output pixels [lo, hi) of the batch (numbered
+// (b*OH + oy)*OW + ox): dst receives hi-lo rows. Convolutions lower a
+// cache-sized chunk of pixels at a time with it, then multiply.
+func (g ConvGeom) Im2colRows(dst, src []float32, lo, hi int) {
+	g = g.norm()
+	c, w := g.C, g.W
+	span := g.KW * c // one kernel row
+	if hi <= lo || span*g.KH == 0 {
 		return
 	}
+	_ = dst[(hi-lo)*g.KH*span-1]
+	_ = src[g.N*g.H*w*c-1]
 	d := 0
-	for b := 0; b < n; b++ {
-		img := src[b*h*w*c : (b+1)*h*w*c]
-		for oy := 0; oy < oh; oy++ {
-			for ox := 0; ox < ow; ox++ {
-				ix0 := ox*sw - padLeft
-				for ky := 0; ky < kh; ky++ {
-					out := dst[d : d+span]
-					d += span
-					iy := oy*sh - padTop + ky
-					if iy < 0 || iy >= h {
-						clear(out)
-						continue
-					}
-					row := img[iy*w*c : (iy+1)*w*c]
-					if ix0 >= 0 && ix0+kw <= w {
-						if span <= smallSpan {
-							copySmall(out, row[ix0*c:ix0*c+span])
-						} else {
-							copy(out, row[ix0*c:(ix0+kw)*c])
-						}
-						continue
-					}
-					for kx := 0; kx < kw; kx++ {
-						ix := ix0 + kx
-						o := out[kx*c : (kx+1)*c]
-						switch {
-						case ix < 0 || ix >= w:
-							clear(o)
-						case c == 1:
-							o[0] = row[ix]
-						default:
-							copy(o, row[ix*c:(ix+1)*c])
-						}
-					}
+	b, oy, ox := lo/(g.OH*g.OW), lo/g.OW%g.OH, lo%g.OW
+	for r := lo; r < hi; r++ {
+		img := src[b*g.H*w*c : (b+1)*g.H*w*c]
+		ix0 := ox*g.SW - g.PadLeft
+		// Without dilation, a kernel row inside the image is one copy.
+		inside := g.DW == 1 && ix0 >= 0 && ix0+g.KW <= w
+		for ky := 0; ky < g.KH; ky++ {
+			out := dst[d : d+span]
+			d += span
+			iy := oy*g.SH - g.PadTop + ky*g.DH
+			if iy < 0 || iy >= g.H {
+				clear(out)
+				continue
+			}
+			row := img[iy*w*c : (iy+1)*w*c]
+			if inside {
+				if span <= smallSpan {
+					copySmall(out, row[ix0*c:ix0*c+span])
+				} else {
+					copy(out, row[ix0*c:(ix0+g.KW)*c])
 				}
+				continue
+			}
+			for kx := 0; kx < g.KW; kx++ {
+				ix := ix0 + kx*g.DW
+				o := out[kx*c : (kx+1)*c]
+				switch {
+				case ix < 0 || ix >= w:
+					clear(o)
+				case c == 1:
+					o[0] = row[ix]
+				case c <= smallSpan:
+					copySmall(o, row[ix*c:(ix+1)*c])
+				default:
+					copy(o, row[ix*c:(ix+1)*c])
+				}
+			}
+		}
+		if ox++; ox == g.OW {
+			ox = 0
+			if oy++; oy == g.OH {
+				oy = 0
+				b++
 			}
 		}
 	}
 }
 
 // Col2im is the adjoint of Im2col: it adds each patch value of src
-// (n*oh*ow rows of kh*kw*c) back onto the image pixel it was read from in
-// dst (n images of h x w x c). Values that fell on padding are dropped.
+// (N*OH*OW rows of KH*KW*C) back onto the image pixel it was read from in
+// dst (N images of H x W x C). Values that fell on padding are dropped.
 // dst is accumulated into, not cleared.
-func Col2im(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh, ow int) {
-	rowLen := kh * kw * c
-	if n*oh*ow*rowLen == 0 {
+func (g ConvGeom) Col2im(dst, src []float32) {
+	g = g.norm()
+	c, w := g.C, g.W
+	span := g.KW * c
+	if g.N*g.OH*g.OW*g.KH*span == 0 {
 		return
 	}
-	_ = src[n*oh*ow*rowLen-1]
-	_ = dst[n*h*w*c-1]
-	span := kw * c
+	_ = src[g.N*g.OH*g.OW*g.KH*span-1]
+	_ = dst[g.N*g.H*w*c-1]
 	s := 0
-	for b := 0; b < n; b++ {
-		img := dst[b*h*w*c : (b+1)*h*w*c]
-		for oy := 0; oy < oh; oy++ {
-			for ox := 0; ox < ow; ox++ {
-				ix0 := ox*sw - padLeft
-				for ky := 0; ky < kh; ky++ {
+	for b := 0; b < g.N; b++ {
+		img := dst[b*g.H*w*c : (b+1)*g.H*w*c]
+		for oy := 0; oy < g.OH; oy++ {
+			for ox := 0; ox < g.OW; ox++ {
+				ix0 := ox*g.SW - g.PadLeft
+				inside := g.DW == 1 && ix0 >= 0 && ix0+g.KW <= w
+				for ky := 0; ky < g.KH; ky++ {
 					in := src[s : s+span]
 					s += span
-					iy := oy*sh - padTop + ky
-					if iy < 0 || iy >= h {
+					iy := oy*g.SH - g.PadTop + ky*g.DH
+					if iy < 0 || iy >= g.H {
 						continue
 					}
 					row := img[iy*w*c : (iy+1)*w*c]
-					if ix0 >= 0 && ix0+kw <= w {
-						addTo(row[ix0*c:(ix0+kw)*c], in)
+					if inside {
+						addTo(row[ix0*c:(ix0+g.KW)*c], in)
 						continue
 					}
-					for kx := 0; kx < kw; kx++ {
-						ix := ix0 + kx
-						if ix >= 0 && ix < w {
+					for kx := 0; kx < g.KW; kx++ {
+						if ix := ix0 + kx*g.DW; ix >= 0 && ix < w {
 							addTo(row[ix*c:(ix+1)*c], in[kx*c:(kx+1)*c])
 						}
 					}
@@ -104,15 +152,17 @@ func Col2im(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh,
 	}
 }
 
-// smallSpan is the kernel-row length (kw*c values) up to which Im2col
+// smallSpan is the kernel-row length (KW*C values) up to which Im2col
 // copies with a loop rather than copy (e.g. a 5x5 kernel on one channel).
 const smallSpan = 16
 
-// im2colNarrow is Im2col for short kernel rows (kw*c <= smallSpan, e.g. a
-// 5x5 kernel on one channel). For each output row and kernel row it
-// copies the input row once into a zero-padded buffer, so that every tap
-// is a short copy from it with no bounds logic.
-func im2colNarrow(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh, ow int) {
+// im2colNarrow is Im2col for short kernel rows (KW*C <= smallSpan, e.g. a
+// 5x5 kernel on one channel) without column dilation. For each output row
+// and kernel row it copies the input row once into a zero-padded buffer,
+// so that every tap is a short copy from it with no bounds logic.
+func im2colNarrow(dst, src []float32, g ConvGeom) {
+	n, h, w, c, kh, kw, sh, sw := g.N, g.H, g.W, g.C, g.KH, g.KW, g.SH, g.SW
+	padTop, padLeft, oh, ow := g.PadTop, g.PadLeft, g.OH, g.OW
 	rowLen, span := kh*kw*c, kw*c
 	// The padded row covers input columns [-padLeft, (ow-1)*sw-padLeft+kw).
 	pw := (ow-1)*sw + kw
@@ -136,7 +186,7 @@ func im2colNarrow(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLef
 		for oy := 0; oy < oh; oy++ {
 			rows := out[oy*ow*rowLen : (oy+1)*ow*rowLen]
 			for ky := 0; ky < kh; ky++ {
-				iy := oy*sh - padTop + ky
+				iy := oy*sh - padTop + ky*g.DH
 				if iy < 0 || iy >= h {
 					for ox := 0; ox < ow; ox++ {
 						clear(rows[ox*rowLen+ky*span : ox*rowLen+(ky+1)*span])

@@ -1,6 +1,10 @@
 package kernels
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
 // Task is work over an index range [lo, hi) (images of a batch, rows of a
 // matrix) whose parts can run concurrently. Layers implement it on a
@@ -10,13 +14,34 @@ type Task interface {
 	Run(lo, hi int)
 }
 
+var numThreads atomic.Int32
+
+func init() { numThreads.Store(int32(runtime.GOMAXPROCS(0))) }
+
+// Threads returns how many goroutines, the caller included, one Parallel
+// call (and so one Sgemm, convolution or filter) may use. It is one
+// process-wide count so that packages sharing the machine (a CLI, a
+// service answering several requests) do not oversubscribe it.
+func Threads() int { return int(numThreads.Load()) }
+
+// SetThreads sets the count Threads returns; n < 1 means
+// runtime.GOMAXPROCS(0). It returns the previous value.
+func SetThreads(n int) int {
+	if n < 1 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return int(numThreads.Swap(int32(n)))
+}
+
 // Parallel runs t over [0, n) split into at most Threads() contiguous
-// ranges of at least grain indices, on the calling goroutine and on
-// persistent workers, and returns when every range is done. Work smaller
-// than 2*grain runs inline: waking a worker costs a few microseconds, so
-// grain should be about 20us of work. t.Run must not call Parallel (the
-// workers would wait on each other); it may call Sgemm, whose pool is
-// separate, or SgemmSerial.
+// ranges of at least grain indices, and returns when every range is done.
+// Work smaller than 2*grain runs inline: waking a worker costs a few
+// microseconds, so grain should be about 20us of work.
+//
+// The caller runs ranges itself while idle workers of one persistent pool
+// take the others, so calls may nest (t.Run may call Parallel or Sgemm)
+// and may come from many goroutines at once: nobody waits for a worker
+// that is busy, and the workers never outnumber Threads()-1.
 func Parallel(n, grain int, t Task) {
 	if n <= 0 {
 		return
@@ -26,58 +51,131 @@ func Parallel(n, grain int, t Task) {
 		t.Run(0, n)
 		return
 	}
-	ensureParWorkers(parts - 1)
-	g := getParGroup()
-	g.wg.Add(parts - 1)
-	for w := 1; w < parts; w++ {
-		parTasks <- parTask{t: t, lo: w * n / parts, hi: (w + 1) * n / parts, g: g}
+	g := pool.start(t, n, parts)
+	for p := 0; p >= 0; p = pool.claim(g) {
+		t.Run(g.bounds(p))
 	}
-	t.Run(0, n/parts)
-	g.wg.Wait()
-	putParGroup(g)
+	pool.finish(g)
 }
 
-type parGroup struct{ wg sync.WaitGroup }
-
-type parTask struct {
-	t      Task
-	lo, hi int
-	g      *parGroup
+// ParallelFunc is Parallel for a function. The closure escapes, so each
+// call allocates it: hot paths should give Parallel a Task.
+func ParallelFunc(n, grain int, f func(lo, hi int)) {
+	Parallel(n, grain, funcTask(f))
 }
 
-var (
-	parMu     sync.Mutex
-	parFree   []*parGroup // reused, so a steady stream of calls allocates nothing
-	parActive int
-	parTasks  = make(chan parTask)
-)
+type funcTask func(lo, hi int)
 
-func ensureParWorkers(n int) {
-	parMu.Lock()
-	for ; parActive < n; parActive++ {
-		go func() {
-			for pt := range parTasks {
-				pt.t.Run(pt.lo, pt.hi)
-				pt.g.wg.Done()
+func (f funcTask) Run(lo, hi int) { f(lo, hi) }
+
+// group is one Parallel call: parts are claimed in order, by the caller
+// and by workers, under pool.mu.
+type group struct {
+	t        Task
+	n, parts int
+	next     int           // next unclaimed part
+	helpers  int           // parts being run by workers
+	waiting  bool          // the caller waits on done for helpers to reach 0
+	done     chan struct{} // capacity 1
+}
+
+func (g *group) bounds(p int) (lo, hi int) { return p * g.n / g.parts, (p + 1) * g.n / g.parts }
+
+// workPool is shared by all Parallel calls. Workers run parts of the
+// oldest open group; a worker that finishes a part looks for more before
+// sleeping, so a new call never misses a worker that is just finishing.
+type workPool struct {
+	mu      sync.Mutex
+	wake    sync.Cond // signalled when parts become available
+	open    []*group  // groups with unclaimed parts, oldest first
+	free    []*group  // finished groups, reused so calls allocate nothing
+	workers int
+	idle    int // workers waiting on wake
+}
+
+var pool = func() *workPool {
+	p := new(workPool)
+	p.wake.L = &p.mu
+	return p
+}()
+
+// start opens a group whose part 0 the caller has claimed.
+func (p *workPool) start(t Task, n, parts int) *group {
+	p.mu.Lock()
+	for ; p.workers < parts-1; p.workers++ {
+		go p.work()
+	}
+	var g *group
+	if k := len(p.free); k > 0 {
+		g, p.free = p.free[k-1], p.free[:k-1]
+	} else {
+		g = &group{done: make(chan struct{}, 1)}
+	}
+	g.t, g.n, g.parts, g.next, g.helpers = t, n, parts, 1, 0
+	p.open = append(p.open, g)
+	for i := min(parts-1, p.idle); i > 0; i-- {
+		p.wake.Signal()
+	}
+	p.mu.Unlock()
+	return g
+}
+
+// claim returns the next part of g for its caller, or -1 when none is left.
+func (p *workPool) claim(g *group) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if g.next >= g.parts {
+		return -1
+	}
+	return p.take(g)
+}
+
+// take claims the next part of g (p.mu held); the last one closes g.
+func (p *workPool) take(g *group) int {
+	i := g.next
+	if g.next++; g.next == g.parts {
+		for j, o := range p.open {
+			if o == g {
+				p.open = append(p.open[:j], p.open[j+1:]...)
+				break
 			}
-		}()
+		}
 	}
-	parMu.Unlock()
+	return i
 }
 
-func getParGroup() *parGroup {
-	parMu.Lock()
-	defer parMu.Unlock()
-	if n := len(parFree); n > 0 {
-		g := parFree[n-1]
-		parFree = parFree[:n-1]
-		return g
+// finish waits for the parts that workers still run and recycles g.
+func (p *workPool) finish(g *group) {
+	p.mu.Lock()
+	if g.helpers > 0 {
+		g.waiting = true
+		p.mu.Unlock()
+		<-g.done
+		p.mu.Lock()
 	}
-	return new(parGroup)
+	g.t = nil
+	p.free = append(p.free, g)
+	p.mu.Unlock()
 }
 
-func putParGroup(g *parGroup) {
-	parMu.Lock()
-	parFree = append(parFree, g)
-	parMu.Unlock()
+func (p *workPool) work() {
+	p.mu.Lock()
+	for {
+		if len(p.open) == 0 {
+			p.idle++
+			p.wake.Wait()
+			p.idle--
+			continue
+		}
+		g := p.open[0]
+		part := p.take(g)
+		g.helpers++
+		p.mu.Unlock()
+		g.t.Run(g.bounds(part))
+		p.mu.Lock()
+		if g.helpers--; g.helpers == 0 && g.waiting {
+			g.waiting = false
+			g.done <- struct{}{}
+		}
+	}
 }

@@ -2,8 +2,8 @@ package kernels
 
 // SgemmSerial is Sgemm computed on the calling goroutine only. Callers
 // that already split their work across cores (e.g. a convolution giving
-// each core its own images, with kernels.Parallel) use it so that the
-// GEMMs of different cores do not compete for the Sgemm worker pool.
+// each core its own images, with kernels.Parallel) use it: a nested Sgemm
+// would be correct but would pay for a split that finds every worker busy.
 func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m <= 0 || n <= 0 {
 		return

@@ -1,0 +1,134 @@
+package kernels
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type countTask struct {
+	seen []atomic.Int32
+}
+
+func (c *countTask) Run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		c.seen[i].Add(1)
+	}
+}
+
+func (c *countTask) check(t *testing.T, what string) {
+	t.Helper()
+	for i := range c.seen {
+		if v := c.seen[i].Load(); v != 1 {
+			t.Fatalf("%s: index %d run %d times", what, i, v)
+		}
+	}
+}
+
+func TestParallelCoversRangeOnce(t *testing.T) {
+	prev := SetThreads(3)
+	defer SetThreads(prev)
+	for _, n := range []int{0, 1, 2, 5, 64, 1000} {
+		for _, grain := range []int{0, 1, 4, 100} {
+			ct := &countTask{seen: make([]atomic.Int32, n)}
+			Parallel(n, grain, ct)
+			ct.check(t, "Parallel")
+		}
+	}
+}
+
+func TestParallelAllocatesNothing(t *testing.T) {
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	ct := &countTask{seen: make([]atomic.Int32, 100)}
+	Parallel(100, 1, ct)
+	if a := testing.AllocsPerRun(50, func() { Parallel(100, 1, ct) }); a != 0 {
+		t.Errorf("Parallel allocates %v times per call", a)
+	}
+}
+
+// peakTask records the most ranges running at once; each range sleeps so
+// that every available thread gets to take one.
+type peakTask struct {
+	running, peak atomic.Int32
+	ranges        atomic.Int32
+	inner         Task // run inside each range, when set
+	innerN        int
+}
+
+func (p *peakTask) Run(lo, hi int) {
+	p.ranges.Add(1)
+	r := p.running.Add(1)
+	for {
+		old := p.peak.Load()
+		if r <= old || p.peak.CompareAndSwap(old, r) {
+			break
+		}
+	}
+	time.Sleep(2 * time.Millisecond)
+	if p.inner != nil {
+		Parallel(p.innerN, 1, p.inner)
+	}
+	p.running.Add(-1)
+}
+
+// At most Threads() ranges, and so at most Threads() goroutines at once.
+func TestParallelRespectsThreads(t *testing.T) {
+	for _, th := range []int{1, 2, 5} {
+		prev := SetThreads(th)
+		pt := &peakTask{}
+		Parallel(64, 1, pt)
+		SetThreads(prev)
+		if r := int(pt.ranges.Load()); r != min(th, 64) {
+			t.Errorf("Threads %d: %d ranges", th, r)
+		}
+		if p := int(pt.peak.Load()); p > th {
+			t.Errorf("Threads %d: %d ranges ran at once", th, p)
+		}
+	}
+}
+
+// Nested calls, and calls from many goroutines at once, complete and
+// cover their ranges: a caller never waits for a busy worker.
+func TestParallelNestedAndConcurrent(t *testing.T) {
+	prev := SetThreads(3)
+	defer SetThreads(prev)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for range 5 {
+					inner := &countTask{seen: make([]atomic.Int32, 50)}
+					outer := &peakTask{inner: inner, innerN: 50}
+					Parallel(3, 1, outer)
+					if outer.ranges.Load() != 3 {
+						t.Errorf("outer ran %d ranges, want 3", outer.ranges.Load())
+					}
+					for i := range inner.seen {
+						if v := inner.seen[i].Load(); v != 3 { // once per outer range
+							t.Errorf("inner index %d run %d times, want 3", i, v)
+							return
+						}
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("nested Parallel calls deadlocked")
+	}
+}
+
+func TestParallelFunc(t *testing.T) {
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	ct := &countTask{seen: make([]atomic.Int32, 333)}
+	ParallelFunc(333, 10, ct.Run)
+	ct.check(t, "ParallelFunc")
+}
