@@ -98,57 +98,65 @@ func convAxis(in, k, s, d int, p Padding, vertical bool) (out, lo int, err error
 // Multiplying group gi's rows by the kernel rows of its filters gives
 // their outputs.
 func (g *convGeo) unfold(dst []float32, gs int, x []float32, r0, r1 int) {
-	if g.groups == 1 && g.dh == 1 && g.dw == 1 {
-		k, img := g.ktot(), g.inLen()
-		for r := r0; r < r1; {
-			b, oy := r/g.oh, r%g.oh
-			d := dst[(r-r0)*g.ow*k:]
-			if oy == 0 && r1-r >= g.oh { // whole images
-				nb := (r1 - r) / g.oh
-				kernels.Im2col(d, x[b*img:(b+nb)*img], nb, g.h, g.w, g.cin, g.kh, g.kw, g.sh, g.sw, g.padT, g.padL, g.oh, g.ow)
-				r += nb * g.oh
-				continue
-			}
-			// Lines oy.. of one image: the padding before them is what
-			// is left of padT above output line oy (negative inside the
-			// image).
-			nl := min(r1-r, g.oh-oy)
-			kernels.Im2col(d, x[b*img:(b+1)*img], 1, g.h, g.w, g.cin, g.kh, g.kw, g.sh, g.sw, g.padT-oy*g.sh, g.padL, nl, g.ow)
-			r += nl
-		}
+	if g.groups > 1 {
+		unfoldGrouped(g, dst, gs, x, r0, r1)
 		return
 	}
-	unfoldGeneral(g, dst, gs, x, r0, r1)
+	k, img := g.ktot(), g.inLen()
+	for r := r0; r < r1; {
+		b, oy, nl := g.segment(r, r1)
+		kg := g.kernelsGeom(oy, nl)
+		kg.Im2col(dst[(r-r0)*g.ow*k:], x[b*img:(b+kg.N)*img])
+		r += nl
+	}
 }
 
 // fold is the adjoint of unfold: it adds every patch value of src back
 // onto the pixel of dx it was read from (values on padding are dropped).
 // dx is accumulated into.
 func (g *convGeo) fold(dx, src []float32, gs int, r0, r1 int) {
-	if g.groups == 1 && g.dh == 1 && g.dw == 1 {
-		k, img := g.ktot(), g.inLen()
-		for r := r0; r < r1; {
-			b, oy := r/g.oh, r%g.oh
-			s := src[(r-r0)*g.ow*k:]
-			if oy == 0 && r1-r >= g.oh {
-				nb := (r1 - r) / g.oh
-				kernels.Col2im(dx[b*img:(b+nb)*img], s, nb, g.h, g.w, g.cin, g.kh, g.kw, g.sh, g.sw, g.padT, g.padL, g.oh, g.ow)
-				r += nb * g.oh
-				continue
-			}
-			nl := min(r1-r, g.oh-oy)
-			kernels.Col2im(dx[b*img:(b+1)*img], s, 1, g.h, g.w, g.cin, g.kh, g.kw, g.sh, g.sw, g.padT-oy*g.sh, g.padL, nl, g.ow)
-			r += nl
-		}
+	if g.groups > 1 {
+		foldGrouped(g, dx, src, gs, r0, r1)
 		return
 	}
-	foldGeneral(g, dx, src, gs, r0, r1)
+	k, img := g.ktot(), g.inLen()
+	for r := r0; r < r1; {
+		b, oy, nl := g.segment(r, r1)
+		kg := g.kernelsGeom(oy, nl)
+		kg.Col2im(dx[b*img:(b+kg.N)*img], src[(r-r0)*g.ow*k:])
+		r += nl
+	}
 }
 
-// unfoldGeneral is unfold for grouped or dilated convolutions, which
-// kernels.Im2col does not cover: every tap is a copy of the group's
+// segment splits lines [r, r1) at image boundaries: it returns the image
+// b and row oy of line r and how many lines from r to take together,
+// whole images when r starts one (one Im2col call over several images),
+// else the rest of the image.
+func (g *convGeo) segment(r, r1 int) (b, oy, nl int) {
+	b, oy = r/g.oh, r%g.oh
+	if oy == 0 && r1-r >= g.oh {
+		return b, 0, (r1 - r) / g.oh * g.oh
+	}
+	return b, oy, min(r1-r, g.oh-oy)
+}
+
+// kernelsGeom is the kernels.ConvGeom of nl lines starting at row oy of
+// an image (whole images when oy is 0 and nl a multiple of oh): the
+// padding above line oy is what is left of padT (negative inside the
+// image), so the lines unfold as an image of their own.
+func (g *convGeo) kernelsGeom(oy, nl int) kernels.ConvGeom {
+	n, oh := 1, nl
+	if oy == 0 && nl%g.oh == 0 {
+		n, oh = nl/g.oh, g.oh
+	}
+	return kernels.ConvGeom{N: n, H: g.h, W: g.w, C: g.cin, KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw,
+		DH: g.dh, DW: g.dw, PadTop: g.padT - oy*g.sh, PadLeft: g.padL, OH: oh, OW: g.ow}
+}
+
+// unfoldGrouped is unfold for grouped convolutions, whose patches
+// kernels.Im2col does not lay out: every tap is a copy of the group's
 // channels of one pixel.
-func unfoldGeneral(g *convGeo, dst []float32, gs int, x []float32, r0, r1 int) {
+func unfoldGrouped(g *convGeo, dst []float32, gs int, x []float32, r0, r1 int) {
 	cg, kg, img := g.cg(), g.kg(), g.inLen()
 	for r := r0; r < r1; r++ {
 		b, oy := r/g.oh, r%g.oh
@@ -187,8 +195,8 @@ func unfoldGeneral(g *convGeo, dst []float32, gs int, x []float32, r0, r1 int) {
 	}
 }
 
-// foldGeneral is the adjoint of unfoldGeneral.
-func foldGeneral(g *convGeo, dx, src []float32, gs int, r0, r1 int) {
+// foldGrouped is the adjoint of unfoldGrouped.
+func foldGrouped(g *convGeo, dx, src []float32, gs int, r0, r1 int) {
 	cg, kg, img := g.cg(), g.kg(), g.inLen()
 	for r := r0; r < r1; r++ {
 		b, oy := r/g.oh, r%g.oh
