@@ -12,15 +12,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	_ "golang.org/x/image/bmp"  // BMP decoder
 	_ "golang.org/x/image/tiff" // TIFF decoder
 	_ "golang.org/x/image/webp" // WebP decoder
 
+	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
@@ -55,7 +55,9 @@ type LoadOptions struct {
 	// MaxPixels bounds width x height before decoding (default
 	// DefaultMaxPixels).
 	MaxPixels int
-	// Workers decode in parallel (default GOMAXPROCS).
+	// Workers caps how many files are decoded at once; 0 means
+	// kernels.Threads(), the process-wide count, which also caps any
+	// other value.
 	Workers int
 }
 
@@ -185,34 +187,28 @@ func LoadImages(samples []Sample, classes []string, opts LoadOptions) (*Dataset,
 	per := p.Len()
 	buf := make([]float32, len(samples)*per)
 	reasons := make([]string, len(samples))
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+	workers := kernels.Threads()
+	if opts.Workers > 0 {
+		workers = min(workers, opts.Workers)
 	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, max(1, len(samples))) {
-		wg.Go(func() {
-			for i := range next {
-				img, err := decodeFile(samples[i].Path, opts.MaxPixels)
-				if err == nil {
-					err = p.ApplyTo(buf[i*per:(i+1)*per], img)
-				}
-				var pe *fs.PathError
-				if errors.As(err, &pe) {
-					err = pe.Err // the path is reported beside the reason
-				}
-				if err != nil {
-					reasons[i] = err.Error()
-				}
+	// Files differ in cost, so each goroutine takes the next file as it
+	// finishes one.
+	var next atomic.Int64
+	kernels.ParallelFunc(min(workers, len(samples)), 1, func(lo, hi int) {
+		for i := int(next.Add(1) - 1); i < len(samples); i = int(next.Add(1) - 1) {
+			img, err := decodeFile(samples[i].Path, opts.MaxPixels)
+			if err == nil {
+				err = p.ApplyTo(buf[i*per:(i+1)*per], img)
 			}
-		})
-	}
-	for i := range samples {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is reported beside the reason
+			}
+			if err != nil {
+				reasons[i] = err.Error()
+			}
+		}
+	})
 
 	var skipped []Skipped
 	y := make([]int, 0, len(samples))

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/dlcv-go/dlcv/internal/kernels"
 )
 
 // Options controls Detect. The zero value gives OpenCV's defaults.
@@ -22,7 +23,10 @@ type Options struct {
 	// MinSize and MaxSize bound the window side in pixels of the input
 	// image; 0 means no minimum, and the image size as maximum.
 	MinSize, MaxSize int
-	// Workers is the number of goroutines; 0 means GOMAXPROCS.
+	// Workers is how many stripes the image is cut into per core (more
+	// stripes balance better) and caps the goroutines, which
+	// kernels.Threads(), the process-wide count, also caps; 0 means
+	// kernels.Threads().
 	Workers int
 }
 
@@ -50,7 +54,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("detect: min size %d and max size %d must not be negative", o.MinSize, o.MaxSize)
 	}
 	if o.Workers <= 0 {
-		o.Workers = runtime.GOMAXPROCS(0)
+		o.Workers = kernels.Threads()
 	}
 	return o, nil
 }
@@ -391,29 +395,14 @@ func (c *Cascade) scan(g *image.Gray, opt Options) []image.Rectangle {
 			st.lv = nil
 		}
 	}
-	workers := min(opt.Workers, len(tasks))
-	if workers <= 1 {
-		for i := range tasks {
+	// Stripes differ in cost (scales shrink), so each goroutine takes the
+	// next stripe as it finishes one.
+	var next atomic.Int64
+	kernels.ParallelFunc(min(opt.Workers, len(tasks)), 1, func(lo, hi int) {
+		for i := int(next.Add(1) - 1); i < len(tasks); i = int(next.Add(1) - 1) {
 			run(i)
 		}
-	} else {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= len(tasks) {
-						return
-					}
-					run(i)
-				}
-			}()
-		}
-		wg.Wait()
-	}
+	})
 	// Windows are placed in the shrunk image, so rounding can push a box
 	// a pixel past the border; OpenCV clips them to the image.
 	var out []image.Rectangle

@@ -10,7 +10,9 @@
 // anchor at the kernel centre (kw/2, kh/2), BORDER_REFLECT_101 by default.
 // Rank-1 kernels (outer(col, row)) run as two 1-D passes, O(kw+kh) per
 // pixel, and constant (box) kernels use running sums, O(1) per pixel.
-// Rows are split over goroutines.
+// Rows are split over cores with kernels.Parallel (at most
+// kernels.Threads()), and the multi-tap row pass is kernels.AxpyN
+// (AVX2+FMA assembly with a Go twin, in internal/kernels).
 //
 // Grayscale conversion uses ITU-R BT.601 weights 0.299 R + 0.587 G +
 // 0.114 B with the same fixed-point rounding as OpenCV's

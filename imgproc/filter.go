@@ -3,8 +3,8 @@ package imgproc
 import (
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
+
+	"github.com/dlcv-go/dlcv/internal/kernels"
 )
 
 // Options configures Filter2D.
@@ -13,7 +13,8 @@ type Options struct {
 	// Flip rotates the kernel by 180 degrees first: true convolution
 	// instead of the correlation CNN frameworks and cv2.filter2D compute.
 	Flip bool
-	// Threads is the number of goroutines over rows; 0 means GOMAXPROCS.
+	// Threads caps the goroutines over rows; 0 means kernels.Threads(),
+	// the process-wide count, which also caps any other value.
 	Threads int
 }
 
@@ -119,9 +120,9 @@ func Filter2D(src Plane, k Kernel, opt Options) (Plane, error) {
 		ax, ay = k.W-1-ax, k.H-1-ay
 	}
 	dst := NewPlane(src.W, src.H)
-	threads := opt.Threads
-	if threads <= 0 {
-		threads = runtime.GOMAXPROCS(0)
+	threads := kernels.Threads()
+	if opt.Threads > 0 {
+		threads = min(threads, opt.Threads)
 	}
 	b := opt.Border
 	switch ChooseMethod(k) {
@@ -140,26 +141,16 @@ func Filter2D(src Plane, k Kernel, opt Options) (Plane, error) {
 	return dst, nil
 }
 
-// parallelRows runs f over [0, n) split into contiguous chunks, one per
-// goroutine; small jobs (work = multiply-adds) stay on one goroutine.
+// parallelRows runs f over [0, n) split into up to threads contiguous
+// chunks on kernels.Parallel; small jobs (work = multiply-adds) stay on
+// the calling goroutine. One closure per pass: nothing here is per row.
 func parallelRows(n, threads, work int, f func(lo, hi int)) {
-	if threads > n {
-		threads = n
-	}
-	if threads <= 1 || work < 1<<16 {
+	parts := min(threads, n)
+	if parts <= 1 || work < 1<<16 {
 		f(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for t := range threads {
-		lo, hi := n*t/threads, n*(t+1)/threads
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
+	kernels.ParallelFunc(parts, 1, func(lo, hi int) { f(lo*n/parts, hi*n/parts) })
 }
 
 // tap is one nonzero kernel weight at row m, column n.
@@ -218,7 +209,7 @@ func filterRows(dst, src Plane, ts []tap, ax, ay, kw int, b Border, threads int)
 						srcs[j] = t.row[xlo+t.dx : xhi+t.dx]
 						ws[j] = t.w
 					}
-					accN(in, srcs[:len(g)], ws[:len(g)], i == 0)
+					kernels.AxpyN(in, ws[:len(g)], srcs[:len(g)], i == 0)
 				}
 			}
 			edge := func(x int) {
@@ -240,58 +231,8 @@ func filterRows(dst, src Plane, ts []tap, ax, ay, kw int, b Border, threads int)
 	})
 }
 
-// maxGroup is how many taps accN adds in one pass over an output row.
+// maxGroup is how many taps filterRows hands kernels.AxpyN at once.
 const maxGroup = 16
-
-// accN does o = sum_t ws[t]*srcs[t] (set) or o += ... (1 <= taps <= maxGroup).
-func accN(o []float32, srcs [][]float32, ws []float32, set bool) {
-	for i := range srcs {
-		srcs[i] = srcs[i][:len(o)]
-	}
-	if n := len(o) &^ 7; useAVX2 && n > 0 {
-		var ptrs [maxGroup]*float32
-		for i, s := range srcs {
-			ptrs[i] = &s[0]
-		}
-		accNAVX2(&o[0], &ptrs[0], &ws[0], len(srcs), n, set)
-		o = o[n:]
-		for i := range srcs {
-			srcs[i] = srcs[i][n:]
-		}
-	}
-	if len(o) == 0 {
-		return
-	}
-	for i := 0; i < len(srcs); i += 4 {
-		s0, w0 := srcs[i], ws[i]
-		s1, s2, s3 := s0, s0, s0
-		var w1, w2, w3 float32
-		if i+1 < len(srcs) {
-			s1, w1 = srcs[i+1], ws[i+1]
-		}
-		if i+2 < len(srcs) {
-			s2, w2 = srcs[i+2], ws[i+2]
-		}
-		if i+3 < len(srcs) {
-			s3, w3 = srcs[i+3], ws[i+3]
-		}
-		acc4(o, s0, s1, s2, s3, w0, w1, w2, w3, set && i == 0)
-	}
-}
-
-// acc4 does o += w0*s0 + w1*s1 + w2*s2 + w3*s3 (o = ... when set).
-func acc4(o, s0, s1, s2, s3 []float32, w0, w1, w2, w3 float32, set bool) {
-	s0, s1, s2, s3 = s0[:len(o)], s1[:len(o)], s2[:len(o)], s3[:len(o)]
-	if set {
-		for x := range o {
-			o[x] = w0*s0[x] + w1*s1[x] + w2*s2[x] + w3*s3[x]
-		}
-		return
-	}
-	for x := range o {
-		o[x] += w0*s0[x] + w1*s1[x] + w2*s2[x] + w3*s3[x]
-	}
-}
 
 // boxRows sets tmp to the sums of kw consecutive pixels along each row
 // (window starting at x-ax), with a running sum: add the pixel entering

@@ -50,7 +50,7 @@ func BenchmarkDepthwise3x3(b *testing.B) {
 	}{{"112x112x96_s2", 112, 96, 2}, {"56x56x144_s1", 56, 144, 1}} {
 		b.Run(tc.name, func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
-			o := &depthwiseOp{in: 0, out: 1, kh: 3, kw: 3, oc: tc.c, mult: 1, w: randFloats(r, 9*tc.c), zeros: make([]float32, tc.c),
+			o := &depthwiseOp{in: 0, out: 1, kh: 3, kw: 3, oc: tc.c, mult: 1, w: randFloats(r, 9*tc.c),
 				p:  convParams{same: true, strideH: tc.stride, strideW: tc.stride, dilH: 1, dilW: 1},
 				ep: epilogue{bias: make([]float32, tc.c), lo: 0, hi: 6}}
 			st := &state{shapes: make([][]int, 2), data: make([][]float32, 2)}

@@ -63,57 +63,53 @@ func (o *convOp) run(st *state) error {
 	n, h, w := s[0], s[1], s[2]
 	oh, pt := outSize(h, o.kh, o.p.strideH, o.p.dilH, o.p.same)
 	ow, pl := outSize(w, o.kw, o.p.strideW, o.p.dilW, o.p.same)
-	x := st.data[o.in]
-	y := st.out(o.out, []int{n, oh, ow, o.oc})
-	rows := n * oh * ow
-	k := o.kh * o.kw * o.ic
-	direct := o.kh == 1 && o.kw == 1 && o.p.strideH == 1 && o.p.strideW == 1
-	parallelFor(rows, convRows, func(lo, hi int) {
-		var a []float32
-		if direct {
-			a = x[lo*k : hi*k]
-		} else {
-			bp, _ := o.scratch.Get().(*[]float32)
-			if bp == nil {
-				b := make([]float32, convRows*k)
-				bp = &b
-			}
-			defer o.scratch.Put(bp)
-			a = (*bp)[:(hi-lo)*k]
-			o.im2col(x, h, w, oh, ow, pt, pl, lo, hi, a)
-		}
-		c := y[lo*o.oc : hi*o.oc]
-		kernels.Sgemm(false, false, hi-lo, o.oc, k, 1, a, k, o.wT, o.oc, 0, c, o.oc)
-		for r := 0; r < hi-lo; r++ {
-			o.ep.row(c[r*o.oc : (r+1)*o.oc])
-		}
-	})
+	t := &st.conv
+	*t = convTask{o: o, x: st.data[o.in], y: st.out(o.out, []int{n, oh, ow, o.oc}),
+		direct: o.kh == 1 && o.kw == 1 && o.p.strideH == 1 && o.p.strideW == 1,
+		g: kernels.ConvGeom{N: n, H: h, W: w, C: o.ic, KH: o.kh, KW: o.kw, SH: o.p.strideH, SW: o.p.strideW,
+			DH: o.p.dilH, DW: o.p.dilW, PadTop: pt, PadLeft: pl, OH: oh, OW: ow}}
+	// A grain of half a chunk splits 1.5 chunks evenly over two cores
+	// rather than leaving them on one.
+	kernels.Parallel(n*oh*ow, convRows/2, t)
+	*t = convTask{} // keep no references to the tensors
 	return nil
 }
 
-// im2col writes the patches of output pixels [lo, hi) (flattened over
-// N*OH*OW) into a, one row of KH*KW*C per pixel, zeros outside the image.
-func (o *convOp) im2col(x []float32, h, w, oh, ow, pt, pl, lo, hi int, a []float32) {
-	c := o.ic
-	k := o.kh * o.kw * c
-	for r := lo; r < hi; r++ {
-		b := r / (oh * ow)
-		i := (r / ow) % oh
-		j := r % ow
-		row := a[(r-lo)*k : (r-lo+1)*k]
-		t := 0
-		for ky := 0; ky < o.kh; ky++ {
-			yy := i*o.p.strideH - pt + ky*o.p.dilH
-			for kx := 0; kx < o.kw; kx++ {
-				xx := j*o.p.strideW - pl + kx*o.p.dilW
-				dst := row[t : t+c]
-				if yy < 0 || yy >= h || xx < 0 || xx >= w {
-					clear(dst)
-				} else {
-					copy(dst, x[((b*h+yy)*w+xx)*c:])
-				}
-				t += c
-			}
+// convTask computes output pixels [lo, hi) (over N*OH*OW) of one run, at
+// most convRows at a time. It lives in the run's state, so handing it to
+// kernels.Parallel allocates nothing.
+type convTask struct {
+	o      *convOp
+	x, y   []float32
+	g      kernels.ConvGeom
+	direct bool // 1x1 stride 1: the input is the patch matrix
+}
+
+func (t *convTask) Run(lo, hi int) {
+	o := t.o
+	k := o.kh * o.kw * o.ic
+	var bp *[]float32
+	if !t.direct {
+		bp, _ = o.scratch.Get().(*[]float32)
+		if bp == nil {
+			b := make([]float32, convRows*k)
+			bp = &b
+		}
+		defer o.scratch.Put(bp)
+	}
+	for c0 := lo; c0 < hi; c0 += convRows {
+		c1 := min(c0+convRows, hi)
+		var a []float32
+		if t.direct {
+			a = t.x[c0*k : c1*k]
+		} else {
+			a = (*bp)[:(c1-c0)*k]
+			t.g.Im2colRows(a, t.x, c0, c1)
+		}
+		c := t.y[c0*o.oc : c1*o.oc]
+		kernels.Sgemm(false, false, c1-c0, o.oc, k, 1, a, k, o.wT, o.oc, 0, c, o.oc)
+		for r := 0; r < c1-c0; r++ {
+			o.ep.row(c[r*o.oc : (r+1)*o.oc])
 		}
 	}
 }

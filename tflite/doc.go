@@ -9,7 +9,14 @@
 // float32, whose products and sums are exact below 2^24, so the float GEMM
 // yields TFLite's int32 accumulators; each operator then requantizes as
 // TFLite does (see quant.go and epilogue.go). Convolutions lower to NHWC
-// im2col + kernels.Sgemm (1x1 convolutions are a plain GEMM); depthwise
-// convolutions have their own channel-vectorised loop. Batches run image
-// by image, in parallel.
+// im2col + SGEMM (1x1 convolutions are a plain GEMM); depthwise
+// convolutions run kernels.DepthwiseConvRows. Batches run image by image,
+// in parallel.
+//
+// This package holds the file format and the graph; the arithmetic lives
+// in internal/kernels: im2col (ConvGeom.Im2colRows), SGEMM, the depthwise
+// row kernel, the requantization epilogue (Requantize) and TFLite's
+// fixed-point multipliers, PIL's bilinear resampling behind
+// ResizeBilinear, and the parallel-for (kernels.Parallel, sized by
+// kernels.Threads).
 package tflite

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/dlcv-go/dlcv/internal/kernels"
 )
 
 // epilogue finishes the rows of a convolution or fully-connected GEMM:
@@ -38,28 +40,12 @@ func (e *epilogue) row(v []float32) {
 		bq := e.biasQ[:len(v)]
 		ss := r.scales[:len(v)]
 		for i, a := range v {
-			v[i] = roundEven(min(max(float32(int32(a)+bq[i])*ss[i], lo), hi))
+			v[i] = kernels.RoundEven(min(max(float32(int32(a)+bq[i])*ss[i], lo), hi))
 		}
 		return
 	}
 	// acc + bias is an exact integer in float32 (both are below 2^24).
-	requant(v, e.biasF[:len(v)], r.scales[:len(v)], lo, hi)
-}
-
-// requantGo is v = roundHalfEven(clamp((v+b)*s, lo, hi)) element-wise
-// (requant picks it or the AVX2 version).
-func requantGo(v, b, s []float32, lo, hi float32) {
-	b, s = b[:len(v)], s[:len(v)]
-	for i, a := range v {
-		v[i] = roundEven(min(max((a+b[i])*s[i], lo), hi))
-	}
-}
-
-// roundEven rounds to the nearest integer, ties to even, for |x| < 2^22:
-// adding and subtracting 1.5*2^23 leaves the float32 rounding to do it.
-func roundEven(x float32) float32 {
-	const magic = 12582912 // 1.5 * 2^23
-	return (x + magic) - magic
+	kernels.Requantize(v, e.biasF[:len(v)], r.scales[:len(v)], lo, hi)
 }
 
 // requantizer maps int32 accumulators to centred output integers.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
@@ -35,6 +36,10 @@ type state struct {
 	shapes [][]int
 	data   [][]float32
 	free   [][]float32 // buffers of tensors no longer needed
+	// The parallel operators' tasks: one image's operators run one after
+	// another, so one of each per state is enough.
+	conv      convTask
+	depthwise depthwiseTask
 }
 
 // out returns tensor i's buffer resized for shape (reusing memory).
@@ -213,7 +218,7 @@ func (m *Model) Run(x *tensor.Tensor) (*tensor.Tensor, error) {
 	per := len(x.Data) / n
 	outs := make([]*tensor.Tensor, n)
 	errs := make([]error, n)
-	parallelFor(n, 1, func(lo, hi int) {
+	kernels.ParallelFunc(n, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			outs[i], errs[i] = m.runOne(x.Data[i*per:(i+1)*per], x.Shape[1:])
 		}

@@ -6,13 +6,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
+	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
@@ -259,27 +258,95 @@ func FuzzLoad(f *testing.F) {
 	})
 }
 
-// With one CPU the work is still cut into chunks of at most grain items
-// (convolutions size their scratch buffers by it).
-func TestParallelForRespectsGrain(t *testing.T) {
-	for _, procs := range []int{1, 2, 4} {
-		old := runtime.GOMAXPROCS(procs)
-		var mu sync.Mutex
-		seen := make([]int, 1000)
-		parallelFor(1000, 128, func(lo, hi int) {
-			if hi-lo > 128 || hi <= lo {
-				t.Errorf("chunk [%d,%d) with grain 128", lo, hi)
+// dilatedConv is a direct NHWC convolution with TFLite's SAME padding and
+// dilation d, in float64; depthwise with multiplier mult when mult > 0
+// (filter [1, k, k, c*mult]), else a full one (OHWI filter).
+func dilatedConv(x []float32, h, w, c int, f []float32, oc, k, d, mult int, bias []float32) ([]float32, int, int) {
+	ek := (k-1)*d + 1
+	oh, ow := h, w
+	pt, pl := max(oh-1+ek-h, 0)/2, max(ow-1+ek-w, 0)/2
+	y := make([]float32, oh*ow*oc)
+	for i := 0; i < oh; i++ {
+		for j := 0; j < ow; j++ {
+			for o := 0; o < oc; o++ {
+				s := float64(bias[o])
+				for ky := 0; ky < k; ky++ {
+					for kx := 0; kx < k; kx++ {
+						yy, xx := i-pt+ky*d, j-pl+kx*d
+						if yy < 0 || yy >= h || xx < 0 || xx >= w {
+							continue
+						}
+						if mult > 0 {
+							s += float64(x[(yy*w+xx)*c+o/mult]) * float64(f[(ky*k+kx)*oc+o])
+							continue
+						}
+						for ci := 0; ci < c; ci++ {
+							s += float64(x[(yy*w+xx)*c+ci]) * float64(f[((o*k+ky)*k+kx)*c+ci])
+						}
+					}
+				}
+				y[(i*ow+j)*oc+o] = float32(s)
 			}
-			mu.Lock()
-			for i := lo; i < hi; i++ {
-				seen[i]++
+		}
+	}
+	return y, oh, ow
+}
+
+// A dilated CONV_2D over more pixels than one convRows chunk, then a
+// dilated DEPTHWISE_CONV_2D with multiplier 2, on 1, 2 and 4 threads.
+func TestDilatedConvsMatchDirect(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const h, w, c, c1, c2, k, d = 20, 23, 3, 5, 10, 3, 2
+	w1, b1 := randFloats(r, c1*k*k*c), randFloats(r, c1)
+	w2, b2 := randFloats(r, k*k*c2), randFloats(r, c2)
+	dil := func(depthwise bool) func(b *flatbuffers.Builder) flatbuffers.UOffsetT {
+		return func(b *flatbuffers.Builder) flatbuffers.UOffsetT {
+			if depthwise {
+				b.StartObject(7)
+				b.PrependInt32Slot(1, 1, 0)
+				b.PrependInt32Slot(2, 1, 0)
+				b.PrependInt32Slot(3, c2/c1, 0) // depth_multiplier
+				b.PrependInt32Slot(5, d, 0)     // dilation_w_factor
+				b.PrependInt32Slot(6, d, 0)     // dilation_h_factor
+				return b.EndObject()
 			}
-			mu.Unlock()
-		})
-		runtime.GOMAXPROCS(old)
-		for i, c := range seen {
-			if c != 1 {
-				t.Fatalf("GOMAXPROCS %d: item %d visited %d times", procs, i, c)
+			b.StartObject(6)
+			b.PrependInt32Slot(1, 1, 0)
+			b.PrependInt32Slot(2, 1, 0)
+			b.PrependInt32Slot(4, d, 0)
+			b.PrependInt32Slot(5, d, 0)
+			return b.EndObject()
+		}
+	}
+	m, err := Parse(buildModel([]tTensor{
+		{name: "in", shape: []int32{1, h, w, c}},
+		{name: "w1", shape: []int32{c1, k, k, c}, data: f32bytes(w1)},
+		{name: "b1", shape: []int32{c1}, data: f32bytes(b1)},
+		{name: "a1", shape: []int32{1, h, w, c1}},
+		{name: "w2", shape: []int32{1, k, k, c2}, data: f32bytes(w2)},
+		{name: "b2", shape: []int32{c2}, data: f32bytes(b2)},
+		{name: "out", shape: []int32{1, h, w, c2}},
+	}, []tOp{
+		{code: opConv2D, in: []int32{0, 1, 2}, out: []int32{3}, optType: 1, opts: dil(false)},
+		{code: opDepthwiseConv, in: []int32{3, 4, 5}, out: []int32{6}, optType: 2, opts: dil(true)},
+	}, []int32{0}, []int32{6}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randFloats(r, h*w*c)
+	a1, _, _ := dilatedConv(x, h, w, c, w1, c1, k, d, 0, b1)
+	want, _, _ := dilatedConv(a1, h, w, c1, w2, c2, k, d, c2/c1, b2)
+	in, _ := tensor.FromSlice(x, 1, h, w, c)
+	for _, threads := range []int{1, 2, 4} {
+		prev := kernels.SetThreads(threads)
+		got, err := m.Run(in)
+		kernels.SetThreads(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if math.Abs(float64(got.Data[i]-want[i])) > 1e-4 {
+				t.Fatalf("threads %d: element %d got %v want %v", threads, i, got.Data[i], want[i])
 			}
 		}
 	}

@@ -3,6 +3,8 @@ package tflite
 import (
 	"fmt"
 	"math"
+
+	"github.com/dlcv-go/dlcv/internal/kernels"
 )
 
 // Builtin operator codes from the schema's BuiltinOperator enum.
@@ -288,7 +290,7 @@ func (m *Model) compileOp(od *opDef) (op, error) {
 		}
 		o := &requantOp{in: od.Inputs[0], out: out(), qi: m.qps[od.Inputs[0]], qo: m.qps[out()]}
 		if o.qi != nil && o.qo != nil {
-			o.mult = quantizeMultiplier(float64(o.qi.scale) / float64(o.qo.scale))
+			o.mult = kernels.QuantizeMultiplier(float64(o.qi.scale) / float64(o.qo.scale))
 		}
 		return o, nil
 	}
@@ -418,7 +420,7 @@ type addOp struct {
 	a, b, out  int
 	lo, hi     float32
 	quant      bool
-	ma, mb, mo multiplier
+	ma, mb, mo kernels.Multiplier
 	zp         int32
 	qlo, qhi   int32
 	path       string
@@ -441,9 +443,9 @@ func (m *Model) compileAdd(od *opDef, act uint8) (op, error) {
 	}
 	o.quant = true
 	twiceMax := 2 * float64(max(qa.scale, qb.scale))
-	o.ma = quantizeMultiplier(float64(qa.scale) / twiceMax)
-	o.mb = quantizeMultiplier(float64(qb.scale) / twiceMax)
-	o.mo = quantizeMultiplier(twiceMax / (float64(int(1)<<addLeftShift) * float64(qo.scale)))
+	o.ma = kernels.QuantizeMultiplier(float64(qa.scale) / twiceMax)
+	o.mb = kernels.QuantizeMultiplier(float64(qb.scale) / twiceMax)
+	o.mo = kernels.QuantizeMultiplier(twiceMax / (float64(int(1)<<addLeftShift) * float64(qo.scale)))
 	o.zp = qo.zp
 	o.qlo, o.qhi = qo.actBounds(act)
 	return o, nil
@@ -475,9 +477,9 @@ func (o *addOp) run(st *state) error {
 			y[i] = min(max(v+w, o.lo), o.hi)
 			continue
 		}
-		a := o.ma.apply(int32(v) << addLeftShift)
-		b := o.mb.apply(int32(w) << addLeftShift)
-		q := o.mo.apply(a+b) + o.zp
+		a := o.ma.Apply(int32(v) << addLeftShift)
+		b := o.mb.Apply(int32(w) << addLeftShift)
+		q := o.mo.Apply(a+b) + o.zp
 		y[i] = float32(min(max(q, o.qlo), o.qhi) - o.zp)
 	}
 	return nil
@@ -693,7 +695,7 @@ func (o *concatOp) run(st *state) error {
 type requantOp struct {
 	in, out int
 	qi, qo  *qparams
-	mult    multiplier // qi.scale/qo.scale when both are quantized
+	mult    kernels.Multiplier // qi.scale/qo.scale when both are quantized
 }
 
 func (o *requantOp) run(st *state) error {
@@ -712,7 +714,7 @@ func (o *requantOp) run(st *state) error {
 	default:
 		q := o.qo
 		for i, v := range x {
-			r := o.mult.apply(int32(v)) + q.zp
+			r := o.mult.Apply(int32(v)) + q.zp
 			y[i] = float32(min(max(r, q.qmin), q.qmax) - q.zp)
 		}
 	}

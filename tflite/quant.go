@@ -12,7 +12,8 @@ import (
 // and their sums stay exact in float32 while partial sums are below 2^24,
 // so a float32 GEMM gives TFLite's int32 accumulator exactly; each
 // operator then requantizes with TFLite's fixed-point multipliers and
-// rounding, which reproduces its integer kernels step by step.
+// rounding (kernels.Multiplier, kernels.Requantize), which reproduces its
+// integer kernels step by step.
 
 // qparams is the per-tensor quantization of an activation tensor.
 type qparams struct {
@@ -62,73 +63,6 @@ func (q *qparams) quantizeReal(v []float32) {
 		r := int32(min(max(math.Round(float64(x/q.scale)), -1e9), 1e9)) + q.zp
 		v[i] = float32(min(max(r, q.qmin), q.qmax) - q.zp)
 	}
-}
-
-// multiplier is a real multiplier in TFLite's fixed-point form m*2^shift
-// with m a Q31 value in [0.5, 1).
-type multiplier struct {
-	m     int32
-	shift int
-}
-
-// quantizeMultiplier is TFLite's QuantizeMultiplier.
-func quantizeMultiplier(x float64) multiplier {
-	if x == 0 {
-		return multiplier{}
-	}
-	f, shift := math.Frexp(x)
-	qf := int64(math.Round(f * (1 << 31)))
-	if qf == 1<<31 {
-		qf /= 2
-		shift++
-	}
-	if shift < -31 {
-		return multiplier{}
-	}
-	return multiplier{m: int32(qf), shift: shift}
-}
-
-// apply is TFLite's MultiplyByQuantizedMultiplier: a rounding doubling
-// high multiply followed by a rounding right shift.
-func (mu multiplier) apply(x int32) int32 {
-	left, right := 0, 0
-	if mu.shift > 0 {
-		left = mu.shift
-	} else {
-		right = -mu.shift
-	}
-	return roundingDivideByPOT(srdhm(int32(int64(x)<<left), mu.m), right)
-}
-
-// srdhm is SaturatingRoundingDoublingHighMul.
-func srdhm(a, b int32) int32 {
-	if a == math.MinInt32 && b == math.MinInt32 {
-		return math.MaxInt32
-	}
-	ab := int64(a) * int64(b)
-	nudge := int64(1 << 30)
-	if ab < 0 {
-		nudge = 1 - (1 << 30)
-	}
-	return int32((ab + nudge) / (1 << 31)) // truncating division, as in C
-}
-
-// roundingDivideByPOT rounds x / 2^e half away from zero.
-func roundingDivideByPOT(x int32, e int) int32 {
-	if e <= 0 {
-		return x
-	}
-	mask := int32(1)<<e - 1
-	rem := x & mask
-	threshold := mask >> 1
-	if x < 0 {
-		threshold++
-	}
-	r := x >> e
-	if rem > threshold {
-		r++
-	}
-	return r
 }
 
 // activation function codes of the schema.

@@ -2,12 +2,12 @@
 
 #include "textflag.h"
 
-// func accNAVX2(o *float32, srcs **float32, ws *float32, ntaps, n int, set bool)
+// func axpyNAVX2(o *float32, srcs **float32, ws *float32, ntaps, n int, set bool)
 //
 // o[i] (+)= sum_t ws[t] * srcs[t][i] for i < n, with n % 8 == 0 and
 // ntaps >= 1. Blocks of 32 outputs stay in four registers while every
 // tap is added, so each output is loaded and stored once.
-TEXT ·accNAVX2(SB), NOSPLIT, $0-41
+TEXT ·axpyNAVX2(SB), NOSPLIT, $0-41
 	MOVQ o+0(FP), DI
 	MOVQ srcs+8(FP), SI
 	MOVQ ws+16(FP), R8

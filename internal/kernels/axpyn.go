@@ -1,0 +1,75 @@
+package kernels
+
+// axpyNGroup is how many sources AxpyN adds in one pass over dst: the
+// assembly keeps blocks of dst in registers while it adds every source of
+// a group, so each value of dst is loaded and stored once per group.
+const axpyNGroup = 16
+
+// AxpyN sets dst[i] = sum_t ws[t]*srcs[t][i] (set) or adds that sum to
+// dst[i] (!set), for i < len(dst): the multi-tap row pass of a 2-D
+// filter, one shifted source row per nonzero kernel weight. Every source
+// must be at least as long as dst; ws has one weight per source. With
+// no sources, set clears dst.
+func AxpyN(dst []float32, ws []float32, srcs [][]float32, set bool) {
+	ws = ws[:len(srcs)]
+	if len(srcs) == 0 {
+		if set {
+			clear(dst)
+		}
+		return
+	}
+	for g := 0; g < len(srcs); g += axpyNGroup {
+		e := min(g+axpyNGroup, len(srcs))
+		axpyNGroupRun(dst, ws[g:e], srcs[g:e], set && g == 0)
+	}
+}
+
+// axpyNGroupRun is AxpyN for 1 to axpyNGroup sources: the assembly does
+// the largest multiple of 8 values, the Go loops the rest.
+func axpyNGroupRun(dst []float32, ws []float32, srcs [][]float32, set bool) {
+	var s [axpyNGroup][]float32
+	for i, x := range srcs {
+		s[i] = x[:len(dst)]
+	}
+	n := axpyNAsm(dst, ws, s[:len(srcs)], set)
+	if n == len(dst) {
+		return
+	}
+	for i := range srcs {
+		s[i] = s[i][n:]
+	}
+	axpyNGo(dst[n:], ws, s[:len(srcs)], set)
+}
+
+// axpyNGo adds the sources four at a time (acc4).
+func axpyNGo(dst []float32, ws []float32, srcs [][]float32, set bool) {
+	for i := 0; i < len(srcs); i += 4 {
+		s0, w0 := srcs[i], ws[i]
+		s1, s2, s3 := s0, s0, s0
+		var w1, w2, w3 float32
+		if i+1 < len(srcs) {
+			s1, w1 = srcs[i+1], ws[i+1]
+		}
+		if i+2 < len(srcs) {
+			s2, w2 = srcs[i+2], ws[i+2]
+		}
+		if i+3 < len(srcs) {
+			s3, w3 = srcs[i+3], ws[i+3]
+		}
+		acc4(dst, s0, s1, s2, s3, w0, w1, w2, w3, set && i == 0)
+	}
+}
+
+// acc4 does o += w0*s0 + w1*s1 + w2*s2 + w3*s3 (o = ... when set).
+func acc4(o, s0, s1, s2, s3 []float32, w0, w1, w2, w3 float32, set bool) {
+	s0, s1, s2, s3 = s0[:len(o)], s1[:len(o)], s2[:len(o)], s3[:len(o)]
+	if set {
+		for x := range o {
+			o[x] = w0*s0[x] + w1*s1[x] + w2*s2[x] + w3*s3[x]
+		}
+		return
+	}
+	for x := range o {
+		o[x] += w0*s0[x] + w1*s1[x] + w2*s2[x] + w3*s3[x]
+	}
+}

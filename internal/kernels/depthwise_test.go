@@ -1,0 +1,117 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// depthwiseRef is the depthwise convolution in float64, straight from
+// the definition; it also returns the sum of |terms| of each output, which
+// bounds the float32 rounding error.
+func depthwiseRef(src, w, bias []float32, g ConvGeom, mult int) (out, mag []float64) {
+	oc := g.C * mult
+	out = make([]float64, g.N*g.OH*g.OW*oc)
+	mag = make([]float64, len(out))
+	for b := range g.N {
+		for oy := range g.OH {
+			for ox := range g.OW {
+				for ci := range g.C {
+					for m := range mult {
+						o := ((b*g.OH+oy)*g.OW+ox)*oc + ci*mult + m
+						if bias != nil {
+							out[o], mag[o] = float64(bias[ci*mult+m]), math.Abs(float64(bias[ci*mult+m]))
+						}
+						for ky := range g.KH {
+							for kx := range g.KW {
+								iy, ix := oy*g.SH-g.PadTop+ky*g.DH, ox*g.SW-g.PadLeft+kx*g.DW
+								if iy < 0 || iy >= g.H || ix < 0 || ix >= g.W {
+									continue
+								}
+								p := float64(src[((b*g.H+iy)*g.W+ix)*g.C+ci]) * float64(w[(ky*g.KW+kx)*oc+ci*mult+m])
+								out[o] += p
+								mag[o] += math.Abs(p)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return out, mag
+}
+
+func TestDepthwiseConvRowsMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	type tc struct {
+		g    ConvGeom
+		mult int
+	}
+	var cases []tc
+	// Output size from SAME-like or VALID-like padding on each side.
+	out := func(in, k, s, d, lo, hi int) int { return max((in+lo+hi-(k-1)*d-1)/s+1, 0) }
+	for _, p := range []struct{ h, w, c, kh, kw, s, d, mult, pt, pb, pl, pr int }{
+		{7, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1},    // MobileNet 3x3 stride 1
+		{9, 8, 33, 3, 3, 2, 1, 1, 0, 1, 0, 1},   // stride 2, TFLite SAME (pad after)
+		{5, 6, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1},    // one channel
+		{6, 7, 9, 5, 5, 1, 1, 1, 2, 2, 2, 2},    // 5x5: a group of 3 plus 2 taps
+		{8, 8, 7, 3, 3, 1, 2, 1, 2, 2, 2, 2},    // dilation 2
+		{11, 10, 16, 3, 3, 2, 3, 1, 3, 1, 2, 3}, // dilation 3, stride 2, asymmetric
+		{6, 5, 3, 3, 3, 1, 1, 2, 1, 1, 1, 1},    // multiplier 2
+		{7, 7, 5, 2, 4, 2, 2, 3, 0, 2, 1, 2},    // multiplier 3, even kernel
+		{4, 4, 31, 1, 1, 1, 1, 1, 0, 0, 0, 0},   // 1x1
+		{3, 4, 12, 7, 7, 1, 1, 1, 3, 3, 3, 3},   // kernel wider than the image
+		{10, 3, 40, 3, 1, 1, 1, 1, 1, 1, 0, 0},  // 3x1
+		{5, 9, 64, 3, 3, 1, 1, 1, 0, 0, 0, 0},   // VALID
+		{8, 12, 24, 3, 6, 1, 2, 1, 2, 2, 5, 5},  // 6 taps: two groups, dilated
+		{6, 6, 10, 3, 3, 3, 1, 1, 4, 4, 4, 4},   // padding wider than the kernel
+		{9, 9, 1000, 3, 3, 2, 1, 1, 1, 1, 1, 1}, // long channel vectors
+	} {
+		g := ConvGeom{N: 2, H: p.h, W: p.w, C: p.c, KH: p.kh, KW: p.kw, SH: p.s, SW: p.s, DH: p.d, DW: p.d, PadTop: p.pt, PadLeft: p.pl}
+		g.OH, g.OW = out(p.h, p.kh, p.s, p.d, p.pt, p.pb), out(p.w, p.kw, p.s, p.d, p.pl, p.pr)
+		cases = append(cases, tc{g, p.mult})
+	}
+	for _, c := range cases {
+		g, oc := c.g, c.g.C*c.mult
+		src := randVec(rng, g.N*g.H*g.W*g.C)
+		w := randVec(rng, g.KH*g.KW*oc)
+		for _, bias := range [][]float32{nil, randVec(rng, oc)} {
+			want, mag := depthwiseRef(src, w, bias, g, c.mult)
+			rows := g.N * g.OH
+			// All rows at once, and a middle range that must leave the
+			// other rows alone.
+			for _, r := range [][2]int{{0, rows}, {1, rows - 1}} {
+				name := fmt.Sprintf("%+v mult=%d bias=%v rows=%v", g, c.mult, bias != nil, r)
+				got := make([]float32, len(want))
+				for i := range got {
+					got[i] = -7
+				}
+				DepthwiseConvRows(got, src, w, bias, g, c.mult, r[0], r[1])
+				for i, v := range got {
+					if row := i / (g.OW * oc); row < r[0] || row >= r[1] {
+						if v != -7 {
+							t.Fatalf("%s: wrote [%d] outside the rows", name, i)
+						}
+						continue
+					}
+					tol := float64(g.KH*g.KW+2) * 0x1p-24 * mag[i]
+					if d := math.Abs(float64(v) - want[i]); d > tol {
+						t.Fatalf("%s: [%d] = %v, want %v (tolerance %g)", name, i, v, want[i], tol)
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkDepthwiseConvRows(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	g := ConvGeom{N: 1, H: 56, W: 56, C: 144, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 1, PadLeft: 1, OH: 56, OW: 56}
+	src, w := randVec(rng, 56*56*144), randVec(rng, 9*144)
+	dst := make([]float32, len(src))
+	b.SetBytes(int64(4 * len(src)))
+	for b.Loop() {
+		DepthwiseConvRows(dst, src, w, nil, g, 1, 0, g.OH)
+	}
+}

@@ -1,0 +1,27 @@
+package kernels
+
+// Requantize sets v[i] = RoundEven(clamp((v[i]+bias[i])*scale[i], lo, hi)):
+// the fp32 requantization XNNPACK (TFLite's default CPU delegate) applies
+// to int32 accumulators held exactly in float32, per output channel. lo
+// and hi are the output range relative to the zero point and must lie
+// within ±2^22 (RoundEven's range); bias and scale must be at least as
+// long as v.
+func Requantize(v, bias, scale []float32, lo, hi float32) {
+	n := requantizeAsm(v, bias, scale, lo, hi)
+	requantizeGo(v[n:], bias[n:], scale[n:], lo, hi)
+}
+
+func requantizeGo(v, b, s []float32, lo, hi float32) {
+	b, s = b[:len(v)], s[:len(v)]
+	for i, a := range v {
+		v[i] = RoundEven(min(max((a+b[i])*s[i], lo), hi))
+	}
+}
+
+// RoundEven rounds to the nearest integer, ties to even, for |x| < 2^22:
+// adding and subtracting 1.5*2^23 leaves the float32 rounding to do it
+// (cheaper than math.RoundToEven's float64 bit manipulation).
+func RoundEven(x float32) float32 {
+	const magic = 12582912 // 1.5 * 2^23
+	return (x + magic) - magic
+}
