@@ -242,37 +242,39 @@ func addSmall(dst, src []float32) {
 // convEpilogue finishes output rows while they are still in cache: it
 // adds res (the same rows of the residual input; nil without one) and the
 // bias (tile: the bias repeated over a multiple of len(bias) values; nil
-// without a bias), then applies act. out holds whole pixels.
+// without a bias), then applies act. out holds whole pixels. ReLU fuses
+// with the bias add (kernels.AddRelu) and clip (ReLU6) runs vectorised;
+// the other activations take Act.Apply's loops.
 func convEpilogue(out, res, bias, tile []float32, act Act) {
 	if res != nil {
 		kernels.Add(out, res[:len(out)])
 	}
 	relu := act.Kind == "relu"
-	if bias == nil {
-		if relu {
-			kernels.Relu(out, out)
-		} else if act.Kind != "" {
-			act.Apply(out)
+	if bias != nil {
+		f := len(bias)
+		full := len(out) / len(tile) * len(tile)
+		for i := 0; i < full; i += len(tile) {
+			if relu {
+				kernels.AddRelu(out[i:i+len(tile)], tile)
+			} else {
+				kernels.Add(out[i:i+len(tile)], tile)
+			}
 		}
-		return
-	}
-	f := len(bias)
-	full := len(out) / len(tile) * len(tile)
-	for i := 0; i < full; i += len(tile) {
-		if relu {
-			kernels.AddRelu(out[i:i+len(tile)], tile)
-		} else {
-			kernels.Add(out[i:i+len(tile)], tile)
+		for r := full; r < len(out); r += f {
+			if relu {
+				kernels.AddRelu(out[r:r+f], bias)
+			} else {
+				kernels.Add(out[r:r+f], bias)
+			}
 		}
+	} else if relu {
+		kernels.Relu(out, out)
 	}
-	for r := full; r < len(out); r += f {
-		if relu {
-			kernels.AddRelu(out[r:r+f], bias)
-		} else {
-			kernels.Add(out[r:r+f], bias)
-		}
-	}
-	if !relu && act.Kind != "" {
+	switch act.Kind {
+	case "", "relu":
+	case "clip":
+		kernels.Clip(out, out, act.Min, act.Max)
+	default:
 		act.Apply(out)
 	}
 }

@@ -12,9 +12,20 @@ import (
 type dwState struct {
 	task  dwTask
 	act   actTask
+	tile  []float32 // per tap, its weights repeated over an output row
 	grads []float32 // dW and db of parts 1..
 	sums  []float32 // column-sum scratch, per part
 }
+
+// dwTiled reports whether Forward runs on tiled weights: with stride 1
+// along the row and a depth multiplier of 1, a tap's input pixels for a
+// row of outputs are contiguous, so a single multiply-add, with the tap's
+// weights repeated over the row, covers the tap for the whole row.
+// kernels.DepthwiseConvRows works one pixel at a time; on MobileNetV2's
+// stride-1 layers at batch 1 (32 to 960 channels) the tiled rows measured
+// 1.1 to 4 times faster. (At stride 2, splitting the input rows into
+// phases to make the taps contiguous cost more than it saved.)
+func (g *convGeo) dwTiled() bool { return g.sw == 1 && g.f == g.cin }
 
 // dwTask runs a pass over parts of the batch: output lines forward,
 // images backward (their input gradients do not overlap).
@@ -23,7 +34,7 @@ type dwTask struct {
 	backward       bool
 	parts          int
 	x, y, res      []float32
-	w, bias        []float32
+	w, bias, tile  []float32
 	act            Act
 	dy, dx, dw, db []float32
 	grads, sums    []float32
@@ -46,6 +57,15 @@ func (s *dwState) forward(g *convGeo, x, y, res, w, bias []float32, act Act) {
 	t := &s.task
 	*t = dwTask{g: *g, x: x, y: y, res: res, w: w, bias: bias, act: act}
 	t.parts = convParts(g.lines(), 2*g.ow*g.f*g.kh*g.kw)
+	if g.dwTiled() {
+		// Rebuilt every call: the weights may have changed in place.
+		row := g.ow * g.cin
+		s.tile = grow(s.tile, g.kh*g.kw*row)
+		for k := range g.kh * g.kw {
+			broadcastRows(s.tile[k*row:(k+1)*row], w[k*g.cin:(k+1)*g.cin])
+		}
+		t.tile = s.tile
+	}
 	kernels.Parallel(t.parts, 1, t)
 	*t = dwTask{}
 }
@@ -54,30 +74,36 @@ func (t *dwTask) forwardPart(p int) {
 	g := &t.g
 	lines := g.lines()
 	r0, r1 := p*lines/t.parts, (p+1)*lines/t.parts
-	row := g.ow * g.f
+	kg := kernels.ConvGeom{N: g.n, H: g.h, W: g.w, C: g.cin, KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw,
+		DH: g.dh, DW: g.dw, PadTop: g.padT, PadLeft: g.padL, OH: g.oh, OW: g.ow}
+	mult, row := g.f/g.cin, g.ow*g.f
 	for r := r0; r < r1; r++ {
-		out := t.y[r*row : (r+1)*row]
-		dwLine(out, t.x, t.w, t.bias, g, r)
+		// One line at a time, so that the epilogue finds it in cache.
+		if t.tile != nil {
+			t.tiledLine(t.y[r*row:(r+1)*row], r)
+		} else {
+			kernels.DepthwiseConvRows(t.y, t.x, t.w, t.bias, kg, mult, r, r+1)
+		}
 		if t.res != nil || t.act.Kind != "" {
 			var res []float32
 			if t.res != nil {
 				res = t.res[r*row : (r+1)*row]
 			}
-			convEpilogue(out, res, nil, nil, t.act)
+			convEpilogue(t.y[r*row:(r+1)*row], res, nil, nil, t.act)
 		}
 	}
 }
 
-// dwLine computes output line r (image r/oh, row r%oh) into out: the bias,
-// then one kernel tap at a time over the output pixels whose tap falls
-// inside the image, each a multiply-add over the channels of a pixel.
-func dwLine(out, x, w, bias []float32, g *convGeo, r int) {
-	c, f := g.cin, g.f
-	mult := f / c
+// tiledLine computes output line r (see dwTiled): per kernel row, three
+// taps at a time over the pixels where all three fall inside the image,
+// and the taps one by one over the few pixels at the borders.
+func (t *dwTask) tiledLine(out []float32, r int) {
+	g := &t.g
+	c, row := g.cin, g.ow*g.cin
 	b, oy := r/g.oh, r%g.oh
-	img := x[b*g.inLen() : (b+1)*g.inLen()]
-	if bias != nil {
-		broadcastRows(out, bias)
+	img := t.x[b*g.inLen() : (b+1)*g.inLen()]
+	if t.bias != nil {
+		broadcastRows(out, t.bias)
 	} else {
 		clear(out)
 	}
@@ -86,27 +112,45 @@ func dwLine(out, x, w, bias []float32, g *convGeo, r int) {
 		if iy < 0 || iy >= g.h {
 			continue
 		}
-		row := img[iy*g.w*c : (iy+1)*g.w*c]
-		for kx := 0; kx < g.kw; kx++ {
-			wt := w[(ky*g.kw+kx)*f : (ky*g.kw+kx+1)*f]
-			off := kx*g.dw - g.padL // input column of output pixel 0
-			ox0, ox1 := tapRange(off, g.sw, g.w, g.ow)
-			for ox := ox0; ox < ox1; ox++ {
-				ix := ox*g.sw + off
-				acc, xp := out[ox*f:(ox+1)*f], row[ix*c:(ix+1)*c]
-				if mult == 1 {
-					mulAddVec(acc, xp, wt)
-					continue
-				}
-				for ci, v := range xp {
-					a, wm := acc[ci*mult:(ci+1)*mult], wt[ci*mult:(ci+1)*mult]
-					for m := range a {
-						a[m] += v * wm[m]
-					}
-				}
+		xr := img[iy*g.w*c : (iy+1)*g.w*c]
+		tiles := t.tile[ky*g.kw*row : (ky+1)*g.kw*row]
+		kx := 0
+		for ; kx+3 <= g.kw; kx += 3 {
+			var base, o0, o1 [3]int
+			a, e := 0, g.ow
+			for j := range 3 {
+				base[j] = (kx+j)*g.dw - g.padL // input pixel of output 0
+				o0[j], o1[j] = tapRange(base[j], 1, g.w, g.ow)
+				a, e = max(a, o0[j]), min(e, o1[j])
+			}
+			if a < e {
+				n := (e - a) * c
+				kernels.MulAdd3(out[a*c:e*c], xr[(base[0]+a)*c:], xr[(base[1]+a)*c:], xr[(base[2]+a)*c:],
+					tiles[kx*row:kx*row+n], tiles[(kx+1)*row:(kx+1)*row+n], tiles[(kx+2)*row:(kx+2)*row+n])
+			} else {
+				a, e = g.ow, g.ow // no pixels common to the three: each alone
+			}
+			for j := range 3 {
+				tl := tiles[(kx+j)*row : (kx+j+1)*row]
+				dwTapRun(out, xr, tl, c, base[j], o0[j], min(o1[j], a))
+				dwTapRun(out, xr, tl, c, base[j], max(o0[j], e), o1[j])
 			}
 		}
+		for ; kx < g.kw; kx++ {
+			off := kx*g.dw - g.padL
+			o0, o1 := tapRange(off, 1, g.w, g.ow)
+			dwTapRun(out, xr, tiles[kx*row:(kx+1)*row], c, off, o0, o1)
+		}
 	}
+}
+
+// dwTapRun adds one tap over output pixels [o0, o1) of a line (stride
+// 1): out[ox] += xr[base+ox] * w, with tile holding w repeated.
+func dwTapRun(out, xr, tile []float32, c, base, o0, o1 int) {
+	if o0 >= o1 {
+		return
+	}
+	kernels.MulAdd(out[o0*c:o1*c], xr[(base+o0)*c:], tile)
 }
 
 // tapRange is the output pixels [ox0, ox1) whose input column
@@ -120,22 +164,6 @@ func tapRange(off, s, w, ow int) (ox0, ox1 int) {
 	}
 	ox1 = min(ow, (w-1-off)/s+1)
 	return ox0, max(ox0, ox1)
-}
-
-// mulAddVec sets acc[i] += x[i]*w[i] (x and w at least as long as acc).
-func mulAddVec(acc, x, w []float32) {
-	x, w = x[:len(acc)], w[:len(acc)]
-	i := 0
-	for ; i+4 <= len(acc); i += 4 {
-		a, xs, ws := acc[i:i+4:i+4], x[i:i+4:i+4], w[i:i+4:i+4]
-		a[0] += xs[0] * ws[0]
-		a[1] += xs[1] * ws[1]
-		a[2] += xs[2] * ws[2]
-		a[3] += xs[3] * ws[3]
-	}
-	for ; i < len(acc); i++ {
-		acc[i] += x[i] * w[i]
-	}
 }
 
 func (s *dwState) backward(g *convGeo, x, dy, dx, w, dW, dB []float32) {
@@ -218,10 +246,10 @@ func (t *dwTask) backwardPart(p int) {
 					gp := gl[ox*f : (ox+1)*f]
 					if mult == 1 {
 						if dw != nil {
-							mulAddVec(dw[tap:tap+f], img[px:px+c], gp)
+							kernels.MulAdd(dw[tap:tap+f], img[px:px+c], gp)
 						}
 						if dimg != nil {
-							mulAddVec(dimg[px:px+c], gp, wt)
+							kernels.MulAdd(dimg[px:px+c], gp, wt)
 						}
 						continue
 					}

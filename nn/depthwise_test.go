@@ -32,6 +32,11 @@ func depthwiseCases() []struct {
 		{"3x3 s2 same", func() *DepthwiseConv2D { return NewDepthwiseConv2D(3, 2, Same) }, []int{2, 7, 6, 9}},
 		{"3x3 s2 valid", func() *DepthwiseConv2D { return NewDepthwiseConv2D(3, 2, Valid) }, []int{1, 8, 9, 3}},
 		{"5x5 s1 same, 17 channels", func() *DepthwiseConv2D { return NewDepthwiseConv2D(5, 1, Same) }, []int{1, 6, 7, 17}},
+		{"4x4 s1 same, 11 channels", func() *DepthwiseConv2D { return NewDepthwiseConv2D(4, 1, Same) }, []int{2, 5, 6, 11}},
+		{"3x3 same on 2 columns (no tap common to all)", func() *DepthwiseConv2D { return NewDepthwiseConv2D(3, 1, Same) }, []int{1, 4, 2, 3}},
+		{"3x3 s(2,1) valid", func() *DepthwiseConv2D {
+			return &DepthwiseConv2D{KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 1, DepthMultiplier: 1, Padding: Valid, UseBias: true}
+		}, []int{1, 7, 5, 4}},
 		{"multiplier 2", func() *DepthwiseConv2D {
 			d := NewDepthwiseConv2D(3, 1, Same)
 			d.DepthMultiplier = 2
