@@ -13,6 +13,7 @@ type dwState struct {
 	task  dwTask
 	act   actTask
 	tile  []float32 // per tap, its weights repeated over an output row
+	acc   []float32 // backward, tiled: per part and tap, dW over a row
 	grads []float32 // dW and db of parts 1..
 	sums  []float32 // column-sum scratch, per part
 }
@@ -35,6 +36,7 @@ type dwTask struct {
 	parts          int
 	x, y, res      []float32
 	w, bias, tile  []float32
+	acc            []float32
 	act            Act
 	dy, dx, dw, db []float32
 	grads, sums    []float32
@@ -58,16 +60,21 @@ func (s *dwState) forward(g *convGeo, x, y, res, w, bias []float32, act Act) {
 	*t = dwTask{g: *g, x: x, y: y, res: res, w: w, bias: bias, act: act}
 	t.parts = convParts(g.lines(), 2*g.ow*g.f*g.kh*g.kw)
 	if g.dwTiled() {
-		// Rebuilt every call: the weights may have changed in place.
-		row := g.ow * g.cin
-		s.tile = grow(s.tile, g.kh*g.kw*row)
-		for k := range g.kh * g.kw {
-			broadcastRows(s.tile[k*row:(k+1)*row], w[k*g.cin:(k+1)*g.cin])
-		}
-		t.tile = s.tile
+		t.tile = s.tiles(g, w)
 	}
 	kernels.Parallel(t.parts, 1, t)
 	*t = dwTask{}
+}
+
+// tiles repeats every tap's weights over an output row (see dwTiled),
+// each call: the weights may have changed in place since the last.
+func (s *dwState) tiles(g *convGeo, w []float32) []float32 {
+	row := g.ow * g.cin
+	s.tile = grow(s.tile, g.kh*g.kw*row)
+	for k := range g.kh * g.kw {
+		broadcastRows(s.tile[k*row:(k+1)*row], w[k*g.cin:(k+1)*g.cin])
+	}
+	return s.tile
 }
 
 func (t *dwTask) forwardPart(p int) {
@@ -144,6 +151,83 @@ func (t *dwTask) tiledLine(out []float32, r int) {
 	}
 }
 
+// tiledBackward is backwardPart for images [b0, b1) on whole rows (see
+// dwTiled): per output line and kernel row, dx gathers three taps at a
+// time (dx[ix] += sum_j g[ix-off_j] * w_j, like the forward's sums) and
+// dW accumulates every tap over a row of pixels (acc[ox] += x[ox+off] *
+// g[ox]), whose pixels are summed into dw at the end.
+func (t *dwTask) tiledBackward(p, b0, b1 int, dw []float32) {
+	g := &t.g
+	c, row, taps := g.cin, g.ow*g.cin, g.kh*g.kw
+	var acc []float32
+	if dw != nil {
+		acc = t.acc[p*taps*row : (p+1)*taps*row]
+		clear(acc)
+	}
+	for r := b0 * g.oh; r < b1*g.oh; r++ {
+		b, oy := r/g.oh, r%g.oh
+		img := t.x[b*g.inLen() : (b+1)*g.inLen()]
+		gl := t.dy[r*row : (r+1)*row]
+		for ky := 0; ky < g.kh; ky++ {
+			iy := oy*g.sh - g.padT + ky*g.dh
+			if iy < 0 || iy >= g.h {
+				continue
+			}
+			xr := img[iy*g.w*c : (iy+1)*g.w*c]
+			for kx := 0; kx < g.kw; kx++ {
+				off := kx*g.dw - g.padL
+				o0, o1 := tapRange(off, 1, g.w, g.ow)
+				if acc != nil && o0 < o1 {
+					a := acc[(ky*g.kw+kx)*row:]
+					kernels.MulAdd(a[o0*c:o1*c], xr[(o0+off)*c:], gl[o0*c:])
+				}
+			}
+			if t.dx == nil {
+				continue
+			}
+			dxr := t.dx[b*g.inLen()+iy*g.w*c : b*g.inLen()+(iy+1)*g.w*c]
+			tiles := t.tile[ky*g.kw*row : (ky+1)*g.kw*row]
+			kx := 0
+			for ; kx+3 <= g.kw; kx += 3 {
+				// Input pixels [i0, i1) of tap j take output pixel ix - off.
+				var off, i0, i1 [3]int
+				a, e := 0, g.w
+				for j := range 3 {
+					off[j] = (kx+j)*g.dw - g.padL
+					o0, o1 := tapRange(off[j], 1, g.w, g.ow)
+					i0[j], i1[j] = o0+off[j], max(o0, o1)+off[j]
+					a, e = max(a, i0[j]), min(e, i1[j])
+				}
+				if a < e {
+					n := (e - a) * c
+					kernels.MulAdd3(dxr[a*c:e*c], gl[(a-off[0])*c:], gl[(a-off[1])*c:], gl[(a-off[2])*c:],
+						tiles[kx*row:kx*row+n], tiles[(kx+1)*row:(kx+1)*row+n], tiles[(kx+2)*row:(kx+2)*row+n])
+				} else {
+					a, e = g.w, g.w
+				}
+				for j := range 3 {
+					tl := tiles[(kx+j)*row : (kx+j+1)*row]
+					dwTapRun(dxr, gl, tl, c, -off[j], i0[j], min(i1[j], a))
+					dwTapRun(dxr, gl, tl, c, -off[j], max(i0[j], e), i1[j])
+				}
+			}
+			for ; kx < g.kw; kx++ {
+				off := kx*g.dw - g.padL
+				o0, o1 := tapRange(off, 1, g.w, g.ow)
+				if o0 < o1 {
+					dwTapRun(dxr, gl, tiles[kx*row:(kx+1)*row], c, -off, o0+off, o1+off)
+				}
+			}
+		}
+	}
+	if acc != nil {
+		sb := sumBlock(c)
+		for k := range taps {
+			sumColumns(dw[k*c:(k+1)*c], acc[k*row:(k+1)*row], t.sums[p*sb:(p+1)*sb])
+		}
+	}
+}
+
 // dwTapRun adds one tap over output pixels [o0, o1) of a line (stride
 // 1): out[ox] += xr[base+ox] * w, with tile holding w repeated.
 func dwTapRun(out, xr, tile []float32, c, base, o0, o1 int) {
@@ -179,6 +263,15 @@ func (s *dwState) backward(g *convGeo, x, dy, dx, w, dW, dB []float32) {
 	}
 	s.sums = grow(s.sums, t.parts*sumBlock(g.f))
 	t.sums = s.sums
+	if g.dwTiled() {
+		if dx != nil {
+			t.tile = s.tiles(g, w)
+		}
+		if dW != nil {
+			s.acc = grow(s.acc, t.parts*len(w)*g.ow)
+			t.acc = s.acc
+		}
+	}
 	kernels.Parallel(t.parts, 1, t)
 	for p := 1; p < t.parts; p++ {
 		sl := t.grads[(p-1)*(len(w)+g.f) : p*(len(w)+g.f)]
@@ -222,6 +315,10 @@ func (t *dwTask) backwardPart(p int) {
 	}
 	if t.dx != nil {
 		clear(t.dx[b0*g.inLen() : b1*g.inLen()])
+	}
+	if g.dwTiled() {
+		t.tiledBackward(p, b0, b1, dw)
+		return
 	}
 	for r := b0 * g.oh; r < b1*g.oh; r++ {
 		b, oy := r/g.oh, r%g.oh
