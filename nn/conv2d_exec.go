@@ -51,6 +51,7 @@ type convTask struct {
 	grads, sums   []float32
 	pad           []float32
 	oneChanGrad   bool // dW by kernels.Conv1ChanGrad where it has a kernel
+	wide          bool // fewer parts than cores: parallel GEMMs (convGemm)
 }
 
 // Run processes parts [lo, hi).
@@ -183,10 +184,10 @@ func (t *convTask) backwardPart(p int) {
 		if g.direct() {
 			a := t.x[r*g.ow*g.cin:]
 			if dw != nil {
-				kernels.SgemmSerial(true, false, g.cin, f, m, 1, a, g.cin, dy, f, 1, dw, f)
+				convGemm(t.wide, true, false, g.cin, f, m, a, g.cin, dy, f, 1, dw, f)
 			}
 			if t.dx != nil {
-				kernels.SgemmSerial(false, true, m, g.cin, f, 1, dy, f, t.w, f, 0, t.dx[r*g.ow*g.cin:], g.cin)
+				convGemm(t.wide, false, true, m, g.cin, f, dy, f, t.w, f, 0, t.dx[r*g.ow*g.cin:], g.cin)
 			}
 			continue
 		}
@@ -196,7 +197,7 @@ func (t *convTask) backwardPart(p int) {
 		}
 		if dw != nil { // dW += patches^T dY
 			for gi := 0; gi < g.groups; gi++ {
-				kernels.SgemmSerial(true, false, kg, fg, m, 1, base[gi*gs:], kg, dy[gi*fg:], f, 1, dw[gi*fg:], f)
+				convGemm(t.wide, true, false, kg, fg, m, base[gi*gs:], kg, dy[gi*fg:], f, 1, dw[gi*fg:], f)
 			}
 		}
 		if t.dx == nil {
@@ -205,7 +206,7 @@ func (t *convTask) backwardPart(p int) {
 		// dPatches = dY W^T, written over the patches (no longer
 		// needed), then folded back onto the input gradient.
 		for gi := 0; gi < g.groups; gi++ {
-			kernels.SgemmSerial(false, true, m, kg, fg, 1, dy[gi*fg:], f, t.w[gi*fg:], f, 0, base[gi*gs:], kg)
+			convGemm(t.wide, false, true, m, kg, fg, dy[gi*fg:], f, t.w[gi*fg:], f, 0, base[gi*gs:], kg)
 		}
 		g.fold(t.dx, base, gs, r, e)
 	}
@@ -344,6 +345,7 @@ func (c *Conv2D) Backward(call *Call, in, out, dout, din []*tensor.Tensor) error
 	t := &st.task
 	*t = convTask{g: g, mode: convBackward, x: x, dy: dy, dx: dx, w: w, dw: dW, db: dB, kept: kept && !g.direct()}
 	t.parts = convParts(g.n, 2*g.flopsPerLine()*g.oh)
+	t.wide = t.parts < kernels.Threads()
 	t.chunk = g.chunkLines(c.chunkFloats)
 	if t.kept {
 		t.col = st.col

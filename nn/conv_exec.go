@@ -75,6 +75,19 @@ func (g *convGeo) chunkLines(limit int) int {
 	return max(1, limit/max(1, g.ow*g.ktot()))
 }
 
+// convGemm multiplies on the calling core (kernels.SgemmSerial) when the
+// convolution's parts keep every core busy, and with the parallel
+// kernels.Sgemm when wide: a pass split by image over fewer images than
+// cores (batch-1 training, a transposed convolution's inference), whose
+// parts would leave cores idle.
+func convGemm(wide, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if wide {
+		kernels.Sgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	kernels.SgemmSerial(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
 // convAxis resolves one spatial axis of a convolution: the output size
 // and the padding before it, for an input of size in (-1: unknown, which
 // gives -1) and a kernel of k taps dilated by d.

@@ -270,6 +270,7 @@ type ctTask struct {
 	g              convGeo
 	backward       bool
 	parts, chunk   int
+	wide           bool // forward: fewer images than cores (convGemm)
 	x, y           []float32
 	w, bias, tile  []float32
 	act            Act
@@ -301,7 +302,7 @@ func (t *ctTask) forwardPart(p int) {
 	out := t.y[b0*g.inLen() : b1*g.inLen()]
 	if g.direct() {
 		m := (b1 - b0) * g.oh * g.ow
-		kernels.SgemmSerial(false, true, m, g.cin, cin, 1, x[b0*g.oh*g.ow*cin:], cin, t.w, cin, 0, out, g.cin)
+		convGemm(t.wide, false, true, m, g.cin, cin, x[b0*g.oh*g.ow*cin:], cin, t.w, cin, 0, out, g.cin)
 	} else {
 		clear(out)
 		per := t.chunk * g.ow * g.ktot()
@@ -311,7 +312,7 @@ func (t *ctTask) forwardPart(p int) {
 			m := (e - r) * g.ow
 			gs := m * kg
 			for gi := 0; gi < g.groups; gi++ {
-				kernels.SgemmSerial(false, true, m, kg, fg, 1, x[r*g.ow*cin+gi*fg:], cin, t.w[gi*fg:], cin, 0, base[gi*gs:], kg)
+				convGemm(t.wide, false, true, m, kg, fg, x[r*g.ow*cin+gi*fg:], cin, t.w[gi*fg:], cin, 0, base[gi*gs:], kg)
 			}
 			g.fold(t.y, base, gs, r, e)
 		}
@@ -399,6 +400,7 @@ func (c *ConvTranspose2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 		t.tile = st.tile
 	}
 	t.parts = convParts(g.n, g.flopsPerLine()*g.oh)
+	t.wide = t.parts < kernels.Threads()
 	t.chunk = g.chunkLines(c.chunkFloats)
 	if !g.direct() {
 		st.col = grow(st.col, t.parts*t.chunk*g.ow*g.ktot())
