@@ -22,7 +22,63 @@ type convState struct {
 	pad     []float32 // Conv1Chan's padded images, per part
 	grads   []float32 // dW and db of parts 1.. (part 0 adds to the Params)
 	sums    []float32 // column-sum scratch, per part
+	wexp    []float32 // the kernel with groups merged (groupMerge)
+	dwexp   []float32 // its gradient
 	dw      dwState   // the depthwise path's
+}
+
+// convMergeWidth is the GEMM width (filters) a group should reach: the
+// AVX2 micro-kernel's 16 columns. Narrower groups (ResNeXt's 32 groups of
+// 4) waste most of every tile and pay a GEMM call each.
+const convMergeWidth = 16
+
+// groupMerge returns how many groups to merge into one GEMM: the smallest
+// divisor m of the groups with m*(Filters/Groups) >= convMergeWidth (all
+// of them if there is none). A merged group multiplies its patches by a
+// block-diagonal kernel (expandGroups): m times the arithmetic, in GEMMs
+// that run far faster than m narrow ones.
+func (g *convGeo) groupMerge() int {
+	if g.groups == 1 || g.fg() >= convMergeWidth {
+		return 1
+	}
+	for m := 2; m < g.groups; m++ {
+		if g.groups%m == 0 && m*g.fg() >= convMergeWidth {
+			return m
+		}
+	}
+	return g.groups
+}
+
+// expandGroups writes into dst the kernel w (KH, KW, cg, F) of g with its
+// groups merged m at a time: (KH, KW, m*cg, F), filter f's weights on the
+// rows of its group within the merged block, zeros elsewhere.
+func expandGroups(dst, w []float32, g *convGeo, m int) {
+	cg, fg, f := g.cg(), g.fg(), g.f
+	clear(dst)
+	for tap := range g.kh * g.kw {
+		for c := range cg {
+			src := w[(tap*cg+c)*f : (tap*cg+c+1)*f]
+			for j, v := range src {
+				sub := j / fg % m
+				dst[(tap*m*cg+sub*cg+c)*f+j] = v
+			}
+		}
+	}
+}
+
+// gatherGroups adds to dw (KH, KW, cg, F) the entries of the merged
+// kernel's gradient dexp that belong to the kernel (expandGroups' layout).
+func gatherGroups(dw, dexp []float32, g *convGeo, m int) {
+	cg, fg, f := g.cg(), g.fg(), g.f
+	for tap := range g.kh * g.kw {
+		for c := range cg {
+			d := dw[(tap*cg+c)*f : (tap*cg+c+1)*f]
+			for j := range d {
+				sub := j / fg % m
+				d[j] += dexp[(tap*m*cg+sub*cg+c)*f+j]
+			}
+		}
+	}
 }
 
 // convMode is what a convTask runs.
@@ -242,6 +298,12 @@ func (c *Conv2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 		st.dw.forward(&g, x, y, res, w, bias, c.Act)
 		return nil
 	}
+	if m := g.groupMerge(); m > 1 {
+		st.wexp = grow(st.wexp, len(w)*m)
+		expandGroups(st.wexp, w, &g, m)
+		w = st.wexp
+		g.groups /= m
+	}
 	t := &st.task
 	*t = convTask{g: g, x: x, y: y, res: res, w: w, bias: bias, act: c.Act}
 	if bias != nil {
@@ -342,6 +404,18 @@ func (c *Conv2D) Backward(call *Call, in, out, dout, din []*tensor.Tensor) error
 		st.dw.backward(&g, x, dy, dx, w, dW, dB)
 		return nil
 	}
+	orig, m := g, g.groupMerge()
+	if m > 1 { // as Forward, with dW through the merged kernel
+		st.wexp = grow(st.wexp, len(w)*m)
+		expandGroups(st.wexp, w, &g, m)
+		w = st.wexp
+		g.groups /= m
+		if dW != nil {
+			st.dwexp = grow(st.dwexp, len(w))
+			clear(st.dwexp)
+			dW = st.dwexp
+		}
+	}
 	t := &st.task
 	*t = convTask{g: g, mode: convBackward, x: x, dy: dy, dx: dx, w: w, dw: dW, db: dB, kept: kept && !g.direct()}
 	t.parts = convParts(g.n, 2*g.flopsPerLine()*g.oh)
@@ -373,6 +447,9 @@ func (c *Conv2D) Backward(call *Call, in, out, dout, din []*tensor.Tensor) error
 		if dB != nil {
 			kernels.Add(dB, s[len(w):])
 		}
+	}
+	if m > 1 && dW != nil {
+		gatherGroups(c.kernel.Grad.Data, dW, &orig, m)
 	}
 	*t = convTask{}
 	return nil

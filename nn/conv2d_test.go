@@ -175,6 +175,21 @@ func conv2DCases() []struct {
 			c.Groups, c.DilationH, c.DilationW = 3, 2, 2
 			return c
 		}, []int{1, 9, 8, 9}},
+		{"groups 2 of 16 filters (unmerged)", func() *Conv2D {
+			c := NewConv2D(32, 3, 2, Same)
+			c.Groups = 2
+			return c
+		}, []int{1, 5, 6, 4}},
+		{"groups 8 of 4 filters merged by 4", func() *Conv2D {
+			c := NewConv2D(32, 3, 1, Same)
+			c.Groups = 8
+			return c
+		}, []int{1, 4, 5, 16}},
+		{"groups 6 of 4 filters all merged (s2, asym)", func() *Conv2D {
+			c := &Conv2D{Filters: 24, KernelH: 3, KernelW: 2, StrideH: 2, StrideW: 1, Groups: 6, UseBias: true,
+				Padding: Padding{Mode: "explicit", Top: 1, Bottom: 0, Left: 1, Right: 1}}
+			return c
+		}, []int{2, 5, 4, 12}},
 		{"groups 3 1x1", func() *Conv2D {
 			c := NewConv2D(3, 1, 1, Valid)
 			c.Groups = 3
