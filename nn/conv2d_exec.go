@@ -155,12 +155,10 @@ func (t *convTask) forwardPart(p int) {
 		convEpilogue(out, res, t.bias, t.tile, t.act)
 		return
 	}
-	step := t.chunk
-	if t.kept {
-		step = r1 - r0
-	}
-	for r := r0; r < r1; r += step {
-		e := min(r+step, r1)
+	// Kept patches are written chunk by chunk too, each multiplied while
+	// it is in cache.
+	for r := r0; r < r1; r += t.chunk {
+		e := min(r+t.chunk, r1)
 		m := (e - r) * g.ow
 		base, gs := t.colAt(p, r, e)
 		g.unfold(base, gs, t.x, r, e)
@@ -230,7 +228,7 @@ func (t *convTask) backwardPart(p int) {
 		clear(t.dx[b0*g.inLen() : b1*g.inLen()]) // col2im accumulates
 	}
 	step := t.chunk
-	if t.kept || g.direct() {
+	if g.direct() {
 		step = r1 - r0
 	}
 	for r := r0; r < r1; r += step {
