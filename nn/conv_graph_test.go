@@ -425,3 +425,80 @@ func TestConv2DLoadsVersion1File(t *testing.T) {
 		}
 	}
 }
+
+// Sessions of one graph run its convolutions concurrently (no op state is
+// shared), and a fully convolutional graph takes any image size.
+func TestConvSessionsConcurrentAnySize(t *testing.T) {
+	g := NewGraph()
+	x := g.Input("x", -1, -1, 3)
+	h := g.Apply(NewReLU(), g.Apply(NewConv2D(6, 3, 2, Same), x))
+	h = g.Apply(NewDepthwiseConv2D(3, 1, Same), h)
+	g.Output(g.Apply(NewConvTranspose2D(2, 3, 2, Same), h))
+	if err := g.Build(2); err != nil {
+		t.Fatal(err)
+	}
+	if s := g.Outputs()[0].Shape(); !tensor.EqualShape(s, []int{-1, -1, -1, 2}) {
+		t.Fatalf("output shape %v", s)
+	}
+	sizes := [][]int{{2, 9, 7, 3}, {1, 16, 12, 3}, {3, 5, 5, 3}}
+	want := make([]*tensor.Tensor, len(sizes))
+	ins := make([]*tensor.Tensor, len(sizes))
+	for i, s := range sizes {
+		ins[i] = convRand(NewRNG(uint64(i)), s...)
+		y, err := g.NewSession().Run(false, ins[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if y[0].Shape[1] != (s[1]+1)/2*2 || y[0].Shape[2] != (s[2]+1)/2*2 {
+			t.Fatalf("input %v: output %v", s, y[0].Shape)
+		}
+		want[i] = y[0].Clone()
+	}
+	errs := make(chan string, 4)
+	done := make(chan bool)
+	for w := range 4 {
+		go func() {
+			s := g.NewSession()
+			for k := range 20 {
+				i := (w + k) % len(sizes)
+				y, err := s.Run(k%2 == 0, ins[i])
+				if err != nil {
+					errs <- err.Error()
+					break
+				}
+				for j, v := range y[0].Data {
+					if v != want[i].Data[j] {
+						errs <- fmt.Sprintf("worker %d: input %d: y[%d] = %v, want %v", w, i, j, v, want[i].Data[j])
+						break
+					}
+				}
+			}
+			done <- true
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+}
+
+// Without the input gradient a one-channel convolution takes dW from
+// kernels.Conv1ChanGrad where the CPU has it; it must equal the im2col
+// path's dW.
+func TestConv2DOneChannelWithoutInputGrad(t *testing.T) {
+	x := convRand(NewRNG(4), 3, 12, 11, 1)
+	grads := func(wantDX bool) (dw, db *tensor.Tensor) {
+		c := NewConv2D(20, 5, 1, Same)
+		out := convBuild(t, c, x.Shape)
+		dy := convRand(NewRNG(6), out...)
+		convRun(t, c, &Call{}, true, []*tensor.Tensor{x}, dy, wantDX)
+		return c.kernel.Grad, c.bias.Grad
+	}
+	dw1, db1 := grads(false)
+	dw2, db2 := grads(true)
+	convClose(t, "dW", dw1.Data, dw2.Data, 1e-4)
+	convClose(t, "db", db1.Data, db2.Data, 1e-5)
+}
