@@ -32,6 +32,12 @@ func depthwiseCases() []struct {
 		{"3x3 s2 same", func() *DepthwiseConv2D { return NewDepthwiseConv2D(3, 2, Same) }, []int{2, 7, 6, 9}},
 		{"3x3 s2 valid", func() *DepthwiseConv2D { return NewDepthwiseConv2D(3, 2, Valid) }, []int{1, 8, 9, 3}},
 		{"5x5 s1 same, 17 channels", func() *DepthwiseConv2D { return NewDepthwiseConv2D(5, 1, Same) }, []int{1, 6, 7, 17}},
+		{"3x3 s1 same, 100 channels (row in blocks)", func() *DepthwiseConv2D { return NewDepthwiseConv2D(3, 1, Same) }, []int{1, 3, 23, 100}},
+		{"3x3 dilation 2 valid, 70 channels (row in blocks)", func() *DepthwiseConv2D {
+			d := NewDepthwiseConv2D(3, 1, Valid)
+			d.DilationH, d.DilationW = 2, 2
+			return d
+		}, []int{1, 6, 33, 70}},
 		{"4x4 s1 same, 11 channels", func() *DepthwiseConv2D { return NewDepthwiseConv2D(4, 1, Same) }, []int{2, 5, 6, 11}},
 		{"3x3 same on 2 columns (no tap common to all)", func() *DepthwiseConv2D { return NewDepthwiseConv2D(3, 1, Same) }, []int{1, 4, 2, 3}},
 		{"3x3 s(2,1) valid", func() *DepthwiseConv2D {
