@@ -298,6 +298,18 @@ func TestConv2DOutputShapes(t *testing.T) {
 	}
 }
 
+// TensorFlow's "same" puts the extra padding pixel at the bottom/right.
+func TestConv2DSamePaddingSplit(t *testing.T) {
+	lo, hi, _ := Same.resolve(6, 4, 2, true) // total = (3-1)*2+4-6 = 2
+	if lo != 1 || hi != 1 {
+		t.Errorf("same 6/4/2: %d,%d want 1,1", lo, hi)
+	}
+	lo, hi, _ = Same.resolve(7, 4, 2, true) // total = 3*2+4-7 = 3
+	if lo != 1 || hi != 2 {
+		t.Errorf("same 7/4/2: %d,%d want 1,2", lo, hi)
+	}
+}
+
 func TestConv2DErrors(t *testing.T) {
 	grouped := func(f, g int) *Conv2D { c := NewConv2D(f, 3, 1, Same); c.Groups = g; return c }
 	cases := []struct {

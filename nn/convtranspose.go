@@ -279,6 +279,7 @@ type ctTask struct {
 	grads, sums    []float32
 }
 
+// Run processes parts [lo, hi).
 func (t *ctTask) Run(lo, hi int) {
 	for p := lo; p < hi; p++ {
 		if t.backward {

@@ -42,6 +42,7 @@ type dwTask struct {
 	grads, sums    []float32
 }
 
+// Run processes parts [lo, hi).
 func (t *dwTask) Run(lo, hi int) {
 	for p := lo; p < hi; p++ {
 		if t.backward {
