@@ -1,11 +1,31 @@
-// Package kernels holds dlcv's compute kernels: SGEMM (cache-blocked, packed,
-// parallel, with amd64 AVX-512 and AVX2+FMA assembly micro-kernels chosen at
-// run time and a portable Go fallback), im2col/col2im for NHWC convolutions,
-// a direct convolution for single-channel inputs (LeNet's first layer),
-// vector routines (Axpy, Scal, Dot, AddBias, SumRows), element-wise and
-// 2x2 max-pool kernels, and the persistent worker pool (Parallel) that
-// spreads work over the cores without allocating. Every assembly path has a
-// Go twin (forced with the purego build tag) and tests that compare them.
-// Everything above it (nn, imgproc, tflite) calls these functions; nothing
-// here knows about layers.
+// Package kernels holds every compute kernel of dlcv and its one
+// parallel-for; nn, imgproc, tflite, detect and data call them, and
+// nothing here knows about layers or file formats.
+//
+//   - parallel.go: Parallel (and ParallelFunc), a persistent worker pool
+//     shared by every caller, nesting-safe, allocation-free with a Task,
+//     sized by Threads/SetThreads (one process-wide count).
+//   - gemm*.go: SGEMM (cache-blocked, packed, parallel over the pool;
+//     AVX-512 and AVX2+FMA micro-kernels chosen at run time, Go
+//     fallback), SgemmSerial for callers that split work themselves.
+//   - im2col.go: ConvGeom (stride, dilation, padding) and
+//     Im2col/Im2colRows/Col2im for NHWC convolutions.
+//   - conv1c*.go: direct convolution of one-channel inputs (LeNet's first
+//     layer, AVX-512).
+//   - depthwise.go, muladd*.go: DepthwiseConvRows (NHWC, any kernel,
+//     stride, dilation, depth multiplier) on the MulAdd/MulAdd3 tap loops.
+//   - requant*.go, fixedpoint.go: quantized epilogues: Requantize (fp32,
+//     as XNNPACK), RoundEven, and TFLite's fixed-point Multiplier,
+//     SaturatingRoundingDoublingHighMul, RoundingDivideByPOT.
+//   - axpyn*.go: AxpyN, the multi-tap row pass of 2-D image filters.
+//   - resize.go: nearest and bilinear NHWC resizes with ONNX's coordinate
+//     and rounding modes, and their adjoints; resample.go: PIL-exact
+//     8-bit bilinear resampling (ResizeBilinearU8).
+//   - vec*.go, elementwise*.go: Axpy, Scal, Dot, AddBias, SumRows, ReLU,
+//     Add, 2x2 max-pool.
+//
+// Every assembly routine (amd64, selected at run time from
+// golang.org/x/sys/cpu) has a Go twin; the purego build tag forces the Go
+// paths everywhere, and the tests check every path against a float64 (or
+// exact integer) reference on awkward sizes.
 package kernels
