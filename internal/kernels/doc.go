@@ -22,7 +22,8 @@
 //     and rounding modes, and their adjoints; resample.go: PIL-exact
 //     8-bit bilinear resampling (ResizeBilinearU8).
 //   - vec*.go, elementwise*.go: Axpy, Scal, Dot, AddBias, SumRows, ReLU,
-//     Add, 2x2 max-pool.
+//     Add, 2x2 max-pool; clip*.go: Clip (ReLU6 and other clipped
+//     activations, the convolutions' epilogue).
 //
 // Every assembly routine (amd64, selected at run time from
 // golang.org/x/sys/cpu) has a Go twin; the purego build tag forces the Go
