@@ -23,7 +23,8 @@
 //     its tables between calls; resample.go: PIL-exact 8-bit bilinear
 //     resampling (ResizeBilinearU8).
 //   - vec*.go, elementwise*.go: Axpy, Scal, Dot, AddBias, SumRows, ReLU,
-//     Add, 2x2 max-pool.
+//     Add, 2x2 max-pool; clip*.go: Clip (ReLU6 and other clipped
+//     activations, the convolutions' epilogue).
 //   - maxinto*.go: MaxInto (a pooling window's running maximum) and
 //     MaxPoolGradStep (its backward, one window position at a time).
 //   - transpose*.go: Transpose of a matrix with strides, in 8x8 AVX2

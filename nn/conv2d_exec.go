@@ -1,0 +1,454 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/dlcv-go/dlcv/internal/kernels"
+	"github.com/dlcv-go/dlcv/tensor"
+)
+
+// convState is a Conv2D's per-Session storage.
+type convState struct {
+	task convTask
+	act  actTask
+	col  []float32 // patches: the whole batch (kept) or one chunk per part
+	// kept: col holds the patches of the input keptX (keptLen values) of
+	// the last training Forward, which Backward reuses.
+	kept    bool
+	keptX   *float32
+	keptLen int
+	tile    []float32 // the bias repeated over sumBlock(Filters) values
+	zero    []float32 // Conv1Chan's bias without UseBias
+	pad     []float32 // Conv1Chan's padded images, per part
+	grads   []float32 // dW and db of parts 1.. (part 0 adds to the Params)
+	sums    []float32 // column-sum scratch, per part
+	wexp    []float32 // the kernel with groups merged (groupMerge)
+	dwexp   []float32 // its gradient
+	dw      dwState   // the depthwise path's
+}
+
+// convMergeWidth is the GEMM width (filters) a group should reach: the
+// AVX2 micro-kernel's 16 columns. Narrower groups (ResNeXt's 32 groups of
+// 4) waste most of every tile and pay a GEMM call each.
+const convMergeWidth = 16
+
+// groupMerge returns how many groups to merge into one GEMM: the smallest
+// divisor m of the groups with m*(Filters/Groups) >= convMergeWidth (all
+// of them if there is none). A merged group multiplies its patches by a
+// block-diagonal kernel (expandGroups): m times the arithmetic, in GEMMs
+// that run far faster than m narrow ones.
+func (g *convGeo) groupMerge() int {
+	if g.groups == 1 || g.fg() >= convMergeWidth {
+		return 1
+	}
+	for m := 2; m < g.groups; m++ {
+		if g.groups%m == 0 && m*g.fg() >= convMergeWidth {
+			return m
+		}
+	}
+	return g.groups
+}
+
+// expandGroups writes into dst the kernel w (KH, KW, cg, F) of g with its
+// groups merged m at a time: (KH, KW, m*cg, F), filter f's weights on the
+// rows of its group within the merged block, zeros elsewhere.
+func expandGroups(dst, w []float32, g *convGeo, m int) {
+	cg, fg, f := g.cg(), g.fg(), g.f
+	clear(dst)
+	for tap := range g.kh * g.kw {
+		for c := range cg {
+			src := w[(tap*cg+c)*f : (tap*cg+c+1)*f]
+			for j, v := range src {
+				sub := j / fg % m
+				dst[(tap*m*cg+sub*cg+c)*f+j] = v
+			}
+		}
+	}
+}
+
+// gatherGroups adds to dw (KH, KW, cg, F) the entries of the merged
+// kernel's gradient dexp that belong to the kernel (expandGroups' layout).
+func gatherGroups(dw, dexp []float32, g *convGeo, m int) {
+	cg, fg, f := g.cg(), g.fg(), g.f
+	for tap := range g.kh * g.kw {
+		for c := range cg {
+			d := dw[(tap*cg+c)*f : (tap*cg+c+1)*f]
+			for j := range d {
+				sub := j / fg % m
+				d[j] += dexp[(tap*m*cg+sub*cg+c)*f+j]
+			}
+		}
+	}
+}
+
+// convMode is what a convTask runs.
+type convMode int
+
+const (
+	convForward        convMode = iota // lines of the output
+	convForwardOneChan                 // images, kernels.Conv1Chan
+	convBackward                       // images
+)
+
+// convTask runs one pass of a Conv2D over parts of the batch; it lives in
+// the op state, so handing it to kernels.Parallel allocates nothing.
+type convTask struct {
+	g             convGeo
+	mode          convMode
+	parts         int
+	x, y, res     []float32
+	dy, dx        []float32
+	w, bias, tile []float32
+	act           Act
+	col           []float32
+	kept          bool // col holds (forward: receives) the patches of the whole batch
+	chunk         int  // output lines per chunk of patches
+	dw, db        []float32
+	grads, sums   []float32
+	pad           []float32
+	oneChanGrad   bool // dW by kernels.Conv1ChanGrad where it has a kernel
+	wide          bool // fewer parts than cores: parallel GEMMs (convGemm)
+}
+
+// Run processes parts [lo, hi).
+func (t *convTask) Run(lo, hi int) {
+	for p := lo; p < hi; p++ {
+		switch t.mode {
+		case convForward:
+			t.forwardPart(p)
+		case convForwardOneChan:
+			t.forwardOneChan(p)
+		case convBackward:
+			t.backwardPart(p)
+		}
+	}
+}
+
+// colAt returns where the patches of lines [r, e) go and the distance
+// between their groups' blocks: inside the whole-batch patches (group
+// blocks of all lines) when kept, else in part p's chunk.
+func (t *convTask) colAt(p, r, e int) (base []float32, gs int) {
+	g := &t.g
+	kg := g.kg()
+	if t.kept {
+		return t.col[r*g.ow*kg:], g.lines() * g.ow * kg
+	}
+	per := t.chunk * g.ow * g.ktot()
+	return t.col[p*per : (p+1)*per], (e - r) * g.ow * kg
+}
+
+func (t *convTask) forwardPart(p int) {
+	g := &t.g
+	lines := g.lines()
+	r0, r1 := p*lines/t.parts, (p+1)*lines/t.parts
+	f, fg, kg := g.f, g.fg(), g.kg()
+	if r0 == r1 {
+		return
+	}
+	var res []float32
+	if g.direct() {
+		out := t.y[r0*g.ow*f : r1*g.ow*f]
+		kernels.SgemmSerial(false, false, (r1-r0)*g.ow, f, g.cin, 1, t.x[r0*g.ow*g.cin:], g.cin, t.w, f, 0, out, f)
+		if t.res != nil {
+			res = t.res[r0*g.ow*f:]
+		}
+		convEpilogue(out, res, t.bias, t.tile, t.act)
+		return
+	}
+	// Kept patches are written chunk by chunk too, each multiplied while
+	// it is in cache.
+	for r := r0; r < r1; r += t.chunk {
+		e := min(r+t.chunk, r1)
+		m := (e - r) * g.ow
+		base, gs := t.colAt(p, r, e)
+		g.unfold(base, gs, t.x, r, e)
+		for gi := 0; gi < g.groups; gi++ {
+			kernels.SgemmSerial(false, false, m, fg, kg, 1, base[gi*gs:], kg, t.w[gi*fg:], f, 0, t.y[r*g.ow*f+gi*fg:], f)
+		}
+		if t.res != nil {
+			res = t.res[r*g.ow*f:]
+		}
+		convEpilogue(t.y[r*g.ow*f:e*g.ow*f], res, t.bias, t.tile, t.act)
+	}
+}
+
+func (t *convTask) forwardOneChan(p int) {
+	g := &t.g
+	b0, b1 := p*g.n/t.parts, (p+1)*g.n/t.parts
+	if b0 == b1 {
+		return
+	}
+	rows, f, in := g.oh*g.ow, g.f, g.h*g.w
+	pl := kernels.PaddedLen(g.oh, g.ow, g.kh, g.kw)
+	out := t.y[b0*rows*f : b1*rows*f]
+	relu := t.act.Kind == "relu" && t.res == nil
+	kernels.Conv1Chan(out, t.x[b0*in:b1*in], b1-b0, g.h, g.w, g.padT, g.padL,
+		g.oh, g.ow, g.kh, g.kw, t.w, t.bias, f, relu, t.pad[p*pl:(p+1)*pl])
+	if !relu && (t.res != nil || t.act.Kind != "") {
+		var res []float32
+		if t.res != nil {
+			res = t.res[b0*rows*f:]
+		}
+		convEpilogue(out, res, nil, nil, t.act)
+	}
+}
+
+func (t *convTask) backwardPart(p int) {
+	g := &t.g
+	b0, b1 := p*g.n/t.parts, (p+1)*g.n/t.parts
+	if b0 == b1 {
+		return
+	}
+	f, fg, kg := g.f, g.fg(), g.kg()
+	r0, r1 := b0*g.oh, b1*g.oh
+	dw, db := t.dw, t.db
+	if p > 0 { // private sums, added to the Params after all parts finish
+		nw := len(t.w)
+		s := t.grads[(p-1)*(nw+f) : p*(nw+f)]
+		clear(s)
+		if dw != nil {
+			dw = s[:nw]
+		}
+		if db != nil {
+			db = s[nw:]
+		}
+	}
+	if db != nil {
+		sb := sumBlock(f)
+		sumColumns(db, t.dy[r0*g.ow*f:r1*g.ow*f], t.sums[p*sb:(p+1)*sb])
+	}
+	if t.oneChanGrad {
+		in, pl := g.h*g.w, kernels.PaddedLen(g.oh, g.ow, g.kh, g.kw)
+		if kernels.Conv1ChanGrad(dw, t.x[b0*in:b1*in], t.dy[r0*g.ow*f:r1*g.ow*f], b1-b0, g.h, g.w,
+			g.padT, g.padL, g.oh, g.ow, g.kh, g.kw, f, t.pad[p*pl:(p+1)*pl]) {
+			return
+		}
+	}
+	if t.dx != nil && !g.direct() {
+		clear(t.dx[b0*g.inLen() : b1*g.inLen()]) // col2im accumulates
+	}
+	step := t.chunk
+	if g.direct() {
+		step = r1 - r0
+	}
+	for r := r0; r < r1; r += step {
+		e := min(r+step, r1)
+		m := (e - r) * g.ow
+		dy := t.dy[r*g.ow*f:]
+		if g.direct() {
+			a := t.x[r*g.ow*g.cin:]
+			if dw != nil {
+				convGemm(t.wide, true, false, g.cin, f, m, a, g.cin, dy, f, 1, dw, f)
+			}
+			if t.dx != nil {
+				convGemm(t.wide, false, true, m, g.cin, f, dy, f, t.w, f, 0, t.dx[r*g.ow*g.cin:], g.cin)
+			}
+			continue
+		}
+		base, gs := t.colAt(p, r, e)
+		if !t.kept {
+			g.unfold(base, gs, t.x, r, e)
+		}
+		if dw != nil { // dW += patches^T dY
+			for gi := 0; gi < g.groups; gi++ {
+				convGemm(t.wide, true, false, kg, fg, m, base[gi*gs:], kg, dy[gi*fg:], f, 1, dw[gi*fg:], f)
+			}
+		}
+		if t.dx == nil {
+			continue
+		}
+		// dPatches = dY W^T, written over the patches (no longer
+		// needed), then folded back onto the input gradient.
+		for gi := 0; gi < g.groups; gi++ {
+			convGemm(t.wide, false, true, m, kg, fg, dy[gi*fg:], f, t.w[gi*fg:], f, 0, base[gi*gs:], kg)
+		}
+		g.fold(t.dx, base, gs, r, e)
+	}
+}
+
+// Forward computes the convolution, its bias, residual and activation.
+func (c *Conv2D) Forward(call *Call, in, out []*tensor.Tensor) error {
+	if len(in) < 1 || len(out) != 1 {
+		return fmt.Errorf("Conv2D: %d inputs and %d outputs", len(in), len(out))
+	}
+	g, err := c.geometry(in[0].Shape, out[0].Shape)
+	if err != nil {
+		return err
+	}
+	var res []float32
+	if c.Residual {
+		if len(in) != 2 || !tensor.EqualShape(in[1].Shape, out[0].Shape) {
+			return fmt.Errorf("Conv2D: residual input missing or not of the output's shape %s", shapeText(out[0].Shape))
+		}
+		res = in[1].Data
+	}
+	st := stateOf[convState](call)
+	st.kept = false
+	x, y, w := in[0].Data, out[0].Data, c.kernel.Value.Data
+	var bias []float32
+	if c.bias != nil {
+		bias = c.bias.Value.Data
+	}
+	if len(x) == 0 || len(y) == 0 {
+		return nil
+	}
+	if g.depthwise() {
+		st.dw.forward(&g, x, y, res, w, bias, c.Act)
+		return nil
+	}
+	if m := g.groupMerge(); m > 1 {
+		st.wexp = grow(st.wexp, len(w)*m)
+		expandGroups(st.wexp, w, &g, m)
+		w = st.wexp
+		g.groups /= m
+	}
+	t := &st.task
+	*t = convTask{g: g, x: x, y: y, res: res, w: w, bias: bias, act: c.Act}
+	if bias != nil {
+		st.tile = grow(st.tile, sumBlock(g.f))
+		fillTile(st.tile, bias)
+		t.tile = st.tile
+	}
+	// One input channel, stride 1: a direct kernel instead of im2col and
+	// a skinny GEMM (Backward unfolds the patches for dW).
+	if g.cin == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && kernels.Conv1ChanSupported(g.f, g.ow) {
+		t.mode = convForwardOneChan
+		t.parts = convParts(g.n, g.flopsPerLine()*g.oh)
+		st.pad = grow(st.pad, t.parts*kernels.PaddedLen(g.oh, g.ow, g.kh, g.kw))
+		t.pad = st.pad
+		if bias == nil {
+			st.zero = grow(st.zero, g.f)
+			clear(st.zero)
+			t.bias = st.zero
+		}
+	} else {
+		t.mode = convForward
+		t.parts = convParts(g.lines(), g.flopsPerLine())
+		t.chunk = g.chunkLines(c.chunkFloats)
+		keep := c.keepFloats
+		if keep == 0 {
+			keep = keepColFloats
+		}
+		n := g.lines() * g.ow * g.ktot()
+		t.kept = !g.direct() && call.Train && n <= keep
+		if !t.kept {
+			n = t.parts * t.chunk * g.ow * g.ktot()
+		}
+		if !g.direct() {
+			st.col = grow(st.col, n)
+			t.col = st.col
+		}
+	}
+	kernels.Parallel(t.parts, 1, t)
+	if t.kept {
+		st.kept, st.keptX, st.keptLen = true, &x[0], len(x)
+	}
+	*t = convTask{}
+	return nil
+}
+
+// Backward takes dL/dy: with g = dy * act'(y), it adds dW = patches^T g
+// and db = column sums of g to the Params that have a gradient, and
+// writes dx = col2im(g W^T) and, with Residual, d(residual) = g.
+func (c *Conv2D) Backward(call *Call, in, out, dout, din []*tensor.Tensor) error {
+	if len(in) < 1 || in[0] == nil || len(dout) != 1 {
+		return fmt.Errorf("Conv2D: Backward needs the input and one output gradient")
+	}
+	if dout[0] == nil { // zero gradient
+		for _, d := range din {
+			if d != nil {
+				clear(d.Data)
+			}
+		}
+		return nil
+	}
+	g, err := c.geometry(in[0].Shape, dout[0].Shape)
+	if err != nil {
+		return err
+	}
+	if err := convCheckAct("Conv2D", c.Act); err != nil {
+		return err
+	}
+	st := stateOf[convState](call)
+	dy := dout[0].Data
+	if c.Act.Kind != "" {
+		if len(out) < 1 || out[0] == nil {
+			return fmt.Errorf("Conv2D: Backward with a fused activation needs the output")
+		}
+		gb := call.Scratch(len(dy))
+		convActGrad(&st.act, c.Act, gb, dy, out[0].Data)
+		dy = gb
+	}
+	if c.Residual && len(din) > 1 && din[1] != nil {
+		copy(din[1].Data, dy)
+	}
+	x, w := in[0].Data, c.kernel.Value.Data
+	var dx, dW, dB []float32
+	if len(din) > 0 && din[0] != nil {
+		dx = din[0].Data
+	}
+	if c.kernel.Grad != nil {
+		dW = c.kernel.Grad.Data
+	}
+	if c.bias != nil && c.bias.Grad != nil {
+		dB = c.bias.Grad.Data
+	}
+	kept := st.kept && len(x) > 0 && st.keptX == &x[0] && st.keptLen == len(x)
+	st.kept = false // dPatches overwrite the patches
+	if len(x) == 0 || len(dy) == 0 || (dx == nil && dW == nil && dB == nil) {
+		return nil
+	}
+	if g.depthwise() {
+		st.dw.backward(&g, x, dy, dx, w, dW, dB)
+		return nil
+	}
+	orig, m := g, g.groupMerge()
+	if m > 1 { // as Forward, with dW through the merged kernel
+		st.wexp = grow(st.wexp, len(w)*m)
+		expandGroups(st.wexp, w, &g, m)
+		w = st.wexp
+		g.groups /= m
+		if dW != nil {
+			st.dwexp = grow(st.dwexp, len(w))
+			clear(st.dwexp)
+			dW = st.dwexp
+		}
+	}
+	t := &st.task
+	*t = convTask{g: g, mode: convBackward, x: x, dy: dy, dx: dx, w: w, dw: dW, db: dB, kept: kept && !g.direct()}
+	t.parts = convParts(g.n, 2*g.flopsPerLine()*g.oh)
+	t.wide = t.parts < kernels.Threads()
+	t.chunk = g.chunkLines(c.chunkFloats)
+	if t.kept {
+		t.col = st.col
+	} else if !g.direct() {
+		st.col = grow(st.col, t.parts*t.chunk*g.ow*g.ktot())
+		t.col = st.col
+	}
+	if g.cin == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && dx == nil && dW != nil {
+		t.oneChanGrad = true
+		st.pad = grow(st.pad, t.parts*kernels.PaddedLen(g.oh, g.ow, g.kh, g.kw))
+		t.pad = st.pad
+	}
+	if t.parts > 1 {
+		st.grads = grow(st.grads, (t.parts-1)*(len(w)+g.f))
+		t.grads = st.grads
+	}
+	st.sums = grow(st.sums, t.parts*sumBlock(g.f))
+	t.sums = st.sums
+	kernels.Parallel(t.parts, 1, t)
+	for p := 1; p < t.parts; p++ {
+		s := t.grads[(p-1)*(len(w)+g.f) : p*(len(w)+g.f)]
+		if dW != nil {
+			kernels.Add(dW, s[:len(w)])
+		}
+		if dB != nil {
+			kernels.Add(dB, s[len(w):])
+		}
+	}
+	if m > 1 && dW != nil {
+		gatherGroups(c.kernel.Grad.Data, dW, &orig, m)
+	}
+	*t = convTask{}
+	return nil
+}
