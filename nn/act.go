@@ -75,10 +75,7 @@ func (a Act) Apply(v []float32) {
 	case "relu":
 		kernels.Relu(v, v)
 	case "clip":
-		lo, hi := a.Min, a.Max
-		for i, x := range v {
-			v[i] = min(max(x, lo), hi)
-		}
+		kernels.Clip(v, v, a.Min, a.Max)
 	case "leaky_relu":
 		al := a.Alpha
 		for i, x := range v {
@@ -102,9 +99,9 @@ func (a Act) Apply(v []float32) {
 	case "silu":
 		kernels.SiLU(v, v)
 	case "gelu":
-		geluExact(v, v)
+		kernels.GELU(v, v)
 	case "gelu_tanh":
-		geluTanh(v, v)
+		kernels.GELUTanh(v, v)
 	}
 }
 
@@ -120,14 +117,7 @@ func (a Act) GradFromOutput(dx, dy, y []float32) {
 	case "clip":
 		// Inside the open interval the slope is 1; at the bounds (where
 		// the input was clipped) it is 0, as PyTorch's hardtanh/ReLU6.
-		lo, hi := a.Min, a.Max
-		for i, v := range y {
-			if v <= lo || v >= hi {
-				dx[i] = 0
-			} else {
-				dx[i] = dy[i]
-			}
-		}
+		kernels.ClipGrad(dx, dy, y, a.Min, a.Max)
 	case "leaky_relu":
 		al := a.Alpha
 		for i, v := range y {
