@@ -182,8 +182,8 @@ func NewSiLU() *SiLU { return &SiLU{inputAct{act: Act{Kind: "silu"}}} }
 func (l *SiLU) Kind() string { return "SiLU" }
 
 // GELU is x * Phi(x), Phi the standard normal distribution function
-// (computed with erfc in float64), or with Approximate "tanh" PyTorch's
-// approximation 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3))).
+// (through erfc, accurate for negative x too), or with Approximate "tanh"
+// PyTorch's approximation 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3))).
 type GELU struct {
 	unary
 	// Approximate is "" or "none" (exact) or "tanh", as PyTorch's
@@ -230,33 +230,6 @@ func (l *GELU) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
 		ewBackward(c, l.act(), din[0].Data, dout[0].Data, in[0].Data)
 	}
 	return nil
-}
-
-// Constants of GELU's tanh approximation.
-const (
-	geluK  = 0.7978845608028654 // sqrt(2/pi)
-	geluC  = 0.044715
-	invSq2 = 0.7071067811865476 // 1/sqrt(2)
-	invS2P = 0.3989422804014327 // 1/sqrt(2*pi)
-)
-
-// geluExact sets dst = x*Phi(x) = x*erfc(-x/sqrt2)/2: erfc keeps the
-// relative accuracy for negative x, where 1+erf cancels.
-func geluExact(dst, src []float32) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		x := float64(v)
-		dst[i] = float32(0.5 * x * math.Erfc(-x*invSq2))
-	}
-}
-
-// geluTanh sets dst = 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715 x^3))).
-func geluTanh(dst, src []float32) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		x := float64(v)
-		dst[i] = float32(0.5 * x * (1 + math.Tanh(geluK*(x+geluC*x*x*x))))
-	}
 }
 
 // ewState is the per-session state of the activations above: the tasks
@@ -313,20 +286,9 @@ func (t *gradTask) Run(lo, hi int) {
 	case "silu":
 		kernels.SiLUGrad(dx, dy, v)
 	case "gelu":
-		// Phi(x) + x*phi(x).
-		for i, x32 := range v {
-			x := float64(x32)
-			d := 0.5*math.Erfc(-x*invSq2) + x*invS2P*math.Exp(-0.5*x*x)
-			dx[i] = float32(float64(dy[i]) * d)
-		}
+		kernels.GELUGrad(dx, dy, v)
 	case "gelu_tanh":
-		// 0.5*(1+t) + 0.5*x*(1-t^2)*k*(1 + 3c x^2), t = tanh(k*(x + c x^3)).
-		for i, x32 := range v {
-			x := float64(x32)
-			th := math.Tanh(geluK * (x + geluC*x*x*x))
-			d := 0.5*(1+th) + 0.5*x*(1-th)*(1+th)*geluK*(1+3*geluC*x*x)
-			dx[i] = float32(float64(dy[i]) * d)
-		}
+		kernels.GELUTanhGrad(dx, dy, v)
 	default:
 		panic("nn: gradTask for activation " + t.a.Kind)
 	}
