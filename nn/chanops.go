@@ -4,9 +4,10 @@ import "github.com/dlcv-go/dlcv/internal/kernels"
 
 // Per-channel passes shared by BatchNorm and PReLU: the data is rows of c
 // channels (the last axis), split into chunks of whole rows that
-// kernels.Parallel hands to the cores. Reductions write one partial sum
-// per chunk and channel, which the caller adds in chunk order, so results
-// do not depend on the number of threads.
+// kernels.Parallel hands to the cores, each chunk computed by the
+// kernels.Chan* kernels. Reductions write one partial sum per chunk and
+// channel, which the caller adds in chunk order, so results do not depend
+// on the number of threads.
 
 // chanChunkVals is about how many values one chunk holds: large enough to
 // amortise the per-chunk work, small enough to balance the cores.
@@ -66,62 +67,27 @@ func (t *chanTask) Run(lo, hi int) {
 		switch t.mode {
 		case chanStats:
 			s1, s2 := t.sums(k)
-			ref := t.ref[:c]
-			for r := lo; r < hi; r += c {
-				xr := t.x[r : r+c][:len(ref)]
-				for j, v := range xr {
-					d := float64(v) - ref[j]
-					s1[j] += d
-					s2[j] += d * d
-				}
-			}
+			kernels.ChanMoments(s1, s2, t.x[lo:hi], t.ref[:c])
 		case chanAffine:
-			mean, a, b := t.mean[:c], t.a[:c], t.b[:c]
-			for r := lo; r < hi; r += c {
-				xr, yr := t.x[r : r+c][:len(mean)], t.y[r : r+c][:len(mean)]
-				for j, v := range xr {
-					yr[j] = (v-mean[j])*a[j] + b[j]
-				}
-			}
+			kernels.ChanAffine(t.y[lo:hi], t.x[lo:hi], t.mean[:c], t.a[:c], t.b[:c])
 		case chanScale:
-			a := t.a[:c]
-			for r := lo; r < hi; r += c {
-				gr, yr := t.dy[r : r+c][:len(a)], t.y[r : r+c][:len(a)]
-				for j, v := range gr {
-					yr[j] = v * a[j]
-				}
-			}
+			kernels.ChanScale(t.y[lo:hi], t.dy[lo:hi], t.a[:c])
 		case chanGradSums:
 			s1, s2 := t.sums(k)
-			mean := t.mean[:c]
-			for r := lo; r < hi; r += c {
-				gr := t.dy[r : r+c][:len(mean)]
-				if t.x == nil { // only sum(dy) wanted
-					for j, v := range gr {
+			if t.x == nil { // only sum(dy) wanted
+				for r := lo; r < hi; r += c {
+					for j, v := range t.dy[r : r+c][:len(s1)] {
 						s1[j] += float64(v)
 					}
-				} else {
-					xr := t.x[r : r+c][:len(gr)]
-					for j, v := range gr {
-						s1[j] += float64(v)
-						s2[j] += float64(v) * float64(xr[j]-mean[j])
-					}
 				}
-				if t.y != nil {
-					a, yr := t.a[:c], t.y[r : r+c][:len(gr)]
-					for j, v := range gr {
-						yr[j] = v * a[j]
-					}
-				}
+			} else {
+				kernels.ChanGradSums(s1, s2, t.dy[lo:hi], t.x[lo:hi], t.mean[:c])
+			}
+			if t.y != nil { // the chunk is in cache
+				kernels.ChanScale(t.y[lo:hi], t.dy[lo:hi], t.a[:c])
 			}
 		case chanGradInput:
-			mean, a, b, cc := t.mean[:c], t.a[:c], t.b[:c], t.cc[:c]
-			for r := lo; r < hi; r += c {
-				xr, gr, yr := t.x[r : r+c][:len(mean)], t.dy[r : r+c][:len(mean)], t.y[r : r+c][:len(mean)]
-				for j, v := range gr {
-					yr[j] = a[j]*v + b[j]*(xr[j]-mean[j]) + cc[j]
-				}
-			}
+			kernels.ChanGradInput(t.y[lo:hi], t.dy[lo:hi], t.x[lo:hi], t.mean[:c], t.a[:c], t.b[:c], t.cc[:c])
 		case chanPReLU:
 			a := t.a[:c]
 			for r := lo; r < hi; r += c {
