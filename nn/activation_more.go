@@ -61,11 +61,13 @@ func (l *Clip) Shapes(in [][]int) ([][]int, error) {
 	return l.unary.Shapes(in)
 }
 
+// Forward clips every value.
 func (l *Clip) Forward(c *Call, in, out []*tensor.Tensor) error {
 	runAct(c, l.act(), in[0].Data, out[0].Data)
 	return nil
 }
 
+// Backward passes dy where the output is strictly inside (Min, Max).
 func (l *Clip) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
 	if din[0] != nil {
 		runActGrad(c, l.act(), din[0].Data, dout[0].Data, out[0].Data)
@@ -124,11 +126,13 @@ func (l *HardSigmoid) Shapes(in [][]int) ([][]int, error) {
 	return l.unary.Shapes(in)
 }
 
+// Forward applies the hard sigmoid.
 func (l *HardSigmoid) Forward(c *Call, in, out []*tensor.Tensor) error {
 	ewForward(c, l.act(), in[0].Data, out[0].Data)
 	return nil
 }
 
+// Backward is Alpha*dy where the output is strictly inside (0, 1).
 func (l *HardSigmoid) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
 	if din[0] != nil {
 		ewBackward(c, l.act(), din[0].Data, dout[0].Data, out[0].Data)
@@ -149,11 +153,13 @@ func (inputAct) Saves() (inputs, outputs bool) { return true, false }
 // FusedAct implements ActOp (fused at inference only).
 func (o *inputAct) FusedAct() (Act, bool) { return o.act, true }
 
+// Forward applies the activation.
 func (o *inputAct) Forward(c *Call, in, out []*tensor.Tensor) error {
 	ewForward(c, o.act, in[0].Data, out[0].Data)
 	return nil
 }
 
+// Backward is dy times the derivative at the input.
 func (o *inputAct) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
 	if din[0] != nil {
 		ewBackward(c, o.act, din[0].Data, dout[0].Data, in[0].Data)
@@ -220,11 +226,13 @@ func (l *GELU) Shapes(in [][]int) ([][]int, error) {
 	return l.unary.Shapes(in)
 }
 
+// Forward applies the GELU.
 func (l *GELU) Forward(c *Call, in, out []*tensor.Tensor) error {
 	ewForward(c, l.act(), in[0].Data, out[0].Data)
 	return nil
 }
 
+// Backward is dy times the derivative at the input.
 func (l *GELU) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
 	if din[0] != nil {
 		ewBackward(c, l.act(), din[0].Data, dout[0].Data, in[0].Data)
@@ -268,6 +276,7 @@ type gradTask struct {
 	dx, dy, v []float32
 }
 
+// Run implements kernels.Task.
 func (t *gradTask) Run(lo, hi int) {
 	dx, dy, v := t.dx[lo:hi], t.dy[lo:hi], t.v[lo:hi]
 	switch t.a.Kind {
@@ -363,6 +372,7 @@ func (l *PReLU) Params() []*Param {
 // Alpha is the slope param (nil before Build).
 func (l *PReLU) Alpha() *Param { return l.alpha }
 
+// Forward is x where x > 0 and alpha*x elsewhere.
 func (l *PReLU) Forward(c *Call, in, out []*tensor.Tensor) error {
 	if l.alpha == nil {
 		return fmt.Errorf("PReLU: Forward before Build")

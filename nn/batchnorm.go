@@ -76,6 +76,11 @@ func (b *BatchNorm) Saves() (inputs, outputs bool) {
 	return true, false
 }
 
+// InPlace: the output may be written over the input (at inference, when
+// the input is not kept for Backward): each value is read before it is
+// written.
+func (b *BatchNorm) InPlace() bool { return true }
+
 // Shapes checks the settings and that the channel count is the one built
 // for; the output has the input's shape.
 func (b *BatchNorm) Shapes(in [][]int) ([][]int, error) {

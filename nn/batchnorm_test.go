@@ -393,3 +393,30 @@ func benchOp(b *testing.B, op Op, train bool, shape ...int) {
 		}
 	}
 }
+
+// A version-1 model file written by the old release (Dense, BatchNorm with
+// trained moving statistics, ReLU, Dense, Softmax) loads and predicts
+// what the old release predicted.
+func TestBatchNormLoadsV1File(t *testing.T) {
+	m, _, err := LoadFile(filepath.Join("testdata", "v1_batchnorm.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bn, ok := m.Graph().Nodes()[2].Op.(*BatchNorm)
+	if !ok || bn.Momentum != 0.9 || bn.Epsilon != 1e-3 || bn.MovingMean().Value.Data[0] == 0 {
+		t.Fatalf("node 2 is %#v", m.Graph().Nodes()[2].Op)
+	}
+	x := tensor.New(6, 4)
+	for i := range x.Data {
+		x.Data[i] = float32(i%7)*0.5 - 1.2
+	}
+	y, err := m.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Printed by the old release after saving the file.
+	want := []float32{0.37318352, 0.21854559, 0.40827084, 0.3278978, 0.33403936, 0.33806288,
+		0.24730697, 0.30559003, 0.447103, 0.043204818, 0.8459066, 0.11088851,
+		0.20314519, 0.3122278, 0.48462704, 0.2339181, 0.3703166, 0.39576533}
+	relClose(t, "v1 predictions", y.Data, want, 1e-5)
+}

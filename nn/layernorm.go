@@ -51,6 +51,10 @@ func (l *LayerNorm) Kind() string { return "LayerNormalization" }
 // of the op state.
 func (l *LayerNorm) Saves() (inputs, outputs bool) { return true, false }
 
+// InPlace: the output may be written over the input (at inference): a
+// row's values are all read before they are written.
+func (l *LayerNorm) InPlace() bool { return true }
+
 func (l *LayerNorm) axes() int { return max(l.Axes, 1) }
 
 // Shapes checks the settings and that the normalised axes are those built
@@ -135,6 +139,7 @@ const (
 	lnGradParams
 )
 
+// Run implements kernels.Task: rows, or feature columns, [lo, hi).
 func (t *lnTask) Run(lo, hi int) {
 	d := t.d
 	switch t.mode {

@@ -229,6 +229,7 @@ const (
 	mmGradB
 )
 
+// Run implements kernels.Task.
 func (t *mmTask) Run(lo, hi int) {
 	for o := lo; o < hi; o++ {
 		t.one(o, kernels.SgemmSerial)
@@ -292,6 +293,7 @@ func (t *mmTask) run(mode int) {
 	}
 }
 
+// Forward computes every product with SGEMM.
 func (o *MatMul) Forward(c *Call, in, out []*tensor.Tensor) error {
 	st := stateOf[mmState](c)
 	g, err := st.plan(in[0].Shape, in[1].Shape, o.TransA, o.TransB)
@@ -430,6 +432,7 @@ func dimText(d int) string {
 	return fmt.Sprint(d)
 }
 
+// Forward fills Y with Beta*C and adds Alpha*op(A)op(B) with one SGEMM.
 func (o *Gemm) Forward(c *Call, in, out []*tensor.Tensor) error {
 	st := stateOf[mmState](c)
 	g, err := st.plan(in[0].Shape, in[1].Shape, o.TransA, o.TransB)

@@ -141,3 +141,33 @@ func TestNormGraphSaveLoad(t *testing.T) {
 		t.Errorf("Optimize left %d of %d nodes", len(opt.Nodes()), len(g.Nodes()))
 	}
 }
+
+// At inference batch norm and layer norm write over their input: a chain
+// of them needs no buffer beyond the input's.
+func TestNormOpsInPlace(t *testing.T) {
+	g := NewGraph()
+	x := g.Input("x", 6, 8)
+	h := g.Apply(NewDense(8), x)
+	for range 3 {
+		h = g.Apply(NewLayerNorm(0), g.Apply(NewBatchNorm(0, 0), h))
+	}
+	g.Output(g.Apply(NewPReLU(false), h))
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	s := g.NewSession()
+	in := randNormal(NewRNG(1), 4, 6, 8)
+	want, err := s.Run(false, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.pool.free); n > 1 {
+		t.Errorf("%d free buffers after inference, want 1 (everything after the dense layer in place)", n)
+	}
+	// The same values as op by op, out of place.
+	ref := in
+	for _, n := range g.Nodes()[1:] {
+		ref = evalOp(t, n.Op, &Call{}, ref)[0]
+	}
+	relClose(t, "in place", want[0].Data, ref.Data, 0)
+}
