@@ -243,7 +243,7 @@ func (l *GELU) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
 // ewState is the per-session state of the activations above: the tasks
 // that split their passes over the cores.
 type ewState struct {
-	fwd actTask
+	fwd fwdTask
 	bwd gradTask
 }
 
@@ -253,9 +253,44 @@ func ewForward(c *Call, a Act, in, out []float32) {
 		return
 	}
 	st := stateOf[ewState](c)
-	st.fwd = actTask{a: a, dst: out, x: in}
+	st.fwd = fwdTask{a: a, dst: out, x: in}
 	kernels.Parallel(len(in), ewGrain, &st.fwd)
-	st.fwd = actTask{}
+	st.fwd = fwdTask{}
+}
+
+// fwdTask is ewForward's work over index ranges. The kernels write dst
+// from x directly: Act.Apply works in place, and copying x to dst first
+// would add a pass over memory when the output has its own buffer (in
+// training, where the input is kept for Backward).
+type fwdTask struct {
+	a      Act
+	dst, x []float32
+}
+
+// Run implements kernels.Task.
+func (t *fwdTask) Run(lo, hi int) {
+	dst, x := t.dst[lo:hi], t.x[lo:hi]
+	switch t.a.Kind {
+	case "hard_swish":
+		kernels.HardSwish(dst, x)
+	case "silu":
+		kernels.SiLU(dst, x)
+	case "gelu":
+		kernels.GELU(dst, x)
+	case "gelu_tanh":
+		kernels.GELUTanh(dst, x)
+	case "hard_sigmoid":
+		al, be := t.a.Alpha, t.a.Beta
+		dst = dst[:len(x)]
+		for i, v := range x {
+			dst[i] = min(max(al*v+be, 0), 1)
+		}
+	default:
+		if &dst[0] != &x[0] {
+			copy(dst, x)
+		}
+		t.a.Apply(dst)
+	}
 }
 
 // ewBackward computes dx = dy * a'(x) from v, which is the input x, or for
