@@ -126,7 +126,7 @@ type lnState struct {
 type lnTask struct {
 	mode        int // lnForward, lnGradInput, lnGradParams
 	d           int // features per row
-	eps         float64
+	eps         float32
 	x, y, dy    []float32
 	gamma, beta []float32
 	mean, inv   []float32
@@ -144,65 +144,17 @@ func (t *lnTask) Run(lo, hi int) {
 	d := t.d
 	switch t.mode {
 	case lnForward:
-		g, b := t.gamma[:d], t.beta[:d]
-		for r := lo; r < hi; r++ {
-			xr, yr := t.x[r*d : (r+1)*d][:d], t.y[r*d : (r+1)*d][:d]
-			// Two passes in float64 over a row that is in cache: the
-			// centred second moment stays accurate when |mean| >> std.
-			var s float64
-			for _, v := range xr {
-				s += float64(v)
-			}
-			mean := s / float64(d)
-			var q float64
-			for _, v := range xr {
-				e := float64(v) - mean
-				q += e * e
-			}
-			m32, inv := float32(mean), float32(1/math.Sqrt(q/float64(d)+t.eps))
-			t.mean[r], t.inv[r] = m32, inv
-			for j, v := range xr {
-				yr[j] = (v-m32)*inv*g[j] + b[j]
-			}
-		}
+		kernels.LayerNormRows(t.y[lo*d:hi*d], t.x[lo*d:hi*d], t.gamma, t.beta, t.mean[lo:hi], t.inv[lo:hi], t.eps)
 	case lnGradInput:
-		// dx = inv * (gdy - mean(gdy) - xhat*mean(gdy*xhat)), gdy = dy*gamma.
-		g := t.gamma[:d]
-		for r := lo; r < hi; r++ {
-			xr, gr, yr := t.x[r*d : (r+1)*d][:d], t.dy[r*d : (r+1)*d][:d], t.y[r*d : (r+1)*d][:d]
-			m, inv := t.mean[r], t.inv[r]
-			var s1, s2 float64
-			for j, v := range gr {
-				gd := float64(v * g[j])
-				s1 += gd
-				s2 += gd * float64((xr[j]-m)*inv)
-			}
-			a := float32(s1 / float64(d))
-			b := float32(s2 / float64(d))
-			for j, v := range gr {
-				h := (xr[j] - m) * inv
-				yr[j] = inv * (v*g[j] - a - h*b)
-			}
-		}
+		kernels.LayerNormRowsGrad(t.y[lo*d:hi*d], t.dy[lo*d:hi*d], t.x[lo*d:hi*d], t.gamma, t.mean[lo:hi], t.inv[lo:hi])
 	case lnGradParams:
-		// Columns [lo, hi): dgamma = sum over rows of dy*xhat, dbeta = sum dy.
-		rows := len(t.dy) / d
-		sg, sb := t.acc[lo:hi], t.acc[d+lo:d+hi]
-		clear(sg)
-		clear(sb)
-		for r := range rows {
-			xr, gr := t.x[r*d+lo:r*d+hi], t.dy[r*d+lo:r*d+hi]
-			xr = xr[:len(gr)]
-			m, inv := t.mean[r], t.inv[r]
-			for j, v := range gr {
-				sg[j] += float64(v * ((xr[j] - m) * inv))
-				sb[j] += float64(v)
-			}
-		}
+		kernels.LayerNormParamGrads(t.acc[lo:hi], t.acc[d+lo:d+hi], t.dy, t.x, t.mean, t.inv, d, lo)
 	}
 }
 
-// Forward normalises every row of the last Axes axes.
+// Forward normalises every row of the last Axes axes
+// (kernels.LayerNormRows: float32 sums in 8 lanes, the variance of the
+// centred values).
 func (l *LayerNorm) Forward(c *Call, in, out []*tensor.Tensor) error {
 	if l.gamma == nil {
 		return fmt.Errorf("LayerNormalization: Forward before Build")
@@ -215,7 +167,7 @@ func (l *LayerNorm) Forward(c *Call, in, out []*tensor.Tensor) error {
 		st.mean, st.inv = make([]float32, rows), make([]float32, rows)
 	}
 	st.mean, st.inv = st.mean[:rows], st.inv[:rows]
-	st.task = lnTask{mode: lnForward, d: d, eps: float64(l.Epsilon), x: x, y: out[0].Data,
+	st.task = lnTask{mode: lnForward, d: d, eps: l.Epsilon, x: x, y: out[0].Data,
 		gamma: l.gamma.Value.Data, beta: l.beta.Value.Data, mean: st.mean, inv: st.inv}
 	kernels.Parallel(rows, max(1, ewGrain/(4*d)), &st.task)
 	st.task = lnTask{}
@@ -223,8 +175,9 @@ func (l *LayerNorm) Forward(c *Call, in, out []*tensor.Tensor) error {
 }
 
 // Backward adds dgamma = sum(dy*xhat) and dbeta = sum(dy) over the rows
-// and writes dx = invStd * (g - mean(g) - xhat*mean(g*xhat)) per row, with
-// g = dy*gamma.
+// (float64 sums, split over the cores by feature columns) and writes
+// dx = invStd * (g - mean(g) - xhat*mean(g*xhat)) per row, with
+// g = dy*gamma (kernels.LayerNormRowsGrad).
 func (l *LayerNorm) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
 	st := stateOf[lnState](c)
 	if l.gamma == nil || st.mean == nil {
