@@ -1,10 +1,14 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
-// Per-channel kernels of batch normalisation: x holds rows of c channels
-// (an NHWC activation, the channels last), and each kernel applies
-// per-channel coefficients to every row or reduces the rows per channel.
+// Per-channel kernels of batch normalisation and PReLU: x holds rows of c
+// channels (an NHWC activation, the channels last), and each kernel
+// applies per-channel coefficients to every row or reduces the rows per
+// channel.
 // Sums are float64, added row by row in order, so the assembly versions
 // (AVX2: 8 channels at a time, the remaining c mod 8 channels in Go) give
 // the same bits as the Go loops.
@@ -136,6 +140,73 @@ func chanGradInputGo(dx, dy, x, mean, a, b, cc []float32, c, off int) {
 		xr, gr, yr := x[r:r+k], dy[r:r+k], dx[r:r+k]
 		for j, v := range gr {
 			yr[j] = a[j]*v + b[j]*(xr[j]-mean[j]) + cc[j]
+		}
+	}
+}
+
+// prMask is all ones where v > 0 as an int32 (the sign bit clear and v
+// not zero; a NaN with the sign bit clear counts as positive), else 0.
+func prMask(v float32) uint32 {
+	k := int32(math.Float32bits(v))
+	return uint32((-k & ^k) >> 31)
+}
+
+// prPick returns a where mask is all ones and b where it is zero.
+func prPick(mask uint32, a, b float32) float32 {
+	ba, bb := math.Float32bits(a), math.Float32bits(b)
+	return math.Float32frombits(bb ^ (ba^bb)&mask)
+}
+
+// ChanPReLU sets y = x where x > 0 and a[j]*x elsewhere, for rows of
+// len(a) channels (computed as x times 1 or a[j], without a branch). y may
+// be x.
+func ChanPReLU(y, x, a []float32) {
+	c := len(a)
+	checkRows("ChanPReLU", len(x), c)
+	if len(y) != len(x) {
+		panic(fmt.Sprintf("kernels.ChanPReLU: lengths y %d, x %d", len(y), len(x)))
+	}
+	done := chanPReLUAsm(y, x, a)
+	chanPReLUGo(y, x, a[done:], c, done)
+}
+
+func chanPReLUGo(y, x, a []float32, c, off int) {
+	k := len(a)
+	for r := off; r < len(x); r += c {
+		xr, yr := x[r:r+k], y[r:r+k]
+		for j, v := range xr {
+			yr[j] = v * prPick(prMask(v), 1, a[j])
+		}
+	}
+}
+
+// ChanPReLUGrad sets s[j] = sum over rows of dy*x where x <= 0 (the
+// gradient of the slope a[j]; float32 products, float64 sums) and, when dx
+// is not nil, dx = dy where x > 0 and a[j]*dy elsewhere. dx may be dy.
+func ChanPReLUGrad(s []float64, dx, dy, x, a []float32) {
+	c := len(a)
+	checkRows("ChanPReLUGrad", len(x), c)
+	if len(dy) != len(x) || len(s) != c || (dx != nil && len(dx) != len(x)) {
+		panic(fmt.Sprintf("kernels.ChanPReLUGrad: lengths dx %d, dy %d, x %d, sums %d for %d channels", len(dx), len(dy), len(x), len(s), c))
+	}
+	done := chanPReLUGradAsm(s, dx, dy, x, a)
+	chanPReLUGradGo(s[done:], dx, dy, x, a[done:], c, done)
+}
+
+func chanPReLUGradGo(s []float64, dx, dy, x, a []float32, c, off int) {
+	clear(s)
+	k := len(s)
+	a = a[:k]
+	for r := off; r < len(x); r += c {
+		xr, gr := x[r:r+k], dy[r:r+k]
+		for j, v := range xr {
+			s[j] += float64(gr[j] * prPick(prMask(v), 0, v))
+		}
+		if dx != nil {
+			yr := dx[r : r+k]
+			for j, v := range xr {
+				yr[j] = gr[j] * prPick(prMask(v), 1, a[j])
+			}
 		}
 	}
 }

@@ -21,6 +21,12 @@ func chanScaleAVX2(y, dy, a *float32, rows, c, cb int)
 //go:noescape
 func chanGradInputAVX2(dx, dy, x, mean, a, b, cc *float32, rows, c, cb int)
 
+//go:noescape
+func chanPReLUAVX2(y, x, a *float32, rows, c, cb int)
+
+//go:noescape
+func chanPReLUGradAVX2(s *float64, dx, dy, x, a *float32, rows, c, cb, wantDx int)
+
 // The ...Asm wrappers handle the first c &^ 7 channels of every row (the
 // callers have checked the lengths) and return how many.
 
@@ -71,5 +77,29 @@ func chanGradInputAsm(dx, dy, x, mean, a, b, cc []float32) int {
 		return 0
 	}
 	chanGradInputAVX2(&dx[0], &dy[0], &x[0], &mean[0], &a[0], &b[0], &cc[0], len(x)/c, c, cb)
+	return cb
+}
+
+func chanPReLUAsm(y, x, a []float32) int {
+	c := len(a)
+	cb := c &^ 7
+	if !useChanAVX2 || cb == 0 || len(x) == 0 {
+		return 0
+	}
+	chanPReLUAVX2(&y[0], &x[0], &a[0], len(x)/c, c, cb)
+	return cb
+}
+
+func chanPReLUGradAsm(s []float64, dx, dy, x, a []float32) int {
+	c := len(a)
+	cb := c &^ 7
+	if !useChanAVX2 || cb == 0 || len(x) == 0 {
+		return 0
+	}
+	want, d := 1, dx
+	if dx == nil {
+		want, d = 0, dy // not written
+	}
+	chanPReLUGradAVX2(&s[0], &d[0], &dy[0], &x[0], &a[0], len(x)/c, c, cb, want)
 	return cb
 }

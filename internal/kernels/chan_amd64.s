@@ -296,3 +296,102 @@ giblk:
 	JNZ     girow
 	VZEROUPPER
 	RET
+
+// func chanPReLUAVX2(y, x, a *float32, rows, c, cb int)
+// y = x * (x > 0 ? 1 : a), "x > 0" on the int32 bits as prMask.
+TEXT ·chanPReLUAVX2(SB), NOSPLIT, $0-48
+	MOVQ         y+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         a+16(FP), R9
+	MOVQ         rows+24(FP), BX
+	MOVQ         c+32(FP), R10
+	SHLQ         $2, R10
+	MOVQ         cb+40(FP), R11
+	SHLQ         $2, R11
+	MOVL         $0x3f800000, AX
+	MOVQ         AX, X14
+	VBROADCASTSS X14, Y14
+	VPXOR        Y15, Y15, Y15
+
+prrow:
+	XORQ DX, DX
+
+prblk:
+	VMOVUPS   (SI)(DX*1), Y0
+	VPCMPGTD  Y15, Y0, Y1
+	VMOVUPS   (R9)(DX*1), Y2
+	VBLENDVPS Y1, Y14, Y2, Y2
+	VMULPS    Y2, Y0, Y0
+	VMOVUPS   Y0, (DI)(DX*1)
+	ADDQ      $32, DX
+	CMPQ      DX, R11
+	JLT       prblk
+	ADDQ      R10, SI
+	ADDQ      R10, DI
+	DECQ      BX
+	JNZ       prrow
+	VZEROUPPER
+	RET
+
+// func chanPReLUGradAVX2(s *float64, dx, dy, x, a *float32, rows, c, cb, wantDx int)
+// s = sum of dy * (x > 0 ? 0 : x) per channel; dx = dy * (x > 0 ? 1 : a)
+// when wantDx is not 0. Blocks of 8 channels, the rows inside.
+TEXT ·chanPReLUGradAVX2(SB), NOSPLIT, $0-72
+	MOVQ         s+0(FP), R8
+	MOVQ         dx+8(FP), R12
+	MOVQ         dy+16(FP), R13
+	MOVQ         x+24(FP), SI
+	MOVQ         a+32(FP), R9
+	MOVQ         rows+40(FP), BX
+	MOVQ         c+48(FP), R10
+	SHLQ         $2, R10
+	MOVQ         cb+56(FP), R11
+	MOVQ         wantDx+64(FP), R14
+	MOVL         $0x3f800000, AX
+	MOVQ         AX, X14
+	VBROADCASTSS X14, Y14
+	VPXOR        Y15, Y15, Y15
+
+pgblk:
+	VXORPD  Y0, Y0, Y0
+	VXORPD  Y1, Y1, Y1
+	VMOVUPS (R9), Y13
+	MOVQ    SI, AX
+	MOVQ    R13, DX
+	MOVQ    R12, DI
+	MOVQ    BX, CX
+
+pgrow:
+	VMOVUPS      (AX), Y4
+	VPCMPGTD     Y15, Y4, Y5
+	VMOVUPS      (DX), Y6
+	VANDNPS      Y4, Y5, Y7
+	VMULPS       Y7, Y6, Y7
+	VCVTPS2PD    X7, Y8
+	VADDPD       Y8, Y0, Y0
+	VEXTRACTF128 $1, Y7, X7
+	VCVTPS2PD    X7, Y7
+	VADDPD       Y7, Y1, Y1
+	TESTQ        R14, R14
+	JZ           pgnext
+	VBLENDVPS    Y5, Y14, Y13, Y9
+	VMULPS       Y9, Y6, Y9
+	VMOVUPS      Y9, (DI)
+
+pgnext:
+	ADDQ R10, AX
+	ADDQ R10, DX
+	ADDQ R10, DI
+	DECQ CX
+	JNZ  pgrow
+	VMOVUPD Y0, (R8)
+	VMOVUPD Y1, 32(R8)
+	ADDQ    $64, R8
+	ADDQ    $32, R9
+	ADDQ    $32, SI
+	ADDQ    $32, R13
+	ADDQ    $32, R12
+	SUBQ    $8, R11
+	JNZ     pgblk
+	VZEROUPPER
+	RET

@@ -88,6 +88,28 @@ func TestChanKernels(t *testing.T) {
 			inPlace = append([]float32(nil), dy...)
 			ChanGradInput(inPlace, inPlace, x, mean, a, b, cc)
 			sameBits(t, "ChanGradInput in place", inPlace, want)
+			// PReLU, with zeros and negative slopes among the values.
+			xs := append([]float32(nil), x...)
+			for i := 0; i < n; i += 3 {
+				xs[i] = -xs[i]
+			}
+			xs[0] = 0
+			ChanPReLU(got, xs, b)
+			chanPReLUGo(want, xs, b, c, 0)
+			sameBits(t, "ChanPReLU", got, want)
+			if v := xs[n-1] * prPick(prMask(xs[n-1]), 1, b[c-1]); want[n-1] != v || (xs[n-1] < 0 && v != xs[n-1]*b[c-1]) {
+				t.Fatalf("chanPReLUGo: %v for x %v", want[n-1], xs[n-1])
+			}
+			ChanPReLUGrad(s1, got, dy, xs, b)
+			chanPReLUGradGo(w1, want, dy, xs, b, c, 0)
+			sameF64(t, "ChanPReLUGrad sums", s1, w1)
+			sameBits(t, "ChanPReLUGrad dx", got, want)
+			ChanPReLUGrad(s2, nil, dy, xs, b)
+			sameF64(t, "ChanPReLUGrad sums without dx", s2, w1)
+			inPlace = append([]float32(nil), dy...)
+			ChanPReLUGrad(s2, inPlace, inPlace, xs, b)
+			sameF64(t, "ChanPReLUGrad sums in place", s2, w1)
+			sameBits(t, "ChanPReLUGrad in place", inPlace, want)
 		}
 	}
 }
