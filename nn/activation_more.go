@@ -412,10 +412,31 @@ func (l *PReLU) Forward(c *Call, in, out []*tensor.Tensor) error {
 	if l.alpha == nil {
 		return fmt.Errorf("PReLU: Forward before Build")
 	}
-	st := stateOf[chanRunner](c)
-	st.task = chanTask{mode: chanPReLU, x: in[0].Data, y: out[0].Data, a: l.alpha.Value.Data}
-	st.pass(len(in[0].Data), l.c, false)
+	st := stateOf[preluState](c)
+	ch, a := st.slopes(l, len(in[0].Data))
+	st.task = chanTask{mode: chanPReLU, x: in[0].Data, y: out[0].Data, a: a}
+	st.pass(len(in[0].Data), ch, false)
 	return nil
+}
+
+// preluState is PReLU's per-session state: the channel passes, and a
+// shared slope repeated 8 times, so that the vector kernels see rows of 8
+// channels.
+type preluState struct {
+	chanRunner
+	a8 [8]float32
+}
+
+// slopes returns the channel count and the slopes the passes use for n
+// values.
+func (st *preluState) slopes(l *PReLU, n int) (int, []float32) {
+	if l.c == 1 && n%8 == 0 {
+		for i := range st.a8 {
+			st.a8[i] = l.alpha.Value.Data[0]
+		}
+		return 8, st.a8[:]
+	}
+	return l.c, l.alpha.Value.Data
 }
 
 // Backward: dx = dy where x > 0 and alpha*dy elsewhere; dalpha = sum of
@@ -432,12 +453,22 @@ func (l *PReLU) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
 	if g == nil && dx == nil {
 		return nil
 	}
-	st := stateOf[chanRunner](c)
-	st.task = chanTask{mode: chanPReLUGrad, x: in[0].Data, dy: dout[0].Data, y: dx, a: l.alpha.Value.Data}
-	s, _ := st.pass(len(in[0].Data), l.c, true)
+	st := stateOf[preluState](c)
+	n := len(in[0].Data)
+	ch, a := st.slopes(l, n)
+	st.task = chanTask{mode: chanPReLUGrad, x: in[0].Data, dy: dout[0].Data, y: dx, a: a}
+	s, _ := st.pass(n, ch, true)
 	if g != nil {
-		for j, v := range s {
-			g.Data[j] += float32(v)
+		if l.c == 1 {
+			var sum float64
+			for _, v := range s {
+				sum += v
+			}
+			g.Data[0] += float32(sum)
+		} else {
+			for j, v := range s {
+				g.Data[j] += float32(v)
+			}
 		}
 	}
 	return nil

@@ -53,6 +53,8 @@ func TestActivationGrads(t *testing.T) {
 		{NewGELU("tanh"), []int{3, 13}},
 		{NewPReLU(false), []int{3, 3, 3, 5}},
 		{NewPReLU(true), []int{2, 3, 7}},
+		{NewPReLU(true), []int{2, 4, 6}}, // a multiple of 8 values: rows of 8 copies of alpha
+		{NewPReLU(false), []int{2, 3, 17}},
 	} {
 		t.Run(tc.op.Kind(), func(t *testing.T) {
 			// Values over [-7, 7], which spans every region, at least 4e-3

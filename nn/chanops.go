@@ -89,29 +89,14 @@ func (t *chanTask) Run(lo, hi int) {
 		case chanGradInput:
 			kernels.ChanGradInput(t.y[lo:hi], t.dy[lo:hi], t.x[lo:hi], t.mean[:c], t.a[:c], t.b[:c], t.cc[:c])
 		case chanPReLU:
-			a := t.a[:c]
-			for r := lo; r < hi; r += c {
-				xr, yr := t.x[r : r+c][:len(a)], t.y[r : r+c][:len(a)]
-				for j, v := range xr {
-					yr[j] = v * pick(posMask(v), 1, a[j])
-				}
-			}
+			kernels.ChanPReLU(t.y[lo:hi], t.x[lo:hi], t.a[:c])
 		case chanPReLUGrad:
 			s1, _ := t.sums(k)
-			a := t.a[:c]
-			for r := lo; r < hi; r += c {
-				xr, gr := t.x[r : r+c][:len(a)], t.dy[r : r+c][:len(a)]
-				for j, v := range xr {
-					// dy*x where x <= 0: the mask keeps the other values out.
-					s1[j] += float64(gr[j] * pick(posMask(v), 0, v))
-				}
-				if t.y != nil {
-					yr := t.y[r : r+c][:len(a)]
-					for j, v := range xr {
-						yr[j] = gr[j] * pick(posMask(v), 1, a[j])
-					}
-				}
+			var dx []float32
+			if t.y != nil {
+				dx = t.y[lo:hi]
 			}
+			kernels.ChanPReLUGrad(s1, dx, t.dy[lo:hi], t.x[lo:hi], t.a[:c])
 		}
 	}
 }
