@@ -14,7 +14,8 @@ import (
 type Act struct {
 	// Kind is "" (none), "relu", "clip" (min(max(x, Min), Max): ReLU6 is
 	// clip 0..6), "leaky_relu" (Alpha), "sigmoid", "hard_sigmoid" (Alpha*x
-	// + Beta, clipped to 0..1), "hard_swish", "silu" or "tanh".
+	// + Beta, clipped to 0..1), "hard_swish", "silu", "tanh", "gelu"
+	// (x*Phi(x), exact) or "gelu_tanh" (GELU's tanh approximation).
 	Kind  string  `json:"kind,omitempty"`
 	Alpha float32 `json:"alpha,omitempty"`
 	Beta  float32 `json:"beta,omitempty"`
@@ -40,7 +41,7 @@ func (a Act) String() string {
 // Validate reports an unknown kind or bad parameters.
 func (a Act) Validate() error {
 	switch a.Kind {
-	case "", "relu", "sigmoid", "hard_swish", "silu", "tanh", "hard_sigmoid":
+	case "", "relu", "sigmoid", "hard_swish", "silu", "tanh", "hard_sigmoid", "gelu", "gelu_tanh":
 		return nil
 	case "clip":
 		if !(a.Min <= a.Max) {
@@ -53,7 +54,7 @@ func (a Act) Validate() error {
 		}
 		return nil
 	}
-	return fmt.Errorf("unknown activation %q (want relu, clip, leaky_relu, sigmoid, hard_sigmoid, hard_swish, silu or tanh)", a.Kind)
+	return fmt.Errorf("unknown activation %q (want relu, clip, leaky_relu, sigmoid, hard_sigmoid, hard_swish, silu, tanh, gelu or gelu_tanh)", a.Kind)
 }
 
 // FromOutput reports whether the derivative can be computed from the
@@ -74,10 +75,7 @@ func (a Act) Apply(v []float32) {
 	case "relu":
 		kernels.Relu(v, v)
 	case "clip":
-		lo, hi := a.Min, a.Max
-		for i, x := range v {
-			v[i] = min(max(x, lo), hi)
-		}
+		kernels.Clip(v, v, a.Min, a.Max)
 	case "leaky_relu":
 		al := a.Alpha
 		for i, x := range v {
@@ -86,9 +84,7 @@ func (a Act) Apply(v []float32) {
 			}
 		}
 	case "sigmoid":
-		for i, x := range v {
-			v[i] = sigmoid(x)
-		}
+		kernels.Sigmoid(v, v)
 	case "tanh":
 		for i, x := range v {
 			v[i] = float32(math.Tanh(float64(x)))
@@ -99,13 +95,13 @@ func (a Act) Apply(v []float32) {
 			v[i] = min(max(al*x+be, 0), 1)
 		}
 	case "hard_swish":
-		for i, x := range v {
-			v[i] = x * min(max(x+3, 0), 6) / 6
-		}
+		kernels.HardSwish(v, v)
 	case "silu":
-		for i, x := range v {
-			v[i] = x * sigmoid(x)
-		}
+		kernels.SiLU(v, v)
+	case "gelu":
+		kernels.GELU(v, v)
+	case "gelu_tanh":
+		kernels.GELUTanh(v, v)
 	}
 }
 
@@ -121,14 +117,7 @@ func (a Act) GradFromOutput(dx, dy, y []float32) {
 	case "clip":
 		// Inside the open interval the slope is 1; at the bounds (where
 		// the input was clipped) it is 0, as PyTorch's hardtanh/ReLU6.
-		lo, hi := a.Min, a.Max
-		for i, v := range y {
-			if v <= lo || v >= hi {
-				dx[i] = 0
-			} else {
-				dx[i] = dy[i]
-			}
-		}
+		kernels.ClipGrad(dx, dy, y, a.Min, a.Max)
 	case "leaky_relu":
 		al := a.Alpha
 		for i, v := range y {

@@ -1,0 +1,311 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/dlcv-go/dlcv/tensor"
+)
+
+// Keras' BatchNormalization defaults, used when NewBatchNorm gets zeros.
+const (
+	DefaultBNMomentum = 0.99
+	DefaultBNEpsilon  = 1e-3
+)
+
+// BatchNorm normalises each channel (the last axis) over all other axes:
+// the batch, and height and width for NHWC conv outputs.
+//
+//	y = gamma * (x - mean) / sqrt(var + Epsilon) + beta
+//
+// In training mean and var are the batch's (var biased, divided by the
+// count), and the moving statistics are updated as Keras does:
+//
+//	moving = moving*Momentum + batch*(1-Momentum)
+//
+// using the biased batch variance. (PyTorch writes momentum the other way,
+// torch_momentum = 1 - Momentum, and feeds the unbiased variance into
+// running_var.) At inference, and in training when Frozen, the moving
+// statistics are used instead and left unchanged.
+//
+// At inference the op is y = x*scale + shift per channel, which Optimize
+// folds into the convolution or dense layer before it (inferenceAffine).
+type BatchNorm struct {
+	Momentum float32 `json:"momentum"`
+	Epsilon  float32 `json:"epsilon"`
+	// Frozen makes training use and keep the moving statistics, as Keras'
+	// BatchNormalization with trainable=False does when fine-tuning. Gamma
+	// and beta are frozen separately, by making their params
+	// non-trainable (Grad nil).
+	Frozen bool `json:"frozen,omitempty"`
+
+	gamma, beta, movingMean, movingVar *Param
+	c                                  int
+}
+
+// NewBatchNorm returns a batch-normalisation layer. A zero momentum or
+// epsilon selects Keras' defaults (DefaultBNMomentum 0.99,
+// DefaultBNEpsilon 1e-3).
+func NewBatchNorm(momentum, epsilon float32) *BatchNorm {
+	if momentum == 0 {
+		momentum = DefaultBNMomentum
+	}
+	if epsilon == 0 {
+		epsilon = DefaultBNEpsilon
+	}
+	return &BatchNorm{Momentum: momentum, Epsilon: epsilon}
+}
+
+func init() {
+	mustRegister(func() Op { return NewBatchNorm(0, 0) })
+}
+
+// Kind is "BatchNormalization", Keras' name.
+func (b *BatchNorm) Kind() string { return "BatchNormalization" }
+
+// Saves: the input, from which Backward recomputes x-hat = (x-mean)*invStd
+// with the statistics kept in the op state. Saving x-hat instead would cost
+// a second activation-sized buffer per layer, and recovering it from the
+// output divides by gamma, which may be 0. A frozen layer whose gamma is
+// frozen too needs nothing: dx = dy*gamma*invStd.
+func (b *BatchNorm) Saves() (inputs, outputs bool) {
+	if b.Frozen && b.gamma != nil && b.gamma.Grad == nil {
+		return false, false
+	}
+	return true, false
+}
+
+// InPlace: the output may be written over the input (at inference, when
+// the input is not kept for Backward): each value is read before it is
+// written.
+func (b *BatchNorm) InPlace() bool { return true }
+
+// Shapes checks the settings and that the channel count is the one built
+// for; the output has the input's shape.
+func (b *BatchNorm) Shapes(in [][]int) ([][]int, error) {
+	if len(in) != 1 {
+		return nil, fmt.Errorf("takes 1 input, got %d", len(in))
+	}
+	if !(b.Momentum >= 0 && b.Momentum < 1) {
+		return nil, fmt.Errorf("BatchNormalization: momentum %v must be in [0, 1)", b.Momentum)
+	}
+	if !(b.Epsilon > 0) || math.IsInf(float64(b.Epsilon), 1) {
+		return nil, fmt.Errorf("BatchNormalization: epsilon %v must be > 0", b.Epsilon)
+	}
+	s := in[0]
+	if len(s) < 2 {
+		return nil, fmt.Errorf("BatchNormalization: input shape %s has no channel axis after the batch axis", shapeText(s))
+	}
+	c := s[len(s)-1]
+	if c == 0 || c < -1 {
+		return nil, fmt.Errorf("BatchNormalization: input shape %s has no channels", shapeText(s))
+	}
+	if b.gamma != nil && c != -1 && c != b.c {
+		return nil, fmt.Errorf("BatchNormalization: input shape %s has %d channels, built for %d", shapeText(s), c, b.c)
+	}
+	return [][]int{s}, nil
+}
+
+// Build makes gamma = 1, beta = 0, moving_mean = 0, moving_variance = 1
+// for the last axis of the input.
+func (b *BatchNorm) Build(in [][]int, _ *rand.Rand) error {
+	c := in[0][len(in[0])-1]
+	if c < 1 {
+		return fmt.Errorf("BatchNormalization: the channel count must be known when the graph is built, got %s", shapeText(in[0]))
+	}
+	b.c = c
+	b.gamma = NewParam("gamma", tensor.New(c))
+	b.gamma.Value.Fill(1)
+	b.beta = NewParam("beta", tensor.New(c))
+	b.movingMean = NewState("moving_mean", tensor.New(c))
+	b.movingVar = NewState("moving_variance", tensor.New(c))
+	b.movingVar.Value.Fill(1)
+	return nil
+}
+
+// Params returns gamma, beta (trainable), moving_mean and moving_variance
+// (state), in Keras' order.
+func (b *BatchNorm) Params() []*Param {
+	if b.gamma == nil {
+		return nil
+	}
+	return []*Param{b.gamma, b.beta, b.movingMean, b.movingVar}
+}
+
+// Gamma, Beta, MovingMean and MovingVariance are the params (nil before
+// Build).
+func (b *BatchNorm) Gamma() *Param          { return b.gamma }
+func (b *BatchNorm) Beta() *Param           { return b.beta }
+func (b *BatchNorm) MovingMean() *Param     { return b.movingMean }
+func (b *BatchNorm) MovingVariance() *Param { return b.movingVar }
+
+// inferenceAffine implements channelAffine: at inference y = x*scale +
+// shift with scale = gamma/sqrt(moving_variance + eps) and shift = beta -
+// moving_mean*scale.
+func (b *BatchNorm) inferenceAffine() (scale, shift []float32, ok bool) {
+	if b.gamma == nil {
+		return nil, nil, false
+	}
+	scale, shift = make([]float32, b.c), make([]float32, b.c)
+	g, be := b.gamma.Value.Data, b.beta.Value.Data
+	mm, mv := b.movingMean.Value.Data, b.movingVar.Value.Data
+	for j := range b.c {
+		s := float64(g[j]) / math.Sqrt(float64(mv[j])+float64(b.Epsilon))
+		scale[j] = float32(s)
+		shift[j] = float32(float64(be[j]) - float64(mm[j])*s)
+	}
+	return scale, shift, true
+}
+
+// bnState is a BatchNorm's per-session state: the statistics the last
+// Forward used (Backward recomputes x-hat from them) and the passes'
+// buffers.
+type bnState struct {
+	chanRunner
+	batch     bool      // the last Forward normalised with batch statistics
+	mean, inv []float32 // per channel: the mean subtracted and 1/sqrt(var+eps)
+	// Per-channel coefficients of the element-wise passes.
+	ca, cb, cc []float32
+	ref        []float64 // per channel: the shift of the shifted sums (the first row)
+}
+
+func (st *bnState) size(c int) {
+	if len(st.mean) == c {
+		return
+	}
+	st.mean, st.inv = make([]float32, c), make([]float32, c)
+	st.ca, st.cb, st.cc = make([]float32, c), make([]float32, c), make([]float32, c)
+	st.ref = make([]float64, c)
+}
+
+// Forward normalises x with the batch statistics (training, not Frozen;
+// updating the moving ones) or the moving statistics.
+func (b *BatchNorm) Forward(c *Call, in, out []*tensor.Tensor) error {
+	if b.gamma == nil {
+		return fmt.Errorf("BatchNormalization: Forward before Build")
+	}
+	x, y := in[0].Data, out[0].Data
+	ch := b.c
+	rows := len(x) / ch
+	if rows == 0 {
+		return fmt.Errorf("BatchNormalization: empty input %s", tensor.ShapeString(in[0].Shape))
+	}
+	st := stateOf[bnState](c)
+	st.size(ch)
+	st.batch = c.Train && !b.Frozen
+	mean, inv := st.mean[:ch], st.inv[:ch]
+	eps := float64(b.Epsilon)
+	mm, mv := b.movingMean.Value.Data[:ch], b.movingVar.Value.Data[:ch]
+	if st.batch {
+		// One pass of sums shifted by the first row, in float64: the
+		// variance E[(x-K)^2] - E[x-K]^2 stays accurate when |mean| >> std
+		// because K is a sample, close to the mean.
+		ref := st.ref[:ch]
+		for j, v := range x[:ch] {
+			ref[j] = float64(v)
+		}
+		st.task = chanTask{mode: chanStats, x: x, ref: ref}
+		s1, s2 := st.pass(len(x), ch, true)
+		m := b.Momentum
+		for j := range ch {
+			d := s1[j] / float64(rows)
+			vr := max(s2[j]/float64(rows)-d*d, 0)
+			mu := ref[j] + d
+			mean[j] = float32(mu)
+			inv[j] = float32(1 / math.Sqrt(vr+eps))
+			mm[j] = mm[j]*m + float32(mu)*(1-m)
+			mv[j] = mv[j]*m + float32(vr)*(1-m)
+		}
+	} else {
+		for j := range ch {
+			mean[j] = mm[j]
+			inv[j] = float32(1 / math.Sqrt(float64(mv[j])+eps))
+		}
+	}
+	g := b.gamma.Value.Data[:ch]
+	scale := st.ca[:ch]
+	for j := range ch {
+		scale[j] = g[j] * inv[j]
+	}
+	st.task = chanTask{mode: chanAffine, x: x, y: y, mean: mean, a: scale, b: b.beta.Value.Data[:ch]}
+	st.pass(len(x), ch, false)
+	return nil
+}
+
+// Backward adds dgamma = sum(dy*xhat) and dbeta = sum(dy). For dx, with
+// fixed statistics (inference, Frozen) dx = dy*gamma*invStd; with batch
+// statistics, which depend on x,
+//
+//	dx = gamma*invStd * (dy - mean(dy) - xhat*mean(dy*xhat))
+//
+// computed as A*dy + B*(x-mean) + C with per-channel A, B and C.
+func (b *BatchNorm) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
+	st := stateOf[bnState](c)
+	ch := b.c
+	if b.gamma == nil || len(st.mean) != ch {
+		return fmt.Errorf("BatchNormalization: Backward before Forward")
+	}
+	dy := dout[0].Data
+	mean, inv := st.mean[:ch], st.inv[:ch]
+	g := b.gamma.Value.Data[:ch]
+	learn := b.gamma.Grad != nil || b.beta.Grad != nil
+	var x, dx []float32
+	if in[0] != nil {
+		x = in[0].Data
+	}
+	if din[0] != nil {
+		dx = din[0].Data
+	}
+	if (st.batch || b.gamma.Grad != nil) && x == nil {
+		return fmt.Errorf("BatchNormalization: Backward needs the input")
+	}
+	a := st.ca[:ch]
+	for j := range ch {
+		a[j] = g[j] * inv[j]
+	}
+	if !st.batch {
+		switch {
+		case learn: // the sums, and dx = A*dy in the same pass
+			st.task = chanTask{mode: chanGradSums, x: x, dy: dy, y: dx, mean: mean, a: a}
+			sdy, sdx := st.pass(len(dy), ch, true)
+			b.addParamGrads(sdy, sdx, inv)
+		case dx != nil:
+			st.task = chanTask{mode: chanScale, dy: dy, y: dx, a: a}
+			st.pass(len(dy), ch, false)
+		}
+		return nil
+	}
+	st.task = chanTask{mode: chanGradSums, x: x, dy: dy, mean: mean}
+	sdy, sdx := st.pass(len(dy), ch, true)
+	b.addParamGrads(sdy, sdx, inv)
+	if dx == nil {
+		return nil
+	}
+	cb, cc := st.cb[:ch], st.cc[:ch]
+	m := float64(len(dy) / ch)
+	for j := range ch {
+		iv, aj := float64(inv[j]), float64(a[j])
+		// xhat*mean(dy*xhat) = (x-mean) * inv^2 * sdx/m.
+		cb[j] = float32(-aj * iv * iv * sdx[j] / m)
+		cc[j] = float32(-aj * sdy[j] / m)
+	}
+	st.task = chanTask{mode: chanGradInput, x: x, dy: dy, y: dx, mean: mean, a: a, b: cb, cc: cc}
+	st.pass(len(dy), ch, false)
+	return nil
+}
+
+// addParamGrads adds dgamma = invStd*sum(dy*(x-mean)) and dbeta = sum(dy)
+// where they learn.
+func (b *BatchNorm) addParamGrads(sdy, sdx []float64, inv []float32) {
+	if p := b.gamma.Grad; p != nil {
+		for j := range b.c {
+			p.Data[j] += float32(sdx[j] * float64(inv[j]))
+		}
+	}
+	if p := b.beta.Grad; p != nil {
+		for j := range b.c {
+			p.Data[j] += float32(sdy[j])
+		}
+	}
+}
