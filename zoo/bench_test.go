@@ -86,3 +86,46 @@ func BenchmarkLeNetInfer(b *testing.B) {
 	}
 	reportRates(b, batch, cpu0)
 }
+
+// benchTrainStep times one SGD (momentum 0.9) training step of a zoo
+// architecture on random 32x32x3 images, the workload of
+// bench/resnet/run.sh.
+func benchTrainStep(b *testing.B, arch string, batch int) {
+	m, err := New(arch, []int{32, 32, 3}, 10, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := nn.NewRNG(7)
+	x := tensor.New(batch, 32, 32, 3)
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()
+	}
+	y := tensor.New(batch, 10)
+	for i := range batch {
+		y.Data[i*10+rng.IntN(10)] = 1
+	}
+	loss := nn.NewCategoricalCrossEntropy()
+	opt := optim.NewSGD(0.01, 0.9, false)
+	step := func() {
+		if _, err := m.TrainStep(x, y, loss); err != nil {
+			b.Fatal(err)
+		}
+		if err := opt.Step(m.Params()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	step() // size the buffers
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPUTime()
+	for range b.N {
+		step()
+	}
+	reportRates(b, batch, cpu0)
+}
+
+// BenchmarkResNet20TrainStep: ResNet-20 at batch 128.
+func BenchmarkResNet20TrainStep(b *testing.B) { benchTrainStep(b, "resnet20", 128) }
+
+// BenchmarkMiniVGGNetTrainStep: MiniVGGNet at batch 64.
+func BenchmarkMiniVGGNetTrainStep(b *testing.B) { benchTrainStep(b, "minivggnet", 64) }

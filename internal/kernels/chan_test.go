@@ -12,7 +12,7 @@ var (
 	chanRows   = []int{1, 2, 5, 37}
 )
 
-func randVec(rng *rand.Rand, n int, scale, shift float64) []float32 {
+func randNormVec(rng *rand.Rand, n int, scale, shift float64) []float32 {
 	v := make([]float32, n)
 	for i := range v {
 		v[i] = float32(rng.NormFloat64()*scale + shift)
@@ -36,8 +36,8 @@ func TestChanKernels(t *testing.T) {
 	for _, c := range chanCounts {
 		for _, rows := range chanRows {
 			n := rows * c
-			x, dy := randVec(rng, n, 2, 3), randVec(rng, n, 1, 0)
-			mean, a, b, cc := randVec(rng, c, 1, 3), randVec(rng, c, 1, 0), randVec(rng, c, 1, 0), randVec(rng, c, 1, 0)
+			x, dy := randNormVec(rng, n, 2, 3), randNormVec(rng, n, 1, 0)
+			mean, a, b, cc := randNormVec(rng, c, 1, 3), randNormVec(rng, c, 1, 0), randNormVec(rng, c, 1, 0), randNormVec(rng, c, 1, 0)
 			ref := make([]float64, c)
 			for j := range ref {
 				ref[j] = float64(x[j])
@@ -128,7 +128,7 @@ func TestChanKernelsPanic(t *testing.T) {
 // BenchmarkChanMoments is the statistics pass of a batch norm over a
 // (32, 16, 16, 32) batch, one 16K-value chunk at a time.
 func BenchmarkChanMoments(b *testing.B) {
-	x := randVec(rand.New(rand.NewPCG(1, 1)), 32*16*16*32, 1, 0)
+	x := randNormVec(rand.New(rand.NewPCG(1, 1)), 32*16*16*32, 1, 0)
 	ref := make([]float64, 32)
 	s1, s2 := make([]float64, 32), make([]float64, 32)
 	b.SetBytes(int64(4 * len(x)))
@@ -142,8 +142,8 @@ func BenchmarkChanMoments(b *testing.B) {
 // BenchmarkChanAffine is the normalisation pass over the same batch.
 func BenchmarkChanAffine(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	x := randVec(rng, 32*16*16*32, 1, 0)
-	m, a, c := randVec(rng, 32, 1, 0), randVec(rng, 32, 1, 0), randVec(rng, 32, 1, 0)
+	x := randNormVec(rng, 32*16*16*32, 1, 0)
+	m, a, c := randNormVec(rng, 32, 1, 0), randNormVec(rng, 32, 1, 0), randNormVec(rng, 32, 1, 0)
 	y := make([]float32, len(x))
 	b.SetBytes(int64(8 * len(x)))
 	for b.Loop() {

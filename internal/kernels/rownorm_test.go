@@ -14,8 +14,8 @@ func TestLayerNormKernels(t *testing.T) {
 	for _, d := range []int{1, 3, 7, 8, 9, 16, 17, 24, 40, 63, 64, 200, 768} {
 		for _, rows := range []int{1, 3, 10} {
 			n := rows * d
-			x, dy := randVec(rng, n, 2, 5), randVec(rng, n, 1, 0)
-			gamma, beta := randVec(rng, d, 0.5, 1), randVec(rng, d, 1, 0)
+			x, dy := randNormVec(rng, n, 2, 5), randNormVec(rng, n, 1, 0)
+			gamma, beta := randNormVec(rng, d, 0.5, 1), randNormVec(rng, d, 1, 0)
 			const eps = 1e-5
 			mean, inv := make([]float32, rows), make([]float32, rows)
 			wm, wi := make([]float32, rows), make([]float32, rows)
@@ -81,7 +81,7 @@ func TestLayerNormKernels(t *testing.T) {
 // BenchmarkLayerNormRows is the forward pass over 2048 rows of 128.
 func BenchmarkLayerNormRows(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	x, g, be := randVec(rng, 2048*128, 1, 0), randVec(rng, 128, 1, 1), randVec(rng, 128, 1, 0)
+	x, g, be := randNormVec(rng, 2048*128, 1, 0), randNormVec(rng, 128, 1, 1), randNormVec(rng, 128, 1, 0)
 	y, m, iv := make([]float32, len(x)), make([]float32, 2048), make([]float32, 2048)
 	b.SetBytes(int64(8 * len(x)))
 	for b.Loop() {
