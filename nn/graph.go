@@ -318,6 +318,15 @@ func shapeText(s []int) string {
 	return strings.ReplaceAll(tensor.ShapeString(s), "-1", "?")
 }
 
+// batchText is shapeText with an unknown first axis shown as "batch":
+// (batch, 28, 28, 1).
+func batchText(s []int) string {
+	if len(s) > 0 && s[0] == -1 {
+		return strings.Replace(shapeText(s), "?", "batch", 1)
+	}
+	return shapeText(s)
+}
+
 // Build resolves references, sorts the nodes topologically (a cycle is an
 // error naming its nodes), infers every shape and creates the weights from
 // a generator seeded with seed, node by node in order. It fails with the

@@ -211,7 +211,7 @@ func (s *Session) makePlan(training bool, inputs []*tensor.Tensor, want []*Value
 			return nil, fmt.Errorf("session: input %d (%s) is nil", i, v.Name())
 		}
 		if !shapeFits(x.Shape, v.shape) {
-			return nil, fmt.Errorf("session: input %q has shape %s, the graph takes %s", v.Name(), tensor.ShapeString(x.Shape), shapeText(v.shape))
+			return nil, fmt.Errorf("session: input %q has shape %s, the graph takes %s", v.Name(), tensor.ShapeString(x.Shape), batchText(v.shape))
 		}
 		if len(x.Data) != tensor.Numel(x.Shape) {
 			return nil, fmt.Errorf("session: input %q: %d values for shape %s", v.Name(), len(x.Data), tensor.ShapeString(x.Shape))

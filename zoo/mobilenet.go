@@ -1,21 +1,33 @@
 package zoo
 
 import (
+	"fmt"
+
 	"github.com/dlcv-go/dlcv/nn"
 )
 
 // MobileNetV2 (Sandler et al., "MobileNetV2: Inverted Residuals and Linear
 // Bottlenecks", 2018) as a graph, in torchvision's layout.
 
+// The width multipliers Keras offers: mobilenetv2 is 1.0, the others are
+// named mobilenetv2-<alpha>.
+var mobileNetWidths = []float64{0.35, 0.5, 0.75, 1, 1.3, 1.4}
+
 func init() {
-	archs["mobilenetv2"] = &Arch{
-		Name: "mobilenetv2",
-		Description: "MobileNetV2 (Sandler et al. 2018): conv 32 3x3 stride 2, 17 inverted residual blocks (1x1 expand, 3x3 depthwise, " +
-			"ReLU6, linear 1x1 projection, identity shortcut at stride 1), conv 1280 1x1, global average pool, dense softmax; width 1.0",
-		DefaultInput: []int{224, 224, 3},
-		graph: func(in []int, classes int) (*nn.Graph, error) {
-			return MobileNetV2(in, classes, 1), nil
-		},
+	for _, alpha := range mobileNetWidths {
+		name := "mobilenetv2"
+		if alpha != 1 {
+			name = fmt.Sprintf("mobilenetv2-%g", alpha)
+		}
+		archs[name] = &Arch{
+			Name: name,
+			Description: fmt.Sprintf("MobileNetV2 (Sandler et al. 2018), width %g: conv 3x3 stride 2, 17 inverted residual blocks (1x1 expand, "+
+				"3x3 depthwise, ReLU6, linear 1x1 projection, identity shortcut at stride 1), conv 1x1, global average pool, dropout 0.2, dense softmax", alpha),
+			DefaultInput: []int{224, 224, 3},
+			graph: func(in []int, classes int) (*nn.Graph, error) {
+				return MobileNetV2(in, classes, alpha), nil
+			},
+		}
 	}
 }
 
@@ -65,7 +77,7 @@ func MobileNetV2(in []int, classes int, alpha float64) *nn.Graph {
 		last = makeDivisible(1280 * alpha)
 	}
 	x = relu6BN(g.Apply(conv(last, 1, 1), x))
-	x = g.Apply(nn.NewGlobalAveragePool(), x)
+	x = g.Apply(nn.NewDropout(0.2), g.Apply(nn.NewGlobalAveragePool(), x))
 	g.Output(g.Apply(nn.NewSoftmax(), g.Apply(nn.NewDense(classes), x)))
 	return g
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dlcv-go/dlcv/nn"
 	"github.com/dlcv-go/dlcv/optim"
+	"github.com/dlcv-go/dlcv/tensor"
 )
 
 // countParams builds name for input in and classes and counts its
@@ -79,7 +80,7 @@ func TestNewErrors(t *testing.T) {
 
 func TestNames(t *testing.T) {
 	got := strings.Join(Names(), ",")
-	if got != "lenet,minivggnet,mlp,shallownet" {
+	if got != "lenet,minivggnet,mlp,mobilenetv2,mobilenetv2-0.35,mobilenetv2-0.5,mobilenetv2-0.75,mobilenetv2-1.3,mobilenetv2-1.4,resnet18,resnet20,resnet56,shallownet" {
 		t.Errorf("Names() = %s", got)
 	}
 }
@@ -120,5 +121,82 @@ func TestLeNetTrainStepSteadyState(t *testing.T) {
 	}
 	if a := testing.AllocsPerRun(3, func() { m.Predict(x) }); a != 0 {
 		t.Errorf("LeNet Predict allocates %v times", a)
+	}
+}
+
+// The graph architectures have the parameter counts of their reference
+// implementations: torchvision 0.14 for ResNet-18 and MobileNetV2 (its
+// parameters are the trainable ones; batch-norm statistics are buffers),
+// and the PyTorch ResNet-20/56 of bench/resnet/torch_resnet.py.
+func TestGraphArchParamCounts(t *testing.T) {
+	for _, c := range []struct {
+		arch    string
+		in      []int
+		classes int
+		want    int
+	}{
+		{"resnet20", []int{32, 32, 3}, 10, 272474},
+		{"resnet56", []int{32, 32, 3}, 10, 855770},
+		{"resnet18", []int{224, 224, 3}, 1000, 11689512},
+		{"mobilenetv2", []int{224, 224, 3}, 1000, 3504872},
+		{"mobilenetv2-0.5", []int{96, 96, 3}, 10, 700490},
+	} {
+		m, err := New(c.arch, c.in, c.classes, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, p := range m.Params() {
+			if p.Trainable {
+				n += p.Value.Len()
+			}
+		}
+		if n != c.want {
+			t.Errorf("%s: %d trainable params, the reference has %d", c.arch, n, c.want)
+		}
+		if out := m.OutputShape(); len(out) != 1 || out[0] != c.classes {
+			t.Errorf("%s: output shape %v", c.arch, out)
+		}
+	}
+}
+
+// A ResNet-20 learns: a few steps on a fixed batch lower the loss, and a
+// steady-state step allocates nothing.
+func TestResNet20Trains(t *testing.T) {
+	m, err := New("resnet20", []int{16, 16, 3}, 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := nn.NewRNG(2)
+	x := tensor.New(8, 16, 16, 3)
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()
+	}
+	y := tensor.New(8, 4)
+	for i := range 8 {
+		y.Data[i*4+i%4] = 1
+	}
+	loss := nn.NewCategoricalCrossEntropy()
+	opt := optim.NewSGD(0.05, 0.9, false)
+	step := func() float64 {
+		l, err := m.TrainStep(x, y, loss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := opt.Step(m.Params()); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	first := step()
+	var last float64
+	for range 15 {
+		last = step()
+	}
+	if !(last < first/2) {
+		t.Errorf("loss %v -> %v after 16 steps", first, last)
+	}
+	if a := testing.AllocsPerRun(3, func() { step() }); a != 0 {
+		t.Errorf("a ResNet-20 training step allocates %v times", a)
 	}
 }
