@@ -1,12 +1,37 @@
-// Package nn holds dlcv's neural-network layers, losses, weight initialisers
-// and the Sequential model. Each layer is a plain struct with explicit weight
-// tensors and a Forward and a Backward that read like the chain rule:
-// Forward caches what Backward needs; Backward takes dL/dy, accumulates
-// dL/dW into the layer's Params and returns dL/dx.
+// Package nn is dlcv's neural-network engine: one model representation, a
+// directed acyclic graph of ops (Graph), that trains and infers.
+//
+// The parts, a file or two each:
+//
+//   - Op (op.go): one operation, its configuration and weights, with a
+//     Forward and a Backward that read like the chain rule. Ops keep no
+//     per-call state, so one graph serves many callers.
+//   - Graph (graph.go): named nodes built the way Keras' functional API
+//     reads (g.Input, g.Apply, g.Add, g.Output), sorted topologically by
+//     Build, which infers every shape and creates the weights.
+//   - Session (session.go): runs a graph. It plans which buffers each value
+//     needs, frees an activation after its last reader (keeping in training
+//     only what Backward reads), sums gradients where a value fans out, and
+//     allocates nothing in steady state. Backend is the seam for another
+//     executor (an accelerator); CPU is the one there is.
+//   - Model (model.go): what training, evaluation and saving use; Graph and
+//     Sequential (a chain-shaped graph, sequential.go) implement it.
+//     Predictor serves concurrent inference on one copy of the weights.
+//   - Passes (passes.go): FuseActivations (training-safe), Optimize
+//     (constant folding, batch-norm folding, residual and activation
+//     fusion into the convolution epilogue) and FoldConstants.
+//   - The model file (save.go): architecture JSON and weights in
+//     safetensors; RegisterOp makes a user's op loadable.
+//   - The ops: convolutions (conv2d*.go, depthwise*.go, convtranspose.go),
+//     Dense and MatMul/Gemm, element-wise arithmetic with broadcasting
+//     (binary.go), activations (activation*.go, act.go for the fused
+//     epilogue), normalisation (batchnorm.go, layernorm.go), pooling and
+//     reductions (pool.go, reduce.go), shape ops (shape_*.go), Dropout,
+//     Softmax and Constant; losses (losses.go) and initialisers (init.go).
 //
 // Tensors are NHWC (batch, height, width, channels) for images and
-// (batch, features) for vectors. Outputs and gradients returned by a layer
-// are buffers the layer owns and reuses: they stay valid until the next call
-// of the same method, so a steady-state training step allocates nothing.
-// Copy them (Tensor.Clone) to keep them longer.
+// (batch, features) for vectors; shapes carry the batch axis first, -1
+// where a size is known only at run time. Results returned by a Session or
+// a Model are buffers it owns, valid until its next call; copy them
+// (Tensor.Clone) to keep them longer.
 package nn
