@@ -79,16 +79,16 @@ func rewrite(g *Graph, o passOptions) (*Graph, error) {
 	for _, v := range g.outputs {
 		isOut[v] = true
 	}
-	// single returns the one node that reads v, when v is read once and is
-	// not a graph output.
+	absorbed := map[*Node]bool{}
+	// single returns the one node that reads v, when v is read once, is not
+	// a graph output, and its reader is not part of another fusion yet.
 	single := func(v *Value) *Node {
-		if isOut[v] || len(users[v.id]) != 1 {
+		if isOut[v] || len(users[v.id]) != 1 || absorbed[users[v.id][0]] {
 			return nil
 		}
 		return users[v.id][0]
 	}
 	ref := map[string]string{} // old value name -> new value name
-	absorbed := map[*Node]bool{}
 	type fused struct {
 		name   string
 		op     Op
@@ -118,6 +118,7 @@ func rewrite(g *Graph, o passOptions) (*Graph, error) {
 							}
 							op, out, changed = nop, bn.Outputs[0], true
 							absorbed[bn] = true
+							ref[out.Name()] = n.Name
 						}
 					}
 				}
@@ -136,6 +137,7 @@ func rewrite(g *Graph, o passOptions) (*Graph, error) {
 								op, out, changed = nop, add.Outputs[0], true
 								inputs = append(inputs, other.Name())
 								absorbed[add] = true
+								ref[out.Name()] = n.Name
 							}
 						}
 					}
@@ -149,6 +151,7 @@ func rewrite(g *Graph, o passOptions) (*Graph, error) {
 						if nop, ok := op.(actFuser).fuseAct(a); ok {
 							op, out, changed = nop, an.Outputs[0], true
 							absorbed[an] = true
+							ref[out.Name()] = n.Name
 						}
 					}
 				}
@@ -159,7 +162,6 @@ func rewrite(g *Graph, o passOptions) (*Graph, error) {
 		}
 		replaced[n] = len(news)
 		news = append(news, fused{name: n.Name, op: op, inputs: inputs})
-		ref[out.Name()] = n.Name
 	}
 	ng := NewGraph()
 	for _, v := range g.inputs {

@@ -16,13 +16,15 @@ var mobileNetWidths = []float64{0.35, 0.5, 0.75, 1, 1.3, 1.4}
 func init() {
 	for _, alpha := range mobileNetWidths {
 		name := "mobilenetv2"
+		desc := "MobileNetV2 (Sandler et al. 2018): conv 32 3x3 stride 2, 17 inverted residual blocks (1x1 expand, " +
+			"3x3 depthwise, ReLU6, linear 1x1 projection, identity shortcut at stride 1), conv 1280 1x1, global average pool, dropout 0.2, dense softmax"
 		if alpha != 1 {
 			name = fmt.Sprintf("mobilenetv2-%g", alpha)
+			desc = fmt.Sprintf("MobileNetV2 with width multiplier %g (channels scaled, rounded to multiples of 8)", alpha)
 		}
 		archs[name] = &Arch{
-			Name: name,
-			Description: fmt.Sprintf("MobileNetV2 (Sandler et al. 2018), width %g: conv 3x3 stride 2, 17 inverted residual blocks (1x1 expand, "+
-				"3x3 depthwise, ReLU6, linear 1x1 projection, identity shortcut at stride 1), conv 1x1, global average pool, dropout 0.2, dense softmax", alpha),
+			Name:         name,
+			Description:  desc,
 			DefaultInput: []int{224, 224, 3},
 			graph: func(in []int, classes int) (*nn.Graph, error) {
 				return MobileNetV2(in, classes, alpha), nil

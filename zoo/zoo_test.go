@@ -1,6 +1,7 @@
 package zoo
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -198,5 +199,57 @@ func TestResNet20Trains(t *testing.T) {
 	}
 	if a := testing.AllocsPerRun(3, func() { step() }); a != 0 {
 		t.Errorf("a ResNet-20 training step allocates %v times", a)
+	}
+}
+
+// Every architecture computes the same function after nn.Optimize (batch
+// norms folded, residual additions and activations fused), and after
+// FuseActivations, within float32 rounding.
+func TestOptimizedArchsMatch(t *testing.T) {
+	for _, name := range Names() {
+		a, _ := Get(name)
+		in := a.DefaultInput
+		if in[0] > 64 {
+			in = []int{64, 64, 3}
+		}
+		m, err := New(name, in, 5, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Moving statistics away from their defaults, so folding matters.
+		for _, p := range m.Params() {
+			if !p.Trainable {
+				for i := range p.Value.Data {
+					p.Value.Data[i] = 0.5 + float32(i%7)*0.1
+				}
+			}
+		}
+		x := tensor.New(append([]int{2}, in...)...)
+		rng := nn.NewRNG(4)
+		for i := range x.Data {
+			x.Data[i] = rng.Float32()
+		}
+		want, err := m.Graph().NewSession().Run(false, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for pass, f := range map[string]func(*nn.Graph) (*nn.Graph, error){"Optimize": nn.Optimize, "FuseActivations": nn.FuseActivations} {
+			g, err := f(m.Graph())
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, pass, err)
+			}
+			got, err := g.NewSession().Run(false, x)
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, pass, err)
+			}
+			for i, v := range want[0].Data {
+				if d := math.Abs(float64(v - got[0].Data[i])); d > 1e-4 {
+					t.Fatalf("%s after %s: output %d is %v, %v before", name, pass, i, got[0].Data[i], v)
+				}
+			}
+			if pass == "Optimize" && len(g.Nodes()) >= len(m.Graph().Nodes()) && strings.Contains(name, "net") {
+				t.Errorf("%s: Optimize left %d of %d nodes", name, len(g.Nodes()), len(m.Graph().Nodes()))
+			}
+		}
 	}
 }
