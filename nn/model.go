@@ -117,6 +117,17 @@ func (g *Graph) SetInputGrad(on bool) error {
 	return nil
 }
 
+// SetProfile records the time of each node of the Model methods' runs
+// into p (nil stops); see Profile.
+func (g *Graph) SetProfile(p *Profile) error {
+	s, err := g.session()
+	if err != nil {
+		return err
+	}
+	s.SetProfile(p)
+	return nil
+}
+
 // Reseed seeds the random streams of every node (Model).
 func (g *Graph) Reseed(seed uint64) {
 	g.seed = seed

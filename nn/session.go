@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"time"
 
 	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/tensor"
@@ -36,6 +37,7 @@ type Session struct {
 	ran     bool // a Run's values are live
 	// inputGrad asks Backward for the gradients of the graph inputs.
 	inputGrad bool
+	prof      *Profile
 }
 
 // maxPlans is how many input-shape plans a session keeps (training
@@ -408,10 +410,20 @@ func (s *Session) run(training bool, inputs []*tensor.Tensor, want []*Value) ([]
 		s.vbuf[v.id] = b
 	}
 	for _, st := range p.steps {
+		var t0 time.Time
+		if s.prof != nil {
+			t0 = time.Now()
+		}
 		if err := s.forward(p, st); err != nil {
 			s.releaseAll()
 			return nil, fmt.Errorf("node %q (%s): %w", st.node.Name, st.node.Op.Kind(), err)
 		}
+		if s.prof != nil {
+			s.prof.add(st.node, time.Since(t0), false)
+		}
+	}
+	if s.prof != nil {
+		s.prof.Runs++
 	}
 	s.cur = p
 	s.ran = true
@@ -498,9 +510,16 @@ func (s *Session) Backward(douts ...*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if !st.backward {
 			continue
 		}
+		var t0 time.Time
+		if s.prof != nil {
+			t0 = time.Now()
+		}
 		if err := s.backwardStep(p, st); err != nil {
 			s.releaseAll()
 			return nil, fmt.Errorf("node %q (%s) backward: %w", st.node.Name, st.node.Op.Kind(), err)
+		}
+		if s.prof != nil {
+			s.prof.add(st.node, time.Since(t0), true)
 		}
 	}
 	for i, v := range s.g.inputs {
