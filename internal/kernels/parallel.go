@@ -134,10 +134,18 @@ func (p *workPool) start(t Task, n, parts, threads int) *group {
 	}
 	g.t, g.n, g.parts, g.next, g.helpers, g.maxHelp = t, n, parts, 1, 0, threads-1
 	p.open = append(p.open, g)
-	for i := min(threads-1, p.idle); i > 0; i-- {
+	woken := min(threads-1, p.idle)
+	for i := woken; i > 0; i-- {
 		p.wake.Signal()
 	}
 	p.mu.Unlock()
+	if woken > 0 {
+		// A woken worker waits in this P's runnext slot, which other Ps
+		// steal only after a sleep that timer slack stretches to ~50us or
+		// more. Yielding runs it here at once; the caller resumes on the
+		// P its wake-up started.
+		runtime.Gosched()
+	}
 	return g
 }
 

@@ -171,3 +171,18 @@ func TestParallelFunc(t *testing.T) {
 	ParallelFunc(333, 10, ct.Run)
 	ct.check(t, "ParallelFunc")
 }
+
+type nopTask struct{}
+
+func (nopTask) Run(lo, hi int) {}
+
+// BenchmarkParallelOverhead is the cost of one call that wakes a worker
+// for no work: back-to-back, as between the layers of a network.
+func BenchmarkParallelOverhead(b *testing.B) {
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	b.ReportAllocs()
+	for b.Loop() {
+		Parallel(2, 1, nopTask{})
+	}
+}
