@@ -141,17 +141,22 @@ func Filter2D(src Plane, k Kernel, opt Options) (Plane, error) {
 	return dst, nil
 }
 
-// parallelRows runs f over [0, n) split into up to threads contiguous
-// chunks on kernels.Parallel; small jobs (work = multiply-adds) stay on
-// the calling goroutine. One closure per pass: nothing here is per row.
-func parallelRows(n, threads, work int, f func(lo, hi int)) {
-	parts := min(threads, n)
-	if parts <= 1 || work < 1<<16 {
+// parallelRows runs f over row ranges of [0, n), at least grain rows
+// each, on up to threads goroutines (kernels.ParallelLimit hands the
+// ranges out in turn, so a slowed core does fewer); small jobs (work =
+// multiply-adds) stay on the calling goroutine. One closure per pass:
+// nothing here is per row.
+func parallelRows(n, threads, work, grain int, f func(lo, hi int)) {
+	if threads <= 1 || work < 1<<16 {
 		f(0, n)
 		return
 	}
-	kernels.ParallelFunc(parts, 1, func(lo, hi int) { f(lo*n/parts, hi*n/parts) })
+	kernels.ParallelLimit(n, grain, threads, rowsFunc(f))
 }
+
+type rowsFunc func(lo, hi int)
+
+func (f rowsFunc) Run(lo, hi int) { f(lo, hi) }
 
 // tap is one nonzero kernel weight at row m, column n.
 type tap struct {
@@ -181,7 +186,7 @@ func filterRows(dst, src Plane, ts []tap, ax, ay, kw int, b Border, threads int)
 	if xhi > w {
 		xhi = w
 	}
-	parallelRows(h, threads, w*h*len(ts), func(lo, hi int) {
+	parallelRows(h, threads, w*h*len(ts), 8, func(lo, hi int) {
 		type rowTap struct {
 			row []float32
 			dx  int
@@ -241,7 +246,7 @@ const maxGroup = 16
 // so their four dependency chains overlap.
 func boxRows(tmp, src Plane, kw, ax int, b Border, threads int) {
 	w := src.W
-	parallelRows(src.H, threads, w*src.H*4, func(lo, hi int) {
+	parallelRows(src.H, threads, w*src.H*4, 16, func(lo, hi int) {
 		var pad [4][]float32
 		for i := range pad {
 			pad[i] = make([]float32, w+kw-1)
@@ -297,7 +302,8 @@ func boxCols(dst, tmp Plane, kh, ay int, v float64, b Border, threads int) {
 		}
 		return nil // zero border
 	}
-	parallelRows(h, threads, w*h*4, func(lo, hi int) {
+	// Each range first sums kh rows: ranges of 8*kh rows keep that small.
+	parallelRows(h, threads, w*h*4, 8*kh, func(lo, hi int) {
 		cs := make([]float64, w)
 		for m := range kh {
 			for x, t := range row(lo + m - ay) {

@@ -62,7 +62,8 @@ func (o *depthwiseOp) run(st *state) error {
 	*t = depthwiseTask{o: o, x: st.data[o.in], y: st.out(o.out, []int{n, oh, ow, o.oc}), mult: o.oc / c,
 		g: kernels.ConvGeom{N: n, H: h, W: w, C: c, KH: o.kh, KW: o.kw, SH: o.p.strideH, SW: o.p.strideW,
 			DH: o.p.dilH, DW: o.p.dilW, PadTop: pt, PadLeft: pl, OH: oh, OW: ow}}
-	// Split when there are at least about 4096 outputs per core.
+	// Each core gets at least about 2048 outputs: smaller layers are not
+	// worth waking a worker for.
 	kernels.Parallel(n*oh, max(1, 2048/max(ow*o.oc, 1)), t)
 	*t = depthwiseTask{} // keep no references to the tensors
 	return nil

@@ -27,6 +27,10 @@ func DepthwiseConvRows(dst, src, w, bias []float32, g ConvGeom, mult, lo, hi int
 	if bias != nil {
 		bias = bias[:oc]
 	}
+	if mult == 1 {
+		depthwiseRows1(dst, src, w, bias, &g, lo, hi)
+		return
+	}
 	for r := lo; r < hi; r++ {
 		b, oy := r/g.OH, r%g.OH
 		for ox := 0; ox < g.OW; ox++ {
@@ -43,10 +47,61 @@ func DepthwiseConvRows(dst, src, w, bias []float32, g ConvGeom, mult, lo, hi int
 				}
 				xrow := src[(b*g.H+iy)*g.W*g.C : (b*g.H+iy+1)*g.W*g.C]
 				wrow := w[ky*g.KW*oc : (ky+1)*g.KW*oc]
-				if mult == 1 {
-					depthwiseTaps(acc, xrow, wrow, ox*g.SW-g.PadLeft, g.W, g.KW, g.DW)
-				} else {
-					depthwiseMult(acc, xrow, wrow, ox*g.SW-g.PadLeft, g.W, g.C, g.KW, g.DW, mult)
+				depthwiseMult(acc, xrow, wrow, ox*g.SW-g.PadLeft, g.W, g.C, g.KW, g.DW, mult)
+			}
+		}
+	}
+}
+
+// depthwiseRows1 is DepthwiseConvRows for multiplier 1 (MobileNet's).
+// A kernel row that lies inside the image without column dilation is
+// one contiguous slice of the input, taken three taps at a time; only
+// border pixels and dilated rows go through depthwiseTaps. The geometry
+// is read through g rather than copied into locals: every tap is a call,
+// around which locals would be spilled and reloaded.
+func depthwiseRows1(dst, src, w, bias []float32, g *ConvGeom, lo, hi int) {
+	c := g.C
+	span := g.KW * c // one kernel row of taps
+	z := zeros(c)
+	for r := lo; r < hi; r++ {
+		b, oy := r/g.OH, r%g.OH
+		img := src[b*g.H*g.W*c : (b+1)*g.H*g.W*c]
+		out := dst[r*g.OW*c : (r+1)*g.OW*c]
+		for ox := 0; ox < g.OW; ox++ {
+			acc := out[ox*c : (ox+1)*c]
+			if bias != nil {
+				copy(acc, bias)
+			} else {
+				clear(acc)
+			}
+			ix0 := ox*g.SW - g.PadLeft
+			inside := g.DW == 1 && ix0 >= 0 && ix0+g.KW <= g.W
+			for ky := 0; ky < g.KH; ky++ {
+				iy := oy*g.SH - g.PadTop + ky*g.DH
+				if iy < 0 || iy >= g.H {
+					continue
+				}
+				if !inside && g.KW == 3 && g.DW == 1 {
+					border3(acc, img[iy*g.W*c:(iy+1)*g.W*c], w[ky*3*c:(ky+1)*3*c], z, ix0)
+					continue
+				}
+				if !inside {
+					depthwiseTaps(acc, img[iy*g.W*c:(iy+1)*g.W*c], w[ky*span:(ky+1)*span], z, ix0, g.W, g.KW, g.DW)
+					continue
+				}
+				off := (iy*g.W + ix0) * c
+				if g.KW == 3 { // slices of known length: fewer bounds checks
+					xr, wr := img[off:off+3*c], w[ky*3*c:(ky+1)*3*c]
+					MulAdd3(acc, xr[:c], xr[c:2*c], xr[2*c:], wr[:c], wr[c:2*c], wr[2*c:])
+					continue
+				}
+				xr, wr := img[off:off+span], w[ky*span:(ky+1)*span]
+				t := 0
+				for ; t+3*c <= span; t += 3 * c {
+					MulAdd3(acc, xr[t:t+c], xr[t+c:t+2*c], xr[t+2*c:t+3*c], wr[t:t+c], wr[t+c:t+2*c], wr[t+2*c:t+3*c])
+				}
+				for ; t < span; t += c {
+					MulAdd(acc, xr[t:t+c], wr[t:t+c])
 				}
 			}
 		}
@@ -55,8 +110,9 @@ func DepthwiseConvRows(dst, src, w, bias []float32, g ConvGeom, mult, lo, hi int
 
 // depthwiseTaps adds one kernel row (kw taps from input column ix0, dw
 // apart) with multiplier 1, three taps per pass over acc. A tap outside
-// the image reads zeros with zero weights, so the sums round as inside.
-func depthwiseTaps(acc, xrow, wrow []float32, ix0, w, kw, dw int) {
+// the image reads z (len(acc) zeros) with zero weights, so the sums
+// round as inside.
+func depthwiseTaps(acc, xrow, wrow, z []float32, ix0, w, kw, dw int) {
 	c := len(acc)
 	kx := 0
 	for ; kx+3 <= kw; kx += 3 {
@@ -68,7 +124,7 @@ func depthwiseTaps(acc, xrow, wrow []float32, ix0, w, kw, dw int) {
 		}
 		var xs, ws [3][]float32
 		for j := range 3 {
-			xs[j], ws[j] = zeros(c), zeros(c)
+			xs[j], ws[j] = z, z
 			if x := ix + j*dw; x >= 0 && x < w {
 				xs[j], ws[j] = xrow[x*c:(x+1)*c], wrow[(kx+j)*c:(kx+j+1)*c]
 			}
@@ -80,6 +136,21 @@ func depthwiseTaps(acc, xrow, wrow []float32, ix0, w, kw, dw int) {
 			MulAdd(acc, xrow[x*c:(x+1)*c], wrow[kx*c:(kx+1)*c])
 		}
 	}
+}
+
+// border3 is depthwiseTaps for a 3-wide kernel row without dilation at
+// the left or right border, kept out of depthwiseRows1's hot loop.
+func border3(acc, xrow, wr, z []float32, ix0 int) {
+	c := len(acc)
+	w := len(xrow) / c
+	var xs, ws [3][]float32
+	for j := range 3 {
+		xs[j], ws[j] = z, z
+		if x := ix0 + j; x >= 0 && x < w {
+			xs[j], ws[j] = xrow[x*c:(x+1)*c], wr[j*c:(j+1)*c]
+		}
+	}
+	MulAdd3(acc, xs[0], xs[1], xs[2], ws[0], ws[1], ws[2])
 }
 
 // depthwiseMult adds one kernel row for a depth multiplier above 1.

@@ -2,9 +2,10 @@
 // parallel-for; nn, imgproc, tflite, detect and data call them, and
 // nothing here knows about layers or file formats.
 //
-//   - parallel.go: Parallel (and ParallelFunc), a persistent worker pool
-//     shared by every caller, nesting-safe, allocation-free with a Task,
-//     sized by Threads/SetThreads (one process-wide count).
+//   - parallel.go: Parallel (ParallelLimit, ParallelFunc), a persistent
+//     worker pool shared by every caller that hands out ranges in turn,
+//     nesting-safe, allocation-free with a Task, sized by
+//     Threads/SetThreads (one process-wide count).
 //   - gemm*.go: SGEMM (cache-blocked, packed, parallel over the pool;
 //     AVX-512 and AVX2+FMA micro-kernels chosen at run time, Go
 //     fallback), SgemmSerial for callers that split work themselves.

@@ -39,13 +39,18 @@ func Col2im(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh,
 // NHWC output directly.
 func (g ConvGeom) Im2col(dst, src []float32) {
 	g = g.norm()
-	if g.DW == 1 && g.KW*g.C <= smallSpan && g.N*g.OH*g.OW*g.KH*g.KW*g.C > 0 {
-		_ = dst[g.N*g.OH*g.OW*g.KH*g.KW*g.C-1]
-		_ = src[g.N*g.H*g.W*g.C-1]
+	total := g.N * g.OH * g.OW * g.KH * g.KW * g.C
+	if g.DH != 1 || g.DW != 1 || total == 0 {
+		g.Im2colRows(dst, src, 0, g.N*g.OH*g.OW)
+		return
+	}
+	_ = dst[total-1]
+	_ = src[g.N*g.H*g.W*g.C-1]
+	if g.KW*g.C <= smallSpan {
 		im2colNarrow(dst, src, g)
 		return
 	}
-	g.Im2colRows(dst, src, 0, g.N*g.OH*g.OW)
+	im2colWide(dst, src, g.N, g.H, g.W, g.C, g.KH, g.KW, g.SH, g.SW, g.PadTop, g.PadLeft, g.OH, g.OW)
 }
 
 // Im2colRows is Im2col for output pixels [lo, hi) of the batch (numbered
@@ -53,25 +58,28 @@ func (g ConvGeom) Im2col(dst, src []float32) {
 // cache-sized chunk of pixels at a time with it, then multiply.
 func (g ConvGeom) Im2colRows(dst, src []float32, lo, hi int) {
 	g = g.norm()
-	c, w := g.C, g.W
-	span := g.KW * c // one kernel row
-	if hi <= lo || span*g.KH == 0 {
+	// Locals, not fields of g: the loops below run per tap.
+	h, w, c, kh, kw := g.H, g.W, g.C, g.KH, g.KW
+	sh, sw, dh, dw, oh, ow := g.SH, g.SW, g.DH, g.DW, g.OH, g.OW
+	span := kw * c // one kernel row
+	rowLen := kh * span
+	if hi <= lo || rowLen == 0 {
 		return
 	}
-	_ = dst[(hi-lo)*g.KH*span-1]
-	_ = src[g.N*g.H*w*c-1]
-	d := 0
-	b, oy, ox := lo/(g.OH*g.OW), lo/g.OW%g.OH, lo%g.OW
-	for r := lo; r < hi; r++ {
-		img := src[b*g.H*w*c : (b+1)*g.H*w*c]
-		ix0 := ox*g.SW - g.PadLeft
+	dst = dst[:(hi-lo)*rowLen]
+	imgLen := h * w * c
+	_ = src[g.N*imgLen-1]
+	b, oy, ox := lo/(oh*ow), lo/ow%oh, lo%ow
+	img := src[b*imgLen : (b+1)*imgLen]
+	for d := 0; d < len(dst); {
+		ix0 := ox*sw - g.PadLeft
 		// Without dilation, a kernel row inside the image is one copy.
-		inside := g.DW == 1 && ix0 >= 0 && ix0+g.KW <= w
-		for ky := 0; ky < g.KH; ky++ {
+		inside := dw == 1 && ix0 >= 0 && ix0+kw <= w
+		iy := oy*sh - g.PadTop
+		for ky := 0; ky < kh; ky, iy = ky+1, iy+dh {
 			out := dst[d : d+span]
 			d += span
-			iy := oy*g.SH - g.PadTop + ky*g.DH
-			if iy < 0 || iy >= g.H {
+			if iy < 0 || iy >= h {
 				clear(out)
 				continue
 			}
@@ -80,30 +88,73 @@ func (g ConvGeom) Im2colRows(dst, src []float32, lo, hi int) {
 				if span <= smallSpan {
 					copySmall(out, row[ix0*c:ix0*c+span])
 				} else {
-					copy(out, row[ix0*c:(ix0+g.KW)*c])
+					copy(out, row[ix0*c:ix0*c+span])
 				}
 				continue
 			}
-			for kx := 0; kx < g.KW; kx++ {
-				ix := ix0 + kx*g.DW
-				o := out[kx*c : (kx+1)*c]
+			for kx, ix := 0, ix0; kx < span; kx, ix = kx+c, ix+dw {
+				t := out[kx : kx+c]
 				switch {
 				case ix < 0 || ix >= w:
-					clear(o)
+					clear(t)
 				case c == 1:
-					o[0] = row[ix]
+					t[0] = row[ix]
 				case c <= smallSpan:
-					copySmall(o, row[ix*c:(ix+1)*c])
+					copySmall(t, row[ix*c:(ix+1)*c])
 				default:
-					copy(o, row[ix*c:(ix+1)*c])
+					copy(t, row[ix*c:(ix+1)*c])
 				}
 			}
 		}
-		if ox++; ox == g.OW {
+		if ox++; ox == ow {
 			ox = 0
-			if oy++; oy == g.OH {
+			if oy++; oy == oh {
 				oy = 0
-				b++
+				if b++; b < g.N {
+					img = src[b*imgLen : (b+1)*imgLen]
+				}
+			}
+		}
+	}
+}
+
+// im2colWide is Im2col without dilation for kernel rows longer than
+// smallSpan: the loop Im2col had before dilation, kept as is because it
+// measured 2-3% faster than Im2colRows on LeNet's second layer.
+func im2colWide(dst, src []float32, n, h, w, c, kh, kw, sh, sw, padTop, padLeft, oh, ow int) {
+	span := kw * c // one kernel row: kw taps, contiguous in NHWC
+	d := 0
+	for b := 0; b < n; b++ {
+		img := src[b*h*w*c : (b+1)*h*w*c]
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				ix0 := ox*sw - padLeft
+				for ky := 0; ky < kh; ky++ {
+					out := dst[d : d+span]
+					d += span
+					iy := oy*sh - padTop + ky
+					if iy < 0 || iy >= h {
+						clear(out)
+						continue
+					}
+					row := img[iy*w*c : (iy+1)*w*c]
+					if ix0 >= 0 && ix0+kw <= w {
+						copy(out, row[ix0*c:(ix0+kw)*c])
+						continue
+					}
+					for kx := 0; kx < kw; kx++ {
+						ix := ix0 + kx
+						o := out[kx*c : (kx+1)*c]
+						switch {
+						case ix < 0 || ix >= w:
+							clear(o)
+						case c == 1:
+							o[0] = row[ix]
+						default:
+							copy(o, row[ix*c:(ix+1)*c])
+						}
+					}
+				}
 			}
 		}
 	}

@@ -5,6 +5,9 @@ package kernels
 // least as long as acc.
 func MulAdd(acc, x, w []float32) {
 	n := mulAddAsm(acc, x, w)
+	if n == len(acc) {
+		return // skip reslicing for an empty tail: taps are short
+	}
 	mulAddGo(acc[n:], x[n:], w[n:])
 }
 
@@ -13,6 +16,9 @@ func MulAdd(acc, x, w []float32) {
 // slice must be at least as long as acc.
 func MulAdd3(acc, x0, x1, x2, w0, w1, w2 []float32) {
 	n := mulAdd3Asm(acc, x0, x1, x2, w0, w1, w2)
+	if n == len(acc) {
+		return // skip reslicing seven slices for an empty tail
+	}
 	mulAdd3Go(acc[n:], x0[n:], x1[n:], x2[n:], w0[n:], w1[n:], w2[n:])
 }
 

@@ -33,30 +33,49 @@ func SetThreads(n int) int {
 	return int(numThreads.Swap(int32(n)))
 }
 
-// Parallel runs t over [0, n) split into at most Threads() contiguous
-// ranges of at least grain indices, and returns when every range is done.
-// Work smaller than 2*grain runs inline: waking a worker costs a few
-// microseconds, so grain should be about 20us of work.
+// Parallel runs t over [0, n) split into contiguous ranges of at least
+// grain indices, on at most Threads() goroutines, and returns when every
+// range is done. Work smaller than 2*grain runs inline: waking a worker
+// costs a few microseconds, so grain should be about 20us of work.
 //
-// The caller runs ranges itself while idle workers of one persistent pool
-// take the others, so calls may nest (t.Run may call Parallel or Sgemm)
-// and may come from many goroutines at once: nobody waits for a worker
-// that is busy, and the workers never outnumber Threads()-1.
-func Parallel(n, grain int, t Task) {
+// There are up to rangesPerThread ranges per goroutine, taken in turn by
+// the caller and by idle workers of one persistent pool, so a core that
+// is slowed (other processes, other calls) simply does fewer of them.
+// Calls may nest (t.Run may call Parallel or Sgemm) and may come from
+// many goroutines at once: nobody waits for a worker that is busy, and
+// the workers never outnumber Threads()-1. Ranges may run in any order
+// and concurrently, so per-range scratch must be indexed by range (lo),
+// not by goroutine.
+func Parallel(n, grain int, t Task) { ParallelLimit(n, grain, 0, t) }
+
+// ParallelLimit is Parallel on at most limit goroutines (limit < 1, or
+// above Threads(), means Threads()), for callers with a thread option of
+// their own.
+func ParallelLimit(n, grain, limit int, t Task) {
 	if n <= 0 {
 		return
 	}
-	parts := min(Threads(), n/max(grain, 1))
-	if parts <= 1 {
+	threads := Threads()
+	if limit > 0 {
+		threads = min(threads, limit)
+	}
+	parts := min(rangesPerThread*threads, n/max(grain, 1))
+	if threads <= 1 || parts <= 1 {
 		t.Run(0, n)
 		return
 	}
-	g := pool.start(t, n, parts)
+	g := pool.start(t, n, parts, min(threads, parts))
 	for p := 0; p >= 0; p = pool.claim(g) {
 		t.Run(g.bounds(p))
 	}
 	pool.finish(g)
 }
+
+// rangesPerThread is how many ranges Parallel makes per goroutine at
+// most: enough that a goroutine slowed to half speed delays the call by
+// an eighth of its work at worst, few enough that claiming them (a
+// mutex each) costs nothing next to a grain.
+const rangesPerThread = 4
 
 // ParallelFunc is Parallel for a function. The closure escapes, so each
 // call allocates it: hot paths should give Parallel a Task.
@@ -75,6 +94,7 @@ type group struct {
 	n, parts int
 	next     int           // next unclaimed part
 	helpers  int           // parts being run by workers
+	maxHelp  int           // at most this many workers at once
 	waiting  bool          // the caller waits on done for helpers to reach 0
 	done     chan struct{} // capacity 1
 }
@@ -99,10 +119,11 @@ var pool = func() *workPool {
 	return p
 }()
 
-// start opens a group whose part 0 the caller has claimed.
-func (p *workPool) start(t Task, n, parts int) *group {
+// start opens a group whose part 0 the caller has claimed; up to
+// threads-1 workers may help.
+func (p *workPool) start(t Task, n, parts, threads int) *group {
 	p.mu.Lock()
-	for ; p.workers < parts-1; p.workers++ {
+	for ; p.workers < threads-1; p.workers++ {
 		go p.work()
 	}
 	var g *group
@@ -111,12 +132,20 @@ func (p *workPool) start(t Task, n, parts int) *group {
 	} else {
 		g = &group{done: make(chan struct{}, 1)}
 	}
-	g.t, g.n, g.parts, g.next, g.helpers = t, n, parts, 1, 0
+	g.t, g.n, g.parts, g.next, g.helpers, g.maxHelp = t, n, parts, 1, 0, threads-1
 	p.open = append(p.open, g)
-	for i := min(parts-1, p.idle); i > 0; i-- {
+	woken := min(threads-1, p.idle)
+	for i := woken; i > 0; i-- {
 		p.wake.Signal()
 	}
 	p.mu.Unlock()
+	if woken > 0 {
+		// A woken worker waits in this P's runnext slot, which other Ps
+		// steal only after a sleep that timer slack stretches to ~50us or
+		// more. Yielding runs it here at once; the caller resumes on the
+		// P its wake-up started.
+		runtime.Gosched()
+	}
 	return g
 }
 
@@ -161,13 +190,13 @@ func (p *workPool) finish(g *group) {
 func (p *workPool) work() {
 	p.mu.Lock()
 	for {
-		if len(p.open) == 0 {
+		g := p.helpable()
+		if g == nil {
 			p.idle++
 			p.wake.Wait()
 			p.idle--
 			continue
 		}
-		g := p.open[0]
 		part := p.take(g)
 		g.helpers++
 		p.mu.Unlock()
@@ -178,4 +207,15 @@ func (p *workPool) work() {
 			g.done <- struct{}{}
 		}
 	}
+}
+
+// helpable returns the oldest open group that may take another worker
+// (p.mu held), or nil.
+func (p *workPool) helpable() *group {
+	for _, g := range p.open {
+		if g.helpers < g.maxHelp {
+			return g
+		}
+	}
+	return nil
 }

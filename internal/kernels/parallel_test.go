@@ -73,19 +73,58 @@ func (p *peakTask) Run(lo, hi int) {
 	p.running.Add(-1)
 }
 
-// At most Threads() ranges, and so at most Threads() goroutines at once.
+// Up to rangesPerThread ranges per thread, but at most Threads()
+// goroutines at once (and at most the limit of ParallelLimit).
 func TestParallelRespectsThreads(t *testing.T) {
 	for _, th := range []int{1, 2, 5} {
-		prev := SetThreads(th)
-		pt := &peakTask{}
-		Parallel(64, 1, pt)
-		SetThreads(prev)
-		if r := int(pt.ranges.Load()); r != min(th, 64) {
-			t.Errorf("Threads %d: %d ranges", th, r)
+		for _, limit := range []int{0, 1, 2, 3, 9} {
+			prev := SetThreads(th)
+			pt := &peakTask{}
+			ParallelLimit(64, 1, limit, pt)
+			SetThreads(prev)
+			g := th
+			if limit > 0 {
+				g = min(th, limit)
+			}
+			want := min(rangesPerThread*g, 64)
+			if g == 1 {
+				want = 1 // inline, one range
+			}
+			if r := int(pt.ranges.Load()); r != want {
+				t.Errorf("Threads %d limit %d: %d ranges, want %d", th, limit, r, want)
+			}
+			if p := int(pt.peak.Load()); p > g {
+				t.Errorf("Threads %d limit %d: %d ranges ran at once", th, limit, p)
+			}
 		}
-		if p := int(pt.peak.Load()); p > th {
-			t.Errorf("Threads %d: %d ranges ran at once", th, p)
-		}
+	}
+}
+
+// stallTask stalls in range 0 (always the caller's) and counts the other
+// ranges finished meanwhile.
+type stallTask struct {
+	done, doneDuringStall atomic.Int32
+}
+
+func (s *stallTask) Run(lo, hi int) {
+	if lo == 0 {
+		time.Sleep(300 * time.Millisecond)
+		s.doneDuringStall.Store(s.done.Load())
+		return
+	}
+	time.Sleep(time.Millisecond)
+	s.done.Add(1)
+}
+
+// A goroutine that is slowed does fewer ranges: while the caller stalls,
+// the worker takes every other range.
+func TestParallelBalancesSlowThread(t *testing.T) {
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	s := &stallTask{}
+	Parallel(1000, 1, s)
+	if got, want := int(s.doneDuringStall.Load()), 2*rangesPerThread-1; got != want {
+		t.Errorf("%d ranges done while the caller stalled, want all %d others", got, want)
 	}
 }
 
@@ -131,4 +170,19 @@ func TestParallelFunc(t *testing.T) {
 	ct := &countTask{seen: make([]atomic.Int32, 333)}
 	ParallelFunc(333, 10, ct.Run)
 	ct.check(t, "ParallelFunc")
+}
+
+type nopTask struct{}
+
+func (nopTask) Run(lo, hi int) {}
+
+// BenchmarkParallelOverhead is the cost of one call that wakes a worker
+// for no work: back-to-back, as between the layers of a network.
+func BenchmarkParallelOverhead(b *testing.B) {
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	b.ReportAllocs()
+	for b.Loop() {
+		Parallel(2, 1, nopTask{})
+	}
 }

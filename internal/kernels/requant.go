@@ -8,6 +8,9 @@ package kernels
 // long as v.
 func Requantize(v, bias, scale []float32, lo, hi float32) {
 	n := requantizeAsm(v, bias, scale, lo, hi)
+	if n == len(v) {
+		return // rows are short (one pixel's channels)
+	}
 	requantizeGo(v[n:], bias[n:], scale[n:], lo, hi)
 }
 
