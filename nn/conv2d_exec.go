@@ -24,6 +24,7 @@ type convState struct {
 	sums    []float32 // column-sum scratch, per part
 	wexp    []float32 // the kernel with groups merged (groupMerge)
 	dwexp   []float32 // its gradient
+	wflip   []float32 // the kernel flipped and transposed (dxGeom)
 	dw      dwState   // the depthwise path's
 }
 
@@ -108,6 +109,11 @@ type convTask struct {
 	pad           []float32
 	oneChanGrad   bool // dW by kernels.Conv1ChanGrad where it has a kernel
 	wide          bool // fewer parts than cores: parallel GEMMs (convGemm)
+	// dxConv: dX is the convolution of dY with wflip (geometry dxg), not
+	// col2im of dY W^T (see dxGeom).
+	dxConv bool
+	dxg    convGeo
+	wflip  []float32
 }
 
 // Run processes parts [lo, hi).
@@ -224,7 +230,7 @@ func (t *convTask) backwardPart(p int) {
 			return
 		}
 	}
-	if t.dx != nil && !g.direct() {
+	if t.dx != nil && !g.direct() && !t.dxConv {
 		clear(t.dx[b0*g.inLen() : b1*g.inLen()]) // col2im accumulates
 	}
 	step := t.chunk
@@ -254,7 +260,7 @@ func (t *convTask) backwardPart(p int) {
 				convGemm(t.wide, true, false, kg, fg, m, base[gi*gs:], kg, dy[gi*fg:], f, 1, dw[gi*fg:], f)
 			}
 		}
-		if t.dx == nil {
+		if t.dx == nil || t.dxConv {
 			continue
 		}
 		// dPatches = dY W^T, written over the patches (no longer
@@ -263,6 +269,64 @@ func (t *convTask) backwardPart(p int) {
 			convGemm(t.wide, false, true, m, kg, fg, dy[gi*fg:], f, t.w[gi*fg:], f, 0, base[gi*gs:], kg)
 		}
 		g.fold(t.dx, base, gs, r, e)
+	}
+	if t.dx != nil && t.dxConv {
+		t.backwardDXConv(p, b0, b1)
+	}
+}
+
+// backwardDXConv writes the input gradient of images [b0, b1) as a
+// convolution of dY (see dxGeom), chunk by chunk in part p's patch buffer.
+func (t *convTask) backwardDXConv(p, b0, b1 int) {
+	d, g := &t.dxg, &t.g
+	var region []float32
+	if t.kept { // the part's kept patches, free once dW has them
+		region = t.col[b0*g.oh*g.ow*g.ktot() : b1*g.oh*g.ow*g.ktot()]
+	} else {
+		per := t.chunk * g.ow * g.ktot()
+		region = t.col[p*per : (p+1)*per]
+	}
+	k := d.ktot()
+	step := max(1, len(region)/(d.ow*k))
+	for r := b0 * d.oh; r < b1*d.oh; r += step {
+		e := min(r+step, b1*d.oh)
+		d.unfold(region, 0, t.dy, r, e)
+		convGemm(t.wide, false, false, (e-r)*d.ow, d.f, k, region, k, t.wflip, d.f, 0, t.dx[r*d.ow*d.f:], d.f)
+	}
+}
+
+// dxGeom returns the geometry of the input gradient of a stride-1,
+// ungrouped convolution as a convolution of its own, when it is one:
+//
+//	dX[y, x, c] = sum_{ky, kx, f} dY[y + padT - ky*dh, x + padL - kx*dw, f] * W[ky, kx, c, f]
+//
+// is dY, padded by (KH-1)*dh - padT above (and so on), convolved with W
+// flipped in both spatial axes and transposed to (KH, KW, F, Cin). Its
+// GEMM multiplies patches by a kernel of depth KH*KW*F, where col2im's
+// GEMM had depth F (16 in ResNet-20's first stage: a tenth of the micro-
+// kernel's speed), and it writes dX once instead of scattering KH*KW adds.
+func (g *convGeo) dxGeom() (convGeo, bool) {
+	pt, pl := (g.kh-1)*g.dh-g.padT, (g.kw-1)*g.dw-g.padL
+	if g.sh != 1 || g.sw != 1 || g.groups != 1 || g.direct() || pt < 0 || pl < 0 || g.cin < 8 {
+		return convGeo{}, false
+	}
+	return convGeo{n: g.n, h: g.oh, w: g.ow, cin: g.f, oh: g.h, ow: g.w, f: g.cin,
+		kh: g.kh, kw: g.kw, sh: 1, sw: 1, dh: g.dh, dw: g.dw, padT: pt, padL: pl, groups: 1}, true
+}
+
+// flipKernel writes w (KH, KW, Cin, F) flipped in both spatial axes and
+// transposed: dst (KH, KW, F, Cin).
+func flipKernel(dst, w []float32, g *convGeo) {
+	for ky := range g.kh {
+		for kx := range g.kw {
+			src := w[((g.kh-1-ky)*g.kw+(g.kw-1-kx))*g.cin*g.f:]
+			out := dst[(ky*g.kw+kx)*g.f*g.cin:]
+			for c := range g.cin {
+				for f := range g.f {
+					out[f*g.cin+c] = src[c*g.f+f]
+				}
+			}
+		}
 	}
 }
 
@@ -424,6 +488,16 @@ func (c *Conv2D) Backward(call *Call, in, out, dout, din []*tensor.Tensor) error
 	} else if !g.direct() {
 		st.col = grow(st.col, t.parts*t.chunk*g.ow*g.ktot())
 		t.col = st.col
+	}
+	if dx != nil {
+		if t.dxg, t.dxConv = g.dxGeom(); t.dxConv {
+			st.wflip = grow(st.wflip, len(w))
+			flipKernel(st.wflip, w, &g)
+			t.wflip = st.wflip
+			if !t.kept && g.direct() {
+				t.dxConv = false
+			}
+		}
 	}
 	if g.cin == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && dx == nil && dW != nil {
 		t.oneChanGrad = true

@@ -496,3 +496,53 @@ func TestConv2DGlorotInit(t *testing.T) {
 		}
 	}
 }
+
+// Stride-1 convolutions with at least 8 input channels take their input
+// gradient as a convolution of dY (convGeo.dxGeom): checked on the
+// geometries it covers (dilation, asymmetric and over-large padding, a
+// batch split into chunks and kept patches) and on one it refuses.
+func TestConv2DInputGradAsConvolution(t *testing.T) {
+	mk := func(f, k int, p Padding, d int) *Conv2D {
+		c := NewConv2D(f, k, 1, p)
+		c.DilationH, c.DilationW = d, d
+		return c
+	}
+	cases := []struct {
+		name string
+		c    *Conv2D
+		in   []int
+		conv bool // dxGeom accepts it
+	}{
+		{"same 3x3", mk(5, 3, Same, 1), []int{2, 6, 7, 8}, true},
+		{"valid 3x3", mk(4, 3, Valid, 1), []int{2, 7, 6, 9}, true},
+		{"dilation 2", mk(6, 3, Same, 2), []int{1, 9, 8, 8}, true},
+		{"asymmetric", mk(3, 3, Padding{Mode: "explicit", Top: 2, Bottom: 0, Left: 0, Right: 1}, 1), []int{2, 5, 6, 10}, true},
+		{"2x4 kernel", &Conv2D{Filters: 7, KernelH: 2, KernelW: 4, StrideH: 1, StrideW: 1, Padding: Same, UseBias: true}, []int{2, 5, 9, 8}, true},
+		{"padding beyond the kernel", mk(3, 3, Explicit(3), 1), []int{1, 5, 5, 8}, false},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := c.c.Shapes([][]int{c.in})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.c.Build([][]int{c.in}, NewRNG(1)); err != nil {
+				t.Fatal(err)
+			}
+			g, err := c.c.geometry(c.in, out[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := g.dxGeom(); ok != c.conv {
+				t.Fatalf("dxGeom accepts it: %v, want %v", ok, c.conv)
+			}
+			for _, chunk := range []int{0, 1} { // 1: a chunk per output line
+				c.c.chunkFloats = chunk
+				for _, keep := range []int{0, -1} { // -1: the patches are never kept
+					c.c.keepFloats = keep
+					gradCheckOp(t, c.c, [][]int{c.in}, gradOpts{Seed: uint64(i), Samples: 30, Training: true, Tol: 1e-3})
+				}
+			}
+		})
+	}
+}
