@@ -114,6 +114,11 @@ type convTask struct {
 	dxConv bool
 	dxg    convGeo
 	wflip  []float32
+	// impl: implicit GEMMs (conv_implicit.go), lines (dxLines) output
+	// lines per chunk, region floats of buffer per part.
+	impl            bool
+	lines, dxLines  int
+	region          int
 }
 
 // Run processes parts [lo, hi).
@@ -149,6 +154,10 @@ func (t *convTask) forwardPart(p int) {
 	r0, r1 := p*lines/t.parts, (p+1)*lines/t.parts
 	f, fg, kg := g.f, g.fg(), g.kg()
 	if r0 == r1 {
+		return
+	}
+	if t.impl {
+		g.implicitForward(t.col[p*t.region:(p+1)*t.region], t.x, t.w, t.y, t.res, t.bias, t.tile, t.act, r0, r1, t.lines)
 		return
 	}
 	var res []float32
@@ -222,6 +231,17 @@ func (t *convTask) backwardPart(p int) {
 	if db != nil {
 		sb := sumBlock(f)
 		sumColumns(db, t.dy[r0*g.ow*f:r1*g.ow*f], t.sums[p*sb:(p+1)*sb])
+	}
+	if t.impl {
+		buf := t.col[p*t.region : (p+1)*t.region]
+		if dw != nil {
+			g.implicitWeightGrad(buf, t.x, t.dy, dw, r0, r1, t.lines)
+		}
+		if t.dx != nil {
+			d := &t.dxg
+			d.implicitForward(buf, t.dy, t.wflip, t.dx, nil, nil, nil, Act{}, b0*d.oh, b1*d.oh, t.dxLines)
+		}
+		return
 	}
 	if t.oneChanGrad {
 		in, pl := g.h*g.w, kernels.PaddedLen(g.oh, g.ow, g.kh, g.kw)
@@ -385,6 +405,13 @@ func (c *Conv2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 			clear(st.zero)
 			t.bias = st.zero
 		}
+	} else if g.implicit() {
+		t.mode, t.impl = convForward, true
+		t.parts = convParts(g.lines(), g.flopsPerLine())
+		t.lines = g.implicitLines(c.chunkFloats)
+		t.region = g.implicitBuf(t.lines)
+		st.col = grow(st.col, t.parts*t.region)
+		t.col = st.col
 	} else {
 		t.mode = convForward
 		t.parts = convParts(g.lines(), g.flopsPerLine())
@@ -488,6 +515,24 @@ func (c *Conv2D) Backward(call *Call, in, out, dout, din []*tensor.Tensor) error
 	} else if !g.direct() {
 		st.col = grow(st.col, t.parts*t.chunk*g.ow*g.ktot())
 		t.col = st.col
+	}
+	if g.implicit() && m == 1 {
+		t.impl, t.kept = true, false
+		t.lines = g.implicitLines(c.chunkFloats)
+		t.region = g.implicitBuf(t.lines)
+		if dx != nil {
+			d, ok := g.dxGeom()
+			if !ok || !d.implicit() {
+				t.impl = false // dX needs patches: the im2col path does all
+			} else {
+				t.dxLines = d.implicitLines(c.chunkFloats)
+				t.region = max(t.region, d.implicitBuf(t.dxLines))
+			}
+		}
+		if t.impl {
+			st.col = grow(st.col, t.parts*t.region)
+			t.col = st.col
+		}
 	}
 	if dx != nil {
 		if t.dxg, t.dxConv = g.dxGeom(); t.dxConv {

@@ -200,6 +200,13 @@ func conv2DCases() []struct {
 			c.Groups = 5
 			return c
 		}, []int{2, 7, 6, 5}},
+		// Stride 1 with KW*Cin >= implicitMinDepth: implicit GEMMs.
+		{"implicit 3x3 same", func() *Conv2D { return NewConv2D(5, 3, 1, Same) }, []int{2, 6, 7, 16}},
+		{"implicit 5x5 valid", func() *Conv2D { return NewConv2D(3, 5, 1, Valid) }, []int{1, 9, 8, 8}},
+		{"implicit 2x4 asym", func() *Conv2D {
+			return &Conv2D{Filters: 6, KernelH: 2, KernelW: 4, StrideH: 1, StrideW: 1, Padding: explicit(0, 1, 2, 1), UseBias: true}
+		}, []int{2, 5, 6, 12}},
+		{"implicit, dX by im2col (padding beyond the kernel)", func() *Conv2D { return NewConv2D(4, 3, 1, Explicit(3)) }, []int{1, 5, 4, 16}},
 		{"depthwise groups=cin dilation 2", func() *Conv2D {
 			c := NewConv2D(4, 3, 1, Same)
 			c.Groups, c.DilationH, c.DilationW = 4, 2, 2
