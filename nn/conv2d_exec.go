@@ -116,9 +116,9 @@ type convTask struct {
 	wflip  []float32
 	// impl: implicit GEMMs (conv_implicit.go), lines (dxLines) output
 	// lines per chunk, region floats of buffer per part.
-	impl            bool
-	lines, dxLines  int
-	region          int
+	impl           bool
+	lines, dxLines int
+	region         int
 }
 
 // Run processes parts [lo, hi).
