@@ -29,9 +29,11 @@ var Datasets = []DatasetInfo{
 	{Name: "smiles", Description: "SMILEsmileD faces: 9,475 not_smiling + 3,690 smiling, 64x64 grayscale, resized to 28x28, 20% test split; smiles:PATH or $DLCV_SMILES names a clone of github.com/hromi/SMILEsmileD", Input: []int{64, 64, 1}},
 }
 
-// Loaded is a dataset ready for training.
+// Loaded is a dataset ready for training: Train to fit, Val (nil without
+// a validation split) to choose epochs, checkpoints and settings on, Test
+// to report on once at the end.
 type Loaded struct {
-	Train, Test *data.Dataset
+	Train, Val, Test *data.Dataset
 	Preprocess  data.Preprocess
 	Skipped     []data.Skipped
 }
@@ -48,7 +50,12 @@ type LoadOptions struct {
 	// with a test set, a non-zero TestSplit pools both and re-splits (the
 	// classic 70,000 -> 52,500 / 17,500 MNIST split at 0.25).
 	TestSplit float64
-	Seed      uint64
+	// ValSplit is the fraction of the training part held out for
+	// validation (stratified, seeded, as Keras' validation_split); zero
+	// means no validation set. The test set is split off first, so it is
+	// the same whatever ValSplit is.
+	ValSplit float64
+	Seed     uint64
 	// Limit keeps a stratified random subset of at most Limit training
 	// images (and Limit/4 test images), for quick runs. Zero keeps all.
 	Limit   int
@@ -63,6 +70,9 @@ type LoadOptions struct {
 func Load(opts LoadOptions, def []int) (*Loaded, error) {
 	if opts.TestSplit < 0 || opts.TestSplit >= 1 {
 		return nil, fmt.Errorf("test split %v must be in [0, 1)", opts.TestSplit)
+	}
+	if !(opts.ValSplit >= 0 && opts.ValSplit < 1) {
+		return nil, fmt.Errorf("validation split %v must be in [0, 1)", opts.ValSplit)
 	}
 	name := opts.Dataset
 	if name == "" {
@@ -88,6 +98,16 @@ func Load(opts LoadOptions, def []int) (*Loaded, error) {
 		}
 		if l.Test, err = subset(l.Test, max(opts.Limit/4, len(l.Test.Classes)), opts.Seed+1); err != nil {
 			return nil, err
+		}
+	}
+	if opts.ValSplit > 0 {
+		// Its own stream: the validation images do not depend on how the
+		// test split was drawn.
+		if l.Train, l.Val, err = data.Split(l.Train, opts.ValSplit, opts.Seed^0x7a11da7e); err != nil {
+			return nil, fmt.Errorf("validation split: %w", err)
+		}
+		if l.Val.Len() == 0 || l.Train.Len() == 0 {
+			return nil, fmt.Errorf("validation split %v of %d training images leaves %d for validation and %d for training", opts.ValSplit, l.Train.Len()+l.Val.Len(), l.Val.Len(), l.Train.Len())
 		}
 	}
 	return l, nil

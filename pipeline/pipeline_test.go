@@ -1,16 +1,20 @@
 package pipeline
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/data"
+	"github.com/dlcv-go/dlcv/train"
 )
 
 // writeShapes makes an image folder with two classes: a bright square on
@@ -122,5 +126,83 @@ func TestBadOptions(t *testing.T) {
 	a, err := ParseAugment("flip,shift=0.1,rotate=30,zoom=0.2")
 	if err != nil || !a.FlipHorizontal || a.WidthShift != 0.1 || a.Rotation != 30 || a.Zoom != 0.2 {
 		t.Fatalf("%+v %v", a, err)
+	}
+}
+
+// Train, validation and test are disjoint; the validation set is a
+// stratified share of the training part; the test set does not depend on
+// the validation split; training watches the validation set only.
+func TestValidationSplitKeepsTestApart(t *testing.T) {
+	dir := t.TempDir()
+	writeShapes(t, filepath.Join(dir, "ds"), 40)
+	lo := LoadOptions{Dataset: filepath.Join(dir, "ds"), Preprocess: data.Preprocess{Width: 16, Height: 16, Channels: 3}, Seed: 3}
+	plain, err := Load(lo, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo.ValSplit = 0.25
+	l, err := Load(lo, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Val != nil || l.Val == nil {
+		t.Fatalf("validation sets: %v without a split, %v with", plain.Val, l.Val)
+	}
+	if l.Test.Len() != plain.Test.Len() || !slices.Equal(l.Test.X.Data, plain.Test.X.Data) {
+		t.Fatal("the validation split changed the test set")
+	}
+	// A quarter of each class, rounded per class.
+	if want := plain.Train.Len() / 4; l.Train.Len()+l.Val.Len() != plain.Train.Len() || l.Val.Len() < want-2 || l.Val.Len() > want+2 {
+		t.Fatalf("%d train + %d val from %d", l.Train.Len(), l.Val.Len(), plain.Train.Len())
+	}
+	count := func(y []int, c int) (n int) {
+		for _, v := range y {
+			if v == c {
+				n++
+			}
+		}
+		return n
+	}
+	if a, b := count(l.Val.Y, 0), count(l.Val.Y, 1); a != b {
+		t.Errorf("validation set not stratified: %d and %d", a, b)
+	}
+	// No image is in two of the sets.
+	key := func(d *data.Dataset, i int) string {
+		n := len(d.X.Data) / d.Len()
+		return fmt.Sprint(d.X.Data[i*n : (i+1)*n])
+	}
+	seen := map[string]string{}
+	for name, d := range map[string]*data.Dataset{"train": l.Train, "val": l.Val, "test": l.Test} {
+		for i := range d.Len() {
+			k := key(d, i)
+			if other, dup := seen[k]; dup && other != name {
+				t.Fatalf("an image is in both %s and %s", other, name)
+			}
+			seen[k] = name
+		}
+	}
+	for _, bad := range []float64{-0.1, 1, 1.5} {
+		lo.ValSplit = bad
+		if _, err := Load(lo, nil); err == nil || !strings.Contains(err.Error(), "validation split") {
+			t.Errorf("ValSplit %v: %v", bad, err)
+		}
+	}
+	lo.ValSplit = 0
+	if _, err := Train(TrainOptions{Load: lo, Arch: "shallownet", Epochs: 1, EarlyStop: 2}); err == nil || !strings.Contains(err.Error(), "--val-split") {
+		t.Errorf("early stopping without a validation set: %v", err)
+	}
+	// The history's val_ metrics are the validation set's, not the test's.
+	lo.ValSplit = 0.25
+	res, err := Train(TrainOptions{Load: lo, Arch: "shallownet", Epochs: 2, BatchSize: 8, Optimizer: "adam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, err := train.Evaluate(res.Model.Net, l.Val, 256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := res.History.Epochs[len(res.History.Epochs)-1]
+	if math.Abs(last.ValLoss-val.Loss) > 1e-6 {
+		t.Errorf("val_loss %v, the validation set's loss %v (test %v)", last.ValLoss, val.Loss, res.Eval.Loss)
 	}
 }

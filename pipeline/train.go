@@ -76,6 +76,7 @@ type TrainResult struct {
 type trainingInfo struct {
 	Dataset   string  `json:"dataset"`
 	TestSplit float64 `json:"test_split"`
+	ValSplit  float64 `json:"val_split,omitempty"`
 	Seed      uint64  `json:"seed"`
 	Limit     int     `json:"limit,omitempty"`
 	Epochs    int     `json:"epochs"`
@@ -197,7 +198,14 @@ func Train(o TrainOptions) (*TrainResult, error) {
 	if len(ds.Skipped) > 0 {
 		fmt.Fprintf(o.Log, "[WARN] skipped %d unreadable images, e.g. %s\n", len(ds.Skipped), ds.Skipped[0])
 	}
-	fmt.Fprintf(o.Log, "[INFO] %d training and %d test images of shape %v, %d classes\n", ds.Train.Len(), ds.Test.Len(), ds.Train.SampleShape(), len(ds.Train.Classes))
+	nval := 0
+	if ds.Val != nil {
+		nval = ds.Val.Len()
+	}
+	fmt.Fprintf(o.Log, "[INFO] %d training, %d validation and %d test images of shape %v, %d classes\n", ds.Train.Len(), nval, ds.Test.Len(), ds.Train.SampleShape(), len(ds.Train.Classes))
+	if ds.Val == nil && o.EarlyStop > 0 {
+		return nil, fmt.Errorf("early stopping watches the validation loss: set a validation split (--val-split)")
+	}
 	in := ds.Train.SampleShape()
 	var net nn.Model
 	if o.Net != nil {
@@ -217,7 +225,7 @@ func Train(o TrainOptions) (*TrainResult, error) {
 		}
 		fmt.Fprintf(o.Log, "[INFO] class weights: %s\n", strings.Join(parts, ", "))
 	}
-	info, _ := json.Marshal(trainingInfo{Dataset: datasetName(o.Load.Dataset), TestSplit: o.Load.TestSplit, Seed: o.Load.Seed, Limit: o.Load.Limit,
+	info, _ := json.Marshal(trainingInfo{Dataset: datasetName(o.Load.Dataset), TestSplit: o.Load.TestSplit, ValSplit: o.Load.ValSplit, Seed: o.Load.Seed, Limit: o.Load.Limit,
 		Epochs: o.Epochs, BatchSize: o.BatchSize, Optimizer: opt.Name(), LR: o.LR})
 	model := &classifier.Model{Net: net, Classes: ds.Train.Classes, Preprocess: ds.Preprocess, Arch: arch.Name, Training: info}
 	meta, err := model.Meta()
@@ -237,7 +245,9 @@ func Train(o TrainOptions) (*TrainResult, error) {
 		cbs = append(cbs, &train.ModelCheckpoint{Path: ck, Meta: meta})
 	}
 	fmt.Fprintf(o.Log, "[INFO] training %s (%d params) for %d epochs, batch %d, %s lr %g\n", arch.Name, countParams(net), o.Epochs, o.BatchSize, opt.Name(), o.LR)
-	h, err := train.Fit(net, ds.Train, ds.Test, train.Config{
+	// Epochs are watched (early stopping, checkpoints) on the validation
+	// set only; the test set is used once, for the report below.
+	h, err := train.Fit(net, ds.Train, ds.Val, train.Config{
 		Epochs: o.Epochs, BatchSize: o.BatchSize, Seed: o.Load.Seed, Optimizer: opt,
 		ClassWeights: weights, Augment: o.Augment, Callbacks: cbs, Progress: o.Progress, Resume: resume,
 	})

@@ -64,6 +64,7 @@ func runSmilesTrain(args []string, stdout, stderr io.Writer) error {
 	dropout := fs.Float64("dropout", float64(smiles.DefaultNet.Dropout), "dropout rate before the last dense layer (0: none)")
 	size := fs.String("size", "28x28", "face size WxH the network sees")
 	fs.Float64Var(&def.Load.TestSplit, "test-split", def.Load.TestSplit, "test fraction, stratified")
+	fs.Float64Var(&def.Load.ValSplit, "val-split", 0.1, "fraction of the training part held out for validation (epochs and settings are chosen on it, never on the test set; 0: none)")
 	fs.IntVar(&def.Load.Limit, "limit", 0, "train on a stratified subset of this many images (0: all)")
 	fs.BoolVar(&def.Load.SkipBad, "skip-bad", false, "skip unreadable images (listed) instead of failing")
 	seed := fs.Uint64("seed", def.Load.Seed, "random seed (split, initialisation, shuffling, augmentation)")
@@ -101,7 +102,7 @@ func runSmilesTrain(args []string, stdout, stderr io.Writer) error {
 	if _, err := fmt.Sscanf(strings.ToLower(*size), "%dx%d", &o.Load.Preprocess.Width, &o.Load.Preprocess.Height); err != nil || o.Load.Preprocess.Width <= 0 || o.Load.Preprocess.Height <= 0 {
 		return usageErrorf("--size %q: want WIDTHxHEIGHT, e.g. 28x28", *size)
 	}
-	o.Load.TestSplit, o.Load.Limit, o.Load.SkipBad, o.Load.Seed = def.Load.TestSplit, def.Load.Limit, def.Load.SkipBad, *seed
+	o.Load.TestSplit, o.Load.ValSplit, o.Load.Limit, o.Load.SkipBad, o.Load.Seed = def.Load.TestSplit, def.Load.ValSplit, def.Load.Limit, def.Load.SkipBad, *seed
 	o.Epochs, o.BatchSize, o.Optimizer, o.LR = def.Epochs, def.BatchSize, def.Optimizer, *lr
 	o.Momentum, o.Nesterov, o.LRSchedule, o.ClassWeights = def.Momentum, def.Nesterov, def.LRSchedule, def.ClassWeights
 	o.EarlyStop, o.Out, o.Digits = def.EarlyStop, def.Out, def.Digits

@@ -27,12 +27,13 @@ const trainExamples = `  dlcv train                                    # LeNet o
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", "[flags]", trainExamples, stderr)
 	var o pipeline.TrainOptions
-	fs.StringVar(&o.Arch, "arch", "lenet", "architecture: mlp, shallownet, lenet, minivggnet (see 'dlcv models')")
 	fs.StringVar(&o.Load.Dataset, "dataset", "mnist", "dataset name (see 'dlcv datasets') or a folder with one sub-folder per class")
 	size := fs.String("size", "", "image size WxH for image folders (default: the architecture's)")
 	fs.IntVar(&o.Load.Preprocess.Channels, "channels", 0, "1 (grayscale) or 3 (RGB) for image folders (default: the architecture's)")
 	fs.BoolVar(&o.Load.Preprocess.AspectAware, "aspect", false, "resize the shorter side and crop the centre instead of stretching")
 	fs.Float64Var(&o.Load.TestSplit, "test-split", 0, "test fraction (0: the dataset's own test set, else 0.25)")
+	fs.Float64Var(&o.Load.ValSplit, "val-split", 0.1, "fraction of the training part held out for validation: val_loss, val_accuracy, early stopping and checkpoints use it, never the test set (0: none)")
+	fs.StringVar(&o.Arch, "arch", "lenet", "architecture: mlp, shallownet, lenet, minivggnet, resnet20, resnet56, resnet18, mobilenetv2[-WIDTH] (see 'dlcv models')")
 	fs.IntVar(&o.Load.Limit, "limit", 0, "train on a stratified subset of this many images (0: all)")
 	fs.BoolVar(&o.Load.SkipBad, "skip-bad", false, "skip unreadable images (listed) instead of failing")
 	fs.BoolVar(&o.Load.Offline, "offline", false, "never download datasets")
