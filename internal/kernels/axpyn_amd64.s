@@ -2,11 +2,13 @@
 
 #include "textflag.h"
 
-// func axpyNAVX2(o *float32, srcs **float32, ws *float32, ntaps, n int, set bool)
+// func axpyNAVX2(o *float32, srcs *[]float32, ws *float32, ntaps, n int, set bool)
 //
 // o[i] (+)= sum_t ws[t] * srcs[t][i] for i < n, with n % 8 == 0 and
-// ntaps >= 1. Blocks of 32 outputs stay in four registers while every
-// tap is added, so each output is loaded and stored once.
+// ntaps >= 1; srcs points at ntaps slice headers (24 bytes apart), whose
+// data pointers are read directly. Blocks of 32 outputs stay in four
+// registers while every tap is added, so each output is loaded and
+// stored once.
 TEXT ·axpyNAVX2(SB), NOSPLIT, $0-41
 	MOVQ o+0(FP), DI
 	MOVQ srcs+8(FP), SI
@@ -27,15 +29,17 @@ block32:
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	XORQ R10, R10
+	XORQ R12, R12 // byte offset of srcs[R10]
 
 tap32:
-	MOVQ (SI)(R10*8), R11
+	MOVQ (SI)(R12*1), R11
 	ADDQ BX, R11
 	VBROADCASTSS (R8)(R10*4), Y4
 	VFMADD231PS (R11), Y4, Y0
 	VFMADD231PS 32(R11), Y4, Y1
 	VFMADD231PS 64(R11), Y4, Y2
 	VFMADD231PS 96(R11), Y4, Y3
+	ADDQ $24, R12
 	INCQ R10
 	CMPQ R10, R9
 	JLT tap32
@@ -59,12 +63,14 @@ block8:
 	JGE done
 	VXORPS Y0, Y0, Y0
 	XORQ R10, R10
+	XORQ R12, R12
 
 tap8:
-	MOVQ (SI)(R10*8), R11
+	MOVQ (SI)(R12*1), R11
 	ADDQ BX, R11
 	VBROADCASTSS (R8)(R10*4), Y4
 	VFMADD231PS (R11), Y4, Y0
+	ADDQ $24, R12
 	INCQ R10
 	CMPQ R10, R9
 	JLT tap8

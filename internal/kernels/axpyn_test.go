@@ -11,7 +11,7 @@ import (
 func axpyNGoOnly(dst []float32, ws []float32, srcs [][]float32, set bool) {
 	for g := 0; g < len(srcs); g += axpyNGroup {
 		e := min(g+axpyNGroup, len(srcs))
-		axpyNGo(dst, ws[g:e], srcs[g:e], set && g == 0)
+		axpyNGo(dst, ws[g:e], srcs[g:e], set && g == 0, 0)
 	}
 }
 

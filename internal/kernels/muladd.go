@@ -4,22 +4,32 @@ package kernels
 // depthwise convolution, over the channels of a pixel. x and w must be at
 // least as long as acc.
 func MulAdd(acc, x, w []float32) {
-	n := mulAddAsm(acc, x, w)
-	if n == len(acc) {
-		return // skip reslicing for an empty tail: taps are short
+	// The dispatch is here, not in a helper: taps are short, and a second
+	// call level cost 3-7% per tap.
+	if n := len(acc) &^ 7; useMulAddAVX2 && n > 0 {
+		_, _ = x[n-1], w[n-1]
+		mulAddAVX2(&acc[0], &x[0], &w[0], n)
+		if n == len(acc) {
+			return
+		}
+		acc, x, w = acc[n:], x[n:], w[n:]
 	}
-	mulAddGo(acc[n:], x[n:], w[n:])
+	mulAddGo(acc, x, w)
 }
 
 // MulAdd3 sets acc[i] += x0[i]*w0[i] + x1[i]*w1[i] + x2[i]*w2[i]: three
 // taps of a depthwise convolution at one load and store of acc. Every
 // slice must be at least as long as acc.
 func MulAdd3(acc, x0, x1, x2, w0, w1, w2 []float32) {
-	n := mulAdd3Asm(acc, x0, x1, x2, w0, w1, w2)
-	if n == len(acc) {
-		return // skip reslicing seven slices for an empty tail
+	if n := len(acc) &^ 7; useMulAddAVX2 && n > 0 {
+		_, _, _, _, _, _ = x0[n-1], x1[n-1], x2[n-1], w0[n-1], w1[n-1], w2[n-1]
+		mulAdd3AVX2(&acc[0], &x0[0], &x1[0], &x2[0], &w0[0], &w1[0], &w2[0], n)
+		if n == len(acc) {
+			return
+		}
+		acc, x0, x1, x2, w0, w1, w2 = acc[n:], x0[n:], x1[n:], x2[n:], w0[n:], w1[n:], w2[n:]
 	}
-	mulAdd3Go(acc[n:], x0[n:], x1[n:], x2[n:], w0[n:], w1[n:], w2[n:])
+	mulAdd3Go(acc, x0, x1, x2, w0, w1, w2)
 }
 
 func mulAddGo(acc, x, w []float32) {

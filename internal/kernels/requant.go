@@ -7,11 +7,16 @@ package kernels
 // within ±2^22 (RoundEven's range); bias and scale must be at least as
 // long as v.
 func Requantize(v, bias, scale []float32, lo, hi float32) {
-	n := requantizeAsm(v, bias, scale, lo, hi)
-	if n == len(v) {
-		return // rows are short (one pixel's channels)
+	// Dispatch here, not in a helper: rows are one pixel's channels.
+	if n := len(v) &^ 7; useMulAddAVX2 && n > 0 {
+		_, _ = bias[n-1], scale[n-1]
+		requantizeAVX2(&v[0], &bias[0], &scale[0], n, lo, hi)
+		if n == len(v) {
+			return
+		}
+		v, bias, scale = v[n:], bias[n:], scale[n:]
 	}
-	requantizeGo(v[n:], bias[n:], scale[n:], lo, hi)
+	requantizeGo(v, bias, scale, lo, hi)
 }
 
 func requantizeGo(v, b, s []float32, lo, hi float32) {
