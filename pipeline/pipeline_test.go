@@ -206,3 +206,45 @@ func TestValidationSplitKeepsTestApart(t *testing.T) {
 		t.Errorf("val_loss %v, the validation set's loss %v (test %v)", last.ValLoss, val.Loss, res.Eval.Loss)
 	}
 }
+
+// The machine-learning baselines run through the same pipeline: the k-NN
+// stores its training set (model file, report, confusion matrix; evaluate
+// reproduces it), and softmax regression trains like the networks.
+func TestBaselines(t *testing.T) {
+	dir := t.TempDir()
+	writeShapes(t, filepath.Join(dir, "ds"), 40)
+	lo := LoadOptions{Dataset: filepath.Join(dir, "ds"), Preprocess: data.Preprocess{Width: 16, Height: 16, Channels: 3}, Seed: 3, ValSplit: 0.1}
+	for _, features := range []string{"pixels", "histogram"} {
+		out := filepath.Join(dir, "knn-"+features)
+		res, err := Train(TrainOptions{Load: lo, Arch: "knn", K: 3, Features: features, Out: out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if features == "pixels" && res.Report.Accuracy < 0.9 {
+			t.Errorf("k-NN on pixels: accuracy %.2f on an easy task", res.Report.Accuracy)
+		}
+		if e := res.History.Epochs[0]; math.IsNaN(e.ValAccuracy) {
+			t.Error("no validation accuracy")
+		}
+		ev, err := Evaluate(filepath.Join(out, "model.safetensors"), EvalOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.ReportText != res.ReportText {
+			t.Errorf("%s: evaluate differs from training's report", features)
+		}
+		if _, err := os.Stat(filepath.Join(out, "confusion.png")); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := Train(TrainOptions{Load: lo, Arch: "knn", Features: "edges"}); err == nil || !strings.Contains(err.Error(), "edges") {
+		t.Errorf("unknown features: %v", err)
+	}
+	res, err := Train(TrainOptions{Load: lo, Arch: "softmax", Epochs: 5, BatchSize: 8, Optimizer: "adam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Report.Accuracy < 0.8 {
+		t.Errorf("softmax regression: accuracy %.2f", res.Report.Accuracy)
+	}
+}

@@ -57,6 +57,11 @@ type TrainOptions struct {
 	Digits int
 	// Progress gets the progress display, Log the messages.
 	Progress, Log io.Writer
+	// K and Features configure Arch "knn": the neighbours that vote
+	// (default 3) and what images are compared by, "pixels" (default) or
+	// "histogram" (zoo.FeaturesPixels, zoo.FeaturesHistogram).
+	K        int
+	Features string
 }
 
 // TrainResult is what a run produced.
@@ -81,8 +86,10 @@ type trainingInfo struct {
 	Limit     int     `json:"limit,omitempty"`
 	Epochs    int     `json:"epochs"`
 	BatchSize int     `json:"batch_size"`
-	Optimizer string  `json:"optimizer"`
-	LR        float64 `json:"lr"`
+	Optimizer string  `json:"optimizer,omitempty"`
+	LR        float64 `json:"lr,omitempty"`
+	K         int     `json:"k,omitempty"`
+	Features  string  `json:"features,omitempty"`
 }
 
 func (o *TrainOptions) defaults() {
@@ -206,6 +213,9 @@ func Train(o TrainOptions) (*TrainResult, error) {
 	if ds.Val == nil && o.EarlyStop > 0 {
 		return nil, fmt.Errorf("early stopping watches the validation loss: set a validation split (--val-split)")
 	}
+	if o.Arch == "knn" && o.Net == nil {
+		return trainKNN(o, ds, arch)
+	}
 	in := ds.Train.SampleShape()
 	var net nn.Model
 	if o.Net != nil {
@@ -255,21 +265,43 @@ func Train(o TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return res, err
 	}
-	fmt.Fprintln(o.Log, "[INFO] evaluating network...")
-	if res.Eval, err = train.Evaluate(net, ds.Test, 256, nil); err != nil {
+	if err := res.report(o, ds.Test); err != nil {
 		return res, err
 	}
-	if res.Report, err = metrics.NewReport(ds.Test.Y, res.Eval.Pred, ds.Test.Classes); err != nil {
-		return res, err
-	}
-	res.ReportText = res.Report.Text(o.Digits)
 	if o.Out != "" {
-		if err := res.write(o.Out, ds.Test); err != nil {
-			return res, err
-		}
 		os.Remove(filepath.Join(o.Out, "checkpoint.safetensors"))
 	}
 	return res, nil
+}
+
+// report scores the model once on the test set and writes the files.
+func (res *TrainResult) report(o TrainOptions, test *data.Dataset) error {
+	fmt.Fprintln(o.Log, "[INFO] evaluating network...")
+	var err error
+	if res.Eval, err = train.Evaluate(res.Model.Net, test, 256, nil); err != nil {
+		return err
+	}
+	if res.Report, err = metrics.NewReport(test.Y, res.Eval.Pred, test.Classes); err != nil {
+		return err
+	}
+	res.ReportText = res.Report.Text(o.Digits)
+	if o.Out != "" {
+		return res.write(o.Out, test)
+	}
+	return nil
+}
+
+// trainKNN is Train for the k-NN baseline: no epochs, the same split,
+// report, model file and confusion matrix as the networks.
+func trainKNN(o TrainOptions, ds *Loaded, arch *zoo.Arch) (*TrainResult, error) {
+	net, h, err := fitKNN(o, ds)
+	if err != nil {
+		return nil, err
+	}
+	info, _ := json.Marshal(trainingInfo{Dataset: datasetName(o.Load.Dataset), TestSplit: o.Load.TestSplit, ValSplit: o.Load.ValSplit,
+		Seed: o.Load.Seed, Limit: o.Load.Limit, K: net.Graph().NodeByName("knn").Op.(*nn.KNN).K, Features: featureName(o.Features)})
+	res := &TrainResult{Model: &classifier.Model{Net: net, Classes: ds.Train.Classes, Preprocess: ds.Preprocess, Arch: arch.Name, Training: info}, History: h}
+	return res, res.report(o, ds.Test)
 }
 
 func datasetName(s string) string {
@@ -314,14 +346,26 @@ func (r *TrainResult) write(dir string, test *data.Dataset) error {
 	if err := add("report.json", atomicfile.WriteBytes(filepath.Join(dir, "report.json"), append(rj, '\n'))); err != nil {
 		return err
 	}
-	if err := add("training.png", plot.TrainingCurves(PlotHistory(r.History), filepath.Join(dir, "training.png"), "")); err != nil {
-		return err
+	if hasLoss(r.History) { // a k-NN has no training curves
+		if err := add("training.png", plot.TrainingCurves(PlotHistory(r.History), filepath.Join(dir, "training.png"), "")); err != nil {
+			return err
+		}
 	}
 	cm, err := metrics.ConfusionMatrix(test.Y, r.Eval.Pred, len(test.Classes))
 	if err != nil {
 		return err
 	}
 	return add("confusion.png", plot.ConfusionHeatmap(cm, test.Classes, filepath.Join(dir, "confusion.png")))
+}
+
+// hasLoss reports whether any epoch of h has a finite training loss.
+func hasLoss(h *train.History) bool {
+	for _, e := range h.Epochs {
+		if !math.IsNaN(e.Loss) && !math.IsInf(e.Loss, 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // PlotHistory converts a training history for plot.TrainingCurves.
