@@ -34,8 +34,8 @@ var Datasets = []DatasetInfo{
 // to report on once at the end.
 type Loaded struct {
 	Train, Val, Test *data.Dataset
-	Preprocess  data.Preprocess
-	Skipped     []data.Skipped
+	Preprocess       data.Preprocess
+	Skipped          []data.Skipped
 }
 
 // LoadOptions say how to load and split.
