@@ -37,13 +37,7 @@ func (m *Model) Preprocess(imgs ...image.Image) (*tensor.Tensor, error) {
 	}
 	w, h := m.InputSize()
 	x := tensor.New(len(imgs), h, w, 3)
-	scale, off := float32(1/127.5), float32(-127.5)
-	if q := m.InputQuant(); q != nil {
-		scale, off = q.Scale[0], -float32(q.ZeroPoint[0])
-		if m.InputType() == Int8 {
-			off -= 128
-		}
-	}
+	mean, scale := pixelMap(&m.defs[m.input])
 	for i, img := range imgs {
 		if img == nil || img.Bounds().Empty() {
 			return nil, fmt.Errorf("tflite: image %d is empty", i)
@@ -51,10 +45,40 @@ func (m *Model) Preprocess(imgs ...image.Image) (*tensor.Tensor, error) {
 		r := ResizeBilinear(ToRGB(img), w, h)
 		dst := x.Data[i*h*w*3 : (i+1)*h*w*3]
 		for k, p := range r.Pix {
-			dst[k] = (float32(p) + off) * scale
+			dst[k] = (float32(p) - mean) * scale
 		}
 	}
 	return x, nil
+}
+
+// pixelMap gives the mapping of pixel values p in 0..255 onto an input
+// tensor's real values, real = (p - mean) * scale: a quantized input's own
+// dequantization (an int8 input sees p - 128), and for a float input the
+// usual MobileNet normalisation (p - 127.5) / 127.5, which the file does
+// not record.
+func pixelMap(td *tensorDef) (mean, scale float32) {
+	if q := td.Quant; q != nil && (td.Type == Uint8 || td.Type == Int8) {
+		mean, scale = float32(q.ZeroPoint[0]), q.Scale[0]
+		if td.Type == Int8 {
+			mean += 128
+		}
+		return mean, scale
+	}
+	return 127.5, 1 / 127.5
+}
+
+// InputNorm is the normalisation Preprocess applies to pixel values p in
+// 0..255: the input tensor gets (p - mean) / std. For a quantized input
+// it is the input's dequantization (mean = zero point, std = 1/scale; an
+// int8 input's zero point shifted by 128), for a float input MobileNet's
+// mean = std = 127.5. ToGraph builds the same mapping into the graph.
+func (m *Model) InputNorm() (mean, std float32) {
+	td := &m.defs[m.input]
+	mean, scale := pixelMap(td)
+	if td.Quant == nil || (td.Type != Uint8 && td.Type != Int8) {
+		return mean, 127.5 // exactly, not 1/float32(1/127.5)
+	}
+	return mean, float32(1 / float64(scale))
 }
 
 // Classify runs the model on one image and returns the topK classes by

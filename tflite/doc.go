@@ -19,4 +19,10 @@
 // fixed-point multipliers, PIL's bilinear resampling behind
 // ResizeBilinear, and the parallel-for (kernels.Parallel, sized by
 // kernels.Threads).
+//
+// ToGraph (graph.go) converts a model into an nn.Graph instead: a float
+// network on the shared engine, with quantized weights dequantized, for
+// fine-tuning and feature extraction (GraphOptions.Outputs cuts it, e.g.
+// at the global pool). It approximates the integer interpreter, which
+// stays the exact path for classification.
 package tflite

@@ -1,6 +1,7 @@
 package tflite
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"sync"
@@ -23,7 +24,9 @@ type Model struct {
 	input   int
 	output  int
 	pool    sync.Pool
-	probs   bool // the output comes from a SOFTMAX (maybe requantized/reshaped)
+	probs   bool   // the output comes from a SOFTMAX (maybe requantized/reshaped)
+	src     []byte // a copy of the file, which ToGraph converts
+	path    string // the file's path when loaded by Load, for ToGraph's errors
 }
 
 // op is one compiled operator.
@@ -78,11 +81,13 @@ func Load(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	m.path = path
 	return m, nil
 }
 
 // Parse compiles a model from the bytes of a .tflite file. The model
-// keeps no reference to b.
+// keeps no reference to b, but a copy of it, which ToGraph converts (the
+// file's size again: 3.6 MB for MobileNet v2).
 func Parse(b []byte) (m *Model, err error) {
 	defer func() {
 		// Last-resort guard: the reader validates every offset, so this
@@ -95,7 +100,13 @@ func Parse(b []byte) (m *Model, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return compile(def)
+	if m, err = compile(def); err != nil {
+		return nil, err
+	}
+	// The interpreter keeps its own prepared weights; ToGraph converts
+	// the file again, from a copy (so m keeps no reference to b).
+	m.src = bytes.Clone(b)
+	return m, nil
 }
 
 func compile(def *modelDef) (*Model, error) {

@@ -156,6 +156,10 @@ func rawValues(td *tensorDef) ([]float32, error) {
 		for i := range out {
 			out[i] = flatbuffers.GetFloat32(td.Data[4*i:])
 		}
+	case Float16:
+		for i := range out {
+			out[i] = halfToFloat(flatbuffers.GetUint16(td.Data[2*i:]))
+		}
 	case Uint8:
 		for i := range out {
 			out[i] = float32(td.Data[i])
@@ -189,4 +193,26 @@ func constInts(td *tensorDef) ([]int, error) {
 		}
 	}
 	return out, nil
+}
+
+// halfToFloat converts an IEEE 754 binary16 value (float16 weights, which
+// converters pair with DEQUANTIZE) to float32 exactly.
+func halfToFloat(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	frac := uint32(h) & 0x3ff
+	switch {
+	case exp == 0x1f: // infinity or NaN
+		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
+	case exp != 0:
+		return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
+	case frac == 0:
+		return math.Float32frombits(sign)
+	}
+	// Subnormal: frac * 2^-24.
+	v := float32(frac) / (1 << 24)
+	if sign != 0 {
+		v = -v
+	}
+	return v
 }

@@ -16,6 +16,7 @@ type TensorType int8
 
 const (
 	Float32 TensorType = 0
+	Float16 TensorType = 1
 	Int32   TensorType = 2
 	Uint8   TensorType = 3
 	Int64   TensorType = 4
@@ -26,6 +27,8 @@ func (t TensorType) String() string {
 	switch t {
 	case Float32:
 		return "float32"
+	case Float16:
+		return "float16"
 	case Int32:
 		return "int32"
 	case Uint8:
@@ -43,6 +46,8 @@ func (t TensorType) size() int {
 	switch t {
 	case Float32, Int32:
 		return 4
+	case Float16:
+		return 2
 	case Uint8, Int8:
 		return 1
 	case Int64:
@@ -71,7 +76,9 @@ type tensorDef struct {
 // opDef is a decoded Operator table.
 type opDef struct {
 	Code    int32
-	Inputs  []int // -1 marks an optional input that is absent
+	Version int32  // the operator code's version (1 when absent)
+	Custom  string // custom_code of a CUSTOM operator
+	Inputs  []int  // -1 marks an optional input that is absent
 	Outputs []int
 	Options table // builtin_options table; zero value when absent
 	HasOpts bool
@@ -115,6 +122,8 @@ func decode(buf []byte) (*modelDef, error) {
 		return nil, err
 	}
 	opcodes := make([]int32, len(codes))
+	versions := make([]int32, len(codes))
+	customs := make([]string, len(codes))
 	for i, c := range codes {
 		dep, err := c.int8(0, "deprecated_builtin_code", 0)
 		if err != nil {
@@ -127,6 +136,12 @@ func decode(buf []byte) (*modelDef, error) {
 		// Old files set only the int8 field, new ones both (the int8 one
 		// saturated at 127): the larger is the real code.
 		opcodes[i] = max(int32(dep), bc)
+		if customs[i], err = c.str(1, "custom_code"); err != nil {
+			return nil, err
+		}
+		if versions[i], err = c.int32(2, "version", 1); err != nil {
+			return nil, err
+		}
 	}
 	buffers, err := root.tables(4, "buffers")
 	if err != nil {
@@ -193,7 +208,7 @@ func decode(buf []byte) (*modelDef, error) {
 		if int(idx) >= len(opcodes) {
 			return nil, errField(ot.field("opcode_index"), "%d out of range [0,%d)", idx, len(opcodes))
 		}
-		o.Code = opcodes[idx]
+		o.Code, o.Version, o.Custom = opcodes[idx], versions[idx], customs[idx]
 		oi, err := ot.int32s(1, "inputs")
 		if err != nil {
 			return nil, err
