@@ -374,3 +374,26 @@ func TestGraphSummary(t *testing.T) {
 		}
 	}
 }
+
+// Frozen weights (transfer learning) stay frozen through a model file.
+func TestFrozenParamsSurviveSaving(t *testing.T) {
+	g := residualMLP(t)
+	k := g.Nodes()[1].Op.Params()[0]
+	k.Trainable, k.Grad = false, nil
+	path := filepath.Join(t.TempDir(), "frozen.safetensors")
+	if err := SaveFile(path, g, nil); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range m.Graph().Nodes() {
+		for j, p := range n.Op.Params() {
+			frozen := i == 1 && j == 0
+			if p.Trainable == frozen || (p.Grad == nil) != frozen {
+				t.Errorf("node %s param %s: trainable %v, gradient %v", n.Name, p.Name, p.Trainable, p.Grad != nil)
+			}
+		}
+	}
+}

@@ -127,6 +127,9 @@ type nodeJSON struct {
 	Kind   string          `json:"kind"`
 	Config json.RawMessage `json:"config,omitempty"`
 	Inputs []string        `json:"inputs,omitempty"`
+	// Frozen lists the node's params without a gradient (statistics, and
+	// weights frozen for transfer learning), which load frozen.
+	Frozen []string `json:"frozen,omitempty"`
 }
 
 // archV1 is the "dlcv.architecture" JSON of version 1: a chain of layers.
@@ -156,7 +159,13 @@ func architecture(g *Graph, sequential bool) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("node %q (%s): %v", n.Name, n.Op.Kind(), err)
 		}
-		a.Nodes = append(a.Nodes, nodeJSON{Name: n.Name, Kind: n.Op.Kind(), Config: cfg, Inputs: refsOf(n.Inputs)})
+		nj := nodeJSON{Name: n.Name, Kind: n.Op.Kind(), Config: cfg, Inputs: refsOf(n.Inputs)}
+		for _, p := range n.Op.Params() {
+			if !p.Trainable {
+				nj.Frozen = append(nj.Frozen, p.Name)
+			}
+		}
+		a.Nodes = append(a.Nodes, nj)
 	}
 	return json.Marshal(a)
 }
@@ -258,7 +267,35 @@ func ModelFromFile(f *safetensors.File) (Model, error) {
 	if err := loadWeights(f, m.Graph(), nodePrefix, func(i int, n *Node) string { return n.Name }); err != nil {
 		return nil, err
 	}
+	if err := applyFrozen(m.Graph(), a.Nodes); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// applyFrozen freezes the params the file lists as frozen.
+func applyFrozen(g *Graph, nodes []nodeJSON) error {
+	for _, nj := range nodes {
+		if len(nj.Frozen) == 0 {
+			continue
+		}
+		n := g.NodeByName(nj.Name)
+		if n == nil {
+			return fmt.Errorf("node %q: not in the built graph", nj.Name)
+		}
+		for _, name := range nj.Frozen {
+			found := false
+			for _, p := range n.Op.Params() {
+				if p.Name == name {
+					p.Trainable, p.Grad, found = false, nil, true
+				}
+			}
+			if !found {
+				return fmt.Errorf("node %q (%s): frozen param %q does not exist", n.Name, n.Op.Kind(), name)
+			}
+		}
+	}
+	return nil
 }
 
 // checkInputShape bounds the dimensions of an input read from a file.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/data"
+	"github.com/dlcv-go/dlcv/nn"
 	"github.com/dlcv-go/dlcv/train"
 )
 
@@ -246,5 +247,61 @@ func TestBaselines(t *testing.T) {
 	}
 	if res.Report.Accuracy < 0.8 {
 		t.Errorf("softmax regression: accuracy %.2f", res.Report.Accuracy)
+	}
+}
+
+// Transfer learning by feature extraction: a backbone (here a small dlcv
+// model file, cut at a node) turns images into features once; the saved
+// model (backbone + trained head) predicts from images what the head
+// predicts from the features, loads and evaluates like any model file, and
+// keeps the backbone frozen.
+func TestTransferLearning(t *testing.T) {
+	dir := t.TempDir()
+	writeShapes(t, filepath.Join(dir, "ds"), 40)
+	bb := nn.NewSequential(nn.NewConv2D(6, 3, 1, nn.Same), nn.NewReLU(), nn.NewMaxPool2D(2, 2), nn.NewGlobalAveragePool(), nn.NewDense(4), nn.NewSoftmax())
+	if err := bb.Build([]int{16, 16, 3}, 5); err != nil {
+		t.Fatal(err)
+	}
+	bbPath := filepath.Join(dir, "backbone.safetensors")
+	if err := nn.SaveFile(bbPath, bb, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := append([]float32(nil), bb.Params()[0].Value.Data...)
+	out := filepath.Join(dir, "out")
+	lo := LoadOptions{Dataset: filepath.Join(dir, "ds"), Seed: 3, ValSplit: 0.1}
+	o := TrainOptions{Load: lo, Backbone: bbPath, BackboneOutput: "max_pool2d", Epochs: 8, BatchSize: 8, Optimizer: "adam", HeadDropout: 0.1, Out: out}
+	res, err := Train(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Report.Accuracy < 0.8 {
+		t.Errorf("accuracy %.2f on an easy task from random conv features:\n%s", res.Report.Accuracy, res.ReportText)
+	}
+	m, err := classifier.Load(filepath.Join(out, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Preprocess.Width != 16 || !strings.HasPrefix(m.Arch, "transfer:") {
+		t.Errorf("model metadata %+v", m)
+	}
+	for _, p := range m.Net.Params() {
+		if strings.HasPrefix(p.Name, "kernel") && p.Trainable && len(p.Value.Data) == len(before) {
+			t.Error("the backbone's kernel is trainable in the saved model")
+		}
+	}
+	// The report was made on features; evaluate runs the images through
+	// the whole saved model: the same predictions.
+	ev, err := Evaluate(filepath.Join(out, "model.safetensors"), EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.ReportText != res.ReportText {
+		t.Errorf("evaluate on images differs from the report on features:\n%s\n%s", ev.ReportText, res.ReportText)
+	}
+	if _, err := Train(TrainOptions{Load: lo, Backbone: bbPath}); err == nil || !strings.Contains(err.Error(), "--backbone-output") {
+		t.Errorf("a model file without a cut: %v", err)
+	}
+	if _, err := Train(TrainOptions{Load: lo, Backbone: bbPath, BackboneOutput: "nowhere"}); err == nil || !strings.Contains(err.Error(), "nowhere") {
+		t.Errorf("a cut at an unknown node: %v", err)
 	}
 }

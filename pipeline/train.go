@@ -62,6 +62,14 @@ type TrainOptions struct {
 	// "histogram" (zoo.FeaturesPixels, zoo.FeaturesHistogram).
 	K        int
 	Features string
+	// Backbone, when set, trains by transfer learning: a pretrained
+	// network (a registered name such as "mobilenet-v2", or a model file)
+	// cut at BackboneOutput ("" for a registered model's pooled
+	// features) extracts features once, frozen, and a new head (dropout
+	// HeadDropout, dense, softmax) is trained on them. See transfer.go.
+	Backbone       string
+	BackboneOutput string
+	HeadDropout    float32
 }
 
 // TrainResult is what a run produced.
@@ -90,6 +98,10 @@ type trainingInfo struct {
 	LR        float64 `json:"lr,omitempty"`
 	K         int     `json:"k,omitempty"`
 	Features  string  `json:"features,omitempty"`
+	// Backbone and BackboneOutput: the pretrained features of a transfer
+	// model.
+	Backbone       string `json:"backbone,omitempty"`
+	BackboneOutput string `json:"backbone_output,omitempty"`
 }
 
 func (o *TrainOptions) defaults() {
@@ -161,6 +173,9 @@ func parseSchedule(s string, lr float64, epochs int) (train.Callback, error) {
 // Train runs the whole pipeline.
 func Train(o TrainOptions) (*TrainResult, error) {
 	o.defaults()
+	if o.Backbone != "" {
+		return trainTransfer(o)
+	}
 	arch, err := zoo.Get(o.Arch)
 	if err != nil {
 		if o.Net == nil {

@@ -23,6 +23,9 @@ type Model struct {
 	License     string // SPDX identifier
 	InputSize   int    // square input side in pixels
 	Input       string // input format, for documentation
+	// Features is the node of its pooled features, where a backbone for
+	// transfer learning is cut (dlcv train --backbone NAME).
+	Features string
 }
 
 const coralBase = "https://raw.githubusercontent.com/google-coral/test_data/master/"
@@ -44,7 +47,7 @@ var Models = []Model{
 		File: File{Name: "mobilenet_v2_1.0_224_quant.tflite", URL: coralBase + "mobilenet_v2_1.0_224_quant.tflite",
 			SHA256: "7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776", Size: 3610798},
 		Labels: ImageNetLabels, License: "Apache-2.0", InputSize: 224,
-		Input: "224x224 RGB uint8 (real = (pixel-128)/128)",
+		Input: "224x224 RGB uint8 (real = (pixel-128)/128)", Features: "MobilenetV2/Logits/AvgPool",
 	},
 	{
 		Name:        "mobilenet-v1-0.25",
@@ -52,7 +55,7 @@ var Models = []Model{
 		File: File{Name: "mobilenet_v1_0.25_128_quant.tflite", URL: coralBase + "mobilenet_v1_0.25_128_quant.tflite",
 			SHA256: "cb273c23ee76374b05b9583177e28aa19744858a7679c56a250e83d0333da785", Size: 525598},
 		Labels: ImageNetLabels, License: "Apache-2.0", InputSize: 128,
-		Input: "128x128 RGB uint8 (real = (pixel-128)/128)",
+		Input: "128x128 RGB uint8 (real = (pixel-128)/128)", Features: "MobilenetV1/Logits/AvgPool_1a/AvgPool",
 	},
 	{
 		Name:        "mobilenet-v2-int8",
@@ -60,7 +63,7 @@ var Models = []Model{
 		File: File{Name: "tf2_mobilenet_v2_1.0_224_ptq.tflite", URL: coralBase + "tf2_mobilenet_v2_1.0_224_ptq.tflite",
 			SHA256: "5d3137241276e79c86d14a74fe43581398ae0e815191d3dba45495b810840e8c", Size: 4070174},
 		Labels: ImageNetLabels, License: "Apache-2.0", InputSize: 224,
-		Input: "224x224 RGB uint8 (real = (pixel-127)/127.5)",
+		Input: "224x224 RGB uint8 (real = (pixel-127)/127.5)", Features: "MobileNetV2/top/GlobalPool/Mean",
 	},
 }
 

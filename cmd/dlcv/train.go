@@ -35,6 +35,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&o.Load.ValSplit, "val-split", 0.1, "fraction of the training part held out for validation: val_loss, val_accuracy, early stopping and checkpoints use it, never the test set (0: none)")
 	fs.StringVar(&o.Arch, "arch", "lenet", "architecture: knn, softmax, mlp, shallownet, lenet, minivggnet, resnet20, resnet56, resnet18, mobilenetv2[-WIDTH] (see 'dlcv models')")
 	fs.IntVar(&o.K, "k", 3, "--arch knn: neighbours that vote")
+	fs.StringVar(&o.Backbone, "backbone", "", "transfer learning: a pretrained backbone (a registered name such as mobilenet-v2, or a .tflite / dlcv model file), frozen; only a new head is trained")
+	fs.StringVar(&o.BackboneOutput, "backbone-output", "", "--backbone: the node whose output are the features (default: a registered model's global pool)")
+	headDrop := fs.Float64("head-dropout", 0, "--backbone: dropout rate before the new head's dense layer")
 	fs.StringVar(&o.Features, "features", "pixels", "--arch knn: compare images by raw pixels or colour histograms (pixels|histogram)")
 	fs.IntVar(&o.Load.Limit, "limit", 0, "train on a stratified subset of this many images (0: all)")
 	fs.BoolVar(&o.Load.SkipBad, "skip-bad", false, "skip unreadable images (listed) instead of failing")
@@ -62,6 +65,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("unexpected argument %q (flags go before it?)", fs.Arg(0))
 	}
 	o.Load.Seed = *seed
+	if !(*headDrop >= 0 && *headDrop < 1) {
+		return usageErrorf("--head-dropout %v must be in [0, 1)", *headDrop)
+	}
+	o.HeadDropout = float32(*headDrop)
 	if *size != "" {
 		if _, err := fmt.Sscanf(strings.ToLower(*size), "%dx%d", &o.Load.Preprocess.Width, &o.Load.Preprocess.Height); err != nil || o.Load.Preprocess.Width <= 0 || o.Load.Preprocess.Height <= 0 {
 			return usageErrorf("--size %q: want WIDTHxHEIGHT, e.g. 32x32", *size)
