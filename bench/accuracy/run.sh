@@ -3,7 +3,13 @@
 # pipeline, results recorded in docs/accuracy.md. Each run writes its
 # model, history, report and plots under $OUT (default ./out/accuracy).
 #
-#   bench/accuracy/run.sh [lenet|mlp|animals|all]
+#   bench/accuracy/run.sh [lenet|mlp|animals|compare|transfer|all]
+#
+# compare runs the course's machine-learning vs deep-learning table: k-NN,
+# softmax regression, MLP, ShallowNet, LeNet, MiniVGGNet, ResNet-20 and
+# MobileNet v2 transfer on the same splits of MNIST and animals (the
+# default train / validation / test protocol), printing accuracy and wall
+# time per run.
 #
 # mlp also runs the same recipe in PyTorch (/usr/bin/python3, Debian's
 # python3-torch) for the wall-time comparison.
@@ -42,4 +48,27 @@ if [[ $what == animals || $what == all ]]; then
 		timed "animals-$arch" "$OUT/dlcv" train --arch $arch --dataset "$SHARED/data/animals" --size 32x32 --channels 3 \
 			--lr 0.01 --momentum 0.9 --nesterov --epochs 40 --out "$OUT/animals-$arch"
 	done
+fi
+if [[ $what == transfer || $what == all ]]; then
+	# Feature extraction from the Coral MobileNet v2 (dequantized to float),
+	# frozen; a dense softmax head, 20 epochs.
+	timed animals-transfer "$OUT/dlcv" train --backbone "$SHARED/models/coral/mobilenet_v2_1.0_224_quant.tflite" \
+		--dataset "$SHARED/data/animals" --epochs 20 --out "$OUT/animals-transfer"
+fi
+if [[ $what == compare || $what == all ]]; then
+	# MNIST: 54,000 train / 6,000 validation / the 10,000 test digits.
+	timed mnist-knn "$OUT/dlcv" train --arch knn --k 3 --out "$OUT/mnist-knn"
+	timed mnist-softmax "$OUT/dlcv" train --arch softmax --epochs 20 --out "$OUT/mnist-softmax"
+	timed mnist-mlp "$OUT/dlcv" train --arch mlp --epochs 20 --out "$OUT/mnist-mlp"
+	timed mnist-lenet "$OUT/dlcv" train --arch lenet --epochs 20 --out "$OUT/mnist-lenet"
+	# animals: 2,025 train / 225 validation / 750 test, 32x32 RGB.
+	a=(--dataset "$SHARED/data/animals" --size 32x32 --channels 3)
+	timed animals-knn "$OUT/dlcv" train --arch knn --k 3 "${a[@]}" --out "$OUT/animals-knn"
+	timed animals-knn-hist "$OUT/dlcv" train --arch knn --k 3 --features histogram "${a[@]}" --out "$OUT/animals-knn-hist"
+	timed animals-softmax "$OUT/dlcv" train --arch softmax --epochs 40 "${a[@]}" --out "$OUT/animals-softmax"
+	for arch in shallownet minivggnet resnet20; do
+		timed "animals-$arch-40" "$OUT/dlcv" train --arch $arch "${a[@]}" --lr 0.01 --momentum 0.9 --nesterov --epochs 40 --out "$OUT/animals-$arch-40"
+	done
+	timed animals-transfer "$OUT/dlcv" train --backbone "$SHARED/models/coral/mobilenet_v2_1.0_224_quant.tflite" \
+		--dataset "$SHARED/data/animals" --epochs 20 --out "$OUT/animals-transfer"
 fi
