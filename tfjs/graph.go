@@ -647,7 +647,7 @@ func (c *gconv) constant(n *tfNode) (*nn.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &tensor.Tensor{Shape: slices.Clone(w.Shape), Data: w.Data}
+	t := &tensor.Tensor{Shape: append([]int{}, w.Shape...), Data: w.Data}
 	for _, d := range t.Shape {
 		if d == 0 {
 			return nil, unsupported("Const %q has an empty shape %v (dlcv has no zero-size tensors)", n.Name, w.Shape)

@@ -63,12 +63,24 @@ func (m *Model) Value(name string) *nn.Value {
 // path.
 type ShardReader func(path string) ([]byte, error)
 
+// Options adjust an import.
+type Options struct {
+	// Outputs, for a graph model, replaces the signature's outputs with
+	// these tensors ("node" or "node:1"), as TF.js's execute(inputs,
+	// outputs) does: only the nodes they need are imported, so a graph
+	// whose post-processing dlcv cannot run still yields its heads.
+	Outputs []string
+}
+
 // Load reads a TF.js model.json and its weight shards (the manifest's
 // paths, relative to the file's folder) and imports it: graph models
 // (TensorFlow GraphDef) and layers models (Keras JSON) alike. Errors name
 // the file and the node, layer or weight at fault; unsupported ops are
 // listed all at once.
-func Load(path string) (*Model, error) {
+func Load(path string) (*Model, error) { return LoadOptions(path, Options{}) }
+
+// LoadOptions is Load with options.
+func LoadOptions(path string, opts Options) (*Model, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("tfjs: %w", err)
@@ -82,20 +94,25 @@ func Load(path string) (*Model, error) {
 		}
 		return os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
 	}
-	return Parse(filepath.Base(path), b, read)
+	return ParseOptions(filepath.Base(path), b, read, opts)
 }
 
 // Parse imports a model.json's contents; name is used in error messages,
 // shards reads the weight files.
 func Parse(name string, modelJSONBytes []byte, shards ShardReader) (*Model, error) {
-	m, err := parse(name, modelJSONBytes, shards)
+	return ParseOptions(name, modelJSONBytes, shards, Options{})
+}
+
+// ParseOptions is Parse with options.
+func ParseOptions(name string, modelJSONBytes []byte, shards ShardReader, opts Options) (*Model, error) {
+	m, err := parse(name, modelJSONBytes, shards, opts)
 	if err != nil {
 		return nil, fmt.Errorf("tfjs: %s: %w", name, err)
 	}
 	return m, nil
 }
 
-func parse(name string, b []byte, shards ShardReader) (*Model, error) {
+func parse(name string, b []byte, shards ShardReader, opts Options) (*Model, error) {
 	var mj modelJSON
 	if err := json.Unmarshal(b, &mj); err != nil {
 		return nil, fmt.Errorf("not a TF.js model.json: %v", err)
@@ -118,11 +135,23 @@ func parse(name string, b []byte, shards ShardReader) (*Model, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(opts.Outputs) > 0 {
+			if sig == nil {
+				sig = &graphSignature{}
+			}
+			sig.outputs = nil
+			for _, o := range opts.Outputs {
+				sig.outputs = append(sig.outputs, sigEntry{key: o, name: o})
+			}
+		}
 		m, err = importGraph(mj.ModelTopology, weights, sig)
 		if err != nil {
 			return nil, err
 		}
 	default:
+		if len(opts.Outputs) > 0 {
+			return nil, fmt.Errorf("Options.Outputs is for graph models; this is a layers model")
+		}
 		m, err = importLayers(mj.ModelTopology, weights)
 		if err != nil {
 			return nil, err

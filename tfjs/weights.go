@@ -233,7 +233,8 @@ func decodeWeight(s *WeightSpec, b []byte) (*Weight, error) {
 		return nil, err
 	}
 	n, _ := numel(s.Shape)
-	w := &Weight{Name: s.Name, Shape: append([]int(nil), s.Shape...), Dtype: s.Dtype, Data: make([]float32, n)}
+	// A scalar's shape is empty, not nil: nil means unknown to nn.
+	w := &Weight{Name: s.Name, Shape: append([]int{}, s.Shape...), Dtype: s.Dtype, Data: make([]float32, n)}
 	ints := s.Dtype != "float32"
 	if ints {
 		w.Ints = make([]int64, n)
