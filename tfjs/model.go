@@ -3,6 +3,7 @@ package tfjs
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -124,7 +125,7 @@ func parse(name string, b []byte, shards ShardReader, opts Options) (*Model, err
 	if err != nil {
 		return nil, err
 	}
-	weights, err := readWeights(mj.WeightsManifest, shards)
+	weights, err := readWeights(mj.WeightsManifest, shards, format)
 	if err != nil {
 		return nil, err
 	}
@@ -195,8 +196,22 @@ func sniffFormat(mj *modelJSON) (string, error) {
 	return "", fmt.Errorf("unknown format %q (want graph-model or layers-model)", mj.Format)
 }
 
+// weightOwner names what a weight belongs to: in a graph model the Const
+// node of the same name, in a layers model the layer its name starts
+// with ("conv1/kernel").
+func weightOwner(format, name string) string {
+	if format == "graph-model" {
+		return fmt.Sprintf("the value of Const node %q", name)
+	}
+	parts := strings.Split(name, "/")
+	if len(parts) < 2 {
+		return ""
+	}
+	return fmt.Sprintf("%s of layer %q", parts[len(parts)-1], parts[len(parts)-2])
+}
+
 // readWeights reads and decodes every manifest group.
-func readWeights(groups []ManifestGroup, shards ShardReader) (map[string]*Weight, error) {
+func readWeights(groups []ManifestGroup, shards ShardReader, format string) (map[string]*Weight, error) {
 	out := map[string]*Weight{}
 	for gi, g := range groups {
 		contents := make([][]byte, len(g.Paths))
@@ -212,6 +227,10 @@ func readWeights(groups []ManifestGroup, shards ShardReader) (map[string]*Weight
 		}
 		ws, err := DecodeGroup(g, contents)
 		if err != nil {
+			var we *WeightError
+			if errors.As(err, &we) {
+				we.Owner = weightOwner(format, we.Name)
+			}
 			return nil, fmt.Errorf("weights group %d: %w", gi, err)
 		}
 		for i, w := range ws {

@@ -55,6 +55,28 @@ type Weight struct {
 	Offset int
 }
 
+// WeightError is a weight that does not decode (a NaN value, a bad
+// dtype), with where it is stored.
+type WeightError struct {
+	Name   string
+	Shard  string
+	Offset int
+	Err    error
+	// Owner, when set by an importer, says what the weight belongs to:
+	// `Const node "x"`, `layer "conv1" (Conv2D)`.
+	Owner string
+}
+
+func (e *WeightError) Error() string {
+	owner := ""
+	if e.Owner != "" {
+		owner = ", " + e.Owner
+	}
+	return fmt.Sprintf("weight %q (shard %s, byte %d%s): %v", e.Name, e.Shard, e.Offset, owner, e.Err)
+}
+
+func (e *WeightError) Unwrap() error { return e.Err }
+
 // maxWeightElems bounds one weight's element count (2^31: 8 GiB as
 // float32), so that a corrupt shape cannot ask for absurd memory before
 // the shard size check refuses it.
@@ -214,7 +236,7 @@ func DecodeGroup(g ManifestGroup, shards [][]byte) ([]*Weight, error) {
 		shard, soff := shardSpan(g.Paths, sizes, off)
 		w, err := decodeWeight(s, data[off:off+n])
 		if err != nil {
-			return nil, fmt.Errorf("weight %q (shard %s, byte %d): %w", s.Name, shard, soff, err)
+			return nil, &WeightError{Name: s.Name, Shard: shard, Offset: soff, Err: err}
 		}
 		w.Shard, w.Offset = shard, soff
 		out = append(out, w)
