@@ -13,7 +13,7 @@ func TestFloorDivModValues(t *testing.T) {
 	a := &tensor.Tensor{Shape: []int{2, 4}, Data: []float32{7, -7, 7, -7, 7.5, -7.5, 0, 6}}
 	b := &tensor.Tensor{Shape: []int{4}, Data: []float32{2, 2, -2, -2}}
 	div := evalOp(t, NewFloorDiv(), &Call{}, a, b)[0]
-	mod := evalOp(t, NewFloorMod(), &Call{}, a, b)[0]
+	mod := evalOp(t, NewBinaryMath("Mod"), &Call{}, a, b)[0]
 	wantDiv := []float32{3, -4, -4, 3, 3, -4, -0, -3}
 	wantMod := []float32{1, 1, -1, -1, 1.5, 0.5, 0, 0}
 	for i := range wantDiv {
@@ -36,7 +36,7 @@ func TestFloorDivModExactIntegers(t *testing.T) {
 	a := &tensor.Tensor{Shape: []int{n}, Data: as}
 	b := &tensor.Tensor{Shape: []int{n}, Data: bs}
 	div := evalOp(t, NewFloorDiv(), &Call{}, a, b)[0]
-	mod := evalOp(t, NewFloorMod(), &Call{}, a, b)[0]
+	mod := evalOp(t, NewBinaryMath("Mod"), &Call{}, a, b)[0]
 	for i := range n {
 		x, y := int(as[i]), int(bs[i])
 		if int(div.Data[i]) != x/y || int(mod.Data[i]) != x%y {
@@ -60,13 +60,13 @@ func TestFloorDivModGrads(t *testing.T) {
 		a.Data[i] = float32((q + 0.3 + 0.4*rng.Float64()) * float64(bi))
 	}
 	o := gradOpts{Eps: 1e-3, Inputs: []*tensor.Tensor{a, b}}
-	gradCheckOp(t, NewFloorMod(), [][]int{{2, 3, 4}, {3, 1}}, o)
+	gradCheckOp(t, NewBinaryMath("Mod"), [][]int{{2, 3, 4}, {3, 1}}, o)
 	gradCheckOp(t, NewFloorDiv(), [][]int{{2, 3, 4}, {3, 1}}, o)
 }
 
 func TestFloorDivModErrors(t *testing.T) {
 	shapeErr(t, NewFloorDiv(), [][]int{{2, 3}, {4}}, "do not broadcast")
-	shapeErr(t, NewFloorMod(), [][]int{{2, 3}}, "takes 2 inputs")
+	shapeErr(t, NewBinaryMath("Mod"), [][]int{{2, 3}}, "takes 2 inputs")
 }
 
 // In a graph: registered (a model file round trip), no allocation per
@@ -76,7 +76,7 @@ func TestFloorDivModGraph(t *testing.T) {
 	x := g.Input("x", 5)
 	k := g.Apply(NewConstant(&tensor.Tensor{Shape: []int{1}, Data: []float32{3}}))
 	q := g.Apply(NewFloorDiv(), x, k)
-	r := g.Apply(NewFloorMod(), x, k)
+	r := g.Apply(NewBinaryMath("Mod"), x, k)
 	g.Output(g.Add(q, r))
 	if err := g.Build(1); err != nil {
 		t.Fatal(err)

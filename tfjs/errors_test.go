@@ -166,14 +166,14 @@ func TestBadDtypes(t *testing.T) {
 func TestUnsupportedOpsListedAtOnce(t *testing.T) {
 	nodes, specs, data := testGraph()
 	nodes = append(nodes,
-		gnode{Name: "s1", Op: "Softplus", Input: []string{"y"}},
-		gnode{Name: "s2", Op: "Softplus", Input: []string{"s1"}},
-		gnode{Name: "w1", Op: "Where", Input: []string{"s2"}},
+		gnode{Name: "s1", Op: "Unique", Input: []string{"y"}},
+		gnode{Name: "s2", Op: "Unique", Input: []string{"s1"}},
+		gnode{Name: "w1", Op: "NonMaxSuppressionV5", Input: []string{"s2"}},
 		gnode{Name: "ok", Op: "Relu", Input: []string{"w1"}},
 	)
 	_, err := Parse("g.json", graphJSON(t, nodes, specs), shardMap(map[string][]byte{"w.bin": data}))
-	wantErr(t, err, "g.json", "GraphDef producer 1286", "3 node(s) with unsupported ops (Softplus, Where)",
-		`Softplus: node "s1", node "s2"`, `Where: node "w1"`)
+	wantErr(t, err, "g.json", "GraphDef producer 1286", "3 node(s) with unsupported ops (NonMaxSuppressionV5, Unique)",
+		`Unique: node "s1", node "s2"`, `NonMaxSuppressionV5: node "w1"`)
 	// Known ops with settings dlcv lacks are listed too, with the reason.
 	nodes, specs, data = testGraph()
 	nodes[2].Attr["data_format"] = map[string]any{"s": b64("NCHW")}

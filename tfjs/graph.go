@@ -555,11 +555,20 @@ func isIdentity(op string) bool {
 	return false
 }
 
-// convert maps one node onto nn ops and returns its output values.
+// convert maps one node onto nn ops and returns its output values. An
+// Identity becomes a view node, so the tensor keeps its name (graph
+// outputs are often Identity nodes); IdentityN passes its inputs on.
 func (c *gconv) convert(n *tfNode) ([]*nn.Value, error) {
 	if isIdentity(n.Op) {
 		if len(n.inputs) == 0 {
 			return nil, fmt.Errorf("%s without inputs", n.Op)
+		}
+		if n.Op != "IdentityN" {
+			x, err := c.in(n, 0)
+			if err != nil {
+				return nil, err
+			}
+			return one(c.node(n.Name, nn.NewIdentity(), x))
 		}
 		outs := make([]*nn.Value, len(n.inputs))
 		for i := range n.inputs {
@@ -568,9 +577,6 @@ func (c *gconv) convert(n *tfNode) ([]*nn.Value, error) {
 				return nil, err
 			}
 			outs[i] = v
-		}
-		if n.Op != "IdentityN" {
-			outs = outs[:1]
 		}
 		return outs, nil
 	}
@@ -605,9 +611,13 @@ func (c *gconv) resolve(ref string) (*tfNode, int, error) {
 
 // ref returns the value of a TF tensor name.
 func (c *gconv) ref(ref string) (*nn.Value, error) {
-	src, idx, err := c.resolve(ref)
+	name, idx, err := splitRef(ref)
 	if err != nil {
 		return nil, err
+	}
+	src := c.nodes[name]
+	if src == nil {
+		return nil, fmt.Errorf("%q is not a node of the graph", ref)
 	}
 	if src.Op == "Const" {
 		if idx != 0 {

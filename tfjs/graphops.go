@@ -18,6 +18,8 @@ var graphOps map[string]graphOp
 
 func init() {
 	graphOps = map[string]graphOp{
+		"Square":                     unaryMathOp,
+		"Rsqrt":                      unaryMathOp,
 		"Conv2D":                     convOp,
 		"_FusedConv2D":               convOp,
 		"DepthwiseConv2dNative":      convOp,
@@ -62,10 +64,75 @@ func init() {
 		"ResizeNearestNeighbor":      resizeOp,
 		"StridedSlice":               stridedSliceOp,
 		"Cast":                       castOp,
+		"Equal":                      binaryOp,
+		"NotEqual":                   binaryOp,
+		"Greater":                    binaryOp,
+		"GreaterEqual":               binaryOp,
+		"Less":                       binaryOp,
+		"LessEqual":                  binaryOp,
+		"LogicalAnd":                 binaryOp,
+		"LogicalOr":                  binaryOp,
+		"Maximum":                    binaryOp,
+		"Minimum":                    binaryOp,
+		"Pow":                        binaryOp,
+		"SquaredDifference":          binaryOp,
+		"Select":                     selectOp,
+		"SelectV2":                   selectOp,
+		"GatherV2":                   gatherOp,
+		"Gather":                     gatherOp,
+		"TopKV2":                     topKOp,
+		"ArgMax":                     argOp,
+		"ArgMin":                     argOp,
+		"Tile":                       tileOp,
 		"FusedBatchNorm":             batchNormOp,
 		"FusedBatchNormV2":           batchNormOp,
 		"FusedBatchNormV3":           batchNormOp,
 	}
+}
+
+// tfUnary maps TF's element-wise functions onto nn.UnaryMath's (ONNX's)
+// names; Square and Rsqrt are made of two ops.
+var tfUnary = map[string]string{
+	"Exp": "Exp", "Log": "Log", "Sqrt": "Sqrt", "Neg": "Neg", "Abs": "Abs", "Reciprocal": "Reciprocal",
+	"Inv": "Reciprocal", "Erf": "Erf", "Floor": "Floor", "Ceil": "Ceil", "Round": "Round", "Sign": "Sign",
+	"Sin": "Sin", "Cos": "Cos", "Tan": "Tan", "Asin": "Asin", "Acos": "Acos", "Atan": "Atan",
+	"Sinh": "Sinh", "Cosh": "Cosh", "Asinh": "Asinh", "Acosh": "Acosh", "Atanh": "Atanh",
+	"Softplus": "Softplus", "Softsign": "Softsign", "Selu": "Selu", "IsNan": "IsNaN", "LogicalNot": "Not",
+}
+
+func init() {
+	for op := range tfUnary {
+		graphOps[op] = unaryMathOp
+	}
+}
+
+// TF's Selu constants.
+const (
+	seluAlpha = 1.6732632423543772
+	seluGamma = 1.0507009873554805
+)
+
+// unaryMathOp maps the element-wise functions.
+func unaryMathOp(c *gconv, n *tfNode) ([]*nn.Value, error) {
+	if err := nInputs(n, 1); err != nil {
+		return nil, err
+	}
+	x, err := c.in(n, 0)
+	if err != nil {
+		return nil, err
+	}
+	switch n.Op {
+	case "Square":
+		return one(c.node(n.Name, nn.NewMul(), x, x))
+	case "Rsqrt":
+		r := c.extra(n, "sqrt", nn.NewUnaryMath("Sqrt"), x)
+		return one(c.node(n.Name, nn.NewUnaryMath("Reciprocal"), r))
+	}
+	op := nn.NewUnaryMath(tfUnary[n.Op])
+	if n.Op == "Selu" {
+		op.Alpha, op.Gamma = seluAlpha, seluGamma
+	}
+	return one(c.node(n.Name, op, x))
 }
 
 // one wraps a single output.
@@ -509,9 +576,164 @@ func binaryOp(c *gconv, n *tfNode) ([]*nn.Value, error) {
 	case "FloorDiv":
 		op = nn.NewFloorDiv()
 	case "FloorMod":
-		op = nn.NewFloorMod()
+		op = nn.NewBinaryMath("Mod") // Python's %: the divisor's sign
+	case "Maximum":
+		op = nn.NewBinaryMath("Max")
+	case "Minimum":
+		op = nn.NewBinaryMath("Min")
+	case "Pow":
+		op = nn.NewBinaryMath("Pow")
+	case "Equal", "Greater", "Less":
+		op = nn.NewCompare(n.Op)
+	case "GreaterEqual":
+		op = nn.NewCompare("GreaterOrEqual")
+	case "LessEqual":
+		op = nn.NewCompare("LessOrEqual")
+	case "LogicalAnd":
+		op = nn.NewCompare("And")
+	case "LogicalOr":
+		op = nn.NewCompare("Or")
+	case "NotEqual":
+		eq := c.extra(n, "equal", nn.NewCompare("Equal"), a, b)
+		return one(c.node(n.Name, nn.NewUnaryMath("Not"), eq))
+	case "SquaredDifference":
+		d := c.extra(n, "sub", nn.NewSub(), a, b)
+		return one(c.node(n.Name, nn.NewMul(), d, d))
 	}
 	return one(c.node(n.Name, op, a, b))
+}
+
+// selectOp is Where(cond, x, y), broadcasting (SelectV2; Select's
+// rank-1 condition selecting rows is refused unless it broadcasts).
+func selectOp(c *gconv, n *tfNode) ([]*nn.Value, error) {
+	if err := nInputs(n, 3); err != nil {
+		return nil, err
+	}
+	var vs [3]*nn.Value
+	for i := range vs {
+		v, err := c.in(n, i)
+		if err != nil {
+			return nil, err
+		}
+		vs[i] = v
+	}
+	if n.Op == "Select" {
+		cs, xs := vs[0].Shape(), vs[1].Shape()
+		if len(cs) == 1 && len(xs) > 1 {
+			return nil, unsupported("Select with a rank-1 condition over rank-%d values (row selection)", len(xs))
+		}
+	}
+	return one(c.node(n.Name, nn.NewWhere(), vs[0], vs[1], vs[2]))
+}
+
+// gatherOp is GatherV2 along a constant axis (batch_dims 0).
+func gatherOp(c *gconv, n *tfNode) ([]*nn.Value, error) {
+	want := 3
+	if n.Op == "Gather" {
+		want = 2
+	}
+	if err := nInputs(n, want); err != nil {
+		return nil, err
+	}
+	if bd, err := n.attrInt("batch_dims", 0); err != nil {
+		return nil, err
+	} else if bd != 0 {
+		return nil, unsupported("batch_dims %d", bd)
+	}
+	x, err := c.in(n, 0)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := c.in(n, 1)
+	if err != nil {
+		return nil, err
+	}
+	axis := 0
+	if want == 3 {
+		ax, err := c.intsIn(n, 2)
+		if err != nil {
+			return nil, fmt.Errorf("axis: %w", err)
+		}
+		if len(ax) != 1 {
+			return nil, fmt.Errorf("axis has %d values", len(ax))
+		}
+		axis = ax[0]
+	}
+	return one(c.node(n.Name, nn.NewGather(axis), x, idx))
+}
+
+// topKOp is TopKV2 with a constant k over the last axis: values and
+// indices (carried as float32), the lower index first among equal values.
+func topKOp(c *gconv, n *tfNode) ([]*nn.Value, error) {
+	if err := nInputs(n, 2); err != nil {
+		return nil, err
+	}
+	x, err := c.in(n, 0)
+	if err != nil {
+		return nil, err
+	}
+	k, err := c.intsIn(n, 1)
+	if err != nil {
+		return nil, fmt.Errorf("k: %w", err)
+	}
+	if len(k) != 1 || k[0] < 1 {
+		return nil, fmt.Errorf("k %v, want one value >= 1", k)
+	}
+	sorted, err := n.attrBool("sorted", true)
+	if err != nil {
+		return nil, err
+	}
+	op := nn.NewTopK(k[0], -1, true)
+	op.Sorted = sorted
+	c.taken[n.Name] = true
+	node := c.g.Node(n.Name, op, x)
+	return node.Outputs, nil
+}
+
+// argOp is ArgMax/ArgMin over a constant axis (the axis is removed).
+func argOp(c *gconv, n *tfNode) ([]*nn.Value, error) {
+	if err := nInputs(n, 2); err != nil {
+		return nil, err
+	}
+	x, err := c.in(n, 0)
+	if err != nil {
+		return nil, err
+	}
+	ax, err := c.intsIn(n, 1)
+	if err != nil {
+		return nil, fmt.Errorf("dimension: %w", err)
+	}
+	if len(ax) != 1 {
+		return nil, fmt.Errorf("dimension has %d values", len(ax))
+	}
+	if len(x.Shape()) < 2 {
+		return nil, unsupported("%s of a rank-%d input to a scalar", n.Op, len(x.Shape()))
+	}
+	if n.Op == "ArgMin" {
+		return one(c.node(n.Name, nn.NewArgMin(ax[0], false), x))
+	}
+	return one(c.node(n.Name, nn.NewArgMax(ax[0], false), x))
+}
+
+// tileOp repeats by constant multiples.
+func tileOp(c *gconv, n *tfNode) ([]*nn.Value, error) {
+	if err := nInputs(n, 2); err != nil {
+		return nil, err
+	}
+	x, err := c.in(n, 0)
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.intsIn(n, 1)
+	if err != nil {
+		return nil, fmt.Errorf("multiples: %w", err)
+	}
+	for _, v := range m {
+		if v < 1 || v > 1<<16 {
+			return nil, unsupported("multiples %v (want each >= 1)", m)
+		}
+	}
+	return one(c.node(n.Name, nn.NewTile(m...), x))
 }
 
 // addNOp sums its inputs.
@@ -929,8 +1151,9 @@ func resizeOp(c *gconv, n *tfNode) ([]*nn.Value, error) {
 
 // castOp: every dtype is carried as float32, so casts between dtypes
 // whose values float32 holds unchanged (int and bool to float, bool to
-// int, int to int, float to float) are identities. Casts that change
-// values (float to int truncates, to bool compares) are not supported.
+// int, int to int, float to float) are identities; a cast to an integer
+// type truncates toward zero, to bool compares with zero, to half rounds
+// to float16 (nn.Cast).
 func castOp(c *gconv, n *tfNode) ([]*nn.Value, error) {
 	if err := nInputs(n, 1); err != nil {
 		return nil, err
@@ -938,8 +1161,12 @@ func castOp(c *gconv, n *tfNode) ([]*nn.Value, error) {
 	src, dst := n.attrType("SrcT"), n.attrType("DstT")
 	kind := func(t string) string {
 		switch t {
-		case "DT_FLOAT", "DT_HALF", "DT_DOUBLE", "DT_BFLOAT16":
+		case "DT_FLOAT", "DT_DOUBLE":
 			return "float"
+		case "DT_HALF":
+			return "float16"
+		case "DT_BFLOAT16":
+			return "bfloat16"
 		case "DT_INT32", "DT_INT64", "DT_INT16", "DT_INT8", "DT_UINT8", "DT_UINT16":
 			return "int"
 		case "DT_BOOL":
@@ -951,14 +1178,20 @@ func castOp(c *gconv, n *tfNode) ([]*nn.Value, error) {
 	if s == "" || d == "" {
 		return nil, unsupported("Cast from %q to %q", src, dst)
 	}
-	if !(d == "float" || s == d || (s == "bool" && d == "int")) {
-		return nil, unsupported("Cast from %s to %s changes values (not supported yet)", src, dst)
-	}
 	x, err := c.in(n, 0)
 	if err != nil {
 		return nil, err
 	}
-	return one(x)
+	var to string
+	switch {
+	case d == "float", s == d, s == "bool" && d == "int", s == "int" && (d == "float16" || d == "bfloat16"):
+		return one(c.node(n.Name, nn.NewIdentity(), x))
+	case d == "int":
+		to = "int32"
+	default:
+		to = d // bool, float16, bfloat16
+	}
+	return one(c.node(n.Name, nn.NewCast(to), x))
 }
 
 // batchNormOp maps FusedBatchNorm in inference mode: a frozen

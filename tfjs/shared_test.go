@@ -1,6 +1,7 @@
 package tfjs
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -134,7 +135,7 @@ var sharedModels = []struct {
 	size      int
 	outputs   []string // graph models: imported up to these
 }{
-	{"centernet", "models/tfjs/human/centernet.json", 512, []string{"tower_0/keypoints", "tower_0/wh"}},
+	{"centernet", "models/tfjs/human/centernet.json", 512, nil},
 	{"blazeface", "models/tfjs/human/blazeface.json", 256, nil},
 	{"emotion", "models/tfjs/human/emotion.json", 64, nil},
 	{"nsfw", "models/tfjs/nsfw-mobilenet-v2/model.json", 224, nil},
@@ -224,8 +225,74 @@ func TestSharedModelsAgainstTFJS(t *testing.T) {
 					if (sm.key == "emotion" || sm.key == "nsfw") && argmax(got) != argmax(r) {
 						t.Errorf("%s %s: top class %d, TF.js %d", run.Image, n, argmax(got), argmax(r))
 					}
+					if n == "tower_0/detections" {
+						compareDetections(t, run.Image, nms(got), nms(r))
+					}
 				}
 			}
 		})
+	}
+}
+
+// detection is one row of CenterNet's output: x1, y1, x2, y2 (input
+// pixels), score, class.
+type detection struct {
+	box   [4]float32
+	score float32
+	class int
+}
+
+// nms keeps the detections the shared README prescribes: score >= 0.2,
+// greedy non-maximum suppression at IoU 0.4, at most 10 (the rows come
+// sorted by score).
+func nms(d []float32) []detection {
+	var kept []detection
+	for i := 0; i+6 <= len(d) && len(kept) < 10; i += 6 {
+		det := detection{box: [4]float32{d[i], d[i+1], d[i+2], d[i+3]}, score: d[i+4], class: int(d[i+5])}
+		if det.score < 0.2 {
+			break
+		}
+		ok := true
+		for _, k := range kept {
+			if iou(k.box, det.box) > 0.4 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			kept = append(kept, det)
+		}
+	}
+	return kept
+}
+
+func iou(a, b [4]float32) float32 {
+	iw := min(a[2], b[2]) - max(a[0], b[0])
+	ih := min(a[3], b[3]) - max(a[1], b[1])
+	if iw <= 0 || ih <= 0 {
+		return 0
+	}
+	inter := iw * ih
+	return inter / ((a[2]-a[0])*(a[3]-a[1]) + (b[2]-b[0])*(b[3]-b[1]) - inter)
+}
+
+// compareDetections wants the same kept detections: class, score within
+// 1e-3 and box within 0.1 pixel.
+func compareDetections(t *testing.T, image string, got, want []detection) {
+	t.Helper()
+	t.Logf("%s: %d detections after NMS, TF.js %d; first %+v", image, len(got), len(want), want[:min(len(want), 3)])
+	if len(got) != len(want) {
+		t.Errorf("%s: %d detections after NMS, TF.js %d", image, len(got), len(want))
+		return
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		bad := g.class != w.class || math.Abs(float64(g.score-w.score)) > 1e-3
+		for k := range 4 {
+			bad = bad || math.Abs(float64(g.box[k]-w.box[k])) > 0.1
+		}
+		if bad {
+			t.Errorf("%s: detection %d is %+v, TF.js %+v", image, i, g, w)
+		}
 	}
 }

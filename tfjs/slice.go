@@ -2,6 +2,7 @@ package tfjs
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/dlcv-go/dlcv/nn"
@@ -9,10 +10,9 @@ import (
 
 // StridedSlice with constant begin, end and strides. The masks are
 // resolved against the input's rank as TensorFlow's ValidateStridedSliceOp
-// does (an implicit ellipsis at the end, new axes, shrunk axes); each
-// sliced axis then becomes a Split taking its middle part, and new or
-// shrunk axes a Reshape. Strides other than 1 need a strided slice op,
-// which nn does not have yet.
+// does (an implicit ellipsis at the end, new axes, shrunk axes), which
+// gives every input axis a start, a size and a step: one nn.Slice, then a
+// Reshape where axes are added or removed.
 
 // denseSlice is the slice of one input axis.
 type denseSlice struct {
@@ -185,32 +185,23 @@ func stridedSliceOp(c *gconv, n *tfNode) ([]*nn.Value, error) {
 	if len(out) == 0 {
 		return nil, unsupported("a slice to a scalar (dlcv values keep a batch axis)")
 	}
-	// The nodes to add: a Split per cut axis, then a Reshape when axes
-	// are added or removed.
-	type step struct {
-		op  nn.Op
-		out int
-	}
-	var steps []step
+	var starts, ends, axes, strides []int
 	cur := slices.Clone(shape)
 	for k, d := range dense {
-		if d.size == -1 || (d.begin == 0 && d.size == shape[k]) {
+		if d.size == -1 || (d.begin == 0 && d.size == shape[k] && d.stride == 1) {
 			continue
 		}
-		if d.stride != 1 {
-			return nil, unsupported("stride %d on axis %d (nn has no strided slice yet)", d.stride, k)
+		end := d.begin + d.size*d.stride
+		if end < 0 { // a reversed run through index 0: past the start
+			end = math.MinInt32
 		}
-		var sizes []int
-		idx := 0
-		if d.begin > 0 {
-			sizes, idx = append(sizes, d.begin), 1
-		}
-		sizes = append(sizes, d.size)
-		if rest := shape[k] - d.begin - d.size; rest > 0 {
-			sizes = append(sizes, rest)
-		}
-		steps = append(steps, step{op: nn.NewSplit(k, sizes...), out: idx})
+		starts, ends = append(starts, d.begin), append(ends, end)
+		axes, strides = append(axes, k), append(strides, d.stride)
 		cur[k] = d.size
+	}
+	var steps []nn.Op
+	if len(axes) > 0 {
+		steps = append(steps, nn.NewSlice(starts, ends, axes, strides))
 	}
 	if !slices.Equal(cur, out) {
 		unknown := 0
@@ -222,22 +213,15 @@ func stridedSliceOp(c *gconv, n *tfNode) ([]*nn.Value, error) {
 		if unknown > 1 {
 			return nil, unsupported("output shape %v has more than one axis of unknown size", out)
 		}
-		steps = append(steps, step{op: nn.NewReshape(out...)})
+		steps = append(steps, nn.NewReshape(out...))
 	}
 	if len(steps) == 0 {
 		return one(x)
 	}
 	y := x
-	for i, s := range steps {
-		name := n.Name
-		if i < len(steps)-1 {
-			name = c.name(fmt.Sprintf("%s/slice_%d", n.Name, i))
-		}
-		c.taken[name] = true
-		y = c.g.Node(name, s.op, y).Out(s.out)
-		if y == nil {
-			return nil, c.g.Err()
-		}
+	if len(steps) == 2 {
+		y = c.extra(n, "slice", steps[0], y)
+		steps = steps[1:]
 	}
-	return one(y)
+	return one(c.node(n.Name, steps[0], y))
 }

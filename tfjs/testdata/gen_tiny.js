@@ -96,7 +96,7 @@ class Graph {
     };
     if (outputs) {
       const o = {};
-      for (const n of outputs) o[n + ':0'] = { name: n + ':0', dtype: 'DT_FLOAT' };
+      for (const n of outputs) { const t = n.includes(':') ? n : n + ':0'; o[t] = { name: t, dtype: 'DT_FLOAT' }; }
       m.signature = { outputs: o };
     }
     return { model: m, shards: { 'weights.bin': Buffer.concat(this.bufs) } };
@@ -251,6 +251,82 @@ gcase('cast_batchnorm', g => {
   return [g.op('y', 'Relu', [bn])];
 });
 
+gcase('strided_slice_steps', g => {
+  const x = g.input('x', [2, 7, 6, 3]);
+  const ss = (name, b, e, s, masks) => g.op(name, 'StridedSlice', [x, g.ints(name + '/b', b), g.ints(name + '/e', e), g.ints(name + '/s', s)],
+    Object.assign({ begin_mask: I(0), end_mask: I(0), ellipsis_mask: I(0), new_axis_mask: I(0), shrink_axis_mask: I(0), Index: T('DT_INT32') }, masks));
+  return [
+    ss('step2', [0, 1, 0], [0, 7, 6], [1, 2, 3], { begin_mask: I(1), end_mask: I(1) }),
+    ss('reverse', [0, -1, 0], [0, 0, 0], [1, -1, 1], { begin_mask: I(5), end_mask: I(7) }),
+    ss('reverse_all', [0, 0], [0, 0], [1, -2], { begin_mask: I(3), end_mask: I(3), ellipsis_mask: I(1) }),
+    ss('reverse_mid', [0, 5, 4], [0, 1, 0], [1, -2, -1], { begin_mask: I(1), end_mask: I(1) }),
+  ];
+});
+gcase('index_ops', g => {
+  const x = g.input('x', [3, 10]);
+  const tk = g.op('topk', 'TopKV2', [x, g.scalarInt('k', 4)], { sorted: B(true) });
+  const idx = g.konst('idx', [5], [2, 0, 1, 2, 1], 'int32');
+  const ga = g.op('gather', 'GatherV2', [x, idx, g.scalarInt('gax', 0)], { batch_dims: I(0), Taxis: T('DT_INT32'), Tindices: T('DT_INT32'), Tparams: T('DT_FLOAT') });
+  const gi = g.op('gather_topk', 'GatherV2', [g.op('xt', 'Transpose', [x, g.ints('perm', [1, 0])]), g.op('row0', 'StridedSlice', [tk + ':1', g.ints('b', [0, 0]), g.ints('e', [1, 0]), g.ints('s', [1, 1])],
+    { begin_mask: I(0), end_mask: I(2), ellipsis_mask: I(0), new_axis_mask: I(0), shrink_axis_mask: I(1), Index: T('DT_INT32') }), g.scalarInt('gax2', 0)], { batch_dims: I(0) });
+  const am = g.op('argmax', 'ArgMax', [x, g.scalarInt('amax', 1)], { output_type: T('DT_INT32') });
+  const an = g.op('argmin', 'ArgMin', [x, g.scalarInt('amin', 0)], { output_type: T('DT_INT32') });
+  const tile = g.op('tile', 'Tile', [x, g.ints('mult', [2, 1])]);
+  return [tk, tk + ':1', ga, gi, am, an, tile];
+});
+gcase('compare_select_cast', g => {
+  const x = g.input('x', [2, 3, 4]);
+  const y = g.input('y', [3, 4]);
+  const outs = [];
+  for (const op of ['Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual']) {
+    const c = g.op(op.toLowerCase() + '_b', op, [x, y], {});
+    outs.push(g.op(op.toLowerCase(), 'Cast', [c], { SrcT: T('DT_BOOL'), DstT: T('DT_FLOAT') }));
+  }
+  const gt = g.op('gt0', 'Greater', [x, g.konst('zero', [], [0])]);
+  const lt = g.op('lt1', 'Less', [x, g.konst('one', [], [1])]);
+  const and = g.op('and', 'LogicalAnd', [gt, lt], {});
+  const or = g.op('or', 'LogicalOr', [gt, g.op('not', 'LogicalNot', [lt], {})], {});
+  outs.push(g.op('and_f', 'Cast', [and], { SrcT: T('DT_BOOL'), DstT: T('DT_FLOAT') }));
+  outs.push(g.op('sel', 'SelectV2', [or, x, y]));
+  outs.push(g.op('to_int', 'Cast', [x], { SrcT: T('DT_FLOAT'), DstT: T('DT_INT32') }));
+  return outs;
+});
+gcase('math', g => {
+  const x = g.input('x', [2, 3, 5]);
+  const pos = g.op('pos', 'AddV2', [g.op('absx', 'Abs', [x]), g.konst('eps', [], [0.1])]);
+  const outs = [];
+  for (const op of ['Exp', 'Neg', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin', 'Cos', 'Atan', 'Tanh', 'Square', 'Softplus', 'Selu', 'Erf']) outs.push(g.op(op.toLowerCase(), op, [x]));
+  for (const op of ['Log', 'Sqrt', 'Rsqrt', 'Reciprocal']) outs.push(g.op(op.toLowerCase(), op, [pos]));
+  outs.push(g.op('maximum', 'Maximum', [x, g.konst('m', [5])]));
+  outs.push(g.op('minimum', 'Minimum', [x, g.konst('m2', [3, 1])]));
+  outs.push(g.op('pow', 'Pow', [pos, g.konst('p', [5], [2, 0.5, 3, -1, 1.5])]));
+  outs.push(g.op('sqdiff', 'SquaredDifference', [x, g.konst('sd', [5])]));
+  return outs;
+});
+gcase('centernet_decode', g => {
+  // CenterNet's post-processing on a small heat map: peaks, top k, and the
+  // class, row and column of each by FloorDiv and FloorMod.
+  const heat = g.input('heat', [1, 6, 5, 3]);
+  const wh = g.input('wh', [1, 6, 5, 4]);
+  const mp = g.op('mp', 'MaxPool', [heat], { ksize: LI([1, 3, 3, 1]), strides: LI([1, 1, 1, 1]), padding: S('SAME'), data_format: S('NHWC') });
+  const eq = g.op('eq', 'Equal', [heat, mp], { incompatible_shape_error: B(true) });
+  const keep = g.op('keep', 'Cast', [eq], { SrcT: T('DT_BOOL'), DstT: T('DT_FLOAT') });
+  const peaks = g.op('peaks', 'Mul', [heat, keep]);
+  const flat = g.op('flat', 'Reshape', [peaks, g.ints('fshape', [1, -1])]);
+  const tk = g.op('topk', 'TopKV2', [flat, g.scalarInt('k', 7)], { sorted: B(true) });
+  const cls = g.op('cls', 'FloorMod', [tk + ':1', g.scalarInt('nc', 3)], { T: T('DT_INT32') });
+  const pix = g.op('pix', 'FloorDiv', [tk + ':1', g.scalarInt('nc2', 3)], { T: T('DT_INT32') });
+  const row = g.op('row', 'FloorDiv', [pix, g.scalarInt('w', 5)], { T: T('DT_INT32') });
+  const col = g.op('col', 'FloorMod', [pix, g.scalarInt('w2', 5)], { T: T('DT_INT32') });
+  const whf = g.op('whf', 'Reshape', [wh, g.ints('wshape', [-1, 4])]);
+  const ind = g.op('ind', 'Reshape', [pix, g.ints('ishape', [-1])]);
+  const box = g.op('box', 'GatherV2', [whf, ind, g.scalarInt('ax', 0)], { batch_dims: I(0) });
+  const f = n => g.op(n + '_f', 'Cast', [g.op(n + '_e', 'ExpandDims', [n, g.scalarInt(n + '_d', -1)])], { SrcT: T('DT_INT32'), DstT: T('DT_FLOAT') });
+  const b3 = g.op('b3', 'Reshape', [box, g.ints('bshape', [1, 7, 4])]);
+  const det = g.op('det', 'ConcatV2', [b3, g.op('score', 'ExpandDims', [tk, g.scalarInt('sd', -1)]), f(cls), f(row), f(col), g.scalarInt('cax', -1)], { N: I(5) });
+  return [det];
+});
+
 // ---- layers models ----
 
 const layerCases = [];
@@ -336,6 +412,8 @@ async function main() {
     for (const i of g.inputs) {
       const data = g.r.floats(numel(i.shape), -3, 3);
       if (c.name === 'floordiv_floormod') for (let k = 0; k < data.length; k++) data[k] = Math.round(data[k] * 4) - (k % 3) * 0.5;
+      if (c.name === 'compare_select_cast') for (let k = 0; k < data.length; k++) if (k % 2) data[k] = Math.round(data[k]); // ties for Equal
+      if (c.name === 'centernet_decode' && i.name === 'heat') for (let k = 0; k < data.length; k++) data[k] = 1 / (1 + Math.exp(-data[k]));
       feeds[i.name] = tf.tensor(data, i.shape);
       inputs.push({ name: i.name, shape: i.shape, data: f32(data) });
     }
