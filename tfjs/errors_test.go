@@ -264,3 +264,21 @@ func TestLayersErrors(t *testing.T) {
 	_, err = Parse("l.json", b, shardsOf(c.Shards))
 	wantErr(t, err, "l.json", `layer "conv" (Conv2D)`, `weight "conv/kernel" is not in the weights manifest`)
 }
+
+func TestIsModelJSONAndDescribe(t *testing.T) {
+	nodes, specs, data := testGraph()
+	js := graphJSON(t, nodes, specs)
+	if !IsModelJSON(js) || IsModelJSON([]byte(`{"nodes":[]}`)) || IsModelJSON([]byte(`[1]`)) || IsModelJSON(nil) {
+		t.Error("IsModelJSON misjudges")
+	}
+	m, err := Parse("g.json", js, shardMap(map[string][]byte{"w.bin": data}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.Describe()
+	for _, w := range []string{"TF.js graph-model (GraphDef producer 1286)", "Input: x [1 4 4 2]", "Output: y [1 4 4 3]"} {
+		if !strings.Contains(d, w) {
+			t.Errorf("Describe %q lacks %q", d, w)
+		}
+	}
+}
