@@ -219,8 +219,14 @@ func TestSharedModelsAgainstTFJS(t *testing.T) {
 					r := fixtureTensor{Data: rd}.tensor(t).Data
 					e := relErr(got, r)
 					t.Logf("%s %s %v: max|diff|/max|ref| = %.2g (max|ref| %.3g)", run.Image, n, ref.Shape, e, ref.Max)
-					if e > 1e-3 {
-						t.Errorf("%s %s: max|diff|/max|ref| = %.3g, want <= 1e-3", run.Image, n, e)
+					// Both sides use the same weights (float16 and uint8
+					// decode exactly as TF.js decodes them), so only float32
+					// summation order differs: about 1e-6 over the ~50
+					// layers here. CenterNet's rows are ordered by TopK, so
+					// near-ties could reorder them: its detections are
+					// compared after NMS instead.
+					if e > 1e-4 && n != "tower_0/detections" {
+						t.Errorf("%s %s: max|diff|/max|ref| = %.3g, want <= 1e-4", run.Image, n, e)
 					}
 					if (sm.key == "emotion" || sm.key == "nsfw") && argmax(got) != argmax(r) {
 						t.Errorf("%s %s: top class %d, TF.js %d", run.Image, n, argmax(got), argmax(r))

@@ -366,7 +366,8 @@ lcase('functional', () => {
   const d1 = tf.layers.dense({ units: 8, activation: 'elu', name: 'd1' }).apply(d);
   const rs = tf.layers.reshape({ targetShape: [2, 4], name: 'rs' }).apply(d1);
   const sm = tf.layers.softmax({ axis: -1, name: 'sm' }).apply(rs);
-  return tf.model({ inputs: x, outputs: [sm, gm], name: 'functional' });
+  const up2 = tf.layers.upSampling2d({ size: [2, 3], interpolation: 'bilinear', name: 'up2' }).apply(r1);
+  return tf.model({ inputs: x, outputs: [sm, gm, up2], name: 'functional' });
 });
 
 // randomWeights gives every weight random values (variances positive).
