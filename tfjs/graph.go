@@ -293,18 +293,14 @@ func importGraph(topology json.RawMessage, weights map[string]*Weight, sig *grap
 	if len(failed) > 0 {
 		return nil, c.unsupportedList(failed, reasons)
 	}
-	m := &Model{Graph: c.g, Inputs: inputs, Producer: c.producer, values: map[string]*nn.Value{}}
-	for _, o := range outputs {
+	m := &Model{Graph: c.g, Inputs: inputs, Outputs: outputs, Producer: c.producer, values: map[string]*nn.Value{}}
+	outVals := make([]*nn.Value, len(outputs))
+	for i, o := range outputs {
 		v, err := c.ref(o)
 		if err != nil {
 			return nil, fmt.Errorf("output %q: %w", o, err)
 		}
-		m.Outputs = append(m.Outputs, o)
-		m.values[o] = v
-	}
-	outVals := make([]*nn.Value, len(outputs))
-	for i, o := range outputs {
-		outVals[i] = m.values[o]
+		outVals[i], m.values[o] = v, v
 	}
 	c.g.Output(outVals...)
 	if err := c.build(); err != nil {

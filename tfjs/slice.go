@@ -17,7 +17,6 @@ import (
 // denseSlice is the slice of one input axis.
 type denseSlice struct {
 	begin, size, stride int
-	shrink              bool
 }
 
 // sliceSpec resolves a StridedSlice for an input shape: the slice of
@@ -87,7 +86,7 @@ func sliceSpec(shape, begin, end, strides []int, beginMask, endMask, ellipsisMas
 				if b < 0 || b >= d {
 					return nil, nil, fmt.Errorf("index %d is out of range for axis %d of %v", begin[i], full, shape)
 				}
-				dense[full] = denseSlice{begin: b, size: 1, stride: 1, shrink: true}
+				dense[full] = denseSlice{begin: b, size: 1, stride: 1}
 				gather = append(gather, shrunk)
 			} else {
 				if d < 0 {
