@@ -8,8 +8,13 @@ import (
 
 // Flatten reshapes (N, d1, d2, ...) to (N, d1*d2*...). NHWC order is
 // kept, so a following Dense sees features ordered (y, x, channel), as in
-// Keras. The output is a view of the input (Aliaser): nothing is copied.
-type Flatten struct{ noParams }
+// Keras. With Axis k > 1 the output is (d0*...*d(k-1), dk*...), ONNX
+// Flatten's axis (0 or 1 is the default split after the batch axis). The
+// output is a view of the input (Aliaser): nothing is copied.
+type Flatten struct {
+	noParams
+	Axis int `json:"axis,omitempty"`
+}
 
 // NewFlatten returns a Flatten op.
 func NewFlatten() *Flatten { return &Flatten{} }
@@ -26,15 +31,24 @@ func (f *Flatten) Shapes(in [][]int) ([][]int, error) {
 	if len(s) < 2 {
 		return nil, fmt.Errorf("Flatten: input shape %s has nothing to flatten after the batch axis", shapeText(s))
 	}
-	n := 1
-	for _, d := range s[1:] {
-		if d < 0 {
-			n = -1
-			break
-		}
-		n *= d
+	k := max(f.Axis, 1)
+	if k > len(s) {
+		return nil, fmt.Errorf("Flatten: axis %d is beyond input shape %s", f.Axis, shapeText(s))
 	}
-	return [][]int{{s[0], n}}, nil
+	prod := func(ds []int) int {
+		n := 1
+		for _, d := range ds {
+			if d < 0 {
+				return -1
+			}
+			n *= d
+		}
+		return n
+	}
+	if k == 1 {
+		return [][]int{{s[0], prod(s[1:])}}, nil
+	}
+	return [][]int{{prod(s[:k]), prod(s[k:])}}, nil
 }
 
 func (f *Flatten) Forward(c *Call, in, out []*tensor.Tensor) error {

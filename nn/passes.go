@@ -222,6 +222,19 @@ func sameKnown(s []int) bool {
 	return true
 }
 
+// fullyKnown reports whether a shape has no unknown dimension.
+func fullyKnown(s []int) bool {
+	if s == nil {
+		return false
+	}
+	for _, d := range s {
+		if d < 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // buildShared builds a graph whose ops are already built (they come from
 // another graph, or a pass made them with their weights): shapes are
 // inferred and params collected, but no op's Build runs, so no weight is
@@ -259,7 +272,8 @@ func (g *Graph) buildShared(seed uint64) error {
 // FoldConstants returns g with every node whose inputs are all constants
 // (and that draws no random numbers) replaced by a Constant holding its
 // result: shape arithmetic and weight preprocessing in imported graphs
-// then cost nothing per call.
+// then cost nothing per call. Ops that read only their inputs' shapes
+// (Shape) fold too when those shapes are fully known.
 func FoldConstants(g *Graph) (*Graph, error) {
 	if !g.built {
 		return nil, fmt.Errorf("graph pass: the graph is not built")
@@ -284,7 +298,22 @@ func FoldConstants(g *Graph) (*Graph, error) {
 			all = all && in[i] != nil
 		}
 		if !all {
-			continue
+			// An op that reads only its inputs' shapes (Shape) folds
+			// when they are fully known: it gets them without data.
+			so, ok := n.Op.(shapeOnly)
+			if !ok || !so.ShapeOnly() {
+				continue
+			}
+			all = true
+			for i, v := range n.Inputs {
+				if in[i] == nil {
+					all = all && fullyKnown(v.shape)
+					in[i] = &tensor.Tensor{Shape: v.shape}
+				}
+			}
+			if !all {
+				continue
+			}
 		}
 		shapes := make([][]int, len(in))
 		for i, t := range in {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dlcv-go/dlcv/classifier"
+	"github.com/dlcv-go/dlcv/tfjs"
 	"github.com/dlcv-go/dlcv/zoo"
 )
 
@@ -21,7 +22,8 @@ func init() {
 func runSummary(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("summary", "MODEL|ARCH [flags]", `  dlcv summary lenet
   dlcv summary minivggnet --input 32x32x3 --classes 3
-  dlcv summary runs/mnist/model.safetensors`, stderr)
+  dlcv summary runs/mnist/model.safetensors
+  dlcv summary ../shared/models/tfjs/human/emotion.json   (a TF.js model.json)`, stderr)
 	input := fs.String("input", "", "input HxWxC for an architecture name (default: its usual input)")
 	classes := fs.Int("classes", 10, "number of classes for an architecture name")
 	if err := parseFlags(fs, args); err != nil {
@@ -32,6 +34,15 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 	}
 	arg := fs.Arg(0)
 	if _, err := os.Stat(arg); err == nil {
+		if isTFJS(arg) {
+			m, err := tfjs.Load(arg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(stdout, m.Graph.Summary())
+			fmt.Fprint(stdout, m.Describe())
+			return nil
+		}
 		m, err := classifier.Load(arg)
 		if err != nil {
 			return err
@@ -59,4 +70,13 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stdout, m.Summary())
 	return nil
+}
+
+// isTFJS reports whether path is a TF.js model.json.
+func isTFJS(path string) bool {
+	if !strings.HasSuffix(strings.ToLower(path), ".json") {
+		return false
+	}
+	b, err := os.ReadFile(path)
+	return err == nil && tfjs.IsModelJSON(b)
 }
