@@ -1,11 +1,13 @@
 package vision
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"testing"
 
 	"github.com/dlcv-go/dlcv/classifier"
+	"github.com/dlcv-go/dlcv/internal/imagefile"
 )
 
 // FuzzDecodeRequest feeds arbitrary bodies to the JSON request decoder and
@@ -27,10 +29,10 @@ func FuzzDecodeRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		jobs, err := s.decodeJSON(body)
+		jobs, err := s.decodeJSON(body, nil)
 		if err != nil {
 			var ae *apiError
-			if !errors.As(err, &ae) || ae.http < 400 || ae.http > 499 || ae.msg == "" {
+			if !errors.As(err, &ae) || ae.http() < 400 || ae.http() > 499 || ae.msg == "" {
 				t.Fatalf("error %v is not a client error", err)
 			}
 			return
@@ -50,7 +52,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			if j.err != nil {
 				continue
 			}
-			im, err := decodeImage(j.data, 1<<16)
+			im, err := imagefile.Decode(context.Background(), j.data, imagefile.Limits{MaxPixels: 1 << 16})
 			if err == nil && int64(im.Bounds().Dx())*int64(im.Bounds().Dy()) > 1<<16 {
 				t.Fatalf("decoded a %v image over the pixel limit", im.Bounds())
 			}
