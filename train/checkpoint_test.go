@@ -1,8 +1,11 @@
 package train
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCompareSettings(t *testing.T) {
@@ -25,5 +28,22 @@ func TestCompareSettings(t *testing.T) {
 	}
 	if _, err := (&Checkpoint{Meta: map[string]string{"training": "{"}}).CompareSettings("training", []byte(`{}`), "seed"); err == nil || !strings.Contains(err.Error(), `"training"`) {
 		t.Fatalf("bad JSON: %v", err)
+	}
+}
+
+// A run resumed (or restarted) in a folder where a killed run left a
+// checkpoint's temporary file removes it when training starts.
+func TestModelCheckpointCleansStaleTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, ".checkpoint.safetensors.tmp1234567")
+	os.WriteFile(stale, []byte("half"), 0o644)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(stale, old, old)
+	cb := &ModelCheckpoint{Path: filepath.Join(dir, "checkpoint.safetensors")}
+	if err := cb.OnEpochBegin(nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale temporary file still there: %v", err)
 	}
 }
