@@ -98,7 +98,7 @@ func parseSize(v, unit string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(n > 0) || n*float64(mult) > 1<<62 {
+	if err != nil || !(n*float64(mult) >= 1) || n*float64(mult) > 1<<62 {
 		return 0, fmt.Errorf("%q is not a positive size (examples: 10MB, 512KiB, 25M)", v)
 	}
 	return int64(n * float64(mult)), nil

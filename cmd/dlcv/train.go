@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/dlcv-go/dlcv/pipeline"
@@ -61,8 +62,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	o.Load.Seed = *seed
 	if *size != "" {
-		if _, err := fmt.Sscanf(strings.ToLower(*size), "%dx%d", &o.Load.Preprocess.Width, &o.Load.Preprocess.Height); err != nil || o.Load.Preprocess.Width <= 0 || o.Load.Preprocess.Height <= 0 {
-			return usageErrorf("--size %q: want WIDTHxHEIGHT, e.g. 32x32", *size)
+		var err error
+		if o.Load.Preprocess.Width, o.Load.Preprocess.Height, err = parseWxH(*size); err != nil {
+			return usageErrorf("--size %v", err)
 		}
 	}
 	if *augment != "" {
@@ -73,6 +75,26 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		o.Augment = a
 	}
 	return trainAndReport(o, *quiet, stdout, stderr)
+}
+
+// maxSide bounds each side of an image size given on the command line,
+// as model files bound input shapes.
+const maxSide = 1 << 16
+
+// parseWxH reads an image size such as 32x32 (WIDTHxHEIGHT, sides 1 to
+// 65536); nothing may follow it.
+func parseWxH(v string) (w, h int, err error) {
+	ws, hs, ok := strings.Cut(strings.ToLower(strings.TrimSpace(v)), "x")
+	if ok {
+		w, err = strconv.Atoi(ws)
+		if err == nil {
+			h, err = strconv.Atoi(hs)
+		}
+	}
+	if !ok || err != nil || w < 1 || h < 1 || w > maxSide || h > maxSide || strings.HasPrefix(ws, "+") || strings.HasPrefix(hs, "+") {
+		return 0, 0, fmt.Errorf("%q: want WIDTHxHEIGHT, e.g. 32x32, each side 1 to %d", v, maxSide)
+	}
+	return w, h, nil
 }
 
 // trainAndReport runs the pipeline with progress (unless quiet) and prints
