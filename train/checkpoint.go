@@ -69,6 +69,12 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	return checkpointFromFile(f, path)
+}
+
+// checkpointFromFile builds a checkpoint from a decoded file; path names
+// it in errors.
+func checkpointFromFile(f *safetensors.File, path string) (*Checkpoint, error) {
 	m, err := nn.ModelFromFile(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
