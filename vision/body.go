@@ -34,9 +34,35 @@ type bodyReader struct {
 func (s *Server) newBodyReader(w http.ResponseWriter, r *http.Request, res *reservation, factor int64) *bodyReader {
 	now := time.Now()
 	return &bodyReader{
-		r: http.MaxBytesReader(w, r.Body, s.limits.MaxBodyBytes), rc: http.NewResponseController(w),
+		r: &limitReader{r: r.Body, left: s.limits.MaxBodyBytes}, rc: http.NewResponseController(w),
 		s: s, res: res, start: now, end: now.Add(s.limits.BodyTimeout), factor: factor,
 	}
+}
+
+// errBodyTooLarge is the body reader's error past --max-body. (Unlike
+// http.MaxBytesReader, reaching the limit does not make the server close
+// the connection at once: the rest of the body is drained first, so that
+// the client reads the answer.)
+var errBodyTooLarge = errors.New("request body too large")
+
+type limitReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.left < 0 {
+		return 0, errBodyTooLarge
+	}
+	if int64(len(p)) > l.left+1 {
+		p = p[:l.left+1]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	if l.left < 0 {
+		return n, errBodyTooLarge
+	}
+	return n, err
 }
 
 // expect reserves memory for a body whose length is announced.

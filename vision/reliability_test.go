@@ -424,3 +424,52 @@ func TestAPIKey(t *testing.T) {
 		t.Fatalf("metrics with the key: %d", resp.StatusCode)
 	}
 }
+
+// A request refused before its body is read (too large, queue full) has
+// its body drained before the answer: a client still sending gets the
+// answer, not a broken pipe, and the connection stays open for the next
+// request.
+func TestRefusedBodiesAreDrained(t *testing.T) {
+	s, entered, release := blockingServer(t, Limits{MaxBodyBytes: 400 << 10, Concurrency: 1, Queue: 1})
+	url := newLoopback(t, s)
+	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	send := func(body []byte) *http.Response {
+		t.Helper()
+		go func() {
+			fmt.Fprintf(c, "POST /v1/images:annotate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+			c.Write(body)
+		}()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	if resp := send(bytes.Repeat([]byte(" "), 600<<10)); resp.StatusCode != 400 || resp.Close {
+		t.Fatalf("over --max-body: HTTP %d, close %v", resp.StatusCode, resp.Close)
+	}
+	// Fill the slot and the queue, then a 300 KB request is refused with
+	// 503 on the same connection, which stays open.
+	small := jsonRequest(props, pngBytes(t, twoColors(8, 8, 0.5)))
+	for range 2 {
+		go postJSON(t, url, small)
+	}
+	<-entered
+	waitFor(t, func() bool { return s.lim.full() })
+	if resp := send(append(small, bytes.Repeat([]byte(" "), 300<<10)...)); resp.StatusCode != 503 || resp.Close {
+		t.Fatalf("queue full: HTTP %d, close %v", resp.StatusCode, resp.Close)
+	}
+	close(release)
+	waitFor(t, func() bool { return !s.lim.full() })
+	if resp := send(small); resp.StatusCode != 200 {
+		t.Fatalf("afterwards: HTTP %d", resp.StatusCode)
+	}
+}

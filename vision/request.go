@@ -354,8 +354,7 @@ func (s *Server) decodeMultipart(r *http.Request, res *reservation) ([]job, erro
 // over the limit, the body reader's own errors (too slow, out of memory)
 // as they are.
 func bodyError(err error, limit int64) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	if errors.Is(err, errBodyTooLarge) {
 		return invalidf("request payload size exceeds the limit: the body is over %d bytes (--max-body)", limit)
 	}
 	var ae *apiError

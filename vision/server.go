@@ -276,25 +276,26 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // stops when the client goes away or RequestTimeout passes.
 func (s *Server) annotate(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		dropBody(w)
+		s.drainBody(w, r.Body, r.ContentLength)
 		w.Header().Set("Allow", http.MethodPost)
 		// grpc-gateway's answer to a method a path does not take.
 		s.writeError(w, errorf(codeUnimplemented, "%s %s: use POST with a JSON or multipart/form-data body", r.Method, r.URL.Path))
 		return
 	}
 	if err := s.checkKey(r); err != nil {
-		dropBody(w)
+		s.drainBody(w, r.Body, r.ContentLength)
 		s.writeError(w, err)
 		return
 	}
 	if r.ContentLength > s.limits.MaxBodyBytes {
+		s.drainBody(w, r.Body, r.ContentLength)
 		s.metrics.count(s.metrics.rejected, "body_too_large")
 		s.writeError(w, invalidf("request payload size exceeds the limit: the body is %d bytes, the limit is %d bytes (--max-body)", r.ContentLength, s.limits.MaxBodyBytes))
 		return
 	}
 	// Refuse before reading the body when the queue is already full.
 	if s.lim.full() {
-		dropBody(w)
+		s.drainBody(w, r.Body, r.ContentLength)
 		s.metrics.count(s.metrics.rejected, "busy")
 		s.writeError(w, s.busyError(s.lim.busy(0).(*errBusy)))
 		return
@@ -386,12 +387,20 @@ func (s *Server) annotate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, resp)
 }
 
-// dropBody bounds the time the server spends on the body of a request
-// refused without reading it: after the handler it reads what is left of
-// a small body, to keep the connection, and that must not wait on a slow
-// client.
-func dropBody(w http.ResponseWriter) {
-	http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Second))
+// drainBody reads and throws away what is left of the body of a request
+// that is refused, before the answer is written. A client still sending
+// its body when the server closes the connection gets a broken pipe, not
+// the answer; a drained connection also stays open for the next request.
+// The drain is bounded in bytes (twice --max-body) and time (2 s, so a
+// slow client is cut off); past either, the connection is closed.
+// length is the announced length (-1: unknown or already partly read).
+func (s *Server) drainBody(w http.ResponseWriter, body io.Reader, length int64) {
+	limit := 2*s.limits.MaxBodyBytes + 1<<20
+	if body == nil || body == http.NoBody || length > limit {
+		return
+	}
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(2 * time.Second))
+	io.CopyN(io.Discard, body, limit)
 }
 
 func (s *Server) deadlineError() error {
@@ -399,7 +408,7 @@ func (s *Server) deadlineError() error {
 }
 
 // readRequest reads and parses the body, and the files it names.
-func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, res *reservation) ([]job, error) {
+func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, res *reservation) (jobs []job, err error) {
 	multi := false
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
 		multi = true
@@ -410,8 +419,17 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, res *reserv
 	if multi {
 		factor = 2
 	}
+	orig := r.Body
 	body := s.newBodyReader(w, r, res, factor)
-	defer body.done()
+	defer func() {
+		// Refused before the whole body was read (too large, out of
+		// memory, a bad form): drain the rest so the client reads the
+		// answer. A body cut off for being slow is not waited for.
+		if err != nil && !body.cut {
+			s.drainBody(w, orig, -1)
+		}
+		body.done()
+	}()
 	if r.ContentLength > 0 {
 		if err := body.expect(r.ContentLength); err != nil {
 			return nil, err
@@ -422,7 +440,6 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, res *reserv
 		return s.decodeMultipart(r, res)
 	}
 	var data []byte
-	var err error
 	if r.ContentLength > 0 {
 		data = make([]byte, r.ContentLength)
 		_, err = io.ReadFull(body, data)
@@ -455,6 +472,9 @@ func (s *Server) freeOSMemorySoon() {
 // annotateOne decodes one image and computes its features.
 func (s *Server) annotateOne(ctx context.Context, j *job) (out ImageResponse) {
 	fail := func(err error) ImageResponse {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			err = errorf(codeDeadlineExceeded, "request cancelled") // the request's answer says why
+		}
 		j.err = err
 		e := asAPIError(err)
 		if e.code == codeInternal {
