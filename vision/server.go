@@ -77,6 +77,7 @@ type Server struct {
 
 	mem     *budget
 	freeing atomic.Bool
+	freed   atomic.Int64 // request memory released since the last hand-back to the OS
 	keys    [][sha256.Size]byte
 
 	// beforeWork, when set (tests), runs in each annotate request once it
@@ -302,7 +303,12 @@ func (s *Server) annotate(w http.ResponseWriter, r *http.Request) {
 	}
 	res := &reservation{s: s}
 	defer func() {
-		if res.held >= freeAfterBytes {
+		// Hand the garbage of requests back to the OS once enough has
+		// been freed (or one large request ends): otherwise the heap
+		// stays at twice its peak live size and RSS follows the worst
+		// burst, not what is live.
+		if s.freed.Add(res.held) >= freeAfterBytes || res.held >= freeAfterBytes/4 {
+			s.freed.Store(0)
 			s.freeOSMemorySoon()
 		}
 		res.release()
@@ -453,10 +459,11 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, res *reserv
 	return s.decodeJSON(data, res)
 }
 
-// freeAfterBytes is the size of request after which the server hands
-// memory back to the OS: the garbage of a large image would otherwise
-// stay resident until the scavenger returns it, minutes later.
-const freeAfterBytes = 64 << 20
+// freeAfterBytes is how much request memory is released (a quarter of it
+// in one request) before the server hands freed memory back to the OS: a
+// forced collection of the live heap (tens of MB) every few seconds at
+// most, for an RSS that tracks what is live.
+const freeAfterBytes = 256 << 20
 
 // freeOSMemorySoon returns freed memory to the OS, at most once a second.
 func (s *Server) freeOSMemorySoon() {
