@@ -1,8 +1,12 @@
 package nn
 
 import (
+	"crypto/sha256"
+	bin "encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +26,9 @@ const (
 	metaFormat  = "dlcv.format"
 	metaVersion = "dlcv.format_version"
 	metaArch    = "dlcv.architecture"
+	// metaSHA256 is the hex SHA-256 of every tensor (see tensorsSHA256):
+	// a file whose data changed since it was written is refused on load.
+	metaSHA256 = "dlcv.sha256"
 )
 
 // Tensor name prefixes: v2 files name weights "nodes.<node>.<param>", v1
@@ -213,7 +220,43 @@ func SaveFileTensors(path string, m Model, extra map[string]string, tensors map[
 		}
 		f.Tensors[k] = t
 	}
+	f.Metadata[metaSHA256] = tensorsSHA256(f.Tensors)
 	return safetensors.WriteFile(path, f)
+}
+
+// tensorsSHA256 hashes tensors in name order: each name, shape and the
+// float32 values, little endian, with the lengths that delimit them.
+func tensorsSHA256(ts map[string]safetensors.Tensor) string {
+	names := make([]string, 0, len(ts))
+	for n := range ts {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	h := sha256.New()
+	buf := make([]byte, 0, 1<<16)
+	u64 := func(v int) { buf = bin.LittleEndian.AppendUint64(buf, uint64(v)) }
+	flush := func() {
+		h.Write(buf)
+		buf = buf[:0]
+	}
+	for _, n := range names {
+		t := ts[n]
+		u64(len(n))
+		buf = append(buf, n...)
+		u64(len(t.Shape))
+		for _, d := range t.Shape {
+			u64(d)
+		}
+		u64(len(t.Data))
+		for _, v := range t.Data {
+			buf = bin.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			if len(buf) >= cap(buf)-8 {
+				flush()
+			}
+		}
+		flush()
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // LoadFile reads a model written by SaveFile (either version) and returns
@@ -237,6 +280,12 @@ func LoadFile(path string) (Model, map[string]string, error) {
 func ModelFromFile(f *safetensors.File) (Model, error) {
 	if f.Metadata[metaFormat] != "dlcv" {
 		return nil, fmt.Errorf("not a dlcv model (metadata %s is %q)", metaFormat, f.Metadata[metaFormat])
+	}
+	// Files written before the checksum have none and still load.
+	if want, ok := f.Metadata[metaSHA256]; ok {
+		if got := tensorsSHA256(f.Tensors); got != want {
+			return nil, fmt.Errorf("model file corrupted: its tensor data has SHA-256 %s, the file was written with %s; restore it from a copy or train it again", got, want)
+		}
 	}
 	v, err := strconv.Atoi(f.Metadata[metaVersion])
 	if err != nil || v < 1 {

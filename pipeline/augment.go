@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -22,8 +23,8 @@ func ParseAugment(spec string) (*data.Augment, error) {
 		var v float64
 		if hasVal {
 			var err error
-			if v, err = strconv.ParseFloat(val, 64); err != nil {
-				return nil, fmt.Errorf("augment %q: %q is not a number", key, val)
+			if v, err = strconv.ParseFloat(val, 64); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("augment %q: %q is not a finite number", key, val)
 			}
 		} else if key != "flip" {
 			return nil, fmt.Errorf("augment %q needs a value, e.g. %s=0.1", key, key)

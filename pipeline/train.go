@@ -48,8 +48,11 @@ type TrainOptions struct {
 	// EarlyStop > 0 stops after that many epochs without val_loss
 	// improving.
 	EarlyStop int
-	// Resume continues from a checkpoint written by an earlier run.
+	// Resume continues from a checkpoint written by an earlier run, which
+	// must have been made with the same dataset, split, seed, limit and
+	// batch size unless Force is set.
 	Resume string
+	Force  bool
 	// Out is the folder for the model, history, report and plots
 	// (created; "" writes nothing).
 	Out string
@@ -203,6 +206,9 @@ func Train(o TrainOptions) (*TrainResult, error) {
 		if resume.OptimizerName() != opt.Name() {
 			return nil, fmt.Errorf("checkpoint %s was trained with %s, not %s (pass --optimizer %s)", o.Resume, resume.OptimizerName(), opt.Name(), resume.OptimizerName())
 		}
+		if err := checkResume(o, resume); err != nil {
+			return nil, err
+		}
 	}
 	if o.Out != "" {
 		if err := os.MkdirAll(o.Out, 0o755); err != nil {
@@ -317,6 +323,50 @@ func trainKNN(o TrainOptions, ds *Loaded, arch *zoo.Arch) (*TrainResult, error) 
 		Seed: o.Load.Seed, Limit: o.Load.Limit, K: net.Graph().NodeByName("knn").Op.(*nn.KNN).K, Features: featureName(o.Features)})
 	res := &TrainResult{Model: &classifier.Model{Net: net, Classes: ds.Train.Classes, Preprocess: ds.Preprocess, Arch: arch.Name, Training: info}, History: h}
 	return res, res.report(o, ds.Test)
+}
+
+// resumeSettings are the settings a resumed run must share with its
+// checkpoint (else the epochs continue on other data), with their flags.
+var resumeSettings = []struct{ field, flag string }{
+	{"dataset", "--dataset"}, {"test_split", "--test-split"}, {"val_split", "--val-split"}, {"seed", "--seed"}, {"limit", "--limit"}, {"batch_size", "--batch-size"},
+}
+
+// checkResume refuses to resume a checkpoint made with other settings,
+// naming both values, unless o.Force.
+func checkResume(o TrainOptions, c *train.Checkpoint) error {
+	run, _ := json.Marshal(trainingInfo{Dataset: datasetName(o.Load.Dataset), TestSplit: o.Load.TestSplit, ValSplit: o.Load.ValSplit, Seed: o.Load.Seed, Limit: o.Load.Limit, BatchSize: o.BatchSize})
+	fields := make([]string, len(resumeSettings))
+	for i, s := range resumeSettings {
+		fields[i] = s.field
+	}
+	ms, err := c.CompareSettings(classifier.MetaTraining, run, fields...)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", o.Resume, err)
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	var parts []string
+	for _, m := range ms {
+		flag := m.Setting
+		for _, s := range resumeSettings {
+			if s.field == m.Setting {
+				flag = s.flag
+			}
+		}
+		none := func(v string) string {
+			if v == "" {
+				return "none"
+			}
+			return v
+		}
+		parts = append(parts, fmt.Sprintf("%s %s in the checkpoint, %s now", flag, none(m.Checkpoint), none(m.Run)))
+	}
+	if !o.Force {
+		return fmt.Errorf("checkpoint %s was made with other settings: %s; resume with the checkpoint's, or pass --force to continue with the new ones", o.Resume, strings.Join(parts, "; "))
+	}
+	fmt.Fprintf(o.Log, "[WARN] --force: resuming %s with other settings: %s\n", o.Resume, strings.Join(parts, "; "))
+	return nil
 }
 
 func datasetName(s string) string {

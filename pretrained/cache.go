@@ -2,6 +2,8 @@ package pretrained
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +50,37 @@ func Present(f File) bool {
 // ErrNotDownloaded marks a registered model missing from the cache.
 var ErrNotDownloaded = errors.New("not downloaded")
 
+// ErrCorrupted marks a cached file whose SHA-256 is not the registry's.
+var ErrCorrupted = errors.New("corrupted")
+
+// Verify checks a cached file against the registry's SHA-256. Foreign
+// formats (TFLite) carry no checksum of their own, so this is what
+// catches a file damaged on disk: a flipped bit in a .tflite mostly loads
+// and answers differently.
+func Verify(f File) error {
+	p, err := Path(f)
+	if err != nil {
+		return err
+	}
+	return verifyFile(p, f)
+}
+
+func verifyFile(path string, f File) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, fh); err != nil {
+		return fmt.Errorf("pretrained: reading %s: %w", path, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != f.SHA256 {
+		return fmt.Errorf("pretrained: %s is %w: its SHA-256 is %s, the registry's is %s", path, ErrCorrupted, got, f.SHA256)
+	}
+	return nil
+}
+
 // Resolve returns the cached paths of a model and its label file, or an
 // error that says how to get them.
 func Resolve(name string) (model, labels string, err error) {
@@ -59,6 +92,11 @@ func Resolve(name string) (model, labels string, err error) {
 		if !Present(f) {
 			p, _ := Path(f)
 			return "", "", fmt.Errorf("pretrained: model %q is %w (%s missing): run 'dlcv models pull %s', or pass a .tflite file with --model PATH", name, ErrNotDownloaded, p, name)
+		}
+	}
+	for _, f := range []File{m.File, m.Labels} {
+		if err := Verify(f); err != nil {
+			return "", "", fmt.Errorf("%w; run 'dlcv models pull %s' to download it again", err, name)
 		}
 	}
 	model, _ = Path(m.File)
@@ -75,9 +113,33 @@ func ResolveModel(arg string) (model, labels string, err error) {
 		if _, err := os.Stat(arg); err != nil {
 			return "", "", err
 		}
+		// A path into the cache is checked like a registered name.
+		if f, ok := cachedFile(arg); ok {
+			if err := verifyFile(arg, f); err != nil {
+				return "", "", err
+			}
+		}
 		return arg, LabelsBeside(arg), nil
 	}
 	return Resolve(arg)
+}
+
+// cachedFile finds the registered file a path names in the cache.
+func cachedFile(path string) (File, bool) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return File{}, false
+	}
+	for _, m := range Models {
+		for _, f := range []File{m.File, m.Labels} {
+			if p, err := Path(f); err == nil {
+				if pa, err := filepath.Abs(p); err == nil && pa == abs {
+					return f, true
+				}
+			}
+		}
+	}
+	return File{}, false
 }
 
 // LabelsBeside returns the label file that sits next to a model file, by
@@ -109,15 +171,16 @@ type Puller struct {
 	Progress func(f File, size int64) io.Writer
 }
 
-// Pull downloads the model and its label file unless already cached,
-// verifying each SHA-256 before it appears under its final name.
+// Pull downloads the model and its label file unless already cached
+// intact, verifying each SHA-256 before it appears under its final name.
+// A cached file that fails its checksum is downloaded again.
 func (p *Puller) Pull(ctx context.Context, name string) error {
 	m, err := Lookup(name)
 	if err != nil {
 		return err
 	}
 	for _, f := range []File{m.File, m.Labels} {
-		if Present(f) {
+		if Present(f) && Verify(f) == nil {
 			continue
 		}
 		if err := p.fetch(ctx, f); err != nil {

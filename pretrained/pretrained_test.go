@@ -158,3 +158,44 @@ func TestResolveModelPathFindsLabels(t *testing.T) {
 		t.Fatal("missing path accepted")
 	}
 }
+
+// Issue 15, defect 5: a flipped bit in a cached .tflite loaded and gave
+// changed answers. Resolve (and --model with a path into the cache) now
+// checks the registry's SHA-256, and Pull replaces the damaged file.
+func TestCorruptedCacheIsRefused(t *testing.T) {
+	content := bytes.Repeat([]byte("model bytes "), 1000)
+	srv, _ := withTestModel(t, content, "")
+	p := &Puller{BaseURL: srv.URL}
+	if err := p.Pull(context.Background(), "test-model"); err != nil {
+		t.Fatal(err)
+	}
+	model, _, err := Resolve("test-model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(model)
+	b[len(b)/2] ^= 0x10
+	os.WriteFile(model, b, 0o644)
+	for _, arg := range []string{"test-model", model} {
+		_, _, err := ResolveModel(arg)
+		if !errors.Is(err, ErrCorrupted) || !strings.Contains(err.Error(), model) {
+			t.Errorf("ResolveModel(%s): %v", arg, err)
+		}
+	}
+	if _, _, err := Resolve("test-model"); err == nil || !strings.Contains(err.Error(), "dlcv models pull test-model") {
+		t.Errorf("Resolve: %v", err)
+	}
+	// Pull notices and downloads it again.
+	if err := p.Pull(context.Background(), "test-model"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Resolve("test-model"); err != nil {
+		t.Fatalf("after pulling again: %v", err)
+	}
+	// A .tflite elsewhere is not the registry's business.
+	other := filepath.Join(t.TempDir(), "mine.tflite")
+	os.WriteFile(other, b, 0o644)
+	if _, _, err := ResolveModel(other); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -3,7 +3,10 @@ package train
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
+
+	"github.com/dlcv-go/dlcv/internal/atomicfile"
 )
 
 // Callback hooks into Fit between epochs. Epochs are 0-based in
@@ -128,11 +131,20 @@ type ModelCheckpoint struct {
 	BestOnly bool
 	// Meta is extra metadata stored with the model (class names,
 	// preprocessing).
-	Meta map[string]string
-	mon  monitor
+	Meta    map[string]string
+	mon     monitor
+	cleaned bool
 }
 
-func (c *ModelCheckpoint) OnEpochBegin(*Trainer, int) error { return nil }
+// OnEpochBegin removes, at the start of the run, the temporary files that
+// a run killed while writing left in the checkpoint's folder.
+func (c *ModelCheckpoint) OnEpochBegin(*Trainer, int) error {
+	if !c.cleaned {
+		c.cleaned = true
+		atomicfile.CleanStale(filepath.Dir(c.Path))
+	}
+	return nil
+}
 
 func (c *ModelCheckpoint) OnEpochEnd(t *Trainer, logs *EpochLogs) error {
 	if c.BestOnly {

@@ -69,6 +69,12 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	return checkpointFromFile(f, path)
+}
+
+// checkpointFromFile builds a checkpoint from a decoded file; path names
+// it in errors.
+func checkpointFromFile(f *safetensors.File, path string) (*Checkpoint, error) {
 	m, err := nn.ModelFromFile(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -123,4 +129,46 @@ func (c *Checkpoint) restore(m nn.Model, opt optim.Optimizer) error {
 		return fmt.Errorf("resume: %w", err)
 	}
 	return nil
+}
+
+// Mismatch is a setting on which a checkpoint and a run resuming it
+// differ, as JSON values ("" when one side does not record it).
+type Mismatch struct {
+	Setting         string
+	Checkpoint, Run string
+}
+
+// CompareSettings compares, field by field, the JSON object stored under
+// key in the checkpoint's metadata with run's (the settings of the run
+// that resumes it), for the named fields. A checkpoint that records no
+// settings under key (written by an older dlcv) matches anything.
+func (c *Checkpoint) CompareSettings(key string, run []byte, fields ...string) ([]Mismatch, error) {
+	saved := c.Meta[key]
+	if saved == "" {
+		return nil, nil
+	}
+	var a, b map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(saved), &a); err != nil {
+		return nil, fmt.Errorf("checkpoint metadata %q: %v", key, err)
+	}
+	if err := json.Unmarshal(run, &b); err != nil {
+		return nil, fmt.Errorf("run settings: %v", err)
+	}
+	var out []Mismatch
+	for _, f := range fields {
+		x, y := compactJSON(a[f]), compactJSON(b[f])
+		if x != y {
+			out = append(out, Mismatch{Setting: f, Checkpoint: x, Run: y})
+		}
+	}
+	return out, nil
+}
+
+func compactJSON(m json.RawMessage) string {
+	var v any
+	if len(m) == 0 || json.Unmarshal(m, &v) != nil || v == nil {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }

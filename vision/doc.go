@@ -9,15 +9,19 @@
 //
 // Requests are JSON ({"requests":[{"image":{"content":BASE64},
 // "features":[{"type":"LABEL_DETECTION"}]}]}) or multipart/form-data for
-// curl users. The server bounds everything a client controls: body size,
-// decoded pixels (checked from the header, before decoding), images per
-// request, concurrent work (a fixed number of slots and a bounded queue,
-// 503 beyond), and time (server timeouts). It also serves a drag-and-drop
-// page embedded in the binary (GET /), a health check (GET /healthz) and
-// Prometheus metrics (GET /metrics).
+// curl users. The server bounds everything a client controls: body size
+// and rate (bodies are read, under a deadline and a minimum rate, before a
+// work slot is taken), decoded pixels and bytes (checked from the header,
+// before decoding; images are decoded to 8 bits a channel), the memory of
+// the requests in flight (a byte budget, 429 beyond), images per request,
+// concurrent work (a fixed number of slots and a bounded queue, 503
+// beyond), and time (a request deadline tied to the client's connection).
+// Errors follow google.rpc's HTTP mapping. An optional API key guards the
+// API. It also serves a drag-and-drop page embedded in the binary (GET /),
+// a health check (GET /healthz) and Prometheus metrics (GET /metrics).
 //
 // Usage:
 //
-//	s, err := vision.New(vision.Config{Labels: &vision.Labeler{Model: m, Labels: labels}})
+//	s, err := vision.New(vision.Config{Labeler: &vision.Labeler{Model: m, Labels: labels}})
 //	err = s.ListenAndServe(ctx, "127.0.0.1:8080") // returns after ctx ends and in-flight requests finish
 package vision

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/detect"
+	"github.com/dlcv-go/dlcv/internal/imagefile"
 )
 
 func TestLabelDetectionCat(t *testing.T) {
@@ -165,7 +166,7 @@ func TestFaceDetection(t *testing.T) {
 	_, br, _ = postJSON(t, ts.URL, jsonRequest([]Feature{{Type: FaceDetection}}, grace))
 	f := br.Responses[0].FaceAnnotations[0]
 	m, _ := classifier.Load(path)
-	img, _ := decodeImage(grace, DefaultMaxPixels)
+	img, _ := imagefile.Decode(context.Background(), grace, imagefile.Limits{})
 	r := image.Rect(v[0].X, v[0].Y, v[2].X, v[2].Y)
 	ps, err := m.PredictImage(detect.Crop(img, r), 0)
 	if err != nil {
@@ -185,7 +186,7 @@ func TestFaceDetection(t *testing.T) {
 
 func TestFaceDetectionLargeImageIsDownscaled(t *testing.T) {
 	cascade := sharedCascade(t)
-	grace, err := decodeImage(readShared(t, "models/coral/grace_hopper.bmp"), DefaultMaxPixels)
+	grace, err := imagefile.Decode(context.Background(), readShared(t, "models/coral/grace_hopper.bmp"), imagefile.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ func TestCustomModel(t *testing.T) {
 	}
 	m, _ := classifier.Load(path)
 	for i, im := range imgs {
-		img, _ := decodeImage(im, DefaultMaxPixels)
+		img, _ := imagefile.Decode(context.Background(), im, imagefile.Limits{})
 		want, _ := m.PredictImage(img, 2)
 		ca := br.Responses[i].CustomAnnotations
 		if len(ca) != 1 || ca[0].Model != "digits" || len(ca[0].Labels) != 2 {

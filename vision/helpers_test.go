@@ -190,3 +190,15 @@ func multipartBody(t testing.TB, images [][]byte, fields map[string]string) (str
 	w.Close()
 	return w.FormDataContentType(), &b
 }
+
+func decodeBody(t testing.TB, resp *http.Response, v any) {
+	t.Helper()
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("HTTP %d: %v\n%s", resp.StatusCode, err, raw)
+	}
+}

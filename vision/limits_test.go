@@ -86,7 +86,8 @@ func TestRequestErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed {
+	// google.rpc has no 405: UNIMPLEMENTED (501), as grpc-gateway answers.
+	if resp.StatusCode != http.StatusNotImplemented || resp.Header.Get("Allow") != "POST" {
 		t.Fatalf("GET annotate: %d", resp.StatusCode)
 	}
 }
@@ -95,18 +96,20 @@ func TestBodyLimit(t *testing.T) {
 	_, ts := testServer(t, Config{Limits: Limits{MaxBodyBytes: 1000}})
 	big := jsonRequest(props, bytes.Repeat([]byte{1}, 2000))
 	// With a Content-Length: refused before reading.
+	// google.rpc has no 413: 400 INVALID_ARGUMENT, as Cloud Vision
+	// answers ("Request payload size exceeds the limit").
 	code, _, eb := postJSON(t, ts.URL, big)
-	if code != 413 || !strings.Contains(eb.Error.Message, "over the 1000-byte limit") {
+	if code != 400 || eb.Error.Status != "INVALID_ARGUMENT" || !strings.Contains(eb.Error.Message, "the limit is 1000 bytes (--max-body)") {
 		t.Fatalf("HTTP %d %+v", code, eb)
 	}
 	// Chunked (no length): refused when the limit is crossed.
 	code, _, eb = post(t, ts.URL, "application/json", io.MultiReader(bytes.NewReader(big)))
-	if code != 413 || !strings.Contains(eb.Error.Message, "1000-byte limit") {
+	if code != 400 || !strings.Contains(eb.Error.Message, "over 1000 bytes (--max-body)") {
 		t.Fatalf("chunked: HTTP %d %+v", code, eb)
 	}
 	ct, body := multipartBody(t, [][]byte{bytes.Repeat([]byte{1}, 2000)}, nil)
 	code, _, eb = post(t, ts.URL, ct, io.MultiReader(body))
-	if code != 413 {
+	if code != 400 || eb.Error.Status != "INVALID_ARGUMENT" {
 		t.Fatalf("multipart: HTTP %d %+v", code, eb)
 	}
 }
@@ -164,7 +167,7 @@ func blockingServer(t *testing.T, lim Limits) (*Server, chan struct{}, chan stru
 		t.Fatal(err)
 	}
 	entered, release := make(chan struct{}, 16), make(chan struct{})
-	s.beforeWork = func() {
+	s.beforeWork = func(context.Context) {
 		entered <- struct{}{}
 		<-release
 	}

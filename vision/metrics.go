@@ -99,7 +99,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // write prints every metric in the Prometheus text format.
-func (m *metrics) write(w io.Writer, lim *limiter) {
+func (m *metrics) write(w io.Writer, s *Server) {
+	lim := s.lim
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	bw := bufio.NewWriter(w)
@@ -145,6 +146,16 @@ func (m *metrics) write(w io.Writer, lim *limiter) {
 	p("# HELP dlcv_vision_queued_requests Annotate requests waiting for a work slot.\n")
 	p("# TYPE dlcv_vision_queued_requests gauge\n")
 	p("dlcv_vision_queued_requests %d\n", lim.waiting.Load())
+
+	p("# HELP dlcv_vision_memory_budget_bytes Memory the requests in flight may hold (from --max-memory).\n")
+	p("# TYPE dlcv_vision_memory_budget_bytes gauge\n")
+	p("dlcv_vision_memory_budget_bytes %d\n", s.mem.capacity)
+	p("# HELP dlcv_vision_memory_reserved_bytes Memory reserved by the requests in flight (bodies, decoded images, working buffers).\n")
+	p("# TYPE dlcv_vision_memory_reserved_bytes gauge\n")
+	p("dlcv_vision_memory_reserved_bytes %d\n", s.mem.used.Load())
+	p("# HELP dlcv_vision_memory_reserved_peak_bytes The most memory reserved at once since the start.\n")
+	p("# TYPE dlcv_vision_memory_reserved_peak_bytes gauge\n")
+	p("dlcv_vision_memory_reserved_peak_bytes %d\n", s.mem.peak.Load())
 
 	p("# HELP dlcv_vision_rejected_requests_total Annotate requests refused before any work, by reason.\n")
 	p("# TYPE dlcv_vision_rejected_requests_total counter\n")

@@ -2,15 +2,14 @@ package vision
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
-	_ "image/gif" // decoders for annotate requests
-	_ "image/jpeg"
-	_ "image/png"
 	"io"
+	"io/fs"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -20,9 +19,7 @@ import (
 	"strconv"
 	"strings"
 
-	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/tiff"
-	_ "golang.org/x/image/webp"
+	"github.com/dlcv-go/dlcv/internal/imagefile"
 )
 
 // job is one image request after decoding: the image bytes and the
@@ -31,13 +28,15 @@ type job struct {
 	data     []byte
 	features []Feature
 	err      error
+	info     imagefile.Info // from the header
+	cost     int64          // bytes held while it is decoded and annotated
 }
 
 // decodeJSON parses a JSON annotate request. Errors in the request's
 // structure (bad JSON, unknown features, bad base64, too many images) fail
 // the whole request, as Cloud Vision does; an image file that cannot be
 // read fails only its own response.
-func (s *Server) decodeJSON(body []byte) ([]job, error) {
+func (s *Server) decodeJSON(body []byte, res *reservation) ([]job, error) {
 	var req BatchRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&req); err != nil {
@@ -75,7 +74,10 @@ func (s *Server) decodeJSON(body []byte) ([]job, error) {
 			if uri == "" {
 				uri = img.Source.GCSImageURI
 			}
-			jobs[i].data, jobs[i].err = s.readURI(uri)
+			jobs[i].data, jobs[i].err = s.readURI(uri, res)
+			if jobs[i].err != nil && asAPIError(jobs[i].err).code == codeResourceExhausted {
+				return nil, jobs[i].err // out of memory fails the request, with Retry-After
+			}
 		default:
 			return nil, invalidf("requests[%d].image is empty: set image.content (base64 bytes) or image.source.imageUri", i)
 		}
@@ -166,8 +168,10 @@ func (s *Server) customNames() string {
 
 // readURI reads a local image named by image.source.imageUri: a path
 // (or file:// URI) inside the allowed directory. Remote URIs are refused:
-// the server never makes outbound requests.
-func (s *Server) readURI(uri string) ([]byte, error) {
+// the server never makes outbound requests. Only regular files are read,
+// and their type is checked without blocking: opening a FIFO for reading
+// would wait for a writer, for ever.
+func (s *Server) readURI(uri string, res *reservation) ([]byte, error) {
 	lower := strings.ToLower(uri)
 	for _, p := range []string{"http://", "https://", "gs://", "ftp://", "data:"} {
 		if strings.HasPrefix(lower, p) {
@@ -189,26 +193,63 @@ func (s *Server) readURI(uri string) ([]byte, error) {
 		}
 		rel = r
 	}
+	rel = filepath.Clean(rel)
 	// os.Root refuses any path (.., symlinks) that leaves the directory.
-	f, err := s.root.Open(filepath.Clean(rel))
+	// Stat first: it never blocks, whatever the file is.
+	st, err := s.root.Stat(rel)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, notFoundf("image.source.imageUri %q: no such file in the allowed directory", uri)
-		}
-		return nil, deniedf("image.source.imageUri %q: cannot open it inside the allowed directory: %v", uri, stripRoot(err))
+		return nil, uriOpenError(uri, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, invalidf("image.source.imageUri %q is not a regular file (%s)", uri, fileKind(st.Mode()))
+	}
+	// Opened without blocking (O_NONBLOCK where there is one), and checked
+	// again, in case it was replaced since the Stat.
+	f, err := s.root.OpenFile(rel, openNoBlock, 0)
+	if err != nil {
+		return nil, uriOpenError(uri, err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
+	if st, err = f.Stat(); err != nil {
 		return nil, deniedf("image.source.imageUri %q: %v", uri, stripRoot(err))
 	}
 	if !st.Mode().IsRegular() {
-		return nil, invalidf("image.source.imageUri %q is not a regular file", uri)
+		return nil, invalidf("image.source.imageUri %q is not a regular file (%s)", uri, fileKind(st.Mode()))
 	}
 	if st.Size() > s.limits.MaxBodyBytes {
-		return nil, tooLargef("image.source.imageUri %q is %d bytes, over the %d-byte limit (--max-body)", uri, st.Size(), s.limits.MaxBodyBytes)
+		return nil, invalidf("image.source.imageUri %q is %d bytes, over the %d-byte limit (--max-body)", uri, st.Size(), s.limits.MaxBodyBytes)
 	}
-	return io.ReadAll(io.LimitReader(f, s.limits.MaxBodyBytes+1))
+	if err := res.grow(st.Size()); err != nil {
+		return nil, err
+	}
+	b := make([]byte, st.Size())
+	n, err := io.ReadFull(f, b)
+	if err != nil && err != io.ErrUnexpectedEOF {
+		return nil, deniedf("image.source.imageUri %q: reading it: %v", uri, stripRoot(err))
+	}
+	return b[:n], nil
+}
+
+func uriOpenError(uri string, err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return notFoundf("image.source.imageUri %q: no such file in the allowed directory", uri)
+	}
+	return deniedf("image.source.imageUri %q: cannot open it inside the allowed directory: %v", uri, stripRoot(err))
+}
+
+// fileKind names a non-regular file's type for error messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "type " + m.Type().String()
 }
 
 // stripRoot keeps the server's directory out of error messages.
@@ -225,7 +266,7 @@ func stripRoot(err error) string {
 // optionally TYPE:N for maxResults, CUSTOM_MODEL:NAME for a custom model;
 // default LABEL_DETECTION), "maxResults" and "model" fields, which apply
 // to every image.
-func (s *Server) decodeMultipart(r *http.Request) ([]job, error) {
+func (s *Server) decodeMultipart(r *http.Request, res *reservation) ([]job, error) {
 	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || params["boundary"] == "" {
 		return nil, invalidf("multipart request without a boundary in Content-Type")
@@ -309,43 +350,111 @@ func (s *Server) decodeMultipart(r *http.Request) ([]job, error) {
 	return jobs, nil
 }
 
-// bodyError turns a read error into 413 when the body was over the limit.
+// bodyError turns a read error into the answer: 400 when the body was
+// over the limit, the body reader's own errors (too slow, out of memory)
+// as they are.
 func bodyError(err error, limit int64) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return tooLargef("request body is over the %d-byte limit (--max-body)", limit)
+	if errors.Is(err, errBodyTooLarge) {
+		return invalidf("request payload size exceeds the limit: the body is over %d bytes (--max-body)", limit)
+	}
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
 	}
 	return invalidf("reading the request body: %v", err)
 }
 
-// decodeImage decodes image bytes, refusing data that is not an image and
-// images over maxPixels from their header, before any pixel memory is
-// allocated (a small file can claim a huge size).
-func decodeImage(data []byte, maxPixels int64) (img image.Image, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			img, err = nil, invalidf("corrupt image (the decoder failed: %v)", p)
+// price reads an image's header and returns it with the bytes the image
+// holds while it is decoded and annotated, or the error that fails it:
+// data that is not an image, or an image over --max-pixels or
+// --max-image-bytes (a small file can claim a huge size).
+func (s *Server) price(data []byte, features []Feature) (imagefile.Info, int64, error) {
+	if len(data) == 0 {
+		return imagefile.Info{}, 0, invalidf("empty image content")
+	}
+	info, err := imagefile.Inspect(data)
+	if err != nil {
+		if errors.Is(err, imagefile.ErrFormat) {
+			return info, 0, invalidf("bad image data: %v", err)
 		}
-	}()
+		return info, 0, invalidf("bad image data: %v", err)
+	}
+	if err := s.imageLimits().Check(info); err != nil {
+		return info, 0, limitError(err)
+	}
+	return info, info.DecodeBytes + s.workBytes(info, features), nil
+}
+
+func (s *Server) imageLimits() imagefile.Limits {
+	return imagefile.Limits{MaxPixels: s.limits.MaxPixels, MaxBytes: s.limits.MaxImageBytes}
+}
+
+// limitError phrases an image over a limit with the flag that sets it.
+func limitError(err error) error {
+	var le *imagefile.LimitError
+	if !errors.As(err, &le) {
+		return invalidf("bad image data: %v", err)
+	}
+	if le.Pixels {
+		return invalidf("%v (--max-pixels); shrink it first", le)
+	}
+	return invalidf("%v (--max-image-bytes); shrink it first", le)
+}
+
+// workBytes estimates the memory the features take on top of the decoded
+// image (measured: the bytes allocated, which bound the bytes live; the
+// features run one after the other).
+func (s *Server) workBytes(info imagefile.Info, features []Feature) int64 {
+	px := info.Pixels()
+	var most int64
+	for _, f := range features {
+		var n int64
+		switch f.Type {
+		case LabelDetection:
+			n = 3*px + 16<<20 // an RGB copy, the resize and the model's tensors
+		case ImageProperties:
+			n = 1 << 20 // a 96x96 sample
+		case FaceDetection:
+			// The scan works on at most faceMaxSide x faceMaxSide: the
+			// downscaled copy, its gray image, integral images and the
+			// pyramid levels in work.
+			scanned := px
+			if side := max(info.Width, info.Height); side > faceMaxSide {
+				k := float64(faceMaxSide) / float64(side)
+				scanned = int64(float64(px)*k*k) + 1
+			}
+			n = 48*scanned + 8<<20
+		case CustomModel:
+			// The preprocessing's float copy of the whole image, then
+			// the network's input and activations.
+			if m := s.custom[f.Model]; m != nil {
+				n = 4*px*int64(m.Preprocess.Channels) + 16*4*int64(m.Preprocess.Len()) + 4<<20
+			}
+		}
+		most = max(most, n)
+	}
+	return most
+}
+
+// decodeImage decodes image bytes to 8 bits a channel, refusing data that
+// is not an image and images over the limits from their header, before
+// any pixel memory is allocated.
+func (s *Server) decodeImage(ctx context.Context, data []byte) (image.Image, error) {
 	if len(data) == 0 {
 		return nil, invalidf("empty image content")
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	img, err := imagefile.Decode(ctx, data, s.imageLimits())
 	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			return nil, invalidf("bad image data: not an image in a supported format (JPEG, PNG, GIF, BMP, TIFF, WebP)")
+		var le *imagefile.LimitError
+		switch {
+		case errors.As(err, &le):
+			return nil, limitError(err)
+		case errors.Is(err, imagefile.ErrFormat):
+			return nil, invalidf("bad image data: %v", err)
+		case ctx.Err() != nil:
+			return nil, errorf(codeDeadlineExceeded, "request cancelled")
 		}
-		return nil, invalidf("bad image data: unreadable header: %v", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, invalidf("bad image data: %s image of size %dx%d", format, cfg.Width, cfg.Height)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > maxPixels {
-		return nil, invalidf("%s image is %dx%d = %d pixels, over the limit of %d pixels (--max-pixels); shrink it first", format, cfg.Width, cfg.Height, px, maxPixels)
-	}
-	img, _, err = image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, invalidf("bad image data: decoding %s: %v", format, err)
+		return nil, invalidf("bad image data: %v", err)
 	}
 	return img, nil
 }

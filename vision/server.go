@@ -2,6 +2,7 @@ package vision
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -15,8 +16,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/detect"
@@ -42,7 +47,11 @@ type Config struct {
 	// AllowDir, when set, lets image.source.imageUri name image files
 	// inside it (and nothing outside it).
 	AllowDir string
-	Limits   Limits
+	// APIKeys, when set, are the keys annotate and metrics requests must
+	// carry, as ?key=KEY or the X-Goog-Api-Key header (as Cloud Vision's
+	// clients send them). More than one lets keys be rotated.
+	APIKeys []string
+	Limits  Limits
 	// Log receives start-up, shutdown and internal error messages (nil:
 	// the standard logger).
 	Log *log.Logger
@@ -66,9 +75,14 @@ type Server struct {
 	draining atomic.Bool
 	handler  http.Handler
 
+	mem     *budget
+	freeing atomic.Bool
+	freed   atomic.Int64 // request memory released since the last hand-back to the OS
+	keys    [][sha256.Size]byte
+
 	// beforeWork, when set (tests), runs in each annotate request once it
 	// holds a work slot.
-	beforeWork func()
+	beforeWork func(ctx context.Context)
 }
 
 // statusClientClosed is recorded (nginx's convention) for requests whose
@@ -110,6 +124,23 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("vision: custom model %q has no name or no model", name)
 		}
 	}
+	for i, k := range cfg.APIKeys {
+		if len(k) < 16 {
+			return nil, fmt.Errorf("vision: API key %d is %d characters; use at least 16 (e.g. openssl rand -hex 16)", i+1, len(k))
+		}
+		s.keys = append(s.keys, sha256.Sum256([]byte(k)))
+	}
+	// The memory budget: 3/4 of the ceiling (the rest is the garbage
+	// collector's headroom), less what is in use now (the models).
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := int64(ms.HeapInuse + ms.StackInuse)
+	s.mem = &budget{capacity: lim.MaxMemory*3/4 - base}
+	if s.mem.capacity < 16<<20 {
+		return nil, fmt.Errorf("vision: a memory ceiling of %s (--max-memory) leaves %s for requests once the %s in use (the models) and the garbage collector's quarter are set aside; raise it",
+			mib(lim.MaxMemory), mib(max(s.mem.capacity, 0)), mib(base))
+	}
 	if cfg.AllowDir != "" {
 		abs, err := filepath.Abs(cfg.AllowDir)
 		if err != nil {
@@ -130,8 +161,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/v1/images:annotate", m.instrument("annotate", http.HandlerFunc(s.annotate)))
 	mux.Handle("GET /healthz", m.instrument("healthz", http.HandlerFunc(s.healthz)))
 	mux.Handle("GET /metrics", m.instrument("metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.checkKey(r); err != nil {
+			s.writeError(w, err)
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		m.write(w, s.lim)
+		m.write(w, s)
 	})))
 	web, _ := fs.Sub(webFiles, "web")
 	files := http.FileServerFS(web)
@@ -233,59 +268,105 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // annotate serves POST /v1/images:annotate.
+//
+// The order bounds what a client can hold: the body is read (under a
+// deadline and a minimum rate, with its memory reserved as it arrives)
+// before a work slot is taken, the images are priced from their headers
+// and their memory reserved, and only then does the request queue for a
+// slot, which it holds for decoding and inference alone. Everything
+// stops when the client goes away or RequestTimeout passes.
 func (s *Server) annotate(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
+		s.drainBody(w, r.Body, r.ContentLength)
 		w.Header().Set("Allow", http.MethodPost)
-		s.writeError(w, &apiError{codeInvalidArgument, http.StatusMethodNotAllowed, r.Method + " " + r.URL.Path + ": use POST with a JSON or multipart/form-data body"})
+		// grpc-gateway's answer to a method a path does not take.
+		s.writeError(w, errorf(codeUnimplemented, "%s %s: use POST with a JSON or multipart/form-data body", r.Method, r.URL.Path))
+		return
+	}
+	if err := s.checkKey(r); err != nil {
+		s.drainBody(w, r.Body, r.ContentLength)
+		s.writeError(w, err)
 		return
 	}
 	if r.ContentLength > s.limits.MaxBodyBytes {
+		s.drainBody(w, r.Body, r.ContentLength)
 		s.metrics.count(s.metrics.rejected, "body_too_large")
-		s.writeError(w, tooLargef("request body is %d bytes, over the %d-byte limit (--max-body)", r.ContentLength, s.limits.MaxBodyBytes))
+		s.writeError(w, invalidf("request payload size exceeds the limit: the body is %d bytes, the limit is %d bytes (--max-body)", r.ContentLength, s.limits.MaxBodyBytes))
 		return
 	}
-	// Take a work slot before reading the body: at most Concurrency
-	// bodies are in memory, queued requests hold only their headers.
-	if err := s.lim.acquire(r.Context()); err != nil {
-		if errors.Is(err, errBusy) {
-			s.metrics.count(s.metrics.rejected, "busy")
-			w.Header().Set("Retry-After", "1")
-			s.writeError(w, unavailablef("the server is busy (%d requests working, %d waiting); retry later", s.limits.Concurrency, s.limits.Queue))
+	// Refuse before reading the body when the queue is already full.
+	if s.lim.full() {
+		s.drainBody(w, r.Body, r.ContentLength)
+		s.metrics.count(s.metrics.rejected, "busy")
+		s.writeError(w, s.busyError(s.lim.busy(0).(*errBusy)))
+		return
+	}
+	res := &reservation{s: s}
+	defer func() {
+		// Hand the garbage of requests back to the OS once enough has
+		// been freed (or one large request ends): otherwise the heap
+		// stays at twice its peak live size and RSS follows the worst
+		// burst, not what is live.
+		if s.freed.Add(res.held) >= freeAfterBytes || res.held >= freeAfterBytes/4 {
+			s.freed.Store(0)
+			s.freeOSMemorySoon()
+		}
+		res.release()
+	}()
+	jobs, err := s.readRequest(w, r, res)
+	if err != nil {
+		// A body cut off for being slow also cancels the request's
+		// context (the server saw the read fail): answer it all the same.
+		if r.Context().Err() != nil && asAPIError(err).code != codeDeadlineExceeded {
+			w.WriteHeader(statusClientClosed)
 			return
 		}
-		w.WriteHeader(statusClientClosed)
+		s.writeError(w, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.limits.RequestTimeout)
+	defer cancel()
+	// Price the images from their headers and reserve the memory of the
+	// most expensive one (they are decoded one at a time), on top of the
+	// bytes the request holds.
+	var held, peak int64
+	for i := range jobs {
+		held += int64(len(jobs[i].data))
+		if jobs[i].err == nil {
+			jobs[i].info, jobs[i].cost, jobs[i].err = s.price(jobs[i].data, jobs[i].features)
+			peak = max(peak, jobs[i].cost)
+		}
+	}
+	res.shrinkTo(held)
+	if err := res.grow(peak); err != nil {
+		s.writeError(w, err)
+		return
+	}
+	if err := s.lim.acquire(ctx); err != nil {
+		var busy *errBusy
+		switch {
+		case errors.As(err, &busy):
+			s.metrics.count(s.metrics.rejected, "busy")
+			s.writeError(w, s.busyError(busy))
+		case r.Context().Err() != nil:
+			w.WriteHeader(statusClientClosed)
+		default:
+			s.writeError(w, s.deadlineError())
+		}
 		return
 	}
 	defer s.lim.release()
 	if s.beforeWork != nil {
-		s.beforeWork()
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.limits.MaxBodyBytes)
-	var jobs []job
-	var err error
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		jobs, err = s.decodeMultipart(r)
-	} else {
-		var body []byte
-		if body, err = io.ReadAll(r.Body); err != nil {
-			err = bodyError(err, s.limits.MaxBodyBytes)
-		} else {
-			jobs, err = s.decodeJSON(body)
-		}
-	}
-	if err != nil {
-		s.writeError(w, err)
-		return
+		s.beforeWork(ctx)
 	}
 	resp := BatchResponse{Responses: make([]ImageResponse, len(jobs))}
 	failed := 0
 	var first *apiError
 	for i := range jobs {
-		if r.Context().Err() != nil {
-			w.WriteHeader(statusClientClosed) // stop working for it
-			return
+		if ctx.Err() != nil {
+			break
 		}
-		resp.Responses[i] = s.annotateOne(r.Context(), &jobs[i])
+		resp.Responses[i] = s.annotateOne(ctx, &jobs[i])
 		jobs[i].data = nil
 		if resp.Responses[i].Error != nil {
 			failed++
@@ -294,19 +375,113 @@ func (s *Server) annotate(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if ctx.Err() != nil {
+		if r.Context().Err() != nil {
+			w.WriteHeader(statusClientClosed) // the client is gone: stop working for it
+			return
+		}
+		s.writeError(w, s.deadlineError())
+		return
+	}
 	code := http.StatusOK
 	if failed == len(jobs) {
 		// Every image failed: say so in the HTTP status too (Cloud
 		// Vision answers 200 with per-image errors; a 4xx is what curl
 		// users and load balancers notice).
-		code = first.http
+		code = first.http()
 	}
 	writeJSON(w, code, resp)
+}
+
+// drainBody reads and throws away what is left of the body of a request
+// that is refused, before the answer is written. A client still sending
+// its body when the server closes the connection gets a broken pipe, not
+// the answer; a drained connection also stays open for the next request.
+// The drain is bounded in bytes (twice --max-body) and time (2 s, so a
+// slow client is cut off); past either, the connection is closed.
+// length is the announced length (-1: unknown or already partly read).
+func (s *Server) drainBody(w http.ResponseWriter, body io.Reader, length int64) {
+	limit := 2*s.limits.MaxBodyBytes + 1<<20
+	if body == nil || body == http.NoBody || length > limit {
+		return
+	}
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(2 * time.Second))
+	io.CopyN(io.Discard, body, limit)
+}
+
+func (s *Server) deadlineError() error {
+	return errorf(codeDeadlineExceeded, "the request took longer than %v (--request-timeout)", s.limits.RequestTimeout)
+}
+
+// readRequest reads and parses the body, and the files it names.
+func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, res *reservation) (jobs []job, err error) {
+	multi := false
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		multi = true
+	}
+	// A JSON body is held while its strings and the decoded base64 are
+	// made (about 3 bytes a body byte); a form streams into the images.
+	factor := int64(3)
+	if multi {
+		factor = 2
+	}
+	orig := r.Body
+	body := s.newBodyReader(w, r, res, factor)
+	defer func() {
+		// Refused before the whole body was read (too large, out of
+		// memory, a bad form): drain the rest so the client reads the
+		// answer. A body cut off for being slow is not waited for.
+		if err != nil && !body.cut {
+			s.drainBody(w, orig, -1)
+		}
+		body.done()
+	}()
+	if r.ContentLength > 0 {
+		if err := body.expect(r.ContentLength); err != nil {
+			return nil, err
+		}
+	}
+	if multi {
+		r.Body = io.NopCloser(body)
+		return s.decodeMultipart(r, res)
+	}
+	var data []byte
+	if r.ContentLength > 0 {
+		data = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(body, data)
+	} else {
+		data, err = io.ReadAll(body)
+	}
+	if err != nil {
+		return nil, bodyError(err, s.limits.MaxBodyBytes)
+	}
+	body.done()
+	return s.decodeJSON(data, res)
+}
+
+// freeAfterBytes is how much request memory is released (a quarter of it
+// in one request) before the server hands freed memory back to the OS: a
+// forced collection of the live heap (tens of MB) every few seconds at
+// most, for an RSS that tracks what is live.
+const freeAfterBytes = 256 << 20
+
+// freeOSMemorySoon returns freed memory to the OS, at most once a second.
+func (s *Server) freeOSMemorySoon() {
+	if !s.freeing.CompareAndSwap(false, true) {
+		return
+	}
+	time.AfterFunc(time.Second, func() {
+		debug.FreeOSMemory()
+		s.freeing.Store(false)
+	})
 }
 
 // annotateOne decodes one image and computes its features.
 func (s *Server) annotateOne(ctx context.Context, j *job) (out ImageResponse) {
 	fail := func(err error) ImageResponse {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			err = errorf(codeDeadlineExceeded, "request cancelled") // the request's answer says why
+		}
 		j.err = err
 		e := asAPIError(err)
 		if e.code == codeInternal {
@@ -317,13 +492,13 @@ func (s *Server) annotateOne(ctx context.Context, j *job) (out ImageResponse) {
 	if j.err != nil {
 		return fail(j.err)
 	}
-	img, err := decodeImage(j.data, s.limits.MaxPixels)
+	img, err := s.decodeImage(ctx, j.data)
 	if err != nil {
 		return fail(err)
 	}
 	for _, f := range j.features {
-		if ctx.Err() != nil {
-			return fail(&apiError{codeDeadlineExceeded, http.StatusGatewayTimeout, "request cancelled"})
+		if err := ctx.Err(); err != nil {
+			return fail(errorf(codeDeadlineExceeded, "request cancelled"))
 		}
 		switch f.Type {
 		case LabelDetection:
@@ -373,12 +548,18 @@ func (s *Server) detectFaces(ctx context.Context, img image.Image, k int) ([]Fac
 	return fs, err
 }
 
+// writeError answers with a google.rpc.Status-shaped body (Google API
+// style: its code is the HTTP status, which the table maps from the rpc
+// code).
 func (s *Server) writeError(w http.ResponseWriter, err error) {
 	e := asAPIError(err)
 	if e.code == codeInternal {
 		s.log.Printf("vision: internal error: %v", err)
 	}
-	writeJSON(w, e.http, ErrorBody{Error: Status{Code: e.http, Message: e.msg, Status: codeNames[e.code]}})
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	writeJSON(w, e.http(), ErrorBody{Error: Status{Code: e.http(), Message: e.msg, Status: codeName(e.code)}})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

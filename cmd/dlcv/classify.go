@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/dlcv-go/dlcv/imgproc"
 	"github.com/dlcv-go/dlcv/pretrained"
 	"github.com/dlcv-go/dlcv/tflite"
 )
@@ -69,7 +68,7 @@ func runClassify(args []string, stdout, stderr io.Writer) error {
 	}
 	var results []classifyResult
 	for _, path := range images {
-		img, err := imgproc.Load(path)
+		img, err := loadPhoto(path)
 		if err != nil {
 			return err
 		}

@@ -97,7 +97,7 @@ func runFaces(args []string, stdout, stderr io.Writer) error {
 
 func facesOne(c *detect.Cascade, path string, opt detect.Options, outDir string) facesResult {
 	r := facesResult{File: path, Faces: []faceJSON{}}
-	img, err := detect.ReadImage(path)
+	img, err := loadPhoto(path)
 	if err != nil {
 		r.Error = err.Error()
 		return r

@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/dlcv-go/dlcv/classifier"
-	"github.com/dlcv-go/dlcv/data"
 )
 
 func init() {
@@ -48,7 +47,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	failed := 0
 	for _, path := range fs.Args() {
 		r := result{Image: path}
-		img, err := data.DecodeImage(path, 0)
+		img, err := loadPhoto(path)
 		if err == nil {
 			r.Predictions, err = m.PredictImage(img, *top)
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,10 +98,36 @@ func parseSize(v, unit string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(n > 0) || n*float64(mult) > 1<<62 {
+	if err != nil || !(n*float64(mult) >= 1) || n*float64(mult) > 1<<62 {
 		return 0, fmt.Errorf("%q is not a positive size (examples: 10MB, 512KiB, 25M)", v)
 	}
 	return int64(n * float64(mult)), nil
+}
+
+// readAPIKeys reads an --api-key-file: one key a line; blank lines and
+// lines starting with # are skipped.
+func readAPIKeys(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--api-key-file: %w", err)
+	}
+	var keys []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if k := strings.TrimSpace(line); k != "" && !strings.HasPrefix(k, "#") {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("--api-key-file %s holds no key (one a line)", path)
+	}
+	return keys, nil
+}
+
+// isLoopback reports whether a listener is reachable from this machine
+// only.
+func isLoopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -113,12 +140,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cascadePath := fs.String("cascade", "", "Haar cascade XML `FILE` for FACE_DETECTION (default: "+detect.DebianCascadeDir+"/haarcascade_frontalface_default.xml if installed; none to disable)")
 	smilePath := fs.String("smile-model", "", "smile classifier model `FILE` (classes not_smiling, smiling) for the faces' joyLikelihood (default: the model shipped with dlcv; none: joyLikelihood UNKNOWN)")
 	maxBody := byteSize(vision.DefaultMaxBodyBytes)
-	fs.Var(&maxBody, "max-body", "largest request `SIZE` (e.g. 10MiB); bigger requests get 413")
+	fs.Var(&maxBody, "max-body", "largest request `SIZE` (e.g. 10MiB); bigger requests get 400")
 	maxPixels := count(vision.DefaultMaxPixels)
 	fs.Var(&maxPixels, "max-pixels", "largest image in pixels, width x height (e.g. 25M), checked before decoding")
+	maxImageBytes := byteSize(vision.DefaultMaxImageBytes)
+	fs.Var(&maxImageBytes, "max-image-bytes", "largest image decoded, `SIZE` in bytes (width x height x channels, 8 bits a channel; e.g. 128MiB), checked before decoding")
+	maxMemory := byteSize(vision.DefaultMaxMemory)
+	fs.Var(&maxMemory, "max-memory", "memory ceiling `SIZE` (e.g. 1GiB): Go's memory limit, and requests that would pass it get 429")
 	maxImages := fs.Int("max-images", vision.DefaultMaxImages, "most images in one request")
-	concurrency := fs.Int("concurrency", runtime.GOMAXPROCS(0), "requests worked on at once")
+	concurrency := fs.Int("concurrency", runtime.GOMAXPROCS(0), "requests decoded and annotated at once")
 	queue := fs.Int("queue", 0, "requests that may wait for a free slot; beyond that 503 (default 4 x --concurrency)")
+	queueTimeout := fs.Duration("queue-timeout", 10*time.Second, "longest wait for a slot, then 503")
+	bodyTimeout := fs.Duration("body-timeout", 60*time.Second, "longest time to receive a request body")
+	minBodyRate := byteSize(vision.DefaultMinBodyRate)
+	fs.Var(&minBodyRate, "min-body-rate", "slowest a request body may arrive, `SIZE` in bytes a second after its first 5 s (e.g. 16KiB)")
+	requestTimeout := fs.Duration("request-timeout", 60*time.Second, "longest work on one request once its body is in, then 504")
+	apiKeyFile := fs.String("api-key-file", "", "require an API key (?key= or X-Goog-Api-Key) from the keys in `FILE`, one a line")
 	allowDir := fs.String("allow-dir", "", "let image.source.imageUri read image files under `DIR` (default: off)")
 	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, wait this long for in-flight requests")
 	pos, err := parseFlagsAnyOrder(fs, args)
@@ -131,13 +168,30 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *concurrency < 1 || *queue < 0 || *maxImages < 1 {
 		return usageErrorf("--concurrency and --max-images must be at least 1, --queue at least 0")
 	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--queue-timeout", *queueTimeout}, {"--body-timeout", *bodyTimeout}, {"--request-timeout", *requestTimeout}} {
+		if d.v <= 0 {
+			return usageErrorf("%s %v: want a positive duration", d.name, d.v)
+		}
+	}
 	cfg := vision.Config{
 		AllowDir: *allowDir,
 		Log:      log.New(stderr, "", log.LstdFlags),
 		Limits: vision.Limits{
-			MaxBodyBytes: int64(maxBody), MaxPixels: int64(maxPixels), MaxImages: *maxImages,
-			Concurrency: *concurrency, Queue: *queue, ShutdownTimeout: *shutdown,
+			MaxBodyBytes: int64(maxBody), MaxPixels: int64(maxPixels), MaxImageBytes: int64(maxImageBytes), MaxImages: *maxImages,
+			MaxMemory: int64(maxMemory), Concurrency: *concurrency, Queue: *queue, QueueTimeout: *queueTimeout,
+			BodyTimeout: *bodyTimeout, MinBodyRate: int64(minBodyRate), RequestTimeout: *requestTimeout,
+			ShutdownTimeout: *shutdown,
 		},
+	}
+	if *apiKeyFile != "" {
+		keys, err := readAPIKeys(*apiKeyFile)
+		if err != nil {
+			return err
+		}
+		cfg.APIKeys = keys
 	}
 	if *queue == 0 {
 		cfg.Limits.Queue = 4 * *concurrency
@@ -202,6 +256,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		sort.Strings(names)
 		features = append(features, vision.CustomModel+" ("+strings.Join(names, ", ")+")")
 	}
+	// Go's memory limit makes the collector work harder as the heap nears
+	// the ceiling, and the server's admission keeps the live bytes of
+	// the requests in flight under it.
+	prevLimit := debug.SetMemoryLimit(int64(maxMemory))
+	defer debug.SetMemoryLimit(prevLimit)
 	srv, err := vision.New(cfg)
 	if err != nil {
 		return err
@@ -210,6 +269,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
+	}
+	if len(cfg.APIKeys) == 0 && !isLoopback(ln.Addr()) {
+		fmt.Fprintf(stderr, "dlcv serve: warning: listening on %s, beyond this machine, without --api-key-file: anyone who reaches the port can use the API\n", ln.Addr())
 	}
 	fmt.Fprintf(stdout, "dlcv serve: listening on http://%s/ (features: %s)\n", ln.Addr(), strings.Join(features, ", "))
 	if err := srv.Serve(ctx, ln); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -226,5 +227,73 @@ func TestServeFacesUseTheShippedSmileModel(t *testing.T) {
 	f := out.Responses[0].FaceAnnotations[0]
 	if f.JoyProbability == nil || *f.JoyProbability < 0 || *f.JoyProbability > 1 || f.JoyLikelihood == "UNKNOWN" {
 		t.Fatalf("face %s", raw)
+	}
+}
+
+// --api-key-file: requests need a key; without one, a server reachable
+// from other machines warns at start.
+func TestServeAPIKey(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "keys")
+	os.WriteFile(keyFile, []byte("# rotated monthly\n0123456789abcdef\n\n"), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--addr", "127.0.0.1:0", "--model", "none", "--cascade", "none", "--api-key-file", keyFile, "--max-memory", "512MiB"}, &stdout, &stderr)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	addr := regexp.MustCompile(`listening on (http://[0-9.:]+)/`)
+	var url string
+	for deadline := time.Now().Add(30 * time.Second); url == ""; time.Sleep(20 * time.Millisecond) {
+		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
+			url = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no address printed: %q %q", stdout.String(), stderr.String())
+		}
+	}
+	if strings.Contains(stderr.String(), "warning") {
+		t.Fatalf("warning on loopback: %s", stderr.String())
+	}
+	body := `{"requests":[{"image":{"content":"AAAA"},"features":[{"type":"IMAGE_PROPERTIES"}]}]}`
+	for key, want := range map[string]int{"": 401, "?key=wrong-key-000000": 403, "?key=0123456789abcdef": 400} {
+		resp, err := http.Post(url+"/v1/images:annotate"+key, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("key %q: HTTP %d, want %d", key, resp.StatusCode, want)
+		}
+	}
+}
+
+func TestServeWarnsBeyondLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{"127.0.0.1:8080": true, "[::1]:80": true, "0.0.0.0:8080": false, "[::]:8080": false, "192.168.1.5:80": false} {
+		a, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if isLoopback(a) != want {
+			t.Errorf("isLoopback(%s) = %v", addr, !want)
+		}
+	}
+	for _, args := range [][]string{
+		{"serve", "--api-key-file", "/nonexistent/keys"},
+		{"serve", "--request-timeout", "0s"},
+		{"serve", "--max-memory", "lots"},
+	} {
+		if code, _, stderr := runCLI(args...); code == 0 || !strings.Contains(stderr, strings.TrimLeft(args[1], "-")) {
+			t.Errorf("%v: code %d stderr %q", args, code, stderr)
+		}
+	}
+	empty := filepath.Join(t.TempDir(), "keys")
+	os.WriteFile(empty, []byte("\n# none\n"), 0o600)
+	if code, _, stderr := runCLI("serve", "--api-key-file", empty); code != 1 || !strings.Contains(stderr, "holds no key") {
+		t.Errorf("empty key file: code %d stderr %q", code, stderr)
 	}
 }

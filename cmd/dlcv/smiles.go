@@ -99,8 +99,9 @@ func runSmilesTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	o := smiles.TrainOptions(*dir, net)
 	o.Load.Preprocess = def.Load.Preprocess
-	if _, err := fmt.Sscanf(strings.ToLower(*size), "%dx%d", &o.Load.Preprocess.Width, &o.Load.Preprocess.Height); err != nil || o.Load.Preprocess.Width <= 0 || o.Load.Preprocess.Height <= 0 {
-		return usageErrorf("--size %q: want WIDTHxHEIGHT, e.g. 28x28", *size)
+	var err error
+	if o.Load.Preprocess.Width, o.Load.Preprocess.Height, err = parseWxH(*size); err != nil {
+		return usageErrorf("--size %v", err)
 	}
 	o.Load.TestSplit, o.Load.ValSplit, o.Load.Limit, o.Load.SkipBad, o.Load.Seed = def.Load.TestSplit, def.Load.ValSplit, def.Load.Limit, def.Load.SkipBad, *seed
 	o.Epochs, o.BatchSize, o.Optimizer, o.LR = def.Epochs, def.BatchSize, def.Optimizer, *lr

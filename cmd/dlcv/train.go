@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/dlcv-go/dlcv/pipeline"
@@ -54,7 +55,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.ClassWeights, "class-weights", false, "weight classes by inverse frequency (imbalanced data)")
 	augment := fs.String("augment", "", "augmentation, e.g. flip,shift=0.1,rotate=30,zoom=0.2")
 	fs.IntVar(&o.EarlyStop, "early-stop", 0, "stop after N epochs without val_loss improving (0: off)")
-	fs.StringVar(&o.Resume, "resume", "", "continue from a checkpoint written by an earlier run")
+	fs.StringVar(&o.Resume, "resume", "", "continue from a checkpoint written by an earlier run (with the same --dataset, --test-split, --seed, --limit and --batch-size)")
+	fs.BoolVar(&o.Force, "force", false, "with --resume: continue even if the dataset, split, seed, limit or batch size differ from the checkpoint's")
 	fs.StringVar(&o.Out, "out", "", "folder for model.safetensors, history, report and plots")
 	fs.IntVar(&o.Digits, "digits", 2, "digits in the classification report")
 	quiet := fs.Bool("quiet", false, "no progress output")
@@ -70,8 +72,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	o.HeadDropout = float32(*headDrop)
 	if *size != "" {
-		if _, err := fmt.Sscanf(strings.ToLower(*size), "%dx%d", &o.Load.Preprocess.Width, &o.Load.Preprocess.Height); err != nil || o.Load.Preprocess.Width <= 0 || o.Load.Preprocess.Height <= 0 {
-			return usageErrorf("--size %q: want WIDTHxHEIGHT, e.g. 32x32", *size)
+		var err error
+		if o.Load.Preprocess.Width, o.Load.Preprocess.Height, err = parseWxH(*size); err != nil {
+			return usageErrorf("--size %v", err)
 		}
 	}
 	if *augment != "" {
@@ -82,6 +85,26 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		o.Augment = a
 	}
 	return trainAndReport(o, *quiet, stdout, stderr)
+}
+
+// maxSide bounds each side of an image size given on the command line,
+// as model files bound input shapes.
+const maxSide = 1 << 16
+
+// parseWxH reads an image size such as 32x32 (WIDTHxHEIGHT, sides 1 to
+// 65536); nothing may follow it.
+func parseWxH(v string) (w, h int, err error) {
+	ws, hs, ok := strings.Cut(strings.ToLower(strings.TrimSpace(v)), "x")
+	if ok {
+		w, err = strconv.Atoi(ws)
+		if err == nil {
+			h, err = strconv.Atoi(hs)
+		}
+	}
+	if !ok || err != nil || w < 1 || h < 1 || w > maxSide || h > maxSide || strings.HasPrefix(ws, "+") || strings.HasPrefix(hs, "+") {
+		return 0, 0, fmt.Errorf("%q: want WIDTHxHEIGHT, e.g. 32x32, each side 1 to %d", v, maxSide)
+	}
+	return w, h, nil
 }
 
 // trainAndReport runs the pipeline with progress (unless quiet) and prints

@@ -9,6 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dlcv-go/dlcv/nn"
+	"github.com/dlcv-go/dlcv/optim"
+	"github.com/dlcv-go/dlcv/train"
 )
 
 // writeStripes makes an image folder of 2 classes (horizontal vs vertical
@@ -145,5 +149,48 @@ func TestTrainCLIBadFlags(t *testing.T) {
 	code, stdout, _ = runCLI("datasets")
 	if code != 0 || !strings.Contains(stdout, "mnist") {
 		t.Errorf("datasets: %d %s", code, stdout)
+	}
+}
+
+// Issue 15, defect 6: --resume accepted a checkpoint made with another
+// dataset, seed or limit and wrote the new settings into the model. It now
+// refuses, naming both values, unless --force.
+func TestTrainResumeRefusesOtherSettings(t *testing.T) {
+	dir := t.TempDir()
+	ds := filepath.Join(dir, "stripes")
+	writeStripes(t, ds, 16)
+	run := filepath.Join(dir, "run")
+	common := []string{"train", "--dataset", ds, "--arch", "shallownet", "--size", "12x12", "--channels", "1", "--optimizer", "adam", "--quiet"}
+	if code, _, stderr := runCLI(append(common, "--epochs", "1", "--batch-size", "8", "--seed", "5", "--out", run)...); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	// A checkpoint of that run after its first epoch.
+	net, meta, err := nn.LoadFile(filepath.Join(run, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range meta {
+		if strings.HasPrefix(k, "dlcv.") {
+			delete(meta, k)
+		}
+	}
+	ck := filepath.Join(dir, "checkpoint.safetensors")
+	h := &train.History{Epochs: []train.EpochLogs{{Epoch: 1, Loss: 1, Accuracy: 0.5, ValLoss: 1, ValAccuracy: 0.5}}}
+	if err := train.SaveCheckpoint(ck, net, optim.NewAdam(0.001, 0, 0, 0), h, meta); err != nil {
+		t.Fatal(err)
+	}
+	resume := append(common, "--resume", ck, "--epochs", "2")
+	code, _, stderr := runCLI(append(resume, "--seed", "6", "--batch-size", "16")...)
+	if code != 1 || !strings.Contains(stderr, "--seed 5 in the checkpoint, 6 now") || !strings.Contains(stderr, "--batch-size 8 in the checkpoint, 16 now") || !strings.Contains(stderr, "--force") {
+		t.Fatalf("other seed and batch size: code %d\n%s", code, stderr)
+	}
+	if code, _, stderr := runCLI(append(resume, "--seed", "5", "--batch-size", "8", "--limit", "20")...); code != 1 || !strings.Contains(stderr, "--limit none in the checkpoint, 20 now") {
+		t.Fatalf("a limit: code %d\n%s", code, stderr)
+	}
+	if code, _, stderr := runCLI(append(resume, "--seed", "6", "--batch-size", "8", "--force")...); code != 0 {
+		t.Fatalf("--force: code %d\n%s", code, stderr)
+	}
+	if code, _, stderr := runCLI(append(resume, "--seed", "5", "--batch-size", "8")...); code != 0 {
+		t.Fatalf("same settings: code %d\n%s", code, stderr)
 	}
 }

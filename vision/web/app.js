@@ -5,6 +5,9 @@
 const $ = (id) => document.getElementById(id);
 const FACE_COLORS = ["#2f6fed", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0c8599"];
 let available = null; // feature types the server offers (from /healthz)
+// A server started with --api-key-file needs the key: open the page as
+// /?key=KEY and it is passed on to the API.
+const apiKey = new URLSearchParams(location.search).get("key");
 let lastFaces = [];
 
 function el(tag, cls, text) {
@@ -84,7 +87,8 @@ async function annotate(file) {
   const t0 = performance.now();
   let resp, json;
   try {
-    resp = await fetch("/v1/images:annotate", { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    const url = "/v1/images:annotate" + (apiKey ? "?key=" + encodeURIComponent(apiKey) : "");
+    resp = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body });
     json = await resp.json();
   } catch (e) {
     showError("The server did not answer" + (resp ? " (HTTP " + resp.status + ")" : "") + ": " + e.message);

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package vision
+
+func mkfifo(string) {}
