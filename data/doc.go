@@ -1,5 +1,7 @@
 // Package data loads, splits, batches and augments image classification
-// datasets held in memory as float32 NHWC tensors.
+// datasets held in memory as NHWC images: 8-bit pixels (IDX/MNIST, CIFAR),
+// turned into float32 only when a batch is made, or float32 tensors
+// (image folders).
 //
 //   - IDX files (the MNIST format, raw or gzip) with header validation:
 //     ReadIDX, DecodeIDX.

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/dlcv-go/dlcv/internal/fetch"
-	"github.com/dlcv-go/dlcv/tensor"
 
 	// The GoMNIST module carries the MNIST files in its data/ folder; the
 	// import keeps it in go.mod so the module cache holds them offline.
@@ -73,8 +72,9 @@ func Home() (string, error) {
 	return filepath.Join(c, "dlcv"), nil
 }
 
-// LoadMNIST returns MNIST's 60,000 training and 10,000 test images as
-// (N,28,28,1) tensors with values in [0,1], labels 0-9, classes "0".."9".
+// LoadMNIST returns MNIST's 60,000 training and 10,000 test images,
+// (N,28,28,1), held as 8-bit pixels (Dataset.U8) that batches give as
+// float32 in [0,1]; labels 0-9, classes "0".."9".
 // Without opts.Dir it uses, in order: Home/datasets/mnist, the GoMNIST
 // module's data folder, and a download into Home/datasets/mnist.
 func LoadMNIST(opts MNISTOptions) (train, test *Dataset, err error) {
@@ -225,7 +225,7 @@ func LoadMNISTDir(dir string) (train, test *Dataset, err error) {
 }
 
 // mnistDataset turns an images IDX (N,H,W) and a labels IDX (N) into a
-// dataset scaled to [0,1].
+// dataset of 8-bit images (the IDX data itself).
 func mnistDataset(images, labels *IDX, imName, lbName string) (*Dataset, error) {
 	if len(images.Dims) != 3 {
 		return nil, fmt.Errorf("data: MNIST: %s has dimensions %v, want (N,H,W)", imName, images.Dims)
@@ -234,10 +234,7 @@ func mnistDataset(images, labels *IDX, imName, lbName string) (*Dataset, error) 
 		return nil, fmt.Errorf("data: MNIST: %s has dimensions %v, want (%d) to match %s", lbName, labels.Dims, images.Dims[0], imName)
 	}
 	n, h, w := images.Dims[0], images.Dims[1], images.Dims[2]
-	d := &Dataset{X: tensor.New(n, h, w, 1), Y: make([]int, n), Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
-	for i, v := range images.Data {
-		d.X.Data[i] = float32(v) / 255
-	}
+	d := &Dataset{U8: &Uint8Images{Shape: []int{n, h, w, 1}, Pix: images.Data}, Y: make([]int, n), Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
 	for i, v := range labels.Data {
 		if v > 9 {
 			return nil, fmt.Errorf("data: MNIST: %s: label %d at index %d is not a digit", lbName, v, i)

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/dlcv-go/dlcv/data"
-	"github.com/dlcv-go/dlcv/tensor"
 )
 
 // DatasetInfo describes a dataset dlcv knows by name.
@@ -123,11 +122,11 @@ func loadMNIST(opts LoadOptions) (*Loaded, error) {
 	}
 	l := &Loaded{Train: tr, Test: te, Preprocess: data.Preprocess{Width: 28, Height: 28, Channels: 1}}
 	if opts.TestSplit > 0 {
-		all, err := concat(tr, te)
+		all, err := data.Concat(tr, te)
 		if err != nil {
 			return nil, err
 		}
-		// Let the originals go before splitting: MNIST is 220 MB as float32.
+		// Let the originals go before splitting.
 		tr, te, l.Train, l.Test = nil, nil, nil, nil
 		runtime.GC()
 		if l.Train, l.Test, err = data.Split(all, opts.TestSplit, opts.Seed); err != nil {
@@ -180,16 +179,4 @@ func subset(d *data.Dataset, n int, seed uint64) (*data.Dataset, error) {
 	}
 	_, keep, err := data.Split(d, float64(n)/float64(d.Len()), seed)
 	return keep, err
-}
-
-// concat joins datasets with the same classes and image shape.
-func concat(a, b *data.Dataset) (*data.Dataset, error) {
-	if !tensor.EqualShape(a.SampleShape(), b.SampleShape()) || len(a.Classes) != len(b.Classes) {
-		return nil, fmt.Errorf("cannot pool datasets of shapes %v and %v", a.SampleShape(), b.SampleShape())
-	}
-	x := tensor.New(append([]int{a.Len() + b.Len()}, a.SampleShape()...)...)
-	copy(x.Data, a.X.Data)
-	copy(x.Data[len(a.X.Data):], b.X.Data)
-	y := append(append([]int(nil), a.Y...), b.Y...)
-	return &data.Dataset{X: x, Y: y, Classes: a.Classes}, nil
 }
