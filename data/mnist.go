@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -200,46 +199,28 @@ func download(ctx context.Context, client *http.Client, url, dst, sha string) er
 	return fetch.File(ctx, client, url, dst, sha, nil)
 }
 
+// MNISTClasses are MNIST's class names, the digits "0".."9".
+var MNISTClasses = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+
 // LoadMNISTDir reads the four MNIST files from dir; each may be gzipped
-// (name.gz) or not (name without .gz).
+// (name.gz) or not (name without .gz). The images are 8-bit (U8), with
+// classes "0".."9".
 func LoadMNISTDir(dir string) (train, test *Dataset, err error) {
-	var parts [4]*IDX
-	for i, f := range MNISTFiles {
-		p := filepath.Join(dir, f.Name)
-		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-			if _, err2 := os.Stat(strings.TrimSuffix(p, ".gz")); err2 == nil {
-				p = strings.TrimSuffix(p, ".gz")
-			}
-		}
-		if parts[i], err = ReadIDX(p); err != nil {
-			return nil, nil, fmt.Errorf("data: MNIST: %w", err)
-		}
+	names, err := dirNames(os.DirFS(dir), ".")
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: MNIST: %s: %w (want %s)", dir, err, strings.Join(mnistNames(), ", "))
 	}
-	if train, err = mnistDataset(parts[0], parts[1], MNISTFiles[0].Name, MNISTFiles[1].Name); err != nil {
-		return nil, nil, err
+	f, err := MatchIDX(dir, names, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: MNIST: %w", err)
 	}
-	if test, err = mnistDataset(parts[2], parts[3], MNISTFiles[2].Name, MNISTFiles[3].Name); err != nil {
-		return nil, nil, err
-	}
-	return train, test, nil
+	return loadIDX(os.DirFS(dir), f, MNISTClasses, "MNIST", nil)
 }
 
-// mnistDataset turns an images IDX (N,H,W) and a labels IDX (N) into a
-// dataset of 8-bit images (the IDX data itself).
-func mnistDataset(images, labels *IDX, imName, lbName string) (*Dataset, error) {
-	if len(images.Dims) != 3 {
-		return nil, fmt.Errorf("data: MNIST: %s has dimensions %v, want (N,H,W)", imName, images.Dims)
+func mnistNames() []string {
+	var n []string
+	for _, f := range MNISTFiles {
+		n = append(n, f.Name)
 	}
-	if len(labels.Dims) != 1 || labels.Dims[0] != images.Dims[0] {
-		return nil, fmt.Errorf("data: MNIST: %s has dimensions %v, want (%d) to match %s", lbName, labels.Dims, images.Dims[0], imName)
-	}
-	n, h, w := images.Dims[0], images.Dims[1], images.Dims[2]
-	d := &Dataset{U8: &Uint8Images{Shape: []int{n, h, w, 1}, Pix: images.Data}, Y: make([]int, n), Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
-	for i, v := range labels.Data {
-		if v > 9 {
-			return nil, fmt.Errorf("data: MNIST: %s: label %d at index %d is not a digit", lbName, v, i)
-		}
-		d.Y[i] = int(v)
-	}
-	return d, nil
+	return n
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/dlcv-go/dlcv/data"
@@ -85,6 +86,8 @@ func Load(opts LoadOptions, def []int) (*Loaded, error) {
 		l, err = loadMNIST(opts)
 	case lower == "smiles" || strings.HasPrefix(lower, "smiles:") || data.IsSmilesDir(name):
 		l, err = loadSmiles(name, opts, def)
+	case data.IsIDXPath(name):
+		l, err = loadIDXFolder(name, opts)
 	default:
 		l, err = loadFolder(name, opts, def)
 	}
@@ -113,14 +116,61 @@ func Load(opts LoadOptions, def []int) (*Loaded, error) {
 }
 
 func loadMNIST(opts LoadOptions) (*Loaded, error) {
-	if p := opts.Preprocess; p.Width != 0 && (p.Width != 28 || p.Height != 28 || p.Channels != 1) {
-		return nil, fmt.Errorf("mnist images are 28x28x1; size %dx%dx%d is not supported for it", p.Width, p.Height, p.Channels)
+	if err := checkShape("mnist", []int{28, 28, 1}, opts.Preprocess); err != nil {
+		return nil, err
 	}
 	tr, te, err := data.LoadMNIST(data.MNISTOptions{Offline: opts.Offline})
 	if err != nil {
 		return nil, err
 	}
-	l := &Loaded{Train: tr, Test: te, Preprocess: data.Preprocess{Width: 28, Height: 28, Channels: 1}}
+	return ownTestSet("mnist", tr, te, opts)
+}
+
+// loadIDXFolder loads an MNIST-style folder of IDX files (or DIR/PREFIX
+// for a prefixed set, as EMNIST's).
+func loadIDXFolder(path string, opts LoadOptions) (*Loaded, error) {
+	f, err := data.FindIDX(path)
+	if err != nil {
+		return nil, err
+	}
+	tr, te, err := data.LoadIDXFolder(f)
+	if err != nil {
+		return nil, err
+	}
+	return ownTestSet(path, tr, te, opts)
+}
+
+// checkShape refuses a preprocessing size or channel count other than a
+// fixed-size dataset's (H, W, C).
+func checkShape(name string, shape []int, p data.Preprocess) error {
+	if (p.Width != 0 && p.Width != shape[1]) || (p.Height != 0 && p.Height != shape[0]) || (p.Channels != 0 && p.Channels != shape[2]) {
+		return fmt.Errorf("%s images are %dx%dx%d; size %dx%dx%d is not supported for it", name, shape[1], shape[0], shape[2], p.Width, p.Height, p.Channels)
+	}
+	return nil
+}
+
+// ownTestSet finishes loading a dataset of 8-bit images that comes with
+// its own test set: the preprocessing must match its shape, a mean in it
+// is applied when batches are made, and a non-zero TestSplit pools both
+// sets and splits them again.
+func ownTestSet(name string, tr, te *data.Dataset, opts LoadOptions) (*Loaded, error) {
+	shape := tr.SampleShape()
+	if err := checkShape(name, shape, opts.Preprocess); err != nil {
+		return nil, err
+	}
+	pre := data.Preprocess{Height: shape[0], Width: shape[1], Channels: shape[2]}
+	if m := opts.Preprocess.Mean; len(m) > 0 {
+		if len(m) != shape[2] {
+			return nil, fmt.Errorf("%s: %d mean values for %d channels", name, len(m), shape[2])
+		}
+		pre.Mean = slices.Clone(m)
+		for _, d := range []*data.Dataset{tr, te} {
+			if d.U8 != nil {
+				d.U8.Mean = slices.Clone(m)
+			}
+		}
+	}
+	l := &Loaded{Train: tr, Test: te, Preprocess: pre}
 	if opts.TestSplit > 0 {
 		all, err := data.Concat(tr, te)
 		if err != nil {

@@ -19,7 +19,8 @@ func init() {
 			for _, d := range pipeline.Datasets {
 				fmt.Fprintf(stdout, "%-10s %s\n", d.Name, d.Description)
 			}
-			fmt.Fprintln(stdout, "\nAny folder with one sub-folder of images per class also works: dlcv train --dataset PATH")
+			fmt.Fprintln(stdout, "\nA folder also works: dlcv train --dataset PATH, PATH holding one sub-folder of images per class, or an MNIST-style")
+			fmt.Fprintln(stdout, "dataset's four IDX files (train-images-idx3-ubyte[.gz] ..., optional labels.txt; EMNIST: PATH/emnist-balanced)")
 			return nil
 		},
 	})

@@ -27,7 +27,7 @@ const trainExamples = `  dlcv train                                    # LeNet o
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", "[flags]", trainExamples, stderr)
 	var o pipeline.TrainOptions
-	fs.StringVar(&o.Load.Dataset, "dataset", "mnist", "dataset name (see 'dlcv datasets') or a folder with one sub-folder per class")
+	fs.StringVar(&o.Load.Dataset, "dataset", "mnist", "dataset name (see 'dlcv datasets'), a folder with one sub-folder per class, or a folder of MNIST-style IDX files")
 	size := fs.String("size", "", "image size WxH for image folders (default: the architecture's)")
 	fs.IntVar(&o.Load.Preprocess.Channels, "channels", 0, "1 (grayscale) or 3 (RGB) for image folders (default: the architecture's)")
 	fs.BoolVar(&o.Load.Preprocess.AspectAware, "aspect", false, "resize the shorter side and crop the centre instead of stretching")
