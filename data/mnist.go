@@ -104,6 +104,18 @@ func LoadMNIST(opts MNISTOptions) (train, test *Dataset, err error) {
 	return LoadMNISTDir(cache)
 }
 
+// FindMNIST returns the first place LoadMNIST would read MNIST from
+// without downloading (Home/datasets/mnist, the GoMNIST module), checked
+// by SHA-256, or "".
+func FindMNIST(home string) string {
+	for _, dir := range append([]string{filepath.Join(home, "datasets", "mnist")}, mnistModuleDirs()...) {
+		if verifyMNIST(dir) == nil {
+			return dir
+		}
+	}
+	return ""
+}
+
 // mnistModuleDirs lists where the GoMNIST module's data folder may be:
 // under $GOMODCACHE, each $GOPATH entry, ~/go, and `go env GOMODCACHE`.
 func mnistModuleDirs() []string {

@@ -103,3 +103,93 @@ func TestIDXFolderDataset(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// writeCIFAR writes a tiny CIFAR binary folder: n records per training
+// batch and n in the test batch; class k's images are bright in colour
+// plane k%3, dark elsewhere.
+func writeCIFAR(t *testing.T, dir string, c *data.CIFAR, n int) {
+	t.Helper()
+	os.MkdirAll(dir, 0o755)
+	rng := uint32(3)
+	batch := func() []byte {
+		var b []byte
+		for i := range n {
+			label := byte(i % 3)
+			if c.LabelBytes == 2 {
+				b = append(b, label) // coarse
+			}
+			b = append(b, label)
+			for plane := range 3 {
+				for range 1024 {
+					rng = rng*1664525 + 1013904223
+					v := byte(rng >> 26)
+					if plane == int(label) {
+						v += 180
+					}
+					b = append(b, v)
+				}
+			}
+		}
+		return b
+	}
+	for _, f := range append(slices.Clone(c.Train), c.Test) {
+		if err := os.WriteFile(filepath.Join(dir, f), batch(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestNamedDatasets(t *testing.T) {
+	t.Setenv("DLCV_HOME", t.TempDir())
+	// fashion-mnist:PATH takes a copy of one's own, with the class names.
+	fm := t.TempDir()
+	writeIDX(t, fm, "", 12, 6)
+	l, err := Load(LoadOptions{Dataset: "fashion-mnist:" + fm}, nil)
+	if err != nil || l.Train.Classes[9] != "Ankle boot" || l.Test.Len() != 6 {
+		t.Fatalf("fashion-mnist:PATH: %v", err)
+	}
+	// The size is checked against the dataset's before loading.
+	if _, err := Load(LoadOptions{Dataset: "fashion-mnist:" + fm, Preprocess: data.Preprocess{Channels: 3}}, nil); err == nil || !strings.Contains(err.Error(), "28x28x1") {
+		t.Errorf("channels: %v", err)
+	}
+
+	root := t.TempDir()
+	c10 := filepath.Join(root, "cifar-10-batches-bin")
+	writeCIFAR(t, c10, data.CIFAR10, 6)
+	l, err = Load(LoadOptions{Dataset: "cifar10:" + root, ValSplit: 0.2, Seed: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Train.Len()+l.Val.Len() != 30 || l.Test.Len() != 6 || !slices.Equal(l.Train.SampleShape(), []int{32, 32, 3}) || l.Train.Classes[0] != "airplane" || l.Preprocess.Channels != 3 {
+		t.Fatalf("cifar10: %d+%d/%d %v %v", l.Train.Len(), l.Val.Len(), l.Test.Len(), l.Train.SampleShape(), l.Preprocess)
+	}
+	res, err := Train(TrainOptions{Load: LoadOptions{Dataset: "cifar10:" + c10, Seed: 2}, Arch: "softmax", Epochs: 10, BatchSize: 6, Optimizer: "adam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Report.Accuracy < 0.9 || !strings.Contains(res.ReportText, "automobile") {
+		t.Errorf("softmax on an easy CIFAR-10 stand-in: %.2f\n%s", res.Report.Accuracy, res.ReportText)
+	}
+	c100 := t.TempDir()
+	writeCIFAR(t, c100, data.CIFAR100, 4)
+	if l, err = Load(LoadOptions{Dataset: "cifar100:" + c100}, nil); err != nil || len(l.Train.Classes) != 100 || l.Train.Len() != 4 {
+		t.Fatalf("cifar100: %v", err)
+	}
+	if _, err := Load(LoadOptions{Dataset: "cifar10:" + c100}, nil); err == nil || !strings.Contains(err.Error(), "test_batch.bin") {
+		t.Errorf("wrong folder: %v", err)
+	}
+	if _, err := Load(LoadOptions{Dataset: "cifar10:"}, nil); err == nil || !strings.Contains(err.Error(), "cifar10:PATH") {
+		t.Errorf("empty path: %v", err)
+	}
+	// Not on this machine and not asked to download: says how to get it.
+	_, err = Load(LoadOptions{Dataset: "cifar100"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "not found on this machine") || !strings.Contains(err.Error(), "dlcv datasets pull cifar100") {
+		t.Errorf("missing: %v", err)
+	}
+	if DatasetLocation("cifar100") != "" || DatasetLocation("smiles") != "" {
+		t.Error("locations for datasets that are not here")
+	}
+	if _, err := PullDataset(t.Context(), "imagenet", nil); err == nil || !strings.Contains(err.Error(), "unknown dataset") {
+		t.Errorf("pull unknown: %v", err)
+	}
+}

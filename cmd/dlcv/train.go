@@ -22,6 +22,8 @@ const trainExamples = `  dlcv train                                    # LeNet o
   dlcv train --arch mlp --momentum 0 --lr 0.01 --epochs 100 --test-split 0.25   # the classic MLP
   dlcv train --arch minivggnet --dataset data/animals --size 32x32 --channels 3 \
              --optimizer sgd --lr 0.01 --momentum 0.9 --nesterov --epochs 40 --out runs/animals
+  dlcv train --dataset fashion-mnist --download # Fashion-MNIST (Debian's dataset-fashion-mnist, or downloaded)
+  dlcv train --arch resnet20 --dataset cifar10:/data/cifar-10-batches-bin --epochs 30
   dlcv train --resume runs/mnist/checkpoint.safetensors --out runs/mnist`
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
@@ -39,6 +41,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.Load.Limit, "limit", 0, "train on a stratified subset of this many images (0: all)")
 	fs.BoolVar(&o.Load.SkipBad, "skip-bad", false, "skip unreadable images (listed) instead of failing")
 	fs.BoolVar(&o.Load.Offline, "offline", false, "never download datasets")
+	fs.BoolVar(&o.Load.Download, "download", false, "download a named dataset (fashion-mnist, cifar10, cifar100) not on this machine, checksum-verified")
 	seed := fs.Uint64("seed", 42, "random seed (split, initialisation, shuffling, dropout, augmentation)")
 	fs.IntVar(&o.Epochs, "epochs", 20, "number of epochs")
 	fs.IntVar(&o.BatchSize, "batch-size", 128, "mini-batch size")
