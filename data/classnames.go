@@ -23,8 +23,9 @@ const (
 // order (line 1 is label 0). Surrounding white space and a UTF-8 byte
 // order mark are dropped, "\r\n" line ends are accepted, and blank lines
 // at the end are ignored (CIFAR's files end with some). A blank line
-// before the last name, a duplicate name, invalid UTF-8 or control
-// characters, a name over 256 bytes and a file over 1 MiB are errors
+// before the last name, a duplicate name, invalid UTF-8, control
+// characters or a byte order mark elsewhere, a name over 256 bytes and a
+// file over 1 MiB are errors
 // naming the file (name) and the line.
 func ParseClassNames(name string, b []byte) ([]string, error) {
 	if len(b) > maxClassNamesBytes {
@@ -55,6 +56,8 @@ func ParseClassNames(name string, b []byte) ([]string, error) {
 			return nil, fmt.Errorf("data: %s: line %d: a class name of %d bytes (at most %d)", name, line, len(n), maxClassNameLen)
 		case strings.IndexFunc(n, unicode.IsControl) >= 0:
 			return nil, fmt.Errorf("data: %s: line %d: class name %s holds a control character", name, line, strconv.Quote(n))
+		case strings.ContainsRune(n, '\ufeff'):
+			return nil, fmt.Errorf("data: %s: line %d: class name %s holds a byte order mark (U+FEFF; only one at the start of the file is allowed)", name, line, strconv.Quote(n))
 		}
 		if j, dup := seen[n]; dup {
 			return nil, fmt.Errorf("data: %s: line %d repeats class name %q of line %d", name, line, n, j+1)
