@@ -39,6 +39,10 @@ type Batcher struct {
 	order []int
 	bufs  [2]*Batch
 	per   int
+	// For 8-bit images: each channel's byte -> float32 table, and one
+	// sample converted (augmentation reads it).
+	lut     [][256]float32
+	scratch []float32
 }
 
 // NewBatcher prepares batches of batchSize samples of d; the last batch of
@@ -59,12 +63,18 @@ func NewBatcher(d *Dataset, batchSize int, opts BatchOptions) (*Batcher, error) 
 			return nil, err
 		}
 	}
-	b := &Batcher{d: d, size: min(batchSize, d.Len()), opts: opts, rng: nn.NewRNG(opts.Seed), per: tensor.Numel(d.X.Shape[1:])}
+	b := &Batcher{d: d, size: min(batchSize, d.Len()), opts: opts, rng: nn.NewRNG(opts.Seed), per: d.SampleLen()}
 	b.order = make([]int, d.Len())
 	for i := range b.order {
 		b.order[i] = i
 	}
-	shape := append([]int{b.size}, d.X.Shape[1:]...)
+	if d.U8 != nil {
+		b.lut = d.U8.lut()
+		if opts.Augment != nil {
+			b.scratch = make([]float32, b.per)
+		}
+	}
+	shape := append([]int{b.size}, d.SampleShape()...)
 	for i := range b.bufs {
 		b.bufs[i] = &Batch{X: tensor.New(shape...), Y: make([]int, b.size), OneHot: tensor.New(b.size, len(d.Classes)), Indices: make([]int, b.size)}
 	}
@@ -127,7 +137,9 @@ func (b *Batcher) Epoch() iter.Seq[*Batch] {
 }
 
 // fill copies (and augments) the samples idx into buf, resizing its views
-// for a short final batch without allocating.
+// for a short final batch without allocating. 8-bit images are converted
+// to float32 here (then augmented from the converted sample), so a batch
+// holds the same values as from a float32 copy of the dataset.
 func (b *Batcher) fill(buf *Batch, idx []int) {
 	n, per, k := len(idx), b.per, len(b.d.Classes)
 	buf.X.Shape[0] = n
@@ -137,14 +149,26 @@ func (b *Batcher) fill(buf *Batch, idx []int) {
 	buf.Y = buf.Y[:n]
 	buf.Indices = buf.Indices[:n]
 	clear(buf.OneHot.Data)
-	s := b.d.X.Shape
+	s := b.d.Shape()
 	for j, i := range idx {
-		src := b.d.X.Data[i*per : (i+1)*per]
 		dst := buf.X.Data[j*per : (j+1)*per]
+		var src []float32
+		if u := b.d.U8; u != nil {
+			pix := u.Pix[i*per : (i+1)*per]
+			if b.opts.Augment == nil {
+				convert(dst, pix, b.lut)
+			} else {
+				convert(b.scratch, pix, b.lut)
+				src = b.scratch
+			}
+		} else {
+			src = b.d.X.Data[i*per : (i+1)*per]
+			if b.opts.Augment == nil {
+				copy(dst, src)
+			}
+		}
 		if b.opts.Augment != nil {
 			b.opts.Augment.Apply(dst, src, s[1], s[2], s[3], b.rng)
-		} else {
-			copy(dst, src)
 		}
 		y := b.d.Y[i]
 		buf.Y[j], buf.Indices[j] = y, i

@@ -94,6 +94,16 @@ func TestBatcherAllocations(t *testing.T) {
 	if allocs > 20 {
 		t.Errorf("%v allocations per epoch of %d batches", allocs, b.Len())
 	}
+	u8, _ := bytesDataset(600, 4, 4, 2, nil)
+	for _, aug := range []*Augment{nil, {Rotation: 10}} {
+		b, _ = NewBatcher(u8, 3, BatchOptions{Shuffle: true, Augment: aug})
+		if allocs := testing.AllocsPerRun(3, func() {
+			for range b.Epoch() {
+			}
+		}); allocs > 20 {
+			t.Errorf("8-bit images, augment %v: %v allocations per epoch of %d batches", aug != nil, allocs, b.Len())
+		}
+	}
 }
 
 func TestBatcherAugmentDeterministic(t *testing.T) {

@@ -3,6 +3,7 @@ package data
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dlcv-go/dlcv/tensor"
@@ -110,5 +111,115 @@ func TestValidate(t *testing.T) {
 	d.Y = d.Y[:3]
 	if err := d.Validate(); err == nil {
 		t.Error("label count mismatch accepted")
+	}
+}
+
+// bytesDataset returns a dataset of 8-bit images with pseudo-random
+// pixels, and the same images as float32 the way a loader scaling at load
+// time makes them (float32(v)/255, minus the mean).
+func bytesDataset(n, h, w, c int, mean []float32) (u8, f32 *Dataset) {
+	pix := make([]uint8, n*h*w*c)
+	s := uint32(7)
+	for i := range pix {
+		s = s*1664525 + 1013904223
+		pix[i] = uint8(s >> 24)
+	}
+	y := make([]int, n)
+	for i := range y {
+		y[i] = i % 3
+	}
+	classes := []string{"a", "b", "c"}
+	x := tensor.New(n, h, w, c)
+	for i, v := range pix {
+		x.Data[i] = float32(v) / 255
+		if mean != nil {
+			x.Data[i] -= mean[i%c]
+		}
+	}
+	u8 = &Dataset{U8: &Uint8Images{Shape: []int{n, h, w, c}, Pix: pix, Mean: mean}, Y: y, Classes: classes}
+	f32 = &Dataset{X: x, Y: slices.Clone(y), Classes: classes}
+	return u8, f32
+}
+
+// 8-bit images give batches bit-identical to their float32 copy: plain,
+// augmented (with both fills), one channel or three, with a mean.
+func TestUint8BatchesMatchFloat32(t *testing.T) {
+	for _, c := range []struct {
+		h, w, ch int
+		mean     []float32
+		aug      *Augment
+	}{
+		{5, 4, 1, nil, nil},
+		{5, 4, 3, []float32{0.49, 0.48, 0.45}, nil},
+		{6, 6, 1, nil, &Augment{FlipHorizontal: true, WidthShift: 0.2, Rotation: 30, Zoom: 0.2}},
+		{6, 5, 3, []float32{0.5, 0.25, 0.125}, &Augment{HeightShift: 0.3, Rotation: 45, Fill: FillConstant, FillValue: -0.5}},
+	} {
+		u8, f32 := bytesDataset(23, c.h, c.w, c.ch, c.mean)
+		if err := u8.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(u8.Float32().Data, f32.X.Data) {
+			t.Fatalf("%+v: Float32 differs from scaling at load time", c)
+		}
+		one := make([]float32, u8.SampleLen())
+		u8.SampleTo(one, 7)
+		if !slices.Equal(one, f32.X.Data[7*len(one):8*len(one)]) {
+			t.Fatalf("%+v: SampleTo differs", c)
+		}
+		run := func(d *Dataset) []float32 {
+			b, err := NewBatcher(d, 5, BatchOptions{Shuffle: true, Seed: 3, Augment: c.aug})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []float32
+			for range 2 {
+				for batch := range b.Epoch() {
+					out = append(out, batch.X.Data...)
+					for _, y := range batch.Y {
+						out = append(out, float32(y))
+					}
+				}
+			}
+			return out
+		}
+		if !slices.Equal(run(u8), run(f32)) {
+			t.Errorf("%+v: batches from 8-bit images differ from float32", c)
+		}
+		// Split and Subset keep the storage and the values.
+		tr, te, err := Split(u8, 0.25, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ftr, fte, _ := Split(f32, 0.25, 1)
+		if tr.U8 == nil || tr.X != nil || !slices.Equal(tr.Float32().Data, ftr.X.Data) || !slices.Equal(te.Float32().Data, fte.X.Data) {
+			t.Errorf("%+v: split of 8-bit images differs", c)
+		}
+		all, err := Concat(tr, te)
+		if err != nil || all.Len() != u8.Len() || all.U8 == nil || !slices.Equal(all.Y, append(slices.Clone(tr.Y), te.Y...)) {
+			t.Fatalf("concat: %v", err)
+		}
+		if _, err := Concat(tr, ftr); err == nil {
+			t.Error("pooled 8-bit and float32 sets")
+		}
+	}
+}
+
+func TestUint8Validate(t *testing.T) {
+	u8, f32 := bytesDataset(4, 2, 2, 3, nil)
+	for name, c := range map[string]struct {
+		d    *Dataset
+		want string
+	}{
+		"both":  {&Dataset{X: f32.X, U8: u8.U8, Y: u8.Y, Classes: u8.Classes}, "both"},
+		"rank":  {&Dataset{U8: &Uint8Images{Shape: []int{4, 12}, Pix: u8.U8.Pix}, Y: u8.Y, Classes: u8.Classes}, "(N,H,W,C)"},
+		"short": {&Dataset{U8: &Uint8Images{Shape: []int{4, 2, 2, 3}, Pix: u8.U8.Pix[:40]}, Y: u8.Y, Classes: u8.Classes}, "40 pixel values"},
+		"mean":  {&Dataset{U8: &Uint8Images{Shape: []int{4, 2, 2, 3}, Pix: u8.U8.Pix, Mean: []float32{1}}, Y: u8.Y, Classes: u8.Classes}, "1 mean values for 3 channels"},
+		"label": {&Dataset{U8: u8.U8, Y: []int{0, 1, 2, 3}, Classes: u8.Classes}, "outside 0..2"},
+		"count": {&Dataset{U8: u8.U8, Y: []int{0}, Classes: u8.Classes}, "4 images but 1 labels"},
+		"none":  {&Dataset{Y: u8.Y, Classes: u8.Classes}, "nil"},
+	} {
+		if err := c.d.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", name, err, c.want)
+		}
 	}
 }

@@ -52,7 +52,7 @@ func DecodeIDX(name string, r io.Reader, size int64) (*IDX, error) {
 		if err != nil {
 			return nil, fmt.Errorf("idx: %s: bad gzip header: %w", name, err)
 		}
-		x, err := decodeIDX(name, zr, -1)
+		x, err := decodeIDX(name, zr, -1, size)
 		if err != nil {
 			return nil, err
 		}
@@ -65,12 +65,17 @@ func DecodeIDX(name string, r io.Reader, size int64) (*IDX, error) {
 		}
 		return x, nil
 	}
-	return decodeIDX(name, br, size)
+	return decodeIDX(name, br, size, size)
 }
 
+// maxDeflateRatio bounds how much deflate can expand its input (about
+// 1032:1), so a compressed size bounds the data it may hold.
+const maxDeflateRatio = 1032
+
 // decodeIDX reads the header and data from r; size is the stream length
-// (-1 when unknown, for a decompressed stream).
-func decodeIDX(name string, r io.Reader, size int64) (*IDX, error) {
+// (-1 when unknown, for a decompressed stream), compressed the length of
+// the file it is decompressed from (-1 when unknown).
+func decodeIDX(name string, r io.Reader, size, compressed int64) (*IDX, error) {
 	var magic [4]byte
 	if _, err := io.ReadFull(r, magic[:]); err != nil {
 		return nil, fmt.Errorf("idx: %s: truncated header: %w", name, readErr(err))
@@ -120,8 +125,21 @@ func decodeIDX(name string, r io.Reader, size int64) (*IDX, error) {
 		}
 		return &IDX{Dims: dims, Data: data}, nil
 	}
-	// Unknown length (decompressing): grow with the data actually read, so a
-	// tiny file announcing a gigabyte allocates only what it holds.
+	// Unknown length (decompressing). When the compressed file is large
+	// enough to hold the announced data, allocate it exactly (the data is
+	// kept as it is, e.g. as a dataset's pixels); otherwise grow with the
+	// data actually read, so a tiny file announcing a gigabyte allocates
+	// only what it holds.
+	if compressed > 0 && n <= compressed*maxDeflateRatio {
+		data := make([]byte, n)
+		if got, err := io.ReadFull(r, data); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, fmt.Errorf("idx: %s: truncated: dimensions %v need %d data bytes, got %d", name, dims, n, got)
+			}
+			return nil, fmt.Errorf("idx: %s: corrupt data after %d of %d bytes: %w", name, got, n, err)
+		}
+		return &IDX{Dims: dims, Data: data}, nil
+	}
 	var buf bytes.Buffer
 	buf.Grow(int(min(n, 1<<20)))
 	if _, err := buf.ReadFrom(io.LimitReader(r, n)); err != nil {

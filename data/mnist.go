@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/dlcv-go/dlcv/internal/fetch"
-	"github.com/dlcv-go/dlcv/tensor"
 
 	// The GoMNIST module carries the MNIST files in its data/ folder; the
 	// import keeps it in go.mod so the module cache holds them offline.
@@ -73,8 +71,9 @@ func Home() (string, error) {
 	return filepath.Join(c, "dlcv"), nil
 }
 
-// LoadMNIST returns MNIST's 60,000 training and 10,000 test images as
-// (N,28,28,1) tensors with values in [0,1], labels 0-9, classes "0".."9".
+// LoadMNIST returns MNIST's 60,000 training and 10,000 test images,
+// (N,28,28,1), held as 8-bit pixels (Dataset.U8) that batches give as
+// float32 in [0,1]; labels 0-9, classes "0".."9".
 // Without opts.Dir it uses, in order: Home/datasets/mnist, the GoMNIST
 // module's data folder, and a download into Home/datasets/mnist.
 func LoadMNIST(opts MNISTOptions) (train, test *Dataset, err error) {
@@ -103,6 +102,18 @@ func LoadMNIST(opts MNISTOptions) (train, test *Dataset, err error) {
 		return nil, nil, fmt.Errorf("%w\n(no local copy either; tried:\n  %s)", err, strings.Join(tried, "\n  "))
 	}
 	return LoadMNISTDir(cache)
+}
+
+// FindMNIST returns the first place LoadMNIST would read MNIST from
+// without downloading (Home/datasets/mnist, the GoMNIST module), checked
+// by SHA-256, or "".
+func FindMNIST(home string) string {
+	for _, dir := range append([]string{filepath.Join(home, "datasets", "mnist")}, mnistModuleDirs()...) {
+		if verifyMNIST(dir) == nil {
+			return dir
+		}
+	}
+	return ""
 }
 
 // mnistModuleDirs lists where the GoMNIST module's data folder may be:
@@ -200,49 +211,28 @@ func download(ctx context.Context, client *http.Client, url, dst, sha string) er
 	return fetch.File(ctx, client, url, dst, sha, nil)
 }
 
+// MNISTClasses are MNIST's class names, the digits "0".."9".
+var MNISTClasses = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+
 // LoadMNISTDir reads the four MNIST files from dir; each may be gzipped
-// (name.gz) or not (name without .gz).
+// (name.gz) or not (name without .gz). The images are 8-bit (U8), with
+// classes "0".."9".
 func LoadMNISTDir(dir string) (train, test *Dataset, err error) {
-	var parts [4]*IDX
-	for i, f := range MNISTFiles {
-		p := filepath.Join(dir, f.Name)
-		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-			if _, err2 := os.Stat(strings.TrimSuffix(p, ".gz")); err2 == nil {
-				p = strings.TrimSuffix(p, ".gz")
-			}
-		}
-		if parts[i], err = ReadIDX(p); err != nil {
-			return nil, nil, fmt.Errorf("data: MNIST: %w", err)
-		}
+	names, err := dirNames(os.DirFS(dir), ".")
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: MNIST: %s: %w (want %s)", dir, err, strings.Join(mnistNames(), ", "))
 	}
-	if train, err = mnistDataset(parts[0], parts[1], MNISTFiles[0].Name, MNISTFiles[1].Name); err != nil {
-		return nil, nil, err
+	f, err := MatchIDX(dir, names, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: MNIST: %w", err)
 	}
-	if test, err = mnistDataset(parts[2], parts[3], MNISTFiles[2].Name, MNISTFiles[3].Name); err != nil {
-		return nil, nil, err
-	}
-	return train, test, nil
+	return loadIDX(os.DirFS(dir), f, MNISTClasses, "MNIST", nil)
 }
 
-// mnistDataset turns an images IDX (N,H,W) and a labels IDX (N) into a
-// dataset scaled to [0,1].
-func mnistDataset(images, labels *IDX, imName, lbName string) (*Dataset, error) {
-	if len(images.Dims) != 3 {
-		return nil, fmt.Errorf("data: MNIST: %s has dimensions %v, want (N,H,W)", imName, images.Dims)
+func mnistNames() []string {
+	var n []string
+	for _, f := range MNISTFiles {
+		n = append(n, f.Name)
 	}
-	if len(labels.Dims) != 1 || labels.Dims[0] != images.Dims[0] {
-		return nil, fmt.Errorf("data: MNIST: %s has dimensions %v, want (%d) to match %s", lbName, labels.Dims, images.Dims[0], imName)
-	}
-	n, h, w := images.Dims[0], images.Dims[1], images.Dims[2]
-	d := &Dataset{X: tensor.New(n, h, w, 1), Y: make([]int, n), Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
-	for i, v := range images.Data {
-		d.X.Data[i] = float32(v) / 255
-	}
-	for i, v := range labels.Data {
-		if v > 9 {
-			return nil, fmt.Errorf("data: MNIST: %s: label %d at index %d is not a digit", lbName, v, i)
-		}
-		d.Y[i] = int(v)
-	}
-	return d, nil
+	return n
 }

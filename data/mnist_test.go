@@ -37,12 +37,16 @@ func TestLoadMNISTFromModule(t *testing.T) {
 		if err := c.d.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		s := c.d.X.Shape
+		if c.d.U8 == nil || c.d.X != nil {
+			t.Fatal("MNIST not held as 8-bit pixels")
+		}
+		s := c.d.Shape()
 		if s[0] != c.n || s[1] != 28 || s[2] != 28 || s[3] != 1 || len(c.d.Classes) != 10 {
 			t.Fatalf("shape %v, %d classes", s, len(c.d.Classes))
 		}
-		lo, hi := c.d.X.Data[0], c.d.X.Data[0]
-		for _, v := range c.d.X.Data {
+		x := c.d.Float32()
+		lo, hi := x.Data[0], x.Data[0]
+		for _, v := range x.Data {
 			lo, hi = min(lo, v), max(hi, v)
 		}
 		if lo != 0 || hi != 1 {

@@ -1,15 +1,18 @@
 package pipeline
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/dlcv-go/dlcv/data"
-	"github.com/dlcv-go/dlcv/tensor"
 )
 
 // DatasetInfo describes a dataset dlcv knows by name.
@@ -26,6 +29,9 @@ type DatasetInfo struct {
 // class works too (pass its path).
 var Datasets = []DatasetInfo{
 	{Name: "mnist", Description: "handwritten digits 0-9: 60,000 train + 10,000 test, 28x28 grayscale (GoMNIST module, cache, or download)", Input: []int{28, 28, 1}, HasTestSet: true},
+	{Name: "fashion-mnist", Description: "Zalando's Fashion-MNIST, 10 kinds of clothing (T-shirt/top ... Ankle boot): 60,000 train + 10,000 test, 28x28 grayscale; from $DLCV_HOME/datasets/fashion-mnist, Debian's dataset-fashion-mnist, or --download (30 MB); fashion-mnist:PATH for a copy of one's own", Input: []int{28, 28, 1}, HasTestSet: true},
+	{Name: "cifar10", Description: "CIFAR-10, 10 classes of objects (airplane ... truck): 50,000 train + 10,000 test, 32x32 RGB, binary version; from $DLCV_HOME/datasets/cifar10 or --download (162 MB); cifar10:PATH for an extracted cifar-10-batches-bin", Input: []int{32, 32, 3}, HasTestSet: true},
+	{Name: "cifar100", Description: "CIFAR-100, 100 classes (fine labels): 50,000 train + 10,000 test, 32x32 RGB, binary version; from $DLCV_HOME/datasets/cifar100 or --download (161 MB); cifar100:PATH for an extracted cifar-100-binary", Input: []int{32, 32, 3}, HasTestSet: true},
 	{Name: "smiles", Description: "SMILEsmileD faces: 9,475 not_smiling + 3,690 smiling, 64x64 grayscale, resized to 28x28, 20% test split; smiles:PATH or $DLCV_SMILES names a clone of github.com/hromi/SMILEsmileD", Input: []int{64, 64, 1}},
 }
 
@@ -62,7 +68,12 @@ type LoadOptions struct {
 	SkipBad bool
 	// Offline forbids downloads.
 	Offline bool
-	Log     io.Writer
+	// Download allows fetching a named dataset other than MNIST
+	// (fashion-mnist, cifar10, cifar100) that is not on this machine,
+	// checksum-verified; without it they are never downloaded. (MNIST is
+	// downloaded unless Offline, as before.)
+	Download bool
+	Log      io.Writer
 }
 
 // Load loads and splits a dataset. def is the input shape (H, W, C) used
@@ -84,8 +95,12 @@ func Load(opts LoadOptions, def []int) (*Loaded, error) {
 	switch {
 	case lower == "mnist":
 		l, err = loadMNIST(opts)
+	case namedSource(lower) != nil:
+		l, err = loadNamed(name, opts)
 	case lower == "smiles" || strings.HasPrefix(lower, "smiles:") || data.IsSmilesDir(name):
 		l, err = loadSmiles(name, opts, def)
+	case data.IsIDXPath(name):
+		l, err = loadIDXFolder(name, opts)
 	default:
 		l, err = loadFolder(name, opts, def)
 	}
@@ -114,20 +129,172 @@ func Load(opts LoadOptions, def []int) (*Loaded, error) {
 }
 
 func loadMNIST(opts LoadOptions) (*Loaded, error) {
-	if p := opts.Preprocess; p.Width != 0 && (p.Width != 28 || p.Height != 28 || p.Channels != 1) {
-		return nil, fmt.Errorf("mnist images are 28x28x1; size %dx%dx%d is not supported for it", p.Width, p.Height, p.Channels)
+	if err := checkShape("mnist", []int{28, 28, 1}, opts.Preprocess); err != nil {
+		return nil, err
 	}
 	tr, te, err := data.LoadMNIST(data.MNISTOptions{Offline: opts.Offline})
 	if err != nil {
 		return nil, err
 	}
-	l := &Loaded{Train: tr, Test: te, Preprocess: data.Preprocess{Width: 28, Height: 28, Channels: 1}}
+	return ownTestSet("mnist", tr, te, opts)
+}
+
+// source is a dataset dlcv finds by name (data.FashionMNIST, data.CIFAR10,
+// data.CIFAR100).
+type source interface {
+	Load(data.FindOptions) (train, test *data.Dataset, err error)
+	LoadDir(dir string) (train, test *data.Dataset, err error)
+	Download(context.Context, data.FindOptions) (string, error)
+	Find(home string) string
+}
+
+var sources = map[string]source{"fashion-mnist": data.FashionMNIST, "cifar10": data.CIFAR10, "cifar100": data.CIFAR100}
+
+// namedSource returns the source for "NAME" or "NAME:PATH", or nil.
+func namedSource(lower string) source {
+	name, _, _ := strings.Cut(lower, ":")
+	return sources[name]
+}
+
+func datasetInfo(name string) *DatasetInfo {
+	for i := range Datasets {
+		if Datasets[i].Name == name {
+			return &Datasets[i]
+		}
+	}
+	return nil
+}
+
+// loadNamed loads "NAME" (looked for on this machine, downloaded with
+// opts.Download) or "NAME:PATH" (a copy of one's own).
+func loadNamed(spec string, opts LoadOptions) (*Loaded, error) {
+	name, path, hasPath := strings.Cut(spec, ":")
+	name = strings.ToLower(name)
+	src := sources[name]
+	if info := datasetInfo(name); info != nil {
+		if err := checkShape(name, info.Input, opts.Preprocess); err != nil {
+			return nil, err
+		}
+	}
+	var tr, te *data.Dataset
+	var err error
+	switch {
+	case hasPath && path == "":
+		return nil, fmt.Errorf("dataset %q: want %s:PATH, PATH being a folder holding it", spec, name)
+	case hasPath:
+		tr, te, err = src.LoadDir(path)
+	default:
+		tr, te, err = src.Load(data.FindOptions{Download: opts.Download && !opts.Offline, Log: opts.Log})
+		if errors.Is(err, data.ErrNotFound) {
+			hint := fmt.Sprintf("get it with 'dlcv datasets pull %s' (or dlcv train --download), or pass %s:PATH", name, name)
+			if name == "fashion-mnist" {
+				hint += ", or apt-get install dataset-fashion-mnist"
+			}
+			err = fmt.Errorf("%w\n%s", err, hint)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ownTestSet(name, tr, te, opts)
+}
+
+// DownloadableDatasets are the names PullDataset takes.
+var DownloadableDatasets = []string{"mnist", "fashion-mnist", "cifar10", "cifar100"}
+
+// PullDataset downloads a named dataset (mnist, fashion-mnist, cifar10,
+// cifar100) into $DLCV_HOME/datasets/NAME, checksum-verified, unless a
+// sound copy is on this machine already, and returns its folder.
+func PullDataset(ctx context.Context, name string, log io.Writer) (string, error) {
+	name = strings.ToLower(name)
+	home, err := data.Home()
+	if err != nil {
+		return "", err
+	}
+	if name == "mnist" {
+		dir := filepath.Join(home, "datasets", "mnist")
+		return dir, data.DownloadMNIST(ctx, dir, "", nil)
+	}
+	src := sources[name]
+	if src == nil {
+		return "", fmt.Errorf("unknown dataset %q (downloadable: %s)", name, strings.Join(DownloadableDatasets, ", "))
+	}
+	// Already here and sound (checked as a training run would load it)?
+	if d := src.Find(home); d != "" {
+		if _, _, err := src.Load(data.FindOptions{Home: home}); err == nil {
+			return d, nil
+		}
+	}
+	return src.Download(ctx, data.FindOptions{Home: home, Log: log})
+}
+
+// DatasetLocation says where a named dataset is on this machine ("" when
+// it is not, or has no fixed place, as smiles).
+func DatasetLocation(name string) string {
+	home, err := data.Home()
+	if err != nil {
+		return ""
+	}
+	if name == "mnist" {
+		return data.FindMNIST(home)
+	}
+	if src := sources[name]; src != nil {
+		return src.Find(home)
+	}
+	return ""
+}
+
+// loadIDXFolder loads an MNIST-style folder of IDX files (or DIR/PREFIX
+// for a prefixed set, as EMNIST's).
+func loadIDXFolder(path string, opts LoadOptions) (*Loaded, error) {
+	f, err := data.FindIDX(path)
+	if err != nil {
+		return nil, err
+	}
+	tr, te, err := data.LoadIDXFolder(f)
+	if err != nil {
+		return nil, err
+	}
+	return ownTestSet(path, tr, te, opts)
+}
+
+// checkShape refuses a preprocessing size or channel count other than a
+// fixed-size dataset's (H, W, C).
+func checkShape(name string, shape []int, p data.Preprocess) error {
+	if (p.Width != 0 && p.Width != shape[1]) || (p.Height != 0 && p.Height != shape[0]) || (p.Channels != 0 && p.Channels != shape[2]) {
+		return fmt.Errorf("%s images are %dx%dx%d; size %dx%dx%d is not supported for it", name, shape[1], shape[0], shape[2], p.Width, p.Height, p.Channels)
+	}
+	return nil
+}
+
+// ownTestSet finishes loading a dataset of 8-bit images that comes with
+// its own test set: the preprocessing must match its shape, a mean in it
+// is applied when batches are made, and a non-zero TestSplit pools both
+// sets and splits them again.
+func ownTestSet(name string, tr, te *data.Dataset, opts LoadOptions) (*Loaded, error) {
+	shape := tr.SampleShape()
+	if err := checkShape(name, shape, opts.Preprocess); err != nil {
+		return nil, err
+	}
+	pre := data.Preprocess{Height: shape[0], Width: shape[1], Channels: shape[2]}
+	if m := opts.Preprocess.Mean; len(m) > 0 {
+		if len(m) != shape[2] {
+			return nil, fmt.Errorf("%s: %d mean values for %d channels", name, len(m), shape[2])
+		}
+		pre.Mean = slices.Clone(m)
+		for _, d := range []*data.Dataset{tr, te} {
+			if d.U8 != nil {
+				d.U8.Mean = slices.Clone(m)
+			}
+		}
+	}
+	l := &Loaded{Train: tr, Test: te, Preprocess: pre}
 	if opts.TestSplit > 0 {
-		all, err := concat(tr, te)
+		all, err := data.Concat(tr, te)
 		if err != nil {
 			return nil, err
 		}
-		// Let the originals go before splitting: MNIST is 220 MB as float32.
+		// Let the originals go before splitting.
 		tr, te, l.Train, l.Test = nil, nil, nil, nil
 		runtime.GC()
 		if l.Train, l.Test, err = data.Split(all, opts.TestSplit, opts.Seed); err != nil {
@@ -180,16 +347,4 @@ func subset(d *data.Dataset, n int, seed uint64) (*data.Dataset, error) {
 	}
 	_, keep, err := data.Split(d, float64(n)/float64(d.Len()), seed)
 	return keep, err
-}
-
-// concat joins datasets with the same classes and image shape.
-func concat(a, b *data.Dataset) (*data.Dataset, error) {
-	if !tensor.EqualShape(a.SampleShape(), b.SampleShape()) || len(a.Classes) != len(b.Classes) {
-		return nil, fmt.Errorf("cannot pool datasets of shapes %v and %v", a.SampleShape(), b.SampleShape())
-	}
-	x := tensor.New(append([]int{a.Len() + b.Len()}, a.SampleShape()...)...)
-	copy(x.Data, a.X.Data)
-	copy(x.Data[len(a.X.Data):], b.X.Data)
-	y := append(append([]int(nil), a.Y...), b.Y...)
-	return &data.Dataset{X: x, Y: y, Classes: a.Classes}, nil
 }

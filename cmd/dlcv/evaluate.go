@@ -27,6 +27,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&o.Load.TestSplit, "test-split", 0, "test fraction when --dataset is given")
 	fs.Uint64Var(&o.Load.Seed, "seed", 42, "split seed when --dataset is given")
 	fs.BoolVar(&o.Load.Offline, "offline", false, "never download datasets")
+	fs.BoolVar(&o.Load.Download, "download", false, "download a named dataset (fashion-mnist, cifar10, cifar100) not on this machine, checksum-verified")
 	fs.IntVar(&o.Digits, "digits", 2, "digits in the report")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	cmPNG := fs.String("confusion-png", "", "also write the confusion matrix as a PNG heat map")

@@ -23,12 +23,14 @@ const trainExamples = `  dlcv train                                    # LeNet o
   dlcv train --arch mlp --momentum 0 --lr 0.01 --epochs 100 --test-split 0.25   # the classic MLP
   dlcv train --arch minivggnet --dataset data/animals --size 32x32 --channels 3 \
              --optimizer sgd --lr 0.01 --momentum 0.9 --nesterov --epochs 40 --out runs/animals
+  dlcv train --dataset fashion-mnist --download # Fashion-MNIST (Debian's dataset-fashion-mnist, or downloaded)
+  dlcv train --arch resnet20 --dataset cifar10:/data/cifar-10-batches-bin --epochs 30
   dlcv train --resume runs/mnist/checkpoint.safetensors --out runs/mnist`
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", "[flags]", trainExamples, stderr)
 	var o pipeline.TrainOptions
-	fs.StringVar(&o.Load.Dataset, "dataset", "mnist", "dataset name (see 'dlcv datasets') or a folder with one sub-folder per class")
+	fs.StringVar(&o.Load.Dataset, "dataset", "mnist", "dataset name (see 'dlcv datasets'), a folder with one sub-folder per class, or a folder of MNIST-style IDX files")
 	size := fs.String("size", "", "image size WxH for image folders (default: the architecture's)")
 	fs.IntVar(&o.Load.Preprocess.Channels, "channels", 0, "1 (grayscale) or 3 (RGB) for image folders (default: the architecture's)")
 	fs.BoolVar(&o.Load.Preprocess.AspectAware, "aspect", false, "resize the shorter side and crop the centre instead of stretching")
@@ -43,6 +45,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.Load.Limit, "limit", 0, "train on a stratified subset of this many images (0: all)")
 	fs.BoolVar(&o.Load.SkipBad, "skip-bad", false, "skip unreadable images (listed) instead of failing")
 	fs.BoolVar(&o.Load.Offline, "offline", false, "never download datasets")
+	fs.BoolVar(&o.Load.Download, "download", false, "download a named dataset (fashion-mnist, cifar10, cifar100) not on this machine, checksum-verified")
 	seed := fs.Uint64("seed", 42, "random seed (split, initialisation, shuffling, dropout, augmentation)")
 	fs.IntVar(&o.Epochs, "epochs", 20, "number of epochs")
 	fs.IntVar(&o.BatchSize, "batch-size", 128, "mini-batch size")

@@ -49,3 +49,17 @@ func TestFile(t *testing.T) {
 		t.Fatalf("temp files left: %v", ents)
 	}
 }
+
+func TestCheckedMD5(t *testing.T) {
+	body := []byte("cifar")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
+	defer srv.Close()
+	dst := filepath.Join(t.TempDir(), "f")
+	// md5("cifar")
+	if err := Checked(context.Background(), nil, srv.URL, dst, MD5("f5e79fd55db721a19cf28aa3ea5f1573"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := Checked(context.Background(), nil, srv.URL, dst+"2", MD5(strings.Repeat("0", 32)), nil); err == nil || !strings.Contains(err.Error(), "has MD5 f5e79fd55db721a19cf28aa3ea5f1573, want 000") {
+		t.Fatalf("mismatch: %v", err)
+	}
+}
