@@ -31,6 +31,12 @@ const (
 //
 // At inference the op is y = x*scale + shift per channel, which Optimize
 // folds into the convolution or dense layer before it (inferenceAffine).
+//
+// Act, set by FuseActivations for an activation that follows (ResNet's
+// batch norm -> ReLU), is applied to y in the same pass, and Backward
+// takes its derivative from the output (only activations with
+// Act.FromOutput fuse), which saves the activation's two passes over
+// memory each way.
 type BatchNorm struct {
 	Momentum float32 `json:"momentum"`
 	Epsilon  float32 `json:"epsilon"`
@@ -39,6 +45,8 @@ type BatchNorm struct {
 	// and beta are frozen separately, by making their params
 	// non-trainable (Grad nil).
 	Frozen bool `json:"frozen,omitempty"`
+	// Act is applied to the output (identity unless set).
+	Act Act `json:"activation,omitzero"`
 
 	gamma, beta, movingMean, movingVar *Param
 	c                                  int
@@ -69,11 +77,13 @@ func (b *BatchNorm) Kind() string { return "BatchNormalization" }
 // a second activation-sized buffer per layer, and recovering it from the
 // output divides by gamma, which may be 0. A frozen layer whose gamma is
 // frozen too needs nothing: dx = dy*gamma*invStd.
+//
+// With a fused activation Backward also reads the output.
 func (b *BatchNorm) Saves() (inputs, outputs bool) {
 	if b.Frozen && b.gamma != nil && b.gamma.Grad == nil {
-		return false, false
+		return false, b.Act.Kind != ""
 	}
-	return true, false
+	return true, b.Act.Kind != ""
 }
 
 // InPlace: the output may be written over the input (at inference, when
@@ -103,6 +113,9 @@ func (b *BatchNorm) Shapes(in [][]int) ([][]int, error) {
 	}
 	if b.gamma != nil && c != -1 && c != b.c {
 		return nil, fmt.Errorf("BatchNormalization: input shape %s has %d channels, built for %d", shapeText(s), c, b.c)
+	}
+	if err := b.Act.Validate(); err != nil {
+		return nil, fmt.Errorf("BatchNormalization: %w", err)
 	}
 	return [][]int{s}, nil
 }
@@ -142,9 +155,9 @@ func (b *BatchNorm) MovingVariance() *Param { return b.movingVar }
 
 // inferenceAffine implements channelAffine: at inference y = x*scale +
 // shift with scale = gamma/sqrt(moving_variance + eps) and shift = beta -
-// moving_mean*scale.
+// moving_mean*scale. Not with a fused activation (y is not affine).
 func (b *BatchNorm) inferenceAffine() (scale, shift []float32, ok bool) {
-	if b.gamma == nil {
+	if b.gamma == nil || b.Act.Kind != "" {
 		return nil, nil, false
 	}
 	scale, shift = make([]float32, b.c), make([]float32, b.c)
@@ -158,11 +171,23 @@ func (b *BatchNorm) inferenceAffine() (scale, shift []float32, ok bool) {
 	return scale, shift, true
 }
 
+// fuseAct implements actFuser: a copy with the activation applied to its
+// output (sharing the params).
+func (b *BatchNorm) fuseAct(a Act) (Op, bool) {
+	if b.Act.Kind != "" {
+		return nil, false
+	}
+	nb := *b
+	nb.Act = a
+	return &nb, true
+}
+
 // bnState is a BatchNorm's per-session state: the statistics the last
 // Forward used (Backward recomputes x-hat from them) and the passes'
 // buffers.
 type bnState struct {
 	chanRunner
+	act       actTask   // the fused activation's derivative (frozen statistics)
 	batch     bool      // the last Forward normalised with batch statistics
 	mean, inv []float32 // per channel: the mean subtracted and 1/sqrt(var+eps)
 	// Per-channel coefficients of the element-wise passes.
@@ -228,7 +253,7 @@ func (b *BatchNorm) Forward(c *Call, in, out []*tensor.Tensor) error {
 	for j := range ch {
 		scale[j] = g[j] * inv[j]
 	}
-	st.task = chanTask{mode: chanAffine, x: x, y: y, mean: mean, a: scale, b: b.beta.Value.Data[:ch]}
+	st.task = chanTask{mode: chanAffine, x: x, y: y, mean: mean, a: scale, b: b.beta.Value.Data[:ch], act: b.Act}
 	st.pass(len(x), ch, false)
 	return nil
 }
@@ -247,6 +272,18 @@ func (b *BatchNorm) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error
 		return fmt.Errorf("BatchNormalization: Backward before Forward")
 	}
 	dy := dout[0].Data
+	// With a fused activation the passes take g = dy * act'(y) instead of
+	// dy: the first pass writes it (yact) into scratch, the second reads it.
+	var yact, gact []float32
+	if b.Act.Kind != "" {
+		if err := convCheckAct("BatchNormalization", b.Act); err != nil {
+			return err
+		}
+		if len(out) < 1 || out[0] == nil {
+			return fmt.Errorf("BatchNormalization: Backward with a fused activation needs the output")
+		}
+		yact, gact = out[0].Data, c.Scratch(len(dy))
+	}
 	mean, inv := st.mean[:ch], st.inv[:ch]
 	g := b.gamma.Value.Data[:ch]
 	learn := b.gamma.Grad != nil || b.beta.Grad != nil
@@ -267,17 +304,24 @@ func (b *BatchNorm) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error
 	if !st.batch {
 		switch {
 		case learn: // the sums, and dx = A*dy in the same pass
-			st.task = chanTask{mode: chanGradSums, x: x, dy: dy, y: dx, mean: mean, a: a}
+			st.task = chanTask{mode: chanGradSums, x: x, dy: dy, y: dx, mean: mean, a: a, act: b.Act, yact: yact, g: gact}
 			sdy, sdx := st.pass(len(dy), ch, true)
 			b.addParamGrads(sdy, sdx, inv)
 		case dx != nil:
+			if yact != nil {
+				convActGrad(&st.act, b.Act, gact, dy, yact)
+				dy = gact
+			}
 			st.task = chanTask{mode: chanScale, dy: dy, y: dx, a: a}
 			st.pass(len(dy), ch, false)
 		}
 		return nil
 	}
-	st.task = chanTask{mode: chanGradSums, x: x, dy: dy, mean: mean}
+	st.task = chanTask{mode: chanGradSums, x: x, dy: dy, mean: mean, act: b.Act, yact: yact, g: gact}
 	sdy, sdx := st.pass(len(dy), ch, true)
+	if yact != nil {
+		dy = gact // written by the pass
+	}
 	b.addParamGrads(sdy, sdx, inv)
 	if dx == nil {
 		return nil

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -419,4 +420,152 @@ func TestBatchNormLoadsV1File(t *testing.T) {
 		0.24730697, 0.30559003, 0.447103, 0.043204818, 0.8459066, 0.11088851,
 		0.20314519, 0.3122278, 0.48462704, 0.2339181, 0.3703166, 0.39576533}
 	relClose(t, "v1 predictions", y.Data, want, 1e-5)
+}
+
+// A batch norm with a fused activation: the gradient checks of
+// TestBatchNormGrad with smooth activations (a perturbation of one input
+// moves the statistics, so every output, and some would cross a ReLU's
+// kink; the kinked ones are compared with the separate ops in
+// TestBatchNormFusedMatchesSeparate).
+func TestBatchNormFusedActGrad(t *testing.T) {
+	for _, kind := range []string{"sigmoid", "tanh"} {
+		bn := func() *BatchNorm {
+			b := NewBatchNorm(0, 0)
+			b.Act = Act{Kind: kind}
+			return b
+		}
+		for _, training := range []bool{true, false} {
+			o := gradOpts{Training: training, Seed: 11}
+			gradCheckOp(t, bnWithStats{BatchNorm: bn()}, [][]int{{3, 7, 5}}, o)
+			gradCheckOp(t, bnWithStats{BatchNorm: bn()}, [][]int{{2, 3, 3, 13}}, o)
+			frozen := bn()
+			frozen.Frozen = true
+			gradCheckOp(t, bnWithStats{BatchNorm: frozen}, [][]int{{2, 3, 3, 5}}, o)
+			frozen = bn()
+			frozen.Frozen = true
+			gradCheckOp(t, bnWithStats{BatchNorm: frozen, frozenGamma: true}, [][]int{{2, 3, 5}}, o)
+		}
+	}
+}
+
+// The fused activation gives the bits of the batch norm followed by the
+// activation, forward and backward, in training, at inference and frozen
+// (with gamma frozen too), on shapes whose channels do not fill the AVX2
+// blocks and that span several chunks.
+func TestBatchNormFusedMatchesSeparate(t *testing.T) {
+	acts := []Act{{Kind: "relu"}, {Kind: "clip", Min: 0, Max: 0.5}, {Kind: "leaky_relu", Alpha: 0.1}, {Kind: "sigmoid"}, {Kind: "tanh"}}
+	modes := []struct {
+		name                 string
+		train, frozen, gamma bool
+	}{{"training", true, false, false}, {"inference", false, false, false}, {"frozen", true, true, false}, {"frozen gamma", true, true, true}}
+	for _, shape := range [][]int{{3, 7, 5, 13}, {4, 33, 33, 16}} {
+		for _, act := range acts {
+			for _, m := range modes {
+				t.Run(fmt.Sprintf("%v/%s/%s", shape, act, m.name), func(t *testing.T) {
+					run := func(fuse bool) (y, dx *tensor.Tensor, grads [][]float32) {
+						bn := NewBatchNorm(0.9, 0)
+						bn.Frozen = m.frozen
+						if fuse {
+							bn.Act = act
+						}
+						op := bnWithStats{BatchNorm: bn, frozenGamma: m.gamma}
+						if err := op.Build([][]int{shape}, NewRNG(1)); err != nil {
+							t.Fatal(err)
+						}
+						rng := NewRNG(2)
+						x, dy := tensor.New(shape...), tensor.New(shape...)
+						for i := range x.Data {
+							x.Data[i] = float32(rng.NormFloat64())
+							dy.Data[i] = float32(rng.NormFloat64())
+						}
+						call := &Call{Train: m.train}
+						y = tensor.New(shape...)
+						if err := op.Forward(call, []*tensor.Tensor{x}, []*tensor.Tensor{y}); err != nil {
+							t.Fatal(err)
+						}
+						g := dy
+						if !fuse {
+							act.Apply(y.Data)
+							g = tensor.New(shape...)
+							act.GradFromOutput(g.Data, dy.Data, y.Data)
+						}
+						dx = tensor.New(shape...)
+						ZeroGrads(op.Params())
+						if err := op.Backward(call, []*tensor.Tensor{x}, []*tensor.Tensor{y}, []*tensor.Tensor{g}, []*tensor.Tensor{dx}); err != nil {
+							t.Fatal(err)
+						}
+						for _, p := range op.Params() {
+							if p.Grad != nil {
+								grads = append(grads, p.Grad.Data)
+							}
+						}
+						return y, dx, grads
+					}
+					y1, dx1, g1 := run(false)
+					y2, dx2, g2 := run(true)
+					same := func(what string, a, b []float32) {
+						for i := range a {
+							if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+								t.Fatalf("%s[%d]: fused %v, separate %v", what, i, b[i], a[i])
+							}
+						}
+					}
+					same("y", y1.Data, y2.Data)
+					same("dx", dx1.Data, dx2.Data)
+					if len(g1) != len(g2) {
+						t.Fatalf("%d and %d param gradients", len(g1), len(g2))
+					}
+					for i := range g1 {
+						same("param gradient", g1[i], g2[i])
+					}
+				})
+			}
+		}
+	}
+}
+
+// FuseActivations moves an activation after a batch norm into it for
+// training; Optimize still folds the batch norm into the convolution
+// before it and fuses the activation there.
+func TestBatchNormActFusion(t *testing.T) {
+	g := NewGraph()
+	x := g.Input("x", 6, 5, 3)
+	c := NewConv2D(4, 3, 1, Same)
+	h := g.Apply(NewReLU(), g.Apply(NewBatchNorm(0, 0), g.Apply(c, x)))
+	g.Output(g.Apply(NewTanh(), g.Apply(NewBatchNorm(0, 0), g.Apply(NewDense(3), g.Apply(NewFlatten(), h)))))
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	fused, err := FuseActivations(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, n := range fused.Nodes() {
+		kinds = append(kinds, n.Op.Kind())
+		if b, ok := n.Op.(*BatchNorm); ok && b.Act.Kind != "relu" && b.Act.Kind != "tanh" {
+			t.Errorf("batch norm %q fused %q", n.Name, b.Act)
+		}
+		if _, ok := n.Op.(ActOp); ok {
+			t.Errorf("activation %q left unfused", n.Name)
+		}
+	}
+	x0 := convRand(NewRNG(3), 2, 6, 5, 3)
+	dy := convRand(NewRNG(4), 2, 3)
+	y1, dx1, g1 := runGrads(t, g, x0, dy)
+	y2, dx2, g2 := runGrads(t, fused, x0, dy)
+	convClose(t, "y", y2.Data, y1.Data, 0)
+	convClose(t, "dx", dx2.Data, dx1.Data, 0)
+	for p, v := range g1 {
+		convClose(t, p.Name, g2[p], v, 0)
+	}
+	opt, err := Optimize(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range opt.Nodes() {
+		if _, ok := n.Op.(*BatchNorm); ok {
+			t.Errorf("Optimize left batch norm %q (graph %v)", n.Name, kinds)
+		}
+	}
 }

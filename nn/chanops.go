@@ -19,12 +19,13 @@ type chanMode uint8
 const (
 	// chanStats: part = sum(x-ref), sum((x-ref)^2) per channel.
 	chanStats chanMode = iota
-	// chanAffine: y = (x-mean)*a + b.
+	// chanAffine: y = act((x-mean)*a + b).
 	chanAffine
 	// chanScale: y = dy*a.
 	chanScale
 	// chanGradSums: part = sum(dy), sum(dy*(x-mean)) (0 when x is nil);
-	// and y = dy*a when y is not nil.
+	// and y = dy*a when y is not nil. With yact, dy is first replaced by
+	// g = dy*act'(yact), which is written to g.
 	chanGradSums
 	// chanGradInput: y = a*dy + b*(x-mean) + cc.
 	chanGradInput
@@ -44,6 +45,8 @@ type chanTask struct {
 	mean, a, b, cc []float32 // per channel
 	ref            []float64 // per channel (chanStats)
 	part           []float64 // per chunk: 2*c sums
+	act            Act       // chanAffine, chanGradSums (with yact)
+	yact, g        []float32 // chanGradSums: the activation's output, g
 }
 
 // setup fixes the chunking for n values of c channels and returns the
@@ -70,21 +73,29 @@ func (t *chanTask) Run(lo, hi int) {
 			kernels.ChanMoments(s1, s2, t.x[lo:hi], t.ref[:c])
 		case chanAffine:
 			kernels.ChanAffine(t.y[lo:hi], t.x[lo:hi], t.mean[:c], t.a[:c], t.b[:c])
+			if t.act.Kind != "" { // while the chunk is in cache
+				t.act.Apply(t.y[lo:hi])
+			}
 		case chanScale:
 			kernels.ChanScale(t.y[lo:hi], t.dy[lo:hi], t.a[:c])
 		case chanGradSums:
 			s1, s2 := t.sums(k)
+			dy := t.dy[lo:hi]
+			if t.yact != nil {
+				t.act.GradFromOutput(t.g[lo:hi], dy, t.yact[lo:hi])
+				dy = t.g[lo:hi]
+			}
 			if t.x == nil { // only sum(dy) wanted
-				for r := lo; r < hi; r += c {
-					for j, v := range t.dy[r : r+c][:len(s1)] {
+				for r := 0; r < len(dy); r += c {
+					for j, v := range dy[r : r+c][:len(s1)] {
 						s1[j] += float64(v)
 					}
 				}
 			} else {
-				kernels.ChanGradSums(s1, s2, t.dy[lo:hi], t.x[lo:hi], t.mean[:c])
+				kernels.ChanGradSums(s1, s2, dy, t.x[lo:hi], t.mean[:c])
 			}
 			if t.y != nil { // the chunk is in cache
-				kernels.ChanScale(t.y[lo:hi], t.dy[lo:hi], t.a[:c])
+				kernels.ChanScale(t.y[lo:hi], dy, t.a[:c])
 			}
 		case chanGradInput:
 			kernels.ChanGradInput(t.y[lo:hi], t.dy[lo:hi], t.x[lo:hi], t.mean[:c], t.a[:c], t.b[:c], t.cc[:c])

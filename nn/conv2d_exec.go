@@ -25,6 +25,9 @@ type convState struct {
 	wexp    []float32 // the kernel with groups merged (groupMerge)
 	dwexp   []float32 // its gradient
 	wflip   []float32 // the kernel flipped and transposed (dxGeom)
+	wino    []float32 // the Winograd-transformed kernel
+	winoDX  []float32 // the same of wflip
+	winoAcc []float32 // per part: the Winograd weight gradient's sums
 	dw      dwState   // the depthwise path's
 }
 
@@ -119,6 +122,16 @@ type convTask struct {
 	impl           bool
 	lines, dxLines int
 	region         int
+	// wino: Winograd forward (conv_winograd.go) with the transformed
+	// kernel u, lines tile rows per chunk; dxWino: the input gradient
+	// likewise with udx (dxLines tile rows per chunk).
+	wino, dxWino bool
+	u, udx       []float32
+	// dwWino: the weight gradient by Winograd F(3x3, 2x2), dwLines tile
+	// rows per chunk, with acc (per part, 16 planes of Cin x F).
+	dwWino  bool
+	dwLines int
+	acc     []float32
 }
 
 // Run processes parts [lo, hi).
@@ -150,6 +163,14 @@ func (t *convTask) colAt(p, r, e int) (base []float32, gs int) {
 
 func (t *convTask) forwardPart(p int) {
 	g := &t.g
+	if t.wino {
+		th, _ := g.winoTiles()
+		q0, q1 := p*g.n*th/t.parts, (p+1)*g.n*th/t.parts
+		if q0 < q1 {
+			g.winoForward(t.col[p*t.region:(p+1)*t.region], t.x, t.u, t.y, t.res, t.bias, t.tile, t.act, q0, q1, t.lines)
+		}
+		return
+	}
 	lines := g.lines()
 	r0, r1 := p*lines/t.parts, (p+1)*lines/t.parts
 	f, fg, kg := g.f, g.fg(), g.kg()
@@ -235,11 +256,22 @@ func (t *convTask) backwardPart(p int) {
 	if t.impl {
 		buf := t.col[p*t.region : (p+1)*t.region]
 		if dw != nil {
-			g.implicitWeightGrad(buf, t.x, t.dy, dw, r0, r1, t.lines)
+			if t.dwWino {
+				th, _ := g.winoTiles()
+				na := kernels.WinoPlanes * g.cin * g.f
+				g.winoWeightGrad(buf, t.acc[p*na:(p+1)*na], t.x, t.dy, dw, b0*th, b1*th, t.dwLines)
+			} else {
+				g.implicitWeightGrad(buf, t.x, t.dy, dw, r0, r1, t.lines)
+			}
 		}
 		if t.dx != nil {
 			d := &t.dxg
-			d.implicitForward(buf, t.dy, t.wflip, t.dx, nil, nil, nil, Act{}, b0*d.oh, b1*d.oh, t.dxLines)
+			if t.dxWino {
+				th, _ := d.winoTiles()
+				d.winoForward(buf, t.dy, t.udx, t.dx, nil, nil, nil, Act{}, b0*th, b1*th, t.dxLines)
+			} else {
+				d.implicitForward(buf, t.dy, t.wflip, t.dx, nil, nil, nil, Act{}, b0*d.oh, b1*d.oh, t.dxLines)
+			}
 		}
 		return
 	}
@@ -405,6 +437,16 @@ func (c *Conv2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 			clear(st.zero)
 			t.bias = st.zero
 		}
+	} else if g.winograd() {
+		t.mode, t.wino = convForward, true
+		th, _ := g.winoTiles()
+		t.parts = convParts(g.n*th, 2*g.flopsPerLine())
+		t.lines = g.winoRows(c.chunkFloats)
+		t.region = g.winoBuf(t.lines)
+		st.wino = g.winoWeights(st.wino, w)
+		t.u = st.wino
+		st.col = grow(st.col, t.parts*t.region)
+		t.col = st.col
 	} else if g.implicit() {
 		t.mode, t.impl = convForward, true
 		t.parts = convParts(g.lines(), g.flopsPerLine())
@@ -520,13 +562,25 @@ func (c *Conv2D) Backward(call *Call, in, out, dout, din []*tensor.Tensor) error
 		t.impl, t.kept = true, false
 		t.lines = g.implicitLines(c.chunkFloats)
 		t.region = g.implicitBuf(t.lines)
+		if dW != nil && g.winograd() {
+			t.dwWino = true
+			t.dwLines = g.winoRows(c.chunkFloats)
+			t.region = max(t.region, g.winoBuf(t.dwLines))
+			st.winoAcc = grow(st.winoAcc, t.parts*kernels.WinoPlanes*g.cin*g.f)
+			t.acc = st.winoAcc
+		}
 		if dx != nil {
 			d, ok := g.dxGeom()
-			if !ok || !d.implicit() {
-				t.impl = false // dX needs patches: the im2col path does all
-			} else {
+			switch {
+			case ok && d.winograd():
+				t.dxWino = true
+				t.dxLines = d.winoRows(c.chunkFloats)
+				t.region = max(t.region, d.winoBuf(t.dxLines))
+			case ok && d.implicit():
 				t.dxLines = d.implicitLines(c.chunkFloats)
 				t.region = max(t.region, d.implicitBuf(t.dxLines))
+			default:
+				t.impl = false // dX needs patches: the im2col path does all
 			}
 		}
 		if t.impl {
@@ -541,6 +595,10 @@ func (c *Conv2D) Backward(call *Call, in, out, dout, din []*tensor.Tensor) error
 			t.wflip = st.wflip
 			if !t.kept && g.direct() {
 				t.dxConv = false
+			}
+			if t.impl && t.dxWino {
+				st.winoDX = t.dxg.winoWeights(st.winoDX, st.wflip)
+				t.udx = st.winoDX
 			}
 		}
 	}

@@ -207,6 +207,14 @@ func conv2DCases() []struct {
 			return &Conv2D{Filters: 6, KernelH: 2, KernelW: 4, StrideH: 1, StrideW: 1, Padding: explicit(0, 1, 2, 1), UseBias: true}
 		}, []int{2, 5, 6, 12}},
 		{"implicit, dX by im2col (padding beyond the kernel)", func() *Conv2D { return NewConv2D(4, 3, 1, Explicit(3)) }, []int{1, 5, 4, 16}},
+		// 3x3 stride 1 with >= 8 filters: Winograd F(2x2, 3x3), forward and
+		// (with >= 11 filters) input gradient; odd sizes give ragged tiles.
+		{"winograd 3x3 same, odd sizes", func() *Conv2D { return NewConv2D(12, 3, 1, Same) }, []int{2, 7, 5, 16}},
+		{"winograd 3x3 valid", func() *Conv2D { return NewConv2D(16, 3, 1, Valid) }, []int{1, 8, 7, 12}},
+		{"winograd 3x3 asym pad, dX implicit", func() *Conv2D {
+			return &Conv2D{Filters: 8, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, Padding: explicit(0, 1, 2, 1), UseBias: true}
+		}, []int{2, 6, 9, 11}},
+		{"winograd 3x3 same 24->17 (tile kernel edges)", func() *Conv2D { return NewConv2D(17, 3, 1, Same) }, []int{2, 6, 6, 24}},
 		{"depthwise groups=cin dilation 2", func() *Conv2D {
 			c := NewConv2D(4, 3, 1, Same)
 			c.Groups, c.DilationH, c.DilationW = 4, 2, 2

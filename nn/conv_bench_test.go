@@ -1,6 +1,9 @@
 package nn
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // Benchmarks of the convolutions, each run as a one-node graph on a
 // Session (so the op state and scratch are reused as in a model). GFLOP/s
@@ -35,10 +38,16 @@ func benchConvOp(b *testing.B, op Op, in []int, train, backward bool, flops int)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPUTime()
 	for b.Loop() {
 		step()
 	}
 	b.ReportMetric(float64(flops)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := processCPUTime() - cpu0; cpu0 > 0 && cpu > 0 {
+		// CPU time (all threads): what the machine's other jobs inflate
+		// least.
+		b.ReportMetric(float64(cpu)/1e6/float64(b.N), "cpu-ms/op")
+	}
 }
 
 // convFlops is 2 * output pixels * kernel taps * input channels per group
@@ -64,6 +73,37 @@ func BenchmarkConv2DResNet20(b *testing.B) {
 	c := NewConv2D(16, 3, 1, Same)
 	c.Act = Act{Kind: "relu"}
 	benchConvOp(b, c, in, true, true, convFlops(c, in))
+}
+
+// ResNet-20's 3x3 stride-1 convolutions at batch 128, one per stage
+// (32x32x16, 16x16x32, 8x8x64, as many filters), without an epilogue:
+// forward (training), and forward + backward with the input gradient, by
+// Winograd F(2x2, 3x3) and by the implicit GEMM. GFLOP/s counts the
+// direct convolution's operations.
+func BenchmarkConv2DResNet20Stages(b *testing.B) {
+	for _, st := range []struct{ hw, c int }{{32, 16}, {16, 32}, {8, 64}} {
+		in := []int{128, st.hw, st.hw, st.c}
+		for _, backward := range []bool{false, true} {
+			for _, wino := range []bool{true, false} {
+				name := fmt.Sprintf("%dx%dx%d/forward", st.hw, st.hw, st.c)
+				if backward {
+					name += "+backward"
+				}
+				if wino {
+					name += "/winograd"
+				} else {
+					name += "/implicit"
+				}
+				b.Run(name, func(b *testing.B) {
+					defer func(on bool) { winogradOn = on }(winogradOn)
+					winogradOn = wino
+					c := NewConv2D(st.c, 3, 1, Same)
+					c.UseBias = false
+					benchConvOp(b, c, in, true, backward, convFlops(c, in))
+				})
+			}
+		}
+	}
 }
 
 // MobileNetV2's depthwise 3x3 convolutions at batch 1 inference, with the

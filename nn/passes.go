@@ -11,10 +11,11 @@ import (
 // faster. The original is left as it was.
 //
 //   - FuseActivations (safe for training): an activation whose input is
-//     read by nothing else is applied in the epilogue of the convolution or
-//     dense layer before it; the fused op takes its derivative from its
-//     output, so only activations with Act.FromOutput fuse. The new graph
-//     shares the original's weights, so training it trains the original.
+//     read by nothing else is applied in the epilogue of the convolution,
+//     dense layer or batch norm before it; the fused op takes its
+//     derivative from its output, so only activations with Act.FromOutput
+//     fuse. The new graph shares the original's weights, so training it
+//     trains the original.
 //   - Optimize (inference): constant folding, batch-norm folding into the
 //     convolution or dense layer before it, residual additions into the
 //     convolution's epilogue, then every activation. Folded weights are
@@ -22,7 +23,8 @@ import (
 
 // The interfaces ops implement to take part.
 type (
-	// actFuser: ops with an activation epilogue (Conv2D, Dense, ...).
+	// actFuser: ops with an activation epilogue (Conv2D, Dense, ...,
+	// BatchNorm).
 	actFuser interface {
 		fuseAct(a Act) (Op, bool)
 	}

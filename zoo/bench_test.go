@@ -1,6 +1,7 @@
 package zoo
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -91,6 +92,12 @@ func BenchmarkLeNetInfer(b *testing.B) {
 // architecture on random 32x32x3 images, the workload of
 // bench/resnet/run.sh.
 func benchTrainStep(b *testing.B, arch string, batch int) {
+	benchTrainStepProfile(b, arch, batch, nil)
+}
+
+// benchTrainStepProfile is benchTrainStep, recording the time per node
+// into prof when it is not nil.
+func benchTrainStepProfile(b *testing.B, arch string, batch int, prof *nn.Profile) {
 	m, err := New(arch, []int{32, 32, 3}, 10, 1)
 	if err != nil {
 		b.Fatal(err)
@@ -117,6 +124,11 @@ func benchTrainStep(b *testing.B, arch string, batch int) {
 	for range 3 { // size the buffers (the pool settles in a step or two)
 		step()
 	}
+	if prof != nil {
+		if err := m.Graph().SetProfile(prof); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := processCPUTime()
@@ -128,6 +140,19 @@ func benchTrainStep(b *testing.B, arch string, batch int) {
 
 // BenchmarkResNet20TrainStep: ResNet-20 at batch 128.
 func BenchmarkResNet20TrainStep(b *testing.B) { benchTrainStep(b, "resnet20", 128) }
+
+// BenchmarkResNet20TrainProfile is BenchmarkResNet20TrainStep with the
+// session profiler on; it logs the time per op kind and the slowest nodes
+// per step (run with -test.v, and GOMAXPROCS=1 for single-thread times).
+func BenchmarkResNet20TrainProfile(b *testing.B) {
+	prof := &nn.Profile{}
+	benchTrainStepProfile(b, "resnet20", 128, prof)
+	var sb strings.Builder
+	if err := prof.Write(&sb, 12); err != nil {
+		b.Fatal(err)
+	}
+	b.Log("\n" + sb.String())
+}
 
 // BenchmarkMiniVGGNetTrainStep: MiniVGGNet at batch 64.
 func BenchmarkMiniVGGNetTrainStep(b *testing.B) { benchTrainStep(b, "minivggnet", 64) }

@@ -181,7 +181,14 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 						ap = buf.a[ir*kc : (ir+mR)*kc]
 					case mr == mR:
 						ap, ars, aks = g.a[(ic+ir)*rs+pc*ks:], rs, ks
-					default: // last rows: pack them to get zero padding
+					case (ic+ir)*rs+pc*ks+(mR-1)*rs+(kc-1)*ks < len(g.a):
+						// Last rows, with the kernel's other rows inside a:
+						// those are read but their results never stored
+						// (edge tiles store mr rows), so A is still read
+						// in place. Packing a transposed A's few rows costs
+						// a copy per k step, more than the tile itself.
+						ap, ars, aks = g.a[(ic+ir)*rs+pc*ks:], rs, ks
+					default: // last rows at the end of a: pack them
 						packA(kn, buf.a, g.transA, g.a, g.lda, ic+ir, pc, mr, kc)
 						ap = buf.a[:mR*kc]
 					}

@@ -9,7 +9,9 @@ import (
 // fn computes C[0:mr, 0:nr] = alpha*A*B + beta*C (beta == 0: C is not
 // read) for an A panel of depth k whose element (r, p) is a[r*rs + p*ks]
 // (one of rs, ks is 1; all of the kernel's mr rows must be readable: a
-// packed panel is zero padded) and a B panel whose row p is the kernel's nr
+// packed panel is zero padded, and a panel read in place may have rows
+// past the caller's mr that hold anything, since every row of C depends
+// on its own row of A only and fn stores only C[0:mr]) and a B panel whose row p is the kernel's nr
 // values at b[p*bs:] (packed and zero padded with bs = nr, or B itself).
 type gemmKernel struct {
 	name   string

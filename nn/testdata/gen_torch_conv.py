@@ -138,6 +138,13 @@ cases = [
     conv_transpose_case("transposed 3x3 s2 same", 1, 2, 3, 4, 3, 3, 3, (2, 2), mode="same"),
     conv_transpose_case("transposed 2x2 s3 same (kernel below stride)", 1, 2, 3, 2, 2, 2, 2, (3, 3), mode="same"),
     conv_transpose_case("transposed 1x1", 2, 4, 3, 5, 3, 1, 1),
+    # 3x3 stride-1 convolutions with enough channels for Winograd F(2x2,
+    # 3x3) (nn/conv_winograd.go), forward and input gradient; odd sizes
+    # leave ragged tiles. (Appended, so the cases above keep their values.)
+    conv_case("winograd 3x3 pad1 16->16 odd", 2, 16, 9, 7, 16, 3, 3, pad=(1, 1, 1, 1)),
+    conv_case("winograd 3x3 valid 12->16", 1, 12, 7, 8, 16, 3, 3),
+    conv_case("winograd 3x3 asym pad 24->8 residual relu", 2, 24, 6, 5, 8, 3, 3, pad=(0, 1, 1, 2), act="relu", residual=True),
+    conv_case("winograd 3x3 same 32->20", 1, 32, 6, 8, 20, 3, 3, mode="same"),
 ]
 
 with gzip.open("torch_conv.json.gz", "wt") as fp:

@@ -1,0 +1,84 @@
+//go:build !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+var useWinoAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:generate go run winograd_asmgen.go
+
+//go:noescape
+func winoInputAVX2(v *float32, vs int, p *float32, ps, c, n int)
+
+//go:noescape
+func winoOutputAVX2(y *float32, ys int, m *float32, ms, f, n int)
+
+//go:noescape
+func winoGradOutputAVX2(v *float32, vs int, dy *float32, ys, f, n int)
+
+//go:noescape
+func sgemmTilesAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// The ...Asm wrappers transform the first c &^ 7 channels (the callers
+// have checked the lengths) and return how many.
+
+func winoInputAsm(v []float32, vs int, p []float32, ps, c, n int) int {
+	cb := c &^ 7
+	if !useWinoAVX2 || cb == 0 {
+		return 0
+	}
+	for q := 0; q < cb; q += 8 {
+		winoInputAVX2(&v[q], vs, &p[q], ps, c, n)
+	}
+	return cb
+}
+
+func winoOutputAsm(y []float32, ys int, m []float32, ms, f, n int) int {
+	cb := f &^ 7
+	if !useWinoAVX2 || cb == 0 || n == 0 {
+		return 0
+	}
+	for q := 0; q < cb; q += 8 {
+		winoOutputAVX2(&y[q], ys, &m[q], ms, f, n)
+	}
+	return cb
+}
+
+func winoGradOutputAsm(v []float32, vs int, dy []float32, ys, f, n int) int {
+	cb := f &^ 7
+	if !useWinoAVX2 || cb == 0 || n == 0 {
+		return 0
+	}
+	for q := 0; q < cb; q += 8 {
+		winoGradOutputAVX2(&v[q], vs, &dy[q], ys, f, n)
+	}
+	return cb
+}
+
+// sgemmPlanesAsm runs SgemmPlanes with sgemmTilesAVX2 when the AVX2 SGEMM
+// kernel is the active one (an AVX-512 machine keeps its own kernel) and
+// the product has at least one full 6x16 tile. A ragged edge is done by a
+// second call on the last 6 rows or 16 columns, which overlap the first
+// call's: C is only written, so they are written twice with the same
+// values.
+func sgemmPlanesAsm(planes, m, n, k int, c []float32, cs int, a []float32, as int, b []float32, bs int) bool {
+	if !useWinoAVX2 || activeKernel.Load() != avx2Kernel || m < 6 || n < 16 {
+		return false
+	}
+	m6, n16 := m/6, n/16
+	for p := range planes {
+		cp, ap, bp := c[p*cs:p*cs+m*n], a[p*as:p*as+m*k], b[p*bs:p*bs+k*n]
+		sgemmTilesAVX2(m6, n16, k, &ap[0], k, &bp[0], n, &cp[0], n)
+		if m%6 != 0 {
+			sgemmTilesAVX2(1, n16, k, &ap[(m-6)*k], k, &bp[0], n, &cp[(m-6)*n], n)
+		}
+		if n%16 != 0 {
+			sgemmTilesAVX2(m6, 1, k, &ap[0], k, &bp[n-16], n, &cp[n-16], n)
+			if m%6 != 0 {
+				sgemmTilesAVX2(1, 1, k, &ap[(m-6)*k], k, &bp[n-16], n, &cp[(m-6)*n+n-16], n)
+			}
+		}
+	}
+	return true
+}
