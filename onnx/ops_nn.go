@@ -41,19 +41,50 @@ func (c *converter) spatial2D(x *tval) (ref string, shape []int, oneD bool, err 
 }
 
 // spatialOut records an NHWC result, squeezing the height of a 1-D op.
-func (c *converter) spatialOut(i int, ref string, shape []int, oneD bool, x *tval) error {
+// same[ax] says the op keeps spatial axis ax's size (stride 1 and the
+// padding of its window), so the output shares the input's symbol.
+func (c *converter) spatialOut(i int, ref string, shape []int, oneD bool, x *tval, same [2]bool) error {
 	if oneD {
 		var err error
 		if ref, shape, err = c.emit1("as1d", nn.NewSqueeze(1), ref); err != nil {
 			return err
 		}
+		same[0] = same[1]
 	}
 	out := c.value(ref, shape, channelsLast(len(shape)), x.dtype)
 	if x.rank() == len(shape) {
-		keepDims(out, x, append([]int{0}, slices.Repeat([]int{-1}, len(shape)-1)...))
+		m := append([]int{0}, slices.Repeat([]int{-1}, len(shape)-1)...)
+		for ax := 0; ax < len(shape)-2; ax++ {
+			if same[ax] {
+				m[2+ax] = 2 + ax
+			}
+		}
+		keepDims(out, x, m)
 	}
 	c.setOut(i, out)
 	return nil
+}
+
+// keepsSize reports, per spatial axis, whether a window op leaves the
+// size unchanged: stride 1 and padding that makes up the window.
+func keepsSize(a convAttrs, pad nn.Padding) [2]bool {
+	var same [2]bool
+	for ax := range 2 {
+		e := (a.kernel[ax]-1)*a.dilations[ax] + 1
+		total := pad.Top + pad.Bottom
+		if ax == 1 {
+			total = pad.Left + pad.Right
+		}
+		switch pad.Mode {
+		case "same":
+			same[ax] = a.strides[ax] == 1
+		case "explicit":
+			same[ax] = a.strides[ax] == 1 && total == e-1
+		default:
+			same[ax] = a.strides[ax] == 1 && e == 1
+		}
+	}
+	return same
 }
 
 // convAttrs are the window attributes of Conv, ConvTranspose and the
@@ -243,7 +274,7 @@ func convOp(c *converter) error {
 	if err != nil {
 		return err
 	}
-	return c.spatialOut(0, ref, oshape, oneD, x)
+	return c.spatialOut(0, ref, oshape, oneD, x, keepsSize(a, pad))
 }
 
 func convTransposeOp(c *converter) error {
@@ -368,7 +399,7 @@ func convTransposeOp(c *converter) error {
 	if err != nil {
 		return err
 	}
-	return c.spatialOut(0, ref, oshape, oneD, x)
+	return c.spatialOut(0, ref, oshape, oneD, x, [2]bool{})
 }
 
 func poolOp(c *converter) error {
@@ -416,7 +447,11 @@ func poolOp(c *converter) error {
 	if err != nil {
 		return err
 	}
-	return c.spatialOut(0, ref, oshape, oneD, x)
+	same := keepsSize(a, pad)
+	if ceil != 0 {
+		same = [2]bool{}
+	}
+	return c.spatialOut(0, ref, oshape, oneD, x, same)
 }
 
 func globalPoolOp(c *converter) error {

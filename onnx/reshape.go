@@ -135,6 +135,19 @@ func (c *converter) reshapeVal(x *tval, target []rdim) (*tval, error) {
 		if v, ok, err := c.flattenFeat(x, xd, out); err != nil || ok {
 			return v, err
 		}
+		// Store the value with each group of axes in order, the groups
+		// where they are (one transpose, often of a few inner axes), and
+		// reshape that.
+		if q, ok := groupLayout(x, xd, out); ok {
+			ref, err := c.ref(x, q)
+			if err != nil {
+				return nil, err
+			}
+			y := &tval{ref: ref, shape: c.shapes[ref], perm: q, dtype: x.dtype, dims: x.dims}
+			if v, ok, err := c.reshapePermuted(y, xd, out); err != nil || ok {
+				return v, err
+			}
+		}
 	}
 	// In ONNX order.
 	ref, err := c.ref(x, identity(len(xs)))
@@ -408,6 +421,42 @@ func (c *converter) reshapePermuted(x *tval, xd, out []rdim) (*tval, bool, error
 		return nil, false, nil // fall back to ONNX order
 	}
 	return v, true, nil
+}
+
+// groupLayout returns the layout closest to x's in which every group of
+// the reshape has its axes adjacent and in order: the groups ordered by
+// where their first stored axis is, size-1 axes where they were.
+func groupLayout(x *tval, xd, out []rdim) ([]int, bool) {
+	gs, ok := groups(xd, out)
+	if !ok {
+		return nil, false
+	}
+	p := x.getPerm()
+	pos := invert(p)
+	type placed struct {
+		at int
+		in []int
+	}
+	var ps []placed
+	for _, g := range gs {
+		at := len(p)
+		for _, a := range g.in {
+			at = min(at, pos[a])
+		}
+		ps = append(ps, placed{at, g.in})
+	}
+	slices.SortFunc(ps, func(a, b placed) int { return a.at - b.at })
+	var order []int
+	for _, pl := range ps {
+		order = append(order, pl.in...)
+	}
+	var ones []int
+	for a, d := range xd {
+		if d.known && d.v == 1 {
+			ones = append(ones, a)
+		}
+	}
+	return placeOnes(order, ones, len(p)), true
 }
 
 // layoutDims lists ONNX dims in layout order.
