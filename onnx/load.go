@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dlcv-go/dlcv/modelfile"
 	"github.com/dlcv-go/dlcv/nn"
 	"github.com/dlcv-go/dlcv/tensor"
 )
@@ -112,6 +113,9 @@ func Load(path string, opts *Options) (*Imported, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if k := modelfile.Sniff(b[:min(len(b), modelfile.HeadSize)]); k != modelfile.Unknown && k != modelfile.ONNX {
+		return nil, fmt.Errorf("%s is %s, not an ONNX model", path, k.Describe())
 	}
 	m, err := Convert(b, filepath.Dir(path), opts)
 	if err != nil {

@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"github.com/dlcv-go/dlcv/classifier"
+	"github.com/dlcv-go/dlcv/modelfile"
+	"github.com/dlcv-go/dlcv/nn"
+	"github.com/dlcv-go/dlcv/onnx"
 	"github.com/dlcv-go/dlcv/zoo"
 )
 
@@ -21,7 +24,8 @@ func init() {
 func runSummary(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("summary", "MODEL|ARCH [flags]", `  dlcv summary lenet
   dlcv summary minivggnet --input 32x32x3 --classes 3
-  dlcv summary runs/mnist/model.safetensors`, stderr)
+  dlcv summary runs/mnist/model.safetensors
+  dlcv summary resnet18.onnx`, stderr)
 	input := fs.String("input", "", "input HxWxC for an architecture name (default: its usual input)")
 	classes := fs.Int("classes", 10, "number of classes for an architecture name")
 	if err := parseFlags(fs, args); err != nil {
@@ -32,6 +36,24 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 	}
 	arg := fs.Arg(0)
 	if _, err := os.Stat(arg); err == nil {
+		kind, err := modelfile.Expect(arg, modelfile.Safetensors, modelfile.ONNX)
+		if err != nil {
+			return err
+		}
+		if kind == modelfile.ONNX {
+			m, err := onnx.Load(arg, nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(stdout, m.Summary())
+			return nil
+		}
+		if net, meta, err := nn.LoadFile(arg); err == nil && meta[onnx.MetaInputs] != "" {
+			// A model converted from ONNX: no classes or preprocessing.
+			fmt.Fprint(stdout, net.Summary())
+			fmt.Fprintf(stdout, "ONNX inputs: %s\nONNX outputs: %s\n", meta[onnx.MetaInputs], meta[onnx.MetaOutputs])
+			return nil
+		}
 		m, err := classifier.Load(arg)
 		if err != nil {
 			return err
