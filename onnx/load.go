@@ -16,7 +16,7 @@ import (
 
 // Opset range the importer accepts for the default domain.
 const (
-	MinOpset = 7
+	MinOpset = 6
 	MaxOpset = 17
 )
 

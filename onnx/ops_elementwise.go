@@ -299,7 +299,8 @@ func (c *converter) binary(op string, a, b *tval) (*tval, error) {
 }
 
 func binaryOp(c *converter) error {
-	a, err := c.need(0)
+	a0, err := c.need(0)
+	a := a0
 	if err != nil {
 		return err
 	}
@@ -308,8 +309,33 @@ func binaryOp(c *converter) error {
 		return err
 	}
 	if c.opset < 7 {
-		if bc, _ := c.attrInt("broadcast", 0); bc != 0 {
-			return c.errf("legacy broadcast attribute is not supported")
+		// Opset 6 broadcasts only with broadcast=1: b aligned with a at
+		// axis (default: at the end, as NumPy).
+		bc, err := c.attrInt("broadcast", 0)
+		if err != nil {
+			return err
+		}
+		if a := c.attr("axis"); bc != 0 && a != nil {
+			axis, err := c.normAxis(a.I, a0.rank())
+			if err != nil {
+				return err
+			}
+			pad := a0.rank() - axis - b.rank()
+			if pad < 0 {
+				return c.errf("broadcast axis %d: B of rank %d does not fit A of rank %d", a.I, b.rank(), a0.rank())
+			}
+			if pad > 0 {
+				dims := make([]rdim, b.rank()+pad)
+				for i := range dims {
+					dims[i] = known(1)
+					if i < b.rank() {
+						dims[i] = b.onnxDim(i)
+					}
+				}
+				if b, err = c.reshapeVal(b, dims); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	out, err := c.binary(c.node.OpType, a, b)
@@ -533,6 +559,12 @@ func preluOp(c *converter) error {
 		return err
 	}
 	r := x.rank()
+	if c.opset < 7 && s.konst != nil && len(s.konst.Shape) == 1 && r >= 2 && len(s.konst.Float) > 1 {
+		// Opset 6: a 1-D slope is per channel (axis 1).
+		nd := *s.konst
+		nd.Shape = append([]int{len(nd.Float)}, slices.Repeat([]int{1}, r-2)...)
+		s = &tval{name: s.name, konst: &nd, dtype: s.dtype}
+	}
 	if s.konst != nil && x.ref != "" {
 		d := s.konst
 		n := len(d.Float)
