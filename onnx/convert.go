@@ -157,6 +157,14 @@ type converter struct {
 	nextDim int
 	node    *NodeProto // the node being converted
 	nodeIdx int
+	// producers maps each value name to the node that makes it (fusion
+	// patterns walk back through it).
+	producers map[string]*NodeProto
+	// uses counts the readers of each value (nodes and graph outputs).
+	uses map[string]int
+	// NoFuse turns the import-time fusions off (tests of the unfused
+	// ops).
+	noFuse bool
 	// inputs and outputs of the graph, as the importer made them.
 	inputs  []*ioVal
 	outputs []*ioVal

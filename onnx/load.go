@@ -45,6 +45,8 @@ type Options struct {
 	// forceShapes lets InputShapes change an input's rank (the checker:
 	// ONNX's test data is the truth).
 	forceShapes bool
+	// noFuse keeps decomposed activations as they are (tests).
+	noFuse bool
 }
 
 // IOInfo describes a graph input or output.
@@ -171,7 +173,7 @@ func ConvertModel(mp *ModelProto, dir string, opts *Options) (*Imported, error) 
 		return nil, err
 	}
 	c := &converter{dir: dir, opset: opset, opts: *opts, vals: map[string]*tval{}, byName: map[string]*enode{},
-		names: map[string]bool{}, shapes: map[string][]int{}, dimIDs: map[string]int{}}
+		names: map[string]bool{}, shapes: map[string][]int{}, dimIDs: map[string]int{}, noFuse: opts.noFuse}
 	if err := c.convertGraph(mp.Graph); err != nil {
 		return nil, err
 	}
@@ -303,6 +305,19 @@ func (c *converter) convertGraph(g *GraphProto) error {
 	}
 	for name, d := range c.opts.Bind {
 		c.vals[name] = &tval{name: name, konst: d, dtype: d.Type}
+	}
+	c.producers = map[string]*NodeProto{}
+	c.uses = map[string]int{}
+	for _, n := range g.Nodes {
+		for _, o := range n.Outputs {
+			c.producers[o] = n
+		}
+		for _, in := range n.Inputs {
+			c.uses[in]++
+		}
+	}
+	for _, o := range g.Outputs {
+		c.uses[o.Name]++
 	}
 	layouts := inputLayouts(g, c.opts.KeepNCHW)
 	for _, in := range g.Inputs {

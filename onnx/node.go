@@ -52,6 +52,10 @@ func SupportedOps() []string {
 	return ops
 }
 
+// maxConstElements bounds a tensor the importer makes at import time
+// (ConstantOfShape, Range, a folded node): 256 MiB of float32.
+const maxConstElements = 1 << 26
+
 // convertNode converts one node. A node whose inputs are all known at
 // import is evaluated at once: its outputs become constants.
 func (c *converter) convertNode(n *NodeProto) error {
@@ -73,6 +77,11 @@ func (c *converter) convertNode(n *NodeProto) error {
 		consts = consts && v.konst != nil
 	}
 	start := len(c.nodes)
+	if !consts && !c.noFuse {
+		if ok, err := c.fuse(n); err != nil || ok {
+			return err
+		}
+	}
 	if err := def.fn(c); err != nil {
 		return err
 	}
@@ -142,6 +151,9 @@ func (c *converter) eval(ref string, memo map[string]*tensor.Tensor) (*tensor.Te
 	}
 	outs := make([]*tensor.Tensor, len(outShapes))
 	for i, s := range outShapes {
+		if k := tensor.Numel(s); k > maxConstElements || k < 0 {
+			return nil, fmt.Errorf("%s: a constant of shape %s is too large to compute at import", n.op.Kind(), shapeText(s))
+		}
 		outs[i] = tensor.New(s...)
 	}
 	if err := n.op.Forward(&nn.Call{}, ins, outs); err != nil {

@@ -338,6 +338,20 @@ func binaryOp(c *converter) error {
 			}
 		}
 	}
+	if op := c.node.OpType; !c.noFuse && (op == "Add" || op == "Mul" || op == "Sub" || op == "Div") {
+		pairs := [][2]*tval{{a, b}, {b, a}}
+		if op == "Sub" || op == "Div" {
+			pairs = pairs[:1] // x - k and x / k only
+		}
+		for _, p := range pairs {
+			if out, ok, err := c.foldAffine(op, p[0], p[1]); err != nil || ok {
+				if ok {
+					c.setOut(0, out)
+				}
+				return err
+			}
+		}
+	}
 	out, err := c.binary(c.node.OpType, a, b)
 	if err != nil {
 		return err

@@ -1008,8 +1008,8 @@ func constantOfShapeOp(c *converter) error {
 	s := toInts(shape)
 	n := 1
 	for _, d := range s {
-		if d < 0 || (d > 0 && n > maxElements/d) {
-			return c.errf("shape %v", shape)
+		if d < 0 || (d > 0 && n > maxConstElements/d) {
+			return c.errf("shape %v: more than %d values", shape, maxConstElements)
 		}
 		n *= d
 	}
@@ -1049,7 +1049,7 @@ func rangeOp(c *converter) error {
 		return c.errf("delta is 0")
 	}
 	n := int(max(math.Ceil((v[1]-v[0])/v[2]), 0))
-	if n > maxElements {
+	if !(float64(n) <= maxConstElements) {
 		return c.errf("%d values", n)
 	}
 	d := &Data{Type: dtype, Shape: []int{n}, Float: make([]float32, n)}

@@ -237,6 +237,25 @@ func (d *Data) fromFields(t *TensorProto, n int) error {
 		}
 		return nil
 	}
+	// Check the count before allocating: dims may claim more than the
+	// file holds.
+	var have int
+	var field string
+	switch t.DataType {
+	case TypeFloat:
+		have, field = len(t.FloatData), "float_data"
+	case TypeDouble:
+		have, field = len(t.DoubleData), "double_data"
+	case TypeInt64:
+		have, field = len(t.Int64Data), "int64_data"
+	case TypeUint32, TypeUint64:
+		have, field = len(t.Uint64Data), "uint64_data"
+	default:
+		have, field = len(t.Int32Data), "int32_data"
+	}
+	if err := count(have, field); err != nil {
+		return err
+	}
 	d.Float = make([]float32, n)
 	switch t.DataType {
 	case TypeFloat:
