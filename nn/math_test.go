@@ -39,9 +39,9 @@ var mathRef = map[string]func(x float64) float64{
 		}
 		return 0
 	},
-	"IsNaN": func(x float64) float64 { return b2f64(math.IsNaN(x)) },
-	"IsInf": func(x float64) float64 { return b2f64(math.IsInf(x, 0)) },
-	"Not":   func(x float64) float64 { return b2f64(x == 0) },
+	"IsNaN":        func(x float64) float64 { return b2f64(math.IsNaN(x)) },
+	"IsInf":        func(x float64) float64 { return b2f64(math.IsInf(x, 0)) },
+	"Not":          func(x float64) float64 { return b2f64(x == 0) },
 	"RoundFloat16": func(x float64) float64 { return x }, "RoundBFloat16": func(x float64) float64 { return x },
 }
 

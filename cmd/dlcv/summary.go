@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"github.com/dlcv-go/dlcv/classifier"
+	"github.com/dlcv-go/dlcv/modelfile"
+	"github.com/dlcv-go/dlcv/nn"
+	"github.com/dlcv-go/dlcv/onnx"
 	"github.com/dlcv-go/dlcv/tfjs"
 	"github.com/dlcv-go/dlcv/zoo"
 )
@@ -23,7 +26,8 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("summary", "MODEL|ARCH [flags]", `  dlcv summary lenet
   dlcv summary minivggnet --input 32x32x3 --classes 3
   dlcv summary runs/mnist/model.safetensors
-  dlcv summary ../shared/models/tfjs/human/emotion.json   (a TF.js model.json)`, stderr)
+  dlcv summary resnet18.onnx
+  dlcv summary path/to/model.json   (a TF.js model.json)`, stderr)
 	input := fs.String("input", "", "input HxWxC for an architecture name (default: its usual input)")
 	classes := fs.Int("classes", 10, "number of classes for an architecture name")
 	if err := parseFlags(fs, args); err != nil {
@@ -34,13 +38,31 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 	}
 	arg := fs.Arg(0)
 	if _, err := os.Stat(arg); err == nil {
-		if isTFJS(arg) {
+		kind, err := modelfile.Expect(arg, modelfile.Safetensors, modelfile.ONNX, modelfile.TFJS)
+		if err != nil {
+			return err
+		}
+		switch kind {
+		case modelfile.TFJS:
 			m, err := tfjs.Load(arg)
 			if err != nil {
 				return err
 			}
 			fmt.Fprint(stdout, m.Graph.Summary())
 			fmt.Fprint(stdout, m.Describe())
+			return nil
+		case modelfile.ONNX:
+			m, err := onnx.Load(arg, nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(stdout, m.Summary())
+			return nil
+		}
+		if net, meta, err := nn.LoadFile(arg); err == nil && meta[onnx.MetaInputs] != "" {
+			// A model converted from ONNX: no classes or preprocessing.
+			fmt.Fprint(stdout, net.Summary())
+			fmt.Fprintf(stdout, "ONNX inputs: %s\nONNX outputs: %s\n", meta[onnx.MetaInputs], meta[onnx.MetaOutputs])
 			return nil
 		}
 		m, err := classifier.Load(arg)
@@ -70,13 +92,4 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stdout, m.Summary())
 	return nil
-}
-
-// isTFJS reports whether path is a TF.js model.json.
-func isTFJS(path string) bool {
-	if !strings.HasSuffix(strings.ToLower(path), ".json") {
-		return false
-	}
-	b, err := os.ReadFile(path)
-	return err == nil && tfjs.IsModelJSON(b)
 }
