@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/dlcv-go/dlcv/data"
 	"github.com/dlcv-go/dlcv/internal/imagefile"
@@ -45,4 +49,36 @@ func loadPhoto(path string) (image.Image, error) {
 		return nil, fmt.Errorf("%s: not a readable image: %v", path, err)
 	}
 	return img, nil
+}
+
+// photoArgs expands the photo arguments of classify, predict, faces and
+// the other per-photo commands: a folder stands for the image files in
+// it and below it (by extension, in lexical order); anything else is
+// kept as given, so a missing file is reported by the command, in turn.
+func photoArgs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil || !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		n := len(out)
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && slices.Contains(data.ImageExtensions, strings.ToLower(filepath.Ext(p))) {
+				out = append(out, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading folder %s: %w", a, err)
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("folder %s holds no image files (%s)", a, strings.Join(data.ImageExtensions, ", "))
+		}
+	}
+	return out, nil
 }

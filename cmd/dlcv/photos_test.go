@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -45,5 +46,31 @@ func TestPhotosDecodeTo8Bits(t *testing.T) {
 	photoLimits.MaxBytes = 4*w*h - 1
 	if _, err := loadPhoto(path); err == nil || !strings.Contains(err.Error(), "deep.png") || !strings.Contains(err.Error(), "over the limit of 5999999 bytes") {
 		t.Fatalf("over the bytes limit: %v", err)
+	}
+}
+
+func TestPhotoArgs(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"b.PNG", "a.jpg", "notes.txt", "sub/c.bmp"} {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := photoArgs([]string{"missing.jpg", dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"missing.jpg", filepath.Join(dir, "a.jpg"), filepath.Join(dir, "b.PNG"), filepath.Join(dir, "sub", "c.bmp")}
+	if !slices.Equal(got, want) {
+		t.Fatalf("photoArgs = %q, want %q", got, want)
+	}
+	empty := filepath.Join(dir, "sub2")
+	os.Mkdir(empty, 0o755)
+	if _, err := photoArgs([]string{empty}); err == nil || !strings.Contains(err.Error(), "no image files") {
+		t.Fatalf("empty folder: err = %v", err)
 	}
 }
