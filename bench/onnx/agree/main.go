@@ -2,7 +2,10 @@
 // dlcv and compares its outputs with ONNX Runtime's (ort_run.js): the
 // largest absolute difference over the largest absolute reference value,
 // for batch 1 and 4, against a bound of 1e-4. It prints a Markdown table
-// (docs/import.md records it) and exits 1 if a model is off.
+// (docs/import.md records it) and exits 1 if a model is off. It times
+// nothing: ONNX Runtime ran earlier, in another process, so a ratio of
+// times taken apart would measure the machine's load more than the
+// runtimes.
 //
 //	go run ./bench/onnx/agree OUTDIR
 package main
@@ -14,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"time"
 
 	"github.com/dlcv-go/dlcv/npy"
 	"github.com/dlcv-go/dlcv/onnx"
@@ -44,10 +46,6 @@ func main() {
 	if err := json.Unmarshal(b, &man); err != nil {
 		fail(err)
 	}
-	var ortTimes map[string]map[string]float64
-	if b, err := os.ReadFile(filepath.Join(dir, "ort_times.json")); err == nil {
-		json.Unmarshal(b, &ortTimes)
-	}
 	batches := make([]string, 0, len(man.Inputs))
 	for k := range man.Inputs {
 		batches = append(batches, k)
@@ -60,17 +58,16 @@ func main() {
 		}
 	}
 	bad := false
-	fmt.Println("| model | params | batch 1: max diff / max ref | batch 4 | ms per batch-4 run, dlcv / ORT |")
-	fmt.Println("| --- | ---: | ---: | ---: | ---: |")
+	fmt.Println("| model | params | batch 1: max diff / max ref | batch 4 |")
+	fmt.Println("| --- | ---: | ---: | ---: |")
 	for _, m := range man.Models {
 		im, err := onnx.Load(filepath.Join(dir, m.File), nil)
 		if err != nil {
-			fmt.Printf("| %s | %d | import failed: %v | | |\n", m.Name, m.Params, err)
+			fmt.Printf("| %s | %d | import failed: %v | |\n", m.Name, m.Params, err)
 			bad = true
 			continue
 		}
 		row := fmt.Sprintf("| %s | %.1fM |", m.Name, float64(m.Params)/1e6)
-		var ms float64
 		for _, k := range batches {
 			ref, err := npy.ReadFile(filepath.Join(dir, fmt.Sprintf("ort_%s_b%s.npy", m.Name, k)))
 			if err != nil {
@@ -82,23 +79,12 @@ func main() {
 				bad = true
 				continue
 			}
-			t0 := time.Now()
-			const reps = 3
-			for range reps {
-				im.RunNCHW(inputs[k])
-			}
-			ms = float64(time.Since(t0).Microseconds()) / 1000 / reps
 			r := rel(out[0], ref)
 			mark := ""
 			if !(r <= 1e-4) {
 				mark, bad = " **over 1e-4**", true
 			}
 			row += fmt.Sprintf(" %.1e%s |", r, mark)
-		}
-		if t, ok := ortTimes[m.Name][batches[len(batches)-1]]; ok {
-			row += fmt.Sprintf(" %.0f / %.0f |", ms, t)
-		} else {
-			row += fmt.Sprintf(" %.0f / ? |", ms)
 		}
 		fmt.Println(row)
 	}
