@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"math"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/dlcv-go/dlcv/data"
+	"github.com/dlcv-go/dlcv/modelfile"
 	"github.com/dlcv-go/dlcv/nn"
 	"github.com/dlcv-go/dlcv/tensor"
 )
@@ -18,6 +21,10 @@ const (
 	MetaPreprocess = "preprocess"
 	MetaArch       = "arch"
 	MetaTraining   = "training"
+	// MetaInput holds an imported network's InputMap (JSON) and MetaLogits
+	// "true" when its output needs a softmax.
+	MetaInput  = "input"
+	MetaLogits = "logits"
 )
 
 // Model is a network with its class names and preprocessing.
@@ -35,9 +42,80 @@ type Model struct {
 	// Training describes how it was trained (JSON, free form): dataset,
 	// split, seed, epochs. Evaluate reads the split from it.
 	Training json.RawMessage
+	// Input maps Preprocess's output onto what an imported network takes
+	// (scale, mean, std, channel order, layout); nil for dlcv's own
+	// networks, which take it as it is.
+	Input *InputMap
+	// Logits says that Net outputs scores, not probabilities: PredictImage
+	// applies a softmax.
+	Logits bool
+	// Format is the kind of file the model was opened from (Open).
+	Format modelfile.Kind
 
 	mu   sync.Mutex
 	pred *nn.Predictor
+	// exec is the inference graph an importer already made (nil: made
+	// from Net by nn.Optimize on first use).
+	exec *nn.Graph
+	// direct, when set, computes the class probabilities of a photo
+	// instead of Net: a quantized TFLite model run in integers, exactly as
+	// TFLite does (Net is then its dequantized float graph, to train).
+	direct func(img image.Image) ([]float32, error)
+}
+
+// InputMap says how a photo's pixel values p (0..255, RGB) become an
+// imported network's input: (p*Scale - Mean[c]) / Std[c] with the
+// channels in BGR order when BGR is set, laid out (C, H, W) when NCHW
+// (else (H, W, C)). No Mean or Std: 0 and 1.
+type InputMap struct {
+	Scale float32   `json:"scale"`
+	Mean  []float32 `json:"mean,omitempty"`
+	Std   []float32 `json:"std,omitempty"`
+	BGR   bool      `json:"bgr,omitempty"`
+	NCHW  bool      `json:"nchw,omitempty"`
+}
+
+// Validate checks the map against the channel count.
+func (im *InputMap) Validate(channels int) error {
+	if !(im.Scale > 0) || math.IsInf(float64(im.Scale), 0) {
+		return fmt.Errorf("classifier: input scale %g must be positive", im.Scale)
+	}
+	for what, v := range map[string][]float32{"mean": im.Mean, "std": im.Std} {
+		if len(v) != 0 && len(v) != 1 && len(v) != channels {
+			return fmt.Errorf("classifier: %d %s values for %d channels (want 1 or %d)", len(v), what, channels, channels)
+		}
+		for _, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) || (what == "std" && x == 0) {
+				return fmt.Errorf("classifier: input %s %v: want finite numbers (a std not 0)", what, v)
+			}
+		}
+	}
+	return nil
+}
+
+// apply maps an HWC image in [0, 1] onto the network's input in place
+// (dst gets the result; src and dst may not overlap when NCHW).
+func (im *InputMap) apply(dst, src []float32, h, w, c int) {
+	for i := range h * w {
+		for k := range c {
+			sk := k
+			if im.BGR && c == 3 {
+				sk = 2 - k
+			}
+			v := src[i*c+sk] * 255 * im.Scale
+			if len(im.Mean) > 0 {
+				v -= im.Mean[k%len(im.Mean)]
+			}
+			if len(im.Std) > 0 {
+				v /= im.Std[k%len(im.Std)]
+			}
+			if im.NCHW {
+				dst[k*h*w+i] = v
+			} else {
+				dst[i*c+k] = v
+			}
+		}
+	}
 }
 
 // Check verifies that the parts agree: the preprocessing produces the
@@ -46,15 +124,71 @@ func (m *Model) Check() error {
 	if err := m.Preprocess.Validate(); err != nil {
 		return err
 	}
-	in := []int{m.Preprocess.Height, m.Preprocess.Width, m.Preprocess.Channels}
-	if !tensor.EqualShape(in, m.Net.InputShape()) {
-		return fmt.Errorf("classifier: preprocessing makes %s images, the network takes %s", tensor.ShapeString(in), tensor.ShapeString(m.Net.InputShape()))
+	p := m.Preprocess
+	in := []int{p.Height, p.Width, p.Channels}
+	if m.Input != nil {
+		if err := m.Input.Validate(p.Channels); err != nil {
+			return err
+		}
+		if len(p.Mean) > 0 {
+			return fmt.Errorf("classifier: an imported network's mean belongs in its input map, not in the preprocessing")
+		}
+		if m.Input.NCHW {
+			in = []int{p.Channels, p.Height, p.Width}
+		}
+	}
+	if !fits(in, m.Net.InputShape()) {
+		return fmt.Errorf("classifier: preprocessing makes %s images, the network takes %s", tensor.ShapeString(in), shapeText(m.Net.InputShape()))
 	}
 	out := m.Net.OutputShape()
-	if len(out) != 1 || out[0] != len(m.Classes) {
+	n := Classes(out)
+	if n < 0 {
+		return fmt.Errorf("classifier: the network outputs %s per image, not one score per class", shapeText(out))
+	}
+	// No class names: predictions carry indices only.
+	if len(m.Classes) != 0 && n != len(m.Classes) {
 		return fmt.Errorf("classifier: the network outputs %s, there are %d class names", tensor.ShapeString(out), len(m.Classes))
 	}
 	return nil
+}
+
+// fits reports whether an image of shape in fits a network input of shape
+// net (-1: any size).
+func fits(in, net []int) bool {
+	if len(in) != len(net) {
+		return false
+	}
+	for i, d := range net {
+		if d >= 0 && d != in[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Classes is the number of classes of a per-image output shape: its one
+// axis longer than 1 ((1000), (1000, 1, 1) or (1, 1000)); -1 when the
+// shape is not a score vector.
+func Classes(out []int) int {
+	n := -1
+	for _, d := range out {
+		switch {
+		case d < 0:
+			return -1
+		case d > 1 && n > 1:
+			return -1
+		case d > 1 || n < 0:
+			n = d
+		}
+	}
+	return n
+}
+
+func shapeText(s []int) string {
+	if s == nil {
+		return "an unknown shape"
+	}
+	return strings.ReplaceAll(tensor.ShapeString(s), "-1", "?")
 }
 
 // Meta returns the metadata Save stores.
@@ -73,6 +207,16 @@ func (m *Model) Meta() (map[string]string, error) {
 	}
 	if len(m.Training) > 0 {
 		meta[MetaTraining] = string(m.Training)
+	}
+	if m.Input != nil {
+		ij, err := json.Marshal(m.Input)
+		if err != nil {
+			return nil, err
+		}
+		meta[MetaInput] = string(ij)
+	}
+	if m.Logits {
+		meta[MetaLogits] = "true"
 	}
 	return meta, nil
 }
@@ -117,6 +261,19 @@ func FromMeta(net nn.Model, meta map[string]string) (*Model, error) {
 		}
 		m.Training = json.RawMessage(t)
 	}
+	if t := meta[MetaInput]; t != "" {
+		m.Input = &InputMap{}
+		if err := json.Unmarshal([]byte(t), m.Input); err != nil {
+			return nil, fmt.Errorf("metadata %q: %v", MetaInput, err)
+		}
+	}
+	switch meta[MetaLogits] {
+	case "", "false":
+	case "true":
+		m.Logits = true
+	default:
+		return nil, fmt.Errorf("metadata %q is %q, want true or false", MetaLogits, meta[MetaLogits])
+	}
 	if err := m.Check(); err != nil {
 		return nil, err
 	}
@@ -133,10 +290,31 @@ type Prediction struct {
 // PredictImage preprocesses img and returns the topK classes, most likely
 // first (all classes when topK <= 0).
 func (m *Model) PredictImage(img image.Image, topK int) ([]Prediction, error) {
+	m.mu.Lock()
+	direct := m.direct
+	m.mu.Unlock()
+	if direct != nil {
+		if img == nil || img.Bounds().Empty() {
+			return nil, fmt.Errorf("classifier: empty image")
+		}
+		probs, err := direct(img)
+		if err != nil {
+			return nil, err
+		}
+		return TopK(probs, m.Classes, topK), nil
+	}
 	p := m.Preprocess
 	x := tensor.New(1, p.Height, p.Width, p.Channels)
 	if err := p.ApplyTo(x.Data, img); err != nil {
 		return nil, err
+	}
+	if m.Input != nil {
+		y := tensor.New(1, p.Height, p.Width, p.Channels)
+		m.Input.apply(y.Data, x.Data, p.Height, p.Width, p.Channels)
+		if m.Input.NCHW {
+			y.Shape = []int{1, p.Channels, p.Height, p.Width}
+		}
+		x = y
 	}
 	pred, err := m.predictor()
 	if err != nil {
@@ -145,12 +323,40 @@ func (m *Model) PredictImage(img image.Image, topK int) ([]Prediction, error) {
 	var ps []Prediction
 	err = pred.Do(func(s *nn.Session) error {
 		y, err := s.Run(false, x)
-		if err == nil {
-			ps = TopK(y[0].Data, m.Classes, topK)
+		if err != nil {
+			return err
 		}
-		return err
+		scores := y[0].Data
+		if m.Logits {
+			scores = Softmax(scores)
+		}
+		ps = TopK(scores, m.Classes, topK)
+		return nil
 	})
 	return ps, err
+}
+
+// Softmax returns the probabilities of scores (computed in float64, so
+// large logits do not overflow).
+func Softmax(scores []float32) []float32 {
+	out := make([]float32, len(scores))
+	if len(scores) == 0 {
+		return out
+	}
+	mx := scores[0]
+	for _, v := range scores {
+		mx = max(mx, v)
+	}
+	var sum float64
+	e := make([]float64, len(scores))
+	for i, v := range scores {
+		e[i] = math.Exp(float64(v - mx))
+		sum += e[i]
+	}
+	for i := range out {
+		out[i] = float32(e[i] / sum)
+	}
+	return out
 }
 
 // predictor returns the inference predictor, making it on first use.
@@ -160,10 +366,14 @@ func (m *Model) predictor() (*nn.Predictor, error) {
 	if m.pred != nil {
 		return m.pred, nil
 	}
-	g, err := nn.Optimize(m.Net.Graph())
-	if err != nil {
-		return nil, fmt.Errorf("classifier: %w", err)
+	g := m.exec
+	if g == nil {
+		var err error
+		if g, err = nn.Optimize(m.Net.Graph()); err != nil {
+			return nil, fmt.Errorf("classifier: %w", err)
+		}
 	}
+	var err error
 	if m.pred, err = nn.NewPredictor(g, 0); err != nil {
 		return nil, err
 	}
@@ -171,10 +381,11 @@ func (m *Model) predictor() (*nn.Predictor, error) {
 }
 
 // Refresh drops the inference copy, so that the next PredictImage uses
-// Net's current weights.
+// Net's current weights (a TFLite model run in integers then runs Net,
+// its float graph, too).
 func (m *Model) Refresh() {
 	m.mu.Lock()
-	m.pred = nil
+	m.pred, m.exec, m.direct = nil, nil, nil
 	m.mu.Unlock()
 }
 

@@ -7,13 +7,15 @@ import (
 	"github.com/dlcv-go/dlcv/nn"
 )
 
-// FuzzFromMeta feeds arbitrary class, preprocessing and training metadata
-// to FromMeta: it must return a model or an error, and a model it returns
-// must classify an image (any size) without failing.
+// FuzzFromMeta feeds arbitrary class, preprocessing, training and input
+// map metadata to FromMeta: it must return a model or an error, and a
+// model it returns must classify an image (any size) without failing.
 func FuzzFromMeta(f *testing.F) {
-	f.Add(`["cat","dog"]`, `{"width":4,"height":3,"channels":1}`, `{"dataset":"mnist","seed":42}`)
-	f.Add(`["a","b"]`, `{"width":4,"height":3,"channels":3,"mean":[0.5,0.4,0.3],"aspect_aware":true}`, ``)
-	f.Add(`["a","b"]`, `{"width":4,"height":3,"channels":1,"interpolation":"nearest"}`, `[]`)
+	f.Add(`["cat","dog"]`, `{"width":4,"height":3,"channels":1}`, `{"dataset":"mnist","seed":42}`, ``)
+	f.Add(`["a","b"]`, `{"width":4,"height":3,"channels":3,"mean":[0.5,0.4,0.3],"aspect_aware":true}`, ``, ``)
+	f.Add(`["a","b"]`, `{"width":4,"height":3,"channels":1,"interpolation":"nearest"}`, `[]`, ``)
+	f.Add(`null`, `{"width":4,"height":3,"channels":3}`, ``, `{"scale":0.5,"mean":[1,2,3],"std":[0.5],"bgr":true}`)
+	f.Add(`["a","b"]`, `{"width":4,"height":3,"channels":3}`, ``, `{"scale":1,"std":[0,1,1]}`)
 	nets := map[int]nn.Model{}
 	for _, c := range []int{1, 3} {
 		m := nn.NewSequential(nn.NewFlatten(), nn.NewDense(2), nn.NewSoftmax())
@@ -22,17 +24,20 @@ func FuzzFromMeta(f *testing.F) {
 		}
 		nets[c] = m
 	}
-	f.Fuzz(func(t *testing.T, classes, preprocess, training string) {
+	f.Fuzz(func(t *testing.T, classes, preprocess, training, input string) {
 		for _, net := range nets {
 			meta := map[string]string{MetaClasses: classes, MetaPreprocess: preprocess}
 			if training != "" {
 				meta[MetaTraining] = training
 			}
+			if input != "" {
+				meta[MetaInput] = input
+			}
 			m, err := FromMeta(net, meta)
 			if err != nil {
 				continue
 			}
-			if len(m.Classes) != 2 {
+			if len(m.Classes) != 2 && len(m.Classes) != 0 {
 				t.Fatalf("a 2-output network accepted with classes %q", m.Classes)
 			}
 			for _, size := range []image.Rectangle{image.Rect(0, 0, 1, 1), image.Rect(0, 0, 7, 2)} {

@@ -192,7 +192,7 @@ func ConvertModel(mp *ModelProto, dir string, opts *Options) (*Imported, error) 
 	for _, kv := range mp.Metadata {
 		m.Metadata[kv.Key] = kv.Value
 	}
-	m.Preprocess = parsePreprocess(m.Metadata)
+	m.Preprocess = ParsePreprocess(m.Metadata)
 	m.exec = g
 	if !opts.NoOptimize {
 		if m.exec, err = nn.Optimize(g); err != nil {

@@ -33,7 +33,9 @@ func parseFloats(s string) []float32 {
 	return out
 }
 
-func parsePreprocess(md map[string]string) Preprocess {
+// ParsePreprocess reads the preprocessing keys of metadata_props (see
+// Preprocess); unknown or unreadable values are left zero.
+func ParsePreprocess(md map[string]string) Preprocess {
 	var p Preprocess
 	p.Mean = parseFloats(md["mean"])
 	p.Std = parseFloats(md["std"])

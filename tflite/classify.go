@@ -96,6 +96,15 @@ func (m *Model) Classify(img image.Image, topK int, labels []string) ([]Class, e
 	return m.TopK(y.Data, topK, labels), nil
 }
 
+// Probabilities returns one output row as probabilities: as it is when
+// the graph ends in a softmax, else through one.
+func (m *Model) Probabilities(scores []float32) []float32 {
+	if m.probs {
+		return scores
+	}
+	return softmax(scores)
+}
+
 // TopK ranks one output row (ties by lower index first).
 func (m *Model) TopK(scores []float32, k int, labels []string) []Class {
 	p := scores

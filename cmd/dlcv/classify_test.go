@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -58,5 +60,47 @@ func TestClassifyUsage(t *testing.T) {
 	code, stdout, stderr := runCLI("classify", "--help")
 	if code != 0 || !strings.Contains(stderr+stdout, "dlcv models pull") {
 		t.Fatalf("help: code %d %q", code, stderr)
+	}
+}
+
+// A folder stands for its photos; an unreadable one is reported and the
+// others classified, with a non-zero exit.
+func TestClassifyFolderCarriesOn(t *testing.T) {
+	model := testutil.SharedFile(t, "models/coral/mobilenet_v2_1.0_224_quant.tflite")
+	labels := testutil.SharedFile(t, "models/coral/imagenet_labels.txt")
+	cat, err := os.ReadFile(testutil.SharedFile(t, "models/coral/cat.bmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a_cat.bmp"), cat, 0o644)
+	os.WriteFile(filepath.Join(dir, "b_broken.jpg"), []byte("not a jpeg"), 0o644)
+	code, stdout, stderr := runCLI("classify", dir, "--model", model, "--labels", labels, "--top", "1")
+	if code != 1 || !strings.Contains(stdout, "a_cat.bmp\n  Egyptian cat") || !strings.Contains(stderr, "b_broken.jpg: not a readable image") ||
+		!strings.Contains(stderr, "1 of 2 images could not be classified") {
+		t.Fatalf("code %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+}
+
+// A TF.js model: the file does not say how its input is scaled, and the
+// error names the flag; with it, the five classes, and a warning that no
+// labels were found.
+func TestClassifyTFJSNeedsScale(t *testing.T) {
+	model := testutil.SharedFile(t, "models/tfjs/nsfw-mobilenet-v2/model.json")
+	cat := testutil.SharedFile(t, "models/coral/cat.bmp")
+	code, _, stderr := runCLI("classify", cat, "--model", model)
+	if code != 1 || !strings.Contains(stderr, "--scale") {
+		t.Fatalf("code %d stderr %s", code, stderr)
+	}
+	code, stdout, stderr := runCLI("classify", cat, "--model", model, "--scale", "1/255", "--json")
+	if code != 0 || !strings.Contains(stderr, "no label file") {
+		t.Fatalf("code %d stderr %s", code, stderr)
+	}
+	var res []classifyResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res) != 1 || len(res[0].Top) != 5 {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if code, _, stderr := runCLI("classify", cat, "--model", model, "--layout", "chw"); code != 2 || !strings.Contains(stderr, "--layout") {
+		t.Fatalf("code %d stderr %s", code, stderr)
 	}
 }
