@@ -282,3 +282,20 @@ func TestIsModelJSONAndDescribe(t *testing.T) {
 		}
 	}
 }
+
+// A model.json cut anywhere is an error naming the file, never a panic
+// or a model.
+func TestTruncatedModelJSON(t *testing.T) {
+	nodes, specs, data := testGraph()
+	js := graphJSON(t, nodes, specs)
+	shards := shardMap(map[string][]byte{"w.bin": data})
+	for n := 0; n < len(js); n++ {
+		m, err := Parse("g.json", js[:n], shards)
+		if err == nil {
+			t.Fatalf("cut at %d of %d bytes: a model with %d nodes", n, len(js), len(m.Graph.Nodes()))
+		}
+		if !strings.Contains(err.Error(), "g.json") {
+			t.Fatalf("cut at %d: error %q does not name the file", n, err)
+		}
+	}
+}

@@ -177,17 +177,7 @@ func init() {
 
 // opText names an operator for errors: `operator 12 (CONV_2D v3, output
 // "name")`; the version is the operator code's, TFLite's opset.
-func (c *graphConv) opText(i int, od *opDef) string {
-	name := opName(od.Code)
-	if od.Code == opCustom && od.Custom != "" {
-		name = fmt.Sprintf("CUSTOM %q", od.Custom)
-	}
-	out := ""
-	if len(od.Outputs) > 0 {
-		out = fmt.Sprintf(", output %q", c.def.Tensors[od.Outputs[0]].Name)
-	}
-	return fmt.Sprintf("operator %d (%s v%d%s)", i, name, od.Version, out)
-}
+func (c *graphConv) opText(i int, od *opDef) string { return opText(c.def, i, od) }
 
 // errf is an error about the operator being converted.
 func (c *graphConv) errf(format string, args ...any) error {

@@ -2,8 +2,10 @@ package tflite
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/dlcv-go/dlcv/internal/kernels"
@@ -109,6 +111,20 @@ func Parse(b []byte) (m *Model, err error) {
 	return m, nil
 }
 
+// opText names operator i as the graph importer's errors do: index,
+// name, version and first output.
+func opText(def *modelDef, i int, od *opDef) string {
+	name := opName(od.Code)
+	if od.Code == opCustom && od.Custom != "" {
+		name = fmt.Sprintf("CUSTOM %q", od.Custom)
+	}
+	out := ""
+	if len(od.Outputs) > 0 && od.Outputs[0] >= 0 && od.Outputs[0] < len(def.Tensors) {
+		out = fmt.Sprintf(", output %q", def.Tensors[od.Outputs[0]].Name)
+	}
+	return fmt.Sprintf("operator %d (%s v%d%s)", i, name, od.Version, out)
+}
+
 func compile(def *modelDef) (*Model, error) {
 	if len(def.Inputs) != 1 || len(def.Outputs) != 1 {
 		return nil, fmt.Errorf("tflite: model has %d inputs and %d outputs, want 1 and 1", len(def.Inputs), len(def.Outputs))
@@ -138,6 +154,7 @@ func compile(def *modelDef) (*Model, error) {
 	produced := make([]bool, len(def.Tensors))
 	fromSoftmax := make([]bool, len(def.Tensors))
 	lastUse := make(map[int]int)
+	var unsupported []string
 	produced[m.input] = true
 	for i := range def.Ops {
 		od := &def.Ops[i]
@@ -159,8 +176,21 @@ func compile(def *modelDef) (*Model, error) {
 			}
 		}
 		o, err := m.compileOp(od)
-		if err != nil {
+		var ue *unsupportedOpError
+		if errors.As(err, &ue) {
+			// Carry on to list every unsupported operator; the outputs
+			// count as computed so later operators are checked too.
+			unsupported = append(unsupported, opText(def, i, od))
+			for _, t := range od.Outputs {
+				produced[t] = true
+			}
+			continue
+		}
+		if err != nil && len(unsupported) == 0 {
 			return nil, err
+		}
+		if err != nil {
+			continue // the unsupported operators are the first news
 		}
 		for _, t := range od.Outputs {
 			if def.Tensors[t].Data != nil {
@@ -181,6 +211,9 @@ func compile(def *modelDef) (*Model, error) {
 		case opQuantize, opDequantize, opReshape, opSqueeze:
 			fromSoftmax[od.Outputs[0]] = fromSoftmax[od.Inputs[0]]
 		}
+	}
+	if len(unsupported) > 0 {
+		return nil, fmt.Errorf("tflite: the integer interpreter does not support %d operator(s): %s (tflite.LoadGraph converts more operators, to float)", len(unsupported), strings.Join(unsupported, "; "))
 	}
 	for t, i := range lastUse {
 		if t != m.output {

@@ -169,14 +169,47 @@ func TestDepthwiseStride2MatchesDirect(t *testing.T) {
 	}
 }
 
-func TestUnsupportedOperatorNamed(t *testing.T) {
+// Every operator the interpreter lacks is listed at once, by index, name,
+// version and output.
+func TestUnsupportedOperatorsListed(t *testing.T) {
 	b := buildModel([]tTensor{
-		{name: "in", shape: []int32{1, 2, 2, 1}},
-		{name: "out", shape: []int32{1, 2, 2, 1}},
-	}, []tOp{{code: 18, in: []int32{0, 0}, out: []int32{1}}}, []int32{0}, []int32{1})
+		{name: "in", shape: []int32{1, 2, 2, 4}},
+		{name: "m", shape: []int32{1, 2, 2, 4}},
+		{name: "r", shape: []int32{1, 2, 2, 4}},
+		{name: "out", shape: []int32{1, 4, 4, 1}},
+	}, []tOp{
+		{code: 18, in: []int32{0, 0}, out: []int32{1}}, // MUL
+		{code: opRelu, in: []int32{1}, out: []int32{2}},
+		{code: 5, in: []int32{2}, out: []int32{3}}, // DEPTH_TO_SPACE
+	}, []int32{0}, []int32{3})
 	_, err := Parse(b)
-	if err == nil || !strings.Contains(err.Error(), "operator MUL is not supported") {
-		t.Fatalf("err = %v", err)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, s := range []string{"does not support 3 operator(s)", `operator 0 (MUL v1, output "m")`, `operator 1 (RELU v1, output "r")`, `operator 2 (DEPTH_TO_SPACE v1, output "out")`, "LoadGraph"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error lacks %q: %v", s, err)
+		}
+	}
+}
+
+// A NaN or infinite float weight is refused by the interpreter and the
+// graph importer, naming the tensor, rather than giving NaN outputs.
+func TestNaNWeightsRefused(t *testing.T) {
+	for _, v := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
+		b := buildModel([]tTensor{
+			{name: "in", shape: []int32{1, 2, 2, 3}},
+			{name: "w", shape: []int32{2, 1, 1, 3}, data: f32bytes([]float32{1, 2, 3, -1, v, 1})},
+			{name: "out", shape: []int32{1, 2, 2, 2}},
+		}, []tOp{{code: opConv2D, in: []int32{0, 1, -1}, out: []int32{2}, optType: 1, opts: convOpts(false, true, 1, actNone)}}, []int32{0}, []int32{2})
+		_, err := Parse(b)
+		if err == nil || !strings.Contains(err.Error(), `constant tensor "w": value 4 of 6`) {
+			t.Errorf("interpreter, %g: err = %v", v, err)
+		}
+		_, err = ParseGraph(b, GraphOptions{})
+		if err == nil || !strings.Contains(err.Error(), `constant tensor "w": value 4 of 6`) {
+			t.Errorf("graph, %g: err = %v", v, err)
+		}
 	}
 }
 

@@ -294,7 +294,15 @@ func (m *Model) compileOp(od *opDef) (op, error) {
 		}
 		return o, nil
 	}
-	return nil, fmt.Errorf("tflite: %s: operator %s is not supported", od.path, opName(od.Code))
+	return nil, &unsupportedOpError{od: od}
+}
+
+// unsupportedOpError is an operator the interpreter lacks; compile
+// collects them so that every one is reported at once.
+type unsupportedOpError struct{ od *opDef }
+
+func (e *unsupportedOpError) Error() string {
+	return fmt.Sprintf("tflite: %s: operator %s is not supported", e.od.path, opName(e.od.Code))
 }
 
 // sameQuant checks that an operator that moves values without rescaling

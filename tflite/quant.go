@@ -175,6 +175,14 @@ func rawValues(td *tensorDef) ([]float32, error) {
 	default:
 		return nil, fmt.Errorf("tflite: constant tensor %q has unsupported type %s", td.Name, td.Type)
 	}
+	if td.Type == Float32 || td.Type == Float16 {
+		// A NaN or infinite weight would give silently wrong outputs.
+		for i, v := range out {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("tflite: constant tensor %q: value %d of %d is %g", td.Name, i, n, v)
+			}
+		}
+	}
 	return out, nil
 }
 
