@@ -12,30 +12,34 @@ import (
 	"time"
 
 	"github.com/dlcv-go/dlcv/internal/kernels"
+	"github.com/dlcv-go/dlcv/modelfile"
 	"github.com/dlcv-go/dlcv/nn"
 	"github.com/dlcv-go/dlcv/npy"
 	"github.com/dlcv-go/dlcv/onnx"
 	"github.com/dlcv-go/dlcv/tensor"
+	"github.com/dlcv-go/dlcv/tfjs"
+	"github.com/dlcv-go/dlcv/tflite"
 )
 
 const runExamples = `  dlcv run model.onnx --input x.npy --out results/
   dlcv run model.onnx --input images=x.npy --input scale=s.pb
   dlcv run resnet18.onnx --image cat.jpg --size 224x224 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225
   dlcv run model.onnx --input x.npy --profile --repeat 10
+  dlcv run model.json --input x_nhwc.npy --out results/      (TF.js; TFLite and dlcv files alike, tensors in their own layout)
   dlcv run --check /usr/share/libonnx-testdata/data/node/test_conv_with_strides_padding`
 
 func init() {
 	register(&command{
 		name:    "run",
-		summary: "run an ONNX model on raw tensors (.npy, .pb) or photos, or check it against reference outputs",
+		summary: "run a model (ONNX, TF.js, TFLite, dlcv) on raw tensors (.npy, .pb), an ONNX model on photos, or check it against reference outputs",
 		run:     runRun,
 	})
 }
 
 func runRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", "MODEL.onnx [--input [NAME=]FILE]... [--image [NAME=]PHOTO] [--out DIR] | --check DIR", runExamples, stderr)
+	fs := newFlagSet("run", "MODEL [--input [NAME=]FILE]... [--image [NAME=]PHOTO] [--out DIR] | --check DIR", runExamples, stderr)
 	var inputs, images, shapes stringList
-	fs.Var(&inputs, "input", "an input tensor `[NAME=]FILE` (.npy or TensorProto .pb, in the ONNX layout); in order without NAME (repeatable)")
+	fs.Var(&inputs, "input", "an input tensor `[NAME=]FILE` (.npy or TensorProto .pb; ONNX models: in the ONNX layout, others: their own); in order without NAME (repeatable)")
 	fs.Var(&images, "image", "an image input `[NAME=]PHOTO` (JPEG, PNG, BMP, ...), preprocessed by --size, --mean, --std, --scale, --bgr")
 	fs.Var(&shapes, "input-shape", "fix an input's shape at import, `[NAME=]1x3x224x224` (? for a size given at run time)")
 	size := fs.String("size", "", "resize photos to `HxW` (default: the input's declared size, or the metadata's)")
@@ -89,6 +93,30 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		}
 		opts.InputShapes[name] = dims
 	}
+	kind, err := modelfile.Expect(fs.Arg(0), modelfile.ONNX, modelfile.TFJS, modelfile.TFLite, modelfile.Safetensors)
+	if err != nil {
+		return err
+	}
+	x := execOptions{out: *out, runs: *repeat, profile: *profile}
+	if kind != modelfile.ONNX {
+		if len(images) > 0 || len(shapes) > 0 {
+			return usageErrorf("--image and --input-shape are for ONNX models; give %s its tensors with --input", kind.Describe())
+		}
+		g, ins, outs, err := loadGraphModel(kind, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		if !*noOpt {
+			if g, err = nn.Optimize(g); err != nil {
+				return fmt.Errorf("%s: %w", fs.Arg(0), err)
+			}
+		}
+		feed, err := graphInputs(g, ins, inputs)
+		if err != nil {
+			return err
+		}
+		return execGraph(g, feed, outs, x, stdout)
+	}
 	m, err := onnx.Load(fs.Arg(0), opts)
 	if err != nil {
 		return err
@@ -109,47 +137,146 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sess := m.Exec().NewSession()
-	var prof *nn.Profile
-	runs := *repeat
-	if *profile || runs > 1 {
+	var names []string
+	for _, o := range m.Outputs {
+		names = append(names, o.Name)
+	}
+	return execGraph(m.Exec(), feed, names, x, stdout)
+}
+
+type execOptions struct {
+	out     string // folder for NAME.npy, or ""
+	runs    int
+	profile bool
+}
+
+// execGraph runs g on feed, prints each output (named by names) and
+// writes it to x.out; with x.profile or several runs, times them.
+func execGraph(g *nn.Graph, feed []*tensor.Tensor, names []string, x execOptions, stdout io.Writer) error {
+	sess := g.NewSession()
+	if x.profile || x.runs > 1 {
 		if _, err := sess.Run(false, feed...); err != nil { // warm up: plans and buffers
 			return err
 		}
 	}
-	if *profile {
+	var prof *nn.Profile
+	if x.profile {
 		prof = &nn.Profile{}
 		sess.SetProfile(prof)
 	}
 	var outs []*tensor.Tensor
+	var err error
 	t0 := time.Now()
-	for range runs {
+	for range x.runs {
 		if outs, err = sess.Run(false, feed...); err != nil {
 			return err
 		}
 	}
-	elapsed := time.Since(t0) / time.Duration(runs)
+	elapsed := time.Since(t0) / time.Duration(x.runs)
 	for i, o := range outs {
-		info := m.Outputs[i]
-		fmt.Fprintf(stdout, "%s %s %s\n", info.Name, tensor.ShapeString(o.Shape), describeValues(o))
-		if *out != "" {
-			if err := os.MkdirAll(*out, 0o755); err != nil {
+		name := fmt.Sprintf("output%d", i)
+		if i < len(names) && names[i] != "" {
+			name = names[i]
+		}
+		fmt.Fprintf(stdout, "%s %s %s\n", name, tensor.ShapeString(o.Shape), describeValues(o))
+		if x.out != "" {
+			if err := os.MkdirAll(x.out, 0o755); err != nil {
 				return err
 			}
-			p := filepath.Join(*out, fileName(info.Name)+".npy")
-			if err := npy.WriteFile(p, o); err != nil {
+			if err := npy.WriteFile(filepath.Join(x.out, fileName(name)+".npy"), o); err != nil {
 				return err
 			}
 		}
 	}
-	if runs > 1 || *profile {
-		fmt.Fprintf(stdout, "%.3f ms per run (%d runs, %d threads)\n", float64(elapsed.Microseconds())/1000, runs, kernels.Threads())
+	if x.runs > 1 || x.profile {
+		fmt.Fprintf(stdout, "%.3f ms per run (%d runs, %d threads)\n", float64(elapsed.Microseconds())/1000, x.runs, kernels.Threads())
 	}
 	if prof != nil {
 		return prof.Write(stdout, 10)
 	}
 	return nil
 }
+
+// loadGraphModel imports a TF.js or TFLite model, or reads a dlcv model
+// file, for raw tensors: a TFLite graph takes the input's real values
+// (as the TFLite interpreter's float API does), a TF.js graph its
+// tensors as TF.js does (NHWC).
+func loadGraphModel(kind modelfile.Kind, path string) (g *nn.Graph, ins, outs []string, err error) {
+	switch kind {
+	case modelfile.TFJS:
+		m, err := tfjs.Load(path)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return m.Graph, m.Inputs, m.Outputs, nil
+	case modelfile.TFLite:
+		g, err = tflite.LoadGraph(path, tflite.GraphOptions{RealInput: true})
+	default:
+		var net nn.Model
+		if net, _, err = nn.LoadFile(path); err == nil {
+			g = net.Graph()
+		}
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, v := range g.Inputs() {
+		ins = append(ins, v.Node().Name)
+	}
+	for _, v := range g.Outputs() {
+		outs = append(outs, v.Node().Name)
+	}
+	return g, ins, outs, nil
+}
+
+// graphInputs reads --input tensors for a graph's inputs (named ins), in
+// the graph's own layout.
+func graphInputs(g *nn.Graph, ins []string, inputs []string) ([]*tensor.Tensor, error) {
+	feed := make([]*tensor.Tensor, len(ins))
+	next := 0
+	for _, s := range inputs {
+		name, path := splitNamed(s)
+		i := -1
+		if name == "" {
+			for next < len(feed) && feed[next] != nil {
+				next++
+			}
+			i = next
+		} else {
+			i = slices.Index(ins, name)
+			if i < 0 {
+				return nil, usageErrorf("the model has no input %q (it has %s)", name, strings.Join(ins, ", "))
+			}
+		}
+		if i >= len(feed) {
+			return nil, usageErrorf("more inputs than the model's %d", len(feed))
+		}
+		if feed[i] != nil {
+			return nil, usageErrorf("input %q is given twice", ins[i])
+		}
+		x, err := onnx.ReadInput(path)
+		if err != nil {
+			return nil, err
+		}
+		want := g.Inputs()[i].Shape()
+		ok := len(want) == len(x.Shape)
+		for k := 0; ok && k < len(want); k++ {
+			ok = want[k] < 0 || want[k] == x.Shape[k]
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s: input %q has shape %s, the model takes %s", path, ins[i], tensor.ShapeString(x.Shape), shapeText(want))
+		}
+		feed[i] = x
+	}
+	for i, f := range feed {
+		if f == nil {
+			return nil, usageErrorf("no value for input %q %s (give --input)", ins[i], shapeText(g.Inputs()[i].Shape()))
+		}
+	}
+	return feed, nil
+}
+
+func shapeText(s []int) string { return strings.ReplaceAll(tensor.ShapeString(s), "-1", "?") }
 
 // runInputs reads the tensors and photos for the model's inputs, in the
 // graph's layouts.

@@ -11,6 +11,7 @@ import (
 	"github.com/dlcv-go/dlcv/nn"
 	"github.com/dlcv-go/dlcv/onnx"
 	"github.com/dlcv-go/dlcv/tfjs"
+	"github.com/dlcv-go/dlcv/tflite"
 	"github.com/dlcv-go/dlcv/zoo"
 )
 
@@ -27,7 +28,8 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
   dlcv summary minivggnet --input 32x32x3 --classes 3
   dlcv summary runs/mnist/model.safetensors
   dlcv summary resnet18.onnx
-  dlcv summary path/to/model.json   (a TF.js model.json)`, stderr)
+  dlcv summary path/to/model.json   (a TF.js model.json)
+  dlcv summary mobilenet_v2_1.0_224_quant.tflite`, stderr)
 	input := fs.String("input", "", "input HxWxC for an architecture name (default: its usual input)")
 	classes := fs.Int("classes", 10, "number of classes for an architecture name")
 	if err := parseFlags(fs, args); err != nil {
@@ -38,11 +40,13 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 	}
 	arg := fs.Arg(0)
 	if _, err := os.Stat(arg); err == nil {
-		kind, err := modelfile.Expect(arg, modelfile.Safetensors, modelfile.ONNX, modelfile.TFJS)
+		kind, err := modelfile.Expect(arg, modelfile.Safetensors, modelfile.ONNX, modelfile.TFJS, modelfile.TFLite)
 		if err != nil {
 			return err
 		}
 		switch kind {
+		case modelfile.TFLite:
+			return summaryTFLite(arg, stdout)
 		case modelfile.TFJS:
 			m, err := tfjs.Load(arg)
 			if err != nil {
@@ -91,5 +95,35 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprint(stdout, m.Summary())
+	return nil
+}
+
+// summaryTFLite prints the float graph the importer makes and what the
+// file says about its input and output.
+func summaryTFLite(path string, stdout io.Writer) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	g, err := tflite.ParseGraph(b, tflite.GraphOptions{})
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	fmt.Fprint(stdout, g.Summary())
+	fmt.Fprintf(stdout, "TFLite model (the graph takes pixels 0..255 and maps them as the input's quantization says, or as (p - 127.5) / 127.5 for a float input)\n")
+	// The interpreter also reads the input's type and quantization; a
+	// model only the graph importer runs still gets its summary.
+	if m, err := tflite.Parse(b); err == nil {
+		q := ""
+		if iq := m.InputQuant(); iq != nil && len(iq.Scale) == 1 {
+			q = fmt.Sprintf(", scale %g, zero point %d", iq.Scale[0], iq.ZeroPoint[0])
+		}
+		fmt.Fprintf(stdout, "Input: %v %s%s\nOutput: %v\n", m.InputShape(), m.InputType(), q, m.OutputShape())
+		if m.Description != "" {
+			fmt.Fprintf(stdout, "Description: %s\n", m.Description)
+		}
+	} else {
+		fmt.Fprintf(stdout, "Integer interpreter: %v\n", err)
+	}
 	return nil
 }
