@@ -21,9 +21,7 @@ const (
 	MetaPreprocess = "preprocess"
 	MetaArch       = "arch"
 	MetaTraining   = "training"
-	// MetaInput holds an imported network's InputMap (JSON) and MetaLogits
-	// "true" when its output needs a softmax.
-	MetaInput  = "input"
+	// MetaLogits is "true" when the network's output needs a softmax.
 	MetaLogits = "logits"
 )
 
@@ -42,10 +40,6 @@ type Model struct {
 	// Training describes how it was trained (JSON, free form): dataset,
 	// split, seed, epochs. Evaluate reads the split from it.
 	Training json.RawMessage
-	// Input maps Preprocess's output onto what an imported network takes
-	// (scale, mean, std, channel order, layout); nil for dlcv's own
-	// networks, which take it as it is.
-	Input *InputMap
 	// Logits says that Net outputs scores, not probabilities: PredictImage
 	// applies a softmax.
 	Logits bool
@@ -63,61 +57,6 @@ type Model struct {
 	direct func(img image.Image) ([]float32, error)
 }
 
-// InputMap says how a photo's pixel values p (0..255, RGB) become an
-// imported network's input: (p*Scale - Mean[c]) / Std[c] with the
-// channels in BGR order when BGR is set, laid out (C, H, W) when NCHW
-// (else (H, W, C)). No Mean or Std: 0 and 1.
-type InputMap struct {
-	Scale float32   `json:"scale"`
-	Mean  []float32 `json:"mean,omitempty"`
-	Std   []float32 `json:"std,omitempty"`
-	BGR   bool      `json:"bgr,omitempty"`
-	NCHW  bool      `json:"nchw,omitempty"`
-}
-
-// Validate checks the map against the channel count.
-func (im *InputMap) Validate(channels int) error {
-	if !(im.Scale > 0) || math.IsInf(float64(im.Scale), 0) {
-		return fmt.Errorf("classifier: input scale %g must be positive", im.Scale)
-	}
-	for what, v := range map[string][]float32{"mean": im.Mean, "std": im.Std} {
-		if len(v) != 0 && len(v) != 1 && len(v) != channels {
-			return fmt.Errorf("classifier: %d %s values for %d channels (want 1 or %d)", len(v), what, channels, channels)
-		}
-		for _, x := range v {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) || (what == "std" && x == 0) {
-				return fmt.Errorf("classifier: input %s %v: want finite numbers (a std not 0)", what, v)
-			}
-		}
-	}
-	return nil
-}
-
-// apply maps an HWC image in [0, 1] onto the network's input in place
-// (dst gets the result; src and dst may not overlap when NCHW).
-func (im *InputMap) apply(dst, src []float32, h, w, c int) {
-	for i := range h * w {
-		for k := range c {
-			sk := k
-			if im.BGR && c == 3 {
-				sk = 2 - k
-			}
-			v := src[i*c+sk] * 255 * im.Scale
-			if len(im.Mean) > 0 {
-				v -= im.Mean[k%len(im.Mean)]
-			}
-			if len(im.Std) > 0 {
-				v /= im.Std[k%len(im.Std)]
-			}
-			if im.NCHW {
-				dst[k*h*w+i] = v
-			} else {
-				dst[i*c+k] = v
-			}
-		}
-	}
-}
-
 // Check verifies that the parts agree: the preprocessing produces the
 // network's input shape and the network outputs one score per class.
 func (m *Model) Check() error {
@@ -126,17 +65,6 @@ func (m *Model) Check() error {
 	}
 	p := m.Preprocess
 	in := []int{p.Height, p.Width, p.Channels}
-	if m.Input != nil {
-		if err := m.Input.Validate(p.Channels); err != nil {
-			return err
-		}
-		if len(p.Mean) > 0 {
-			return fmt.Errorf("classifier: an imported network's mean belongs in its input map, not in the preprocessing")
-		}
-		if m.Input.NCHW {
-			in = []int{p.Channels, p.Height, p.Width}
-		}
-	}
 	if !fits(in, m.Net.InputShape()) {
 		return fmt.Errorf("classifier: preprocessing makes %s images, the network takes %s", tensor.ShapeString(in), shapeText(m.Net.InputShape()))
 	}
@@ -208,13 +136,6 @@ func (m *Model) Meta() (map[string]string, error) {
 	if len(m.Training) > 0 {
 		meta[MetaTraining] = string(m.Training)
 	}
-	if m.Input != nil {
-		ij, err := json.Marshal(m.Input)
-		if err != nil {
-			return nil, err
-		}
-		meta[MetaInput] = string(ij)
-	}
 	if m.Logits {
 		meta[MetaLogits] = "true"
 	}
@@ -261,12 +182,6 @@ func FromMeta(net nn.Model, meta map[string]string) (*Model, error) {
 		}
 		m.Training = json.RawMessage(t)
 	}
-	if t := meta[MetaInput]; t != "" {
-		m.Input = &InputMap{}
-		if err := json.Unmarshal([]byte(t), m.Input); err != nil {
-			return nil, fmt.Errorf("metadata %q: %v", MetaInput, err)
-		}
-	}
 	switch meta[MetaLogits] {
 	case "", "false":
 	case "true":
@@ -307,14 +222,6 @@ func (m *Model) PredictImage(img image.Image, topK int) ([]Prediction, error) {
 	x := tensor.New(1, p.Height, p.Width, p.Channels)
 	if err := p.ApplyTo(x.Data, img); err != nil {
 		return nil, err
-	}
-	if m.Input != nil {
-		y := tensor.New(1, p.Height, p.Width, p.Channels)
-		m.Input.apply(y.Data, x.Data, p.Height, p.Width, p.Channels)
-		if m.Input.NCHW {
-			y.Shape = []int{1, p.Channels, p.Height, p.Width}
-		}
-		x = y
 	}
 	pred, err := m.predictor()
 	if err != nil {

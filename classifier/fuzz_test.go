@@ -7,15 +7,15 @@ import (
 	"github.com/dlcv-go/dlcv/nn"
 )
 
-// FuzzFromMeta feeds arbitrary class, preprocessing, training and input
-// map metadata to FromMeta: it must return a model or an error, and a
+// FuzzFromMeta feeds arbitrary class, preprocessing, training and logits
+// metadata to FromMeta: it must return a model or an error, and a
 // model it returns must classify an image (any size) without failing.
 func FuzzFromMeta(f *testing.F) {
 	f.Add(`["cat","dog"]`, `{"width":4,"height":3,"channels":1}`, `{"dataset":"mnist","seed":42}`, ``)
 	f.Add(`["a","b"]`, `{"width":4,"height":3,"channels":3,"mean":[0.5,0.4,0.3],"aspect_aware":true}`, ``, ``)
 	f.Add(`["a","b"]`, `{"width":4,"height":3,"channels":1,"interpolation":"nearest"}`, `[]`, ``)
-	f.Add(`null`, `{"width":4,"height":3,"channels":3}`, ``, `{"scale":0.5,"mean":[1,2,3],"std":[0.5],"bgr":true}`)
-	f.Add(`["a","b"]`, `{"width":4,"height":3,"channels":3}`, ``, `{"scale":1,"std":[0,1,1]}`)
+	f.Add(`null`, `{"width":4,"height":3,"channels":3}`, ``, `true`)
+	f.Add(`["a","b"]`, `{"width":4,"height":3,"channels":3}`, ``, `yes`)
 	nets := map[int]nn.Model{}
 	for _, c := range []int{1, 3} {
 		m := nn.NewSequential(nn.NewFlatten(), nn.NewDense(2), nn.NewSoftmax())
@@ -24,14 +24,14 @@ func FuzzFromMeta(f *testing.F) {
 		}
 		nets[c] = m
 	}
-	f.Fuzz(func(t *testing.T, classes, preprocess, training, input string) {
+	f.Fuzz(func(t *testing.T, classes, preprocess, training, logits string) {
 		for _, net := range nets {
 			meta := map[string]string{MetaClasses: classes, MetaPreprocess: preprocess}
 			if training != "" {
 				meta[MetaTraining] = training
 			}
-			if input != "" {
-				meta[MetaInput] = input
+			if logits != "" {
+				meta[MetaLogits] = logits
 			}
 			m, err := FromMeta(net, meta)
 			if err != nil {

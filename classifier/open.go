@@ -3,6 +3,7 @@ package classifier
 import (
 	"fmt"
 	"image"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/dlcv-go/dlcv/nn"
 	"github.com/dlcv-go/dlcv/onnx"
 	"github.com/dlcv-go/dlcv/pretrained"
+	"github.com/dlcv-go/dlcv/tensor"
 	"github.com/dlcv-go/dlcv/tfjs"
 	"github.com/dlcv-go/dlcv/tflite"
 )
@@ -183,11 +185,12 @@ func openTFLite(path string, o *OpenOptions) (*Model, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		// The graph maps pixels in [0, 1] itself: a scale of 1/255 adds
+		// no input nodes.
 		m, err := imported(path, g, nil, onnx.Preprocess{}, "nhwc", &OpenOptions{Height: o.Height, Width: o.Width, Scale: 1.0 / 255})
 		if err != nil {
 			return nil, err
 		}
-		m.Input = nil // the graph maps [0, 1] pixels itself
 		if !o.Dequantize {
 			// TFLite's own preprocessing and integer arithmetic: today's
 			// reference agreement.
@@ -266,34 +269,147 @@ func imported(path string, g *nn.Graph, exec *nn.Graph, p onnx.Preprocess, layou
 			return nil, fmt.Errorf("%s takes images of any size (%sx%s): pass --size HxW", path, dimText(h), dimText(w))
 		}
 	}
-	im := &InputMap{Mean: p.Mean, Std: p.Std, Scale: p.Scale, BGR: p.ColorOrder == "BGR", NCHW: layout == "nchw"}
+	im := &inputMap{mean: p.Mean, std: p.Std, scale: p.Scale, bgr: p.ColorOrder == "BGR", nchw: layout == "nchw"}
 	if o.Mean != nil {
-		im.Mean = o.Mean
+		im.mean = o.Mean
 	}
 	if o.Std != nil {
-		im.Std = o.Std
+		im.std = o.Std
 	}
 	if o.Scale != 0 {
-		im.Scale = o.Scale
+		im.scale = o.Scale
 	}
 	if o.BGR {
-		im.BGR = true
+		im.bgr = true
 	}
-	if im.Mean == nil && im.Std == nil && im.Scale == 0 {
+	if im.mean == nil && im.std == nil && im.scale == 0 {
 		return nil, fmt.Errorf("%s does not say how its input is scaled: %s", path, normHint)
 	}
-	if im.Scale == 0 {
-		im.Scale = 1.0 / 255
+	if im.scale == 0 {
+		im.scale = 1.0 / 255
 	}
-	if err := im.Validate(c); err != nil {
+	if err := im.validate(c); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	m := &Model{Net: g, exec: exec, Input: im, Logits: !endsInSoftmax(g),
-		Preprocess: data.Preprocess{Width: w, Height: h, Channels: c}}
 	if n := Classes(g.OutputShape()); n < 0 {
 		return nil, fmt.Errorf("%s: the first output is %s per image, not one score per class", path, shapeText(g.OutputShape()))
 	}
-	return m, nil
+	logits := !endsInSoftmax(g)
+	net, err := im.prepend(g, h, w, c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if exec != nil {
+		if exec, err = im.prepend(exec, h, w, c); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return &Model{Net: net, exec: exec, Logits: logits, Preprocess: data.Preprocess{Width: w, Height: h, Channels: c}}, nil
+}
+
+// inputMap says how a photo's pixel values p (0..255, RGB) become an
+// imported network's input: (p*scale - mean[c]) / std[c], the channels in
+// BGR order when bgr, laid out (C, H, W) when nchw. No mean or std: 0
+// and 1.
+type inputMap struct {
+	scale     float32
+	mean, std []float32
+	bgr, nchw bool
+}
+
+func (im *inputMap) validate(channels int) error {
+	if !(im.scale > 0) || math.IsInf(float64(im.scale), 0) {
+		return fmt.Errorf("input scale %g must be positive", im.scale)
+	}
+	for _, v := range []struct {
+		what string
+		vs   []float32
+	}{{"mean", im.mean}, {"std", im.std}} {
+		if len(v.vs) != 0 && len(v.vs) != 1 && len(v.vs) != channels {
+			return fmt.Errorf("%d %s values for %d channels (want 1 or %d)", len(v.vs), v.what, channels, channels)
+		}
+		for _, x := range v.vs {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) || (v.what == "std" && x == 0) {
+				return fmt.Errorf("input %s %v: want finite numbers (a std not 0)", v.what, v.vs)
+			}
+		}
+	}
+	return nil
+}
+
+// prepend returns g behind nodes that apply the map to what Preprocess
+// gives (HWC pixels in [0, 1], RGB), so that the returned graph takes
+// that, as every dlcv classifier does: evaluation, fine-tuning and the
+// model file need nothing else. The nodes are constants (not trained);
+// the graph shares g's ops and weights. A map that changes nothing adds
+// no node.
+func (im *inputMap) prepend(g *nn.Graph, h, w, c int) (*nn.Graph, error) {
+	a, b := make([]float32, c), make([]float32, c) // x*a + b per channel
+	identity := !im.bgr && !im.nchw
+	for k := range c {
+		a[k], b[k] = 255*im.scale, 0
+		if len(im.mean) > 0 {
+			b[k] = -im.mean[k%len(im.mean)]
+		}
+		if len(im.std) > 0 {
+			s := im.std[k%len(im.std)]
+			a[k], b[k] = a[k]/s, b[k]/s
+		}
+		identity = identity && math.Abs(float64(a[k])-1) < 1e-7 && b[k] == 0
+	}
+	if identity {
+		return g, nil
+	}
+	if len(g.Inputs()) != 1 {
+		return nil, fmt.Errorf("%d inputs; a classifier takes one image", len(g.Inputs()))
+	}
+	old := g.Inputs()[0].Node().Name
+	ng := nn.NewGraph()
+	name := func(s string) string {
+		n := old + "/" + s
+		for g.NodeByName(n) != nil {
+			n += "_"
+		}
+		return n
+	}
+	konst := func(s string, v []float32) *nn.Value {
+		t, _ := tensor.FromSlice(v, len(v))
+		return ng.Node(name(s), nn.NewConstant(t)).Outputs[0]
+	}
+	v := ng.Input(name("pixels"), h, w, c)
+	if im.bgr && c == 3 {
+		v = ng.Node(name("bgr"), nn.NewGather(3), v, konst("bgr_order", []float32{2, 1, 0})).Outputs[0]
+	}
+	v = ng.Node(name("scale"), nn.NewMul(), v, konst("scale_values", a)).Outputs[0]
+	last := name("shift")
+	if !im.nchw {
+		last = old // the graph's nodes read the normalised pixels by the input's name
+	}
+	v = ng.Node(last, nn.NewAdd(), v, konst("shift_values", b)).Outputs[0]
+	if im.nchw {
+		ng.Node(old, nn.NewTranspose(0, 3, 1, 2), v)
+	}
+	for _, n := range g.Nodes() {
+		if n == g.Inputs()[0].Node() {
+			continue
+		}
+		refs := make([]string, len(n.Inputs))
+		for i, in := range n.Inputs {
+			refs[i] = in.Name()
+		}
+		if _, err := ng.AddNode(n.Name, n.Op, refs...); err != nil {
+			return nil, err
+		}
+	}
+	outs := make([]string, len(g.Outputs()))
+	for i, o := range g.Outputs() {
+		outs[i] = o.Name()
+	}
+	ng.OutputRefs(outs...)
+	if err := ng.Build(0); err != nil {
+		return nil, fmt.Errorf("adding the input nodes: %w", err)
+	}
+	return ng, nil
 }
 
 func dimText(d int) string {

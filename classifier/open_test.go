@@ -199,8 +199,8 @@ func TestOpenONNX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Format != modelfile.ONNX || m.Logits || m.Input.NCHW || m.Preprocess.Height != 6 || m.Preprocess.Width != 5 || m.Preprocess.Channels != 3 {
-		t.Fatalf("opened %+v, input %+v", m, m.Input)
+	if m.Format != modelfile.ONNX || m.Logits || m.Preprocess.Height != 6 || m.Preprocess.Width != 5 || m.Preprocess.Channels != 3 {
+		t.Fatalf("opened %+v", m)
 	}
 	checkProbs(t, m, want(1.0/255, []float64{0.4, 0.5, 0.6}, []float64{0.2, 0.25, 0.3}, true))
 
@@ -224,8 +224,8 @@ func TestOpenONNX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !m.Logits || !m.Input.NCHW {
-		t.Fatalf("logits %v, input %+v", m.Logits, m.Input)
+	if !m.Logits || !tensor.EqualShape(m.Net.InputShape(), []int{4, 4, 3}) {
+		t.Fatalf("logits %v, input %v", m.Logits, m.Net.InputShape())
 	}
 	checkProbs(t, m, want(1, nil, nil, false))
 
@@ -239,11 +239,36 @@ func TestOpenONNX(t *testing.T) {
 	if _, err := Open(p, OpenOptions{Scale: 1}); err == nil || !strings.Contains(err.Error(), "--layout") {
 		t.Fatalf("ambiguous layout: got %v", err)
 	}
-	m, err = Open(p, OpenOptions{Scale: 1, Layout: "nchw"})
+	m, err = Open(p, OpenOptions{Scale: 1, Layout: "nchw", BGR: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkProbs(t, m, want(1, nil, nil, false))
+	checkProbs(t, m, want(1, nil, nil, true))
+
+	// The mapping is part of the network: saved and loaded as a dlcv
+	// classifier, and run on Preprocess's output directly (as evaluation
+	// and training do), it gives the same.
+	saved := filepath.Join(t.TempDir(), "c.safetensors")
+	if err := m.Save(saved); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Load(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkProbs(t, m2, want(1, nil, nil, true))
+	x, err := m2.Preprocess.Apply(photo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := m2.Net.Predict(&tensor.Tensor{Shape: []int{1, 4, 3, 3}, Data: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := want(1, nil, nil, true)
+	if p := Softmax(y.Data); math.Abs(float64(p[0])-w[0]) > 1e-5 {
+		t.Fatalf("Net on preprocessed pixels: %v, want %v", p, w)
+	}
 }
 
 // A model converted by `dlcv convert` (Imported.SaveFile) opens as the
