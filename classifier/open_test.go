@@ -488,3 +488,19 @@ func TestOpenTFJSShared(t *testing.T) {
 		}
 	}
 }
+
+// A model whose output is not a score vector (here a feature map) is
+// refused, naming the shape.
+func TestOpenNotAClassifier(t *testing.T) {
+	g := pb(nil).sub(1, onnxNode("Relu", []string{"x"}, []string{"y"})).str(2, "maps")
+	g = g.sub(11, onnxValue("x", -1, 3, 4, 4)).sub(12, onnxValue("y", -1, 3, 4, 4))
+	m := pb(nil).int(1, 8).sub(7, g).sub(8, pb(nil).str(1, "").int(2, 13))
+	p := filepath.Join(t.TempDir(), "maps.onnx")
+	if err := os.WriteFile(p, m, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(p, OpenOptions{Scale: 1})
+	if err == nil || !strings.Contains(err.Error(), "not one score per class") || !strings.Contains(err.Error(), "(3, 4, 4)") {
+		t.Fatalf("got %v", err)
+	}
+}
