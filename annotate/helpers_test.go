@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dlcv-go/dlcv/detect"
 	"github.com/dlcv-go/dlcv/internal/imagefile"
 	"github.com/dlcv-go/dlcv/internal/testutil"
 )
@@ -84,4 +85,33 @@ func sharedSafeSearch(t testing.TB) *SafeSearch {
 		t.Fatal(safeErr)
 	}
 	return safeDet
+}
+
+var (
+	faceOnce sync.Once
+	blaze    *BlazeFace
+	emo      *Emotion
+	faceErr  error
+)
+
+func sharedFaceModels(t testing.TB) (*BlazeFace, *Emotion) {
+	bp := testutil.SharedFile(t, "models/tfjs/human/blazeface.json")
+	ep := testutil.SharedFile(t, "models/tfjs/human/emotion.json")
+	faceOnce.Do(func() {
+		if blaze, faceErr = LoadBlazeFace(bp); faceErr == nil {
+			emo, faceErr = LoadEmotion(ep)
+		}
+	})
+	if faceErr != nil {
+		t.Fatal(faceErr)
+	}
+	return blaze, emo
+}
+
+func sharedCascade(t testing.TB) *detect.Cascade {
+	c, err := detect.LoadCascade(testutil.SharedFile(t, "models/haarcascades/haarcascade_frontalface_default.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -1,0 +1,18 @@
+package annotate
+
+import "fmt"
+
+// missingModel is the error of a feature whose model is not loaded: it
+// names the model and the command that downloads it.
+func missingModel(model, feature string) error {
+	return &MissingModelError{Model: model, Feature: feature}
+}
+
+// MissingModelError says that a feature's model is not loaded.
+type MissingModelError struct {
+	Model, Feature string
+}
+
+func (e *MissingModelError) Error() string {
+	return fmt.Sprintf("%s is not available: the model %q is not loaded (download it with 'dlcv models pull %s', then restart)", e.Feature, e.Model, e.Model)
+}
