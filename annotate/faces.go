@@ -39,8 +39,7 @@ type Faces struct {
 	// loaded, else Haar).
 	Detector  string
 	BlazeFace *BlazeFace
-	// Cascade runs with CascadeOptions (zero: OpenCV's defaults with a
-	// 30-pixel minimum face).
+	// Cascade runs with CascadeOptions (zero: OpenCV's defaults).
 	Cascade        *detect.Cascade
 	CascadeOptions detect.Options
 	Emotion        *Emotion
@@ -134,9 +133,6 @@ const haarMaxSide = 1280
 
 // haarFaces runs the cascade, most confident first.
 func haarFaces(img image.Image, c *detect.Cascade, opt detect.Options, k int) ([]FaceAnnotation, error) {
-	if opt.MinSize == 0 {
-		opt.MinSize = 30
-	}
 	b := img.Bounds()
 	scale := 1.0
 	scan := img

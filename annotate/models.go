@@ -14,5 +14,5 @@ type MissingModelError struct {
 }
 
 func (e *MissingModelError) Error() string {
-	return fmt.Sprintf("%s is not available: the model %q is not loaded (download it with 'dlcv models pull %s', then restart)", e.Feature, e.Model, e.Model)
+	return fmt.Sprintf("%s is not available: the model %q is not loaded (download it with 'dlcv models pull %s')", e.Feature, e.Model, e.Model)
 }

@@ -131,6 +131,9 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("vision: %w", err)
 		}
 	}
+	if cfg.FaceOptions.MinSize == 0 {
+		cfg.FaceOptions.MinSize = 30
+	}
 	if cfg.BlazeFace != nil || cfg.Cascade != nil {
 		s.ann.Faces = &annotate.Faces{Detector: cfg.FaceDetector, BlazeFace: cfg.BlazeFace, Cascade: cfg.Cascade,
 			CascadeOptions: cfg.FaceOptions, Emotion: cfg.Emotion, Smiles: smiles}
