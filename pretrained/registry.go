@@ -24,12 +24,12 @@ type Model struct {
 	Kind string
 	// File is the file to load (a .tflite, a TF.js model.json); Extra
 	// are the files it needs beside it (a TF.js model's weight shards).
-	File   File
-	Extra  []File
-	Labels File   // label file, one class a line (zero: none)
-	License     string // SPDX identifier
-	InputSize   int    // square input side in pixels
-	Input       string // input format, for documentation
+	File      File
+	Extra     []File
+	Labels    File   // label file, one class a line (zero: none)
+	License   string // SPDX identifier
+	InputSize int    // square input side in pixels
+	Input     string // input format, for documentation
 	// Features is the node of its pooled features, where a backbone for
 	// transfer learning is cut (dlcv train --backbone NAME).
 	Features string
