@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dlcv-go/dlcv/annotate"
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/data"
 	"github.com/dlcv-go/dlcv/detect"
@@ -202,3 +203,28 @@ func decodeBody(t testing.TB, resp *http.Response, v any) {
 		t.Fatalf("HTTP %d: %v\n%s", resp.StatusCode, err, raw)
 	}
 }
+
+// sharedFeatureModels loads the shared TF.js models of OBJECT_LOCALIZATION,
+// SAFE_SEARCH_DETECTION and FACE_DETECTION into cfg (once per test binary).
+func sharedFeatureModels(t testing.TB, cfg *Config) {
+	t.Helper()
+	dir := testutil.SharedFile(t, "models/tfjs")
+	featureOnce.Do(func() {
+		featureModels.Objects, featureModels.SafeSearch, featureModels.BlazeFace, featureModels.Emotion, _, featureErr = annotate.LoadModels(annotate.LoadOptions{
+			Objects:    filepath.Join(dir, "human/centernet.json"),
+			SafeSearch: filepath.Join(dir, "nsfw-mobilenet-v2/model.json"),
+			BlazeFace:  filepath.Join(dir, "human/blazeface.json"),
+			Emotion:    filepath.Join(dir, "human/emotion.json"),
+		})
+	})
+	if featureErr != nil {
+		t.Fatal(featureErr)
+	}
+	cfg.Objects, cfg.SafeSearch, cfg.BlazeFace, cfg.Emotion = featureModels.Objects, featureModels.SafeSearch, featureModels.BlazeFace, featureModels.Emotion
+}
+
+var (
+	featureOnce   sync.Once
+	featureModels Config
+	featureErr    error
+)
