@@ -21,6 +21,7 @@ type Annotator struct {
 	Objects    *ObjectDetector
 	SafeSearch *SafeSearch
 	Faces      *Faces
+	Web        *Web
 	// Custom serves CUSTOM_MODEL features, by model name.
 	Custom map[string]*classifier.Model
 	// MinScore drops labels (LABEL_DETECTION and CUSTOM_MODEL) scoring
@@ -45,6 +46,10 @@ func (a *Annotator) Available(f Feature) error {
 	case SafeSearchDetection:
 		if a.SafeSearch == nil {
 			return missingModel(SafeSearchModel, f.Type)
+		}
+	case WebDetectionType:
+		if a.Web == nil {
+			return &MissingModelError{Model: "an image index", Feature: f.Type, hint: "make one with 'dlcv index DIR --out INDEX' and start the server with --index INDEX"}
 		}
 	case FaceDetection:
 		if a.Faces == nil {
@@ -93,6 +98,8 @@ func (a *Annotator) Annotate(ctx context.Context, img image.Image, f Feature, ou
 		out.SafeSearchAnnotation, err = a.SafeSearch.Detect(ctx, img)
 	case FaceDetection:
 		out.FaceAnnotations, err = a.Faces.Detect(ctx, img, k)
+	case WebDetectionType:
+		out.WebDetection, err = a.Web.Detect(ctx, img, k)
 	case CustomModel:
 		ps, perr := a.Custom[f.Model].PredictImage(img, k)
 		if perr != nil {

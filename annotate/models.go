@@ -11,8 +11,12 @@ func missingModel(model, feature string) error {
 // MissingModelError says that a feature's model is not loaded.
 type MissingModelError struct {
 	Model, Feature string
+	hint           string // how to get it, when not 'dlcv models pull'
 }
 
 func (e *MissingModelError) Error() string {
+	if e.hint != "" {
+		return fmt.Sprintf("%s is not available: the server has no %s (%s)", e.Feature, e.Model, e.hint)
+	}
 	return fmt.Sprintf("%s is not available: the model %q is not loaded (download it with 'dlcv models pull %s')", e.Feature, e.Model, e.Model)
 }

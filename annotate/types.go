@@ -11,12 +11,13 @@ const (
 	FaceDetection       = "FACE_DETECTION"
 	ObjectLocalization  = "OBJECT_LOCALIZATION"
 	SafeSearchDetection = "SAFE_SEARCH_DETECTION"
+	WebDetectionType    = "WEB_DETECTION"
 	CustomModel         = "CUSTOM_MODEL"
 )
 
 // FeatureTypes lists the feature types the API knows, in the order of
 // Cloud Vision's demo tabs.
-var FeatureTypes = []string{ObjectLocalization, LabelDetection, ImageProperties, SafeSearchDetection, FaceDetection, CustomModel}
+var FeatureTypes = []string{ObjectLocalization, LabelDetection, WebDetectionType, ImageProperties, SafeSearchDetection, FaceDetection, CustomModel}
 
 // BatchRequest is the body of POST /v1/images:annotate.
 type BatchRequest struct {
@@ -59,6 +60,7 @@ type BatchResponse struct {
 type ImageResponse struct {
 	LocalizedObjectAnnotations []LocalizedObjectAnnotation `json:"localizedObjectAnnotations,omitempty"`
 	LabelAnnotations           []EntityAnnotation          `json:"labelAnnotations,omitempty"`
+	WebDetection               *WebDetection               `json:"webDetection,omitempty"`
 	ImagePropertiesAnnotation  *ImagePropertiesAnnotation  `json:"imagePropertiesAnnotation,omitempty"`
 	SafeSearchAnnotation       *SafeSearchAnnotation       `json:"safeSearchAnnotation,omitempty"`
 	FaceAnnotations            []FaceAnnotation            `json:"faceAnnotations,omitempty"`
@@ -185,6 +187,36 @@ type Vertex struct {
 type NormalizedVertex struct {
 	X float64 `json:"x"`
 	Y float64 `json:"y"`
+}
+
+// WebDetection is WEB_DETECTION's answer, from a local index instead of
+// the web: image URLs are paths relative to the indexed folder, scores
+// cosine similarities (see package doc and docs/web.md).
+type WebDetection struct {
+	WebEntities           []WebEntity `json:"webEntities,omitempty"`
+	FullMatchingImages    []WebImage  `json:"fullMatchingImages,omitempty"`
+	PartialMatchingImages []WebImage  `json:"partialMatchingImages,omitempty"`
+	VisuallySimilarImages []WebImage  `json:"visuallySimilarImages,omitempty"`
+	BestGuessLabels       []WebLabel  `json:"bestGuessLabels,omitempty"`
+}
+
+// WebEntity is a label of the similar images (their folder name), its
+// score the share of their similarity.
+type WebEntity struct {
+	EntityID    string  `json:"entityId"`
+	Score       float64 `json:"score"`
+	Description string  `json:"description"`
+}
+
+// WebImage is an indexed image.
+type WebImage struct {
+	URL   string  `json:"url"`
+	Score float64 `json:"score"`
+}
+
+// WebLabel is a best guess for the image's topic.
+type WebLabel struct {
+	Label string `json:"label"`
 }
 
 // CustomAnnotation is the result of a CUSTOM_MODEL feature.

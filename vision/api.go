@@ -13,6 +13,7 @@ const (
 	FaceDetection       = annotate.FaceDetection
 	ObjectLocalization  = annotate.ObjectLocalization
 	SafeSearchDetection = annotate.SafeSearchDetection
+	WebDetectionType    = annotate.WebDetectionType
 	CustomModel         = annotate.CustomModel
 )
 

@@ -201,3 +201,21 @@ func TestCustomModel(t *testing.T) {
 		}
 	}
 }
+
+func TestWebDetection(t *testing.T) {
+	_, ts := testServer(t, Config{Web: sharedWeb(t, 5, nil)})
+	code, br, eb := postJSON(t, ts.URL, jsonRequest([]Feature{{Type: WebDetectionType, MaxResults: 5}}, readShared(t, "data/animals/panda/panda_00900.jpg")))
+	if code != 200 || br.Responses[0].Error != nil {
+		t.Fatalf("HTTP %d %+v %+v", code, eb, br)
+	}
+	w := br.Responses[0].WebDetection
+	if w == nil || len(w.VisuallySimilarImages) != 5 || w.WebEntities[0].Description != "panda" || w.BestGuessLabels[0].Label != "panda" {
+		t.Fatalf("webDetection %+v", w)
+	}
+	// Without an index: the image's error says how to make one.
+	_, ts = testServer(t, Config{})
+	_, br, _ = postJSON(t, ts.URL, jsonRequest([]Feature{{Type: WebDetectionType}}, readShared(t, "data/animals/panda/panda_00900.jpg")))
+	if e := br.Responses[0].Error; e == nil || !strings.Contains(e.Message, "dlcv index DIR --out INDEX") {
+		t.Fatalf("no index: %+v", br.Responses[0])
+	}
+}

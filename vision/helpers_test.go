@@ -2,6 +2,7 @@ package vision
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"image"
@@ -228,3 +229,32 @@ var (
 	featureModels Config
 	featureErr    error
 )
+
+// sharedWeb builds a WEB_DETECTION index of the first n photos of each
+// class of ../shared/data/animals (linked into a temporary folder).
+func sharedWeb(t testing.TB, n int, labels *Labeler) *annotate.Web {
+	t.Helper()
+	e, err := annotate.LoadEmbedder(testutil.SharedFile(t, "models/coral/mobilenet_v2_1.0_224_quant.tflite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := testutil.SharedFile(t, "data/animals")
+	dir := t.TempDir()
+	for _, c := range []string{"cats", "dogs", "panda"} {
+		es, err := os.ReadDir(filepath.Join(src, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(dir, c), 0o755)
+		for _, en := range es[:n] {
+			if err := os.Symlink(filepath.Join(src, c, en.Name()), filepath.Join(dir, c, en.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	x, _, err := annotate.BuildIndex(context.Background(), dir, e, annotate.IndexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &annotate.Web{Index: x, Embedder: e, Labels: labels}
+}

@@ -145,6 +145,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	blazeModel := fs.String("blazeface-model", "", "FACE_DETECTION BlazeFace model.json `FILE` (default: the registered blazeface if downloaded; none to disable)")
 	emotionModel := fs.String("emotion-model", "", "faces' expression model.json `FILE` (default: the registered emotion model if downloaded; none to disable)")
 	faceDetector := fs.String("face-detector", "", "FACE_DETECTION detector: blazeface or haar (default: blazeface when its model is there, else haar)")
+	indexPath := fs.String("index", "", "WEB_DETECTION: match photos against the image index `FILE` made by 'dlcv index'")
 	minScore := fs.Float64("min-score", annotate.DefaultMinScore, "drop labels scoring less (0: keep all)")
 	cascadePath := fs.String("cascade", "", "Haar cascade XML `FILE` for FACE_DETECTION (default: "+detect.DebianCascadeDir+"/haarcascade_frontalface_default.xml if installed; none to disable)")
 	smilePath := fs.String("smile-model", "", "smile classifier model `FILE` (classes not_smiling, smiling) for the faces' joyLikelihood instead of the emotion model's (default: the model shipped with dlcv when the emotion model is not loaded; none: off)")
@@ -266,6 +267,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		} else if cfg.Cascade, err = detect.LoadCascade(p); err != nil {
 			return err
 		}
+	}
+	if *indexPath != "" {
+		x, err := annotate.LoadIndex(*indexPath)
+		if err != nil {
+			return fmt.Errorf("--index: %w", err)
+		}
+		e, err := annotate.LoadEmbedder(x.Backbone)
+		if err != nil {
+			return fmt.Errorf("--index %s: its backbone: %w", *indexPath, err)
+		}
+		cfg.Web = &annotate.Web{Index: x, Embedder: e, Labels: cfg.Labeler}
+		features = append(features, fmt.Sprintf("%s (%d images)", vision.WebDetectionType, len(x.Entries)))
 	}
 	if cfg.BlazeFace != nil || cfg.Cascade != nil {
 		if *smilePath != "none" && (cfg.Emotion == nil || *smilePath != "") {

@@ -186,7 +186,16 @@ const RENDER = {
   },
   web(p, w) {
     if (!w) return p.append(el("p", "empty", "No similar images."));
+    if (w.bestGuessLabels && w.bestGuessLabels.length) p.append(el("p", "", "Best guess: " + w.bestGuessLabels[0].label));
     for (const e of w.webEntities || []) p.append(scoreRow(e.description, e.score));
+    const groups = [["Full matches", w.fullMatchingImages], ["Partial matches", w.partialMatchingImages], ["Visually similar images", w.visuallySimilarImages]];
+    for (const [title, imgs] of groups) {
+      if (!imgs || !imgs.length) continue;
+      p.append(el("h4", "", title));
+      const ul = el("ul", "similar");
+      for (const m of imgs) ul.append(el("li", "", m.url + " · " + m.score.toFixed(3)));
+      p.append(ul);
+    }
   },
   properties(p, props) {
     const colors = (props && props.dominantColors && props.dominantColors.colors) || [];
