@@ -368,17 +368,56 @@ func (x *Index) Search(q []float32, k int) ([]Match, error) {
 			sims[i] = kernels.Dot(q, x.Vectors[i*x.Dim:(i+1)*x.Dim])
 		}
 	})
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(sims[b], sims[a]) })
 	k = min(k, n)
+	idx := topSimilar(sims, k)
 	out := make([]Match, k)
 	for i := range k {
 		out[i] = Match{IndexEntry: x.Entries[idx[i]], Similarity: float64(sims[idx[i]])}
 	}
 	return out, nil
+}
+
+// topSimilar returns the indices of the k largest sims, largest first
+// (equal ones in index order): a min-heap of the best k so far, so the
+// selection costs n comparisons, not a sort of all n.
+func topSimilar(sims []float32, k int) []int {
+	// worse: entry i ranks after entry j.
+	worse := func(i, j int) bool { return sims[i] < sims[j] || sims[i] == sims[j] && i > j }
+	h := make([]int, 0, k)
+	down := func(r int) {
+		for {
+			c := 2*r + 1
+			if c >= len(h) {
+				return
+			}
+			if c+1 < len(h) && worse(h[c+1], h[c]) {
+				c++
+			}
+			if !worse(h[c], h[r]) {
+				return
+			}
+			h[r], h[c] = h[c], h[r]
+			r = c
+		}
+	}
+	for i := range sims {
+		if len(h) < k {
+			h = append(h, i)
+			for c := len(h) - 1; c > 0 && worse(h[c], h[(c-1)/2]); c = (c - 1) / 2 {
+				h[c], h[(c-1)/2] = h[(c-1)/2], h[c]
+			}
+		} else if k > 0 && worse(h[0], i) {
+			h[0] = i
+			down(0)
+		}
+	}
+	slices.SortFunc(h, func(a, b int) int {
+		if worse(b, a) {
+			return -1
+		}
+		return 1
+	})
+	return h
 }
 
 // Web is WEB_DETECTION against an index.

@@ -1,6 +1,7 @@
 package annotate
 
 import (
+	"cmp"
 	"context"
 	"image"
 	"math"
@@ -206,5 +207,23 @@ func BenchmarkSearch(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestTopSimilar(t *testing.T) {
+	rng := nnRNG(5)
+	sims := make([]float32, 1000)
+	for i := range sims {
+		sims[i] = float32(int(rng() * 30)) // ties
+	}
+	idx := make([]int, len(sims))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(sims[b], sims[a]) })
+	for _, k := range []int{0, 1, 7, 1000} {
+		if got := topSimilar(sims, k); !slices.Equal(got, idx[:k]) {
+			t.Fatalf("k=%d: %v, want %v", k, got[:min(k, 10)], idx[:min(k, 10)])
+		}
 	}
 }
