@@ -49,7 +49,7 @@ func (a *Annotator) Available(f Feature) error {
 		}
 	case WebDetectionType:
 		if a.Web == nil {
-			return &MissingModelError{Model: "an image index", Feature: f.Type, hint: "make one with 'dlcv index DIR --out INDEX' and start the server with --index INDEX"}
+			return &MissingModelError{Model: "image index", Feature: f.Type, hint: "make one with 'dlcv index DIR --out INDEX' and start the server with --index INDEX"}
 		}
 	case FaceDetection:
 		if a.Faces == nil {
