@@ -22,6 +22,7 @@ type Annotator struct {
 	SafeSearch *SafeSearch
 	Faces      *Faces
 	Web        *Web
+	Text       *Text
 	// Custom serves CUSTOM_MODEL features, by model name.
 	Custom map[string]*classifier.Model
 	// MinScore drops labels (LABEL_DETECTION and CUSTOM_MODEL) scoring
@@ -50,6 +51,10 @@ func (a *Annotator) Available(f Feature) error {
 	case WebDetectionType:
 		if a.Web == nil {
 			return &MissingModelError{Model: "image index", Feature: f.Type, hint: "make one with 'dlcv index DIR --out INDEX' and start the server with --index INDEX"}
+		}
+	case TextDetection:
+		if a.Text == nil {
+			return missingModel(TextModel, f.Type)
 		}
 	case FaceDetection:
 		if a.Faces == nil {
@@ -100,6 +105,11 @@ func (a *Annotator) Annotate(ctx context.Context, img image.Image, f Feature, ou
 		out.FaceAnnotations, err = a.Faces.Detect(ctx, img, k)
 	case WebDetectionType:
 		out.WebDetection, err = a.Web.Detect(ctx, img, k)
+	case TextDetection:
+		var text string
+		if out.TextAnnotations, text, err = a.Text.Detect(ctx, img); err == nil && text != "" {
+			out.FullTextAnnotation = &FullTextAnnotation{Text: text}
+		}
 	case CustomModel:
 		ps, perr := a.Custom[f.Model].PredictImage(img, k)
 		if perr != nil {

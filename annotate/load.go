@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/dlcv-go/dlcv/pretrained"
 )
@@ -36,6 +37,8 @@ func ModelPath(arg, name, feature string) (string, error) {
 // cache, "none" off).
 type LoadOptions struct {
 	Objects, SafeSearch, BlazeFace, Emotion string
+	// Text is the folder of the PP-OCRv4 files (or a file in it).
+	Text string
 }
 
 // Off is a feature model that was not loaded, and why.
@@ -47,7 +50,7 @@ type Off struct {
 // LoadModels loads the feature models that are present: a model that is
 // not downloaded (or "none") is left nil and listed in off; a model file
 // that is present but does not load is an error.
-func LoadModels(o LoadOptions) (objects *ObjectDetector, safe *SafeSearch, blaze *BlazeFace, emotion *Emotion, off []Off, err error) {
+func LoadModels(o LoadOptions) (objects *ObjectDetector, safe *SafeSearch, blaze *BlazeFace, emotion *Emotion, text *Text, off []Off, err error) {
 	load := func(arg, name, feature string, f func(path string) error) error {
 		if arg == "none" {
 			off = append(off, Off{name, fmt.Errorf("%s: turned off", name)})
@@ -68,6 +71,13 @@ func LoadModels(o LoadOptions) (objects *ObjectDetector, safe *SafeSearch, blaze
 		load(o.Objects, ObjectsModel, ObjectLocalization, func(p string) (e error) { objects, e = LoadObjectDetector(p); return }),
 		load(o.SafeSearch, SafeSearchModel, SafeSearchDetection, func(p string) (e error) { safe, e = LoadSafeSearch(p); return }),
 		load(o.BlazeFace, BlazeFaceModel, FaceDetection, func(p string) (e error) { blaze, e = LoadBlazeFace(p); return }),
+		load(o.Text, TextModel, TextDetection, func(p string) (e error) {
+			if st, serr := os.Stat(p); serr == nil && !st.IsDir() {
+				p = filepath.Dir(p)
+			}
+			text, e = LoadText(p)
+			return
+		}),
 		load(o.Emotion, EmotionModel, FaceDetection, func(p string) (e error) { emotion, e = LoadEmotion(p); return }),
 	)
 	return

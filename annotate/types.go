@@ -12,12 +12,13 @@ const (
 	ObjectLocalization  = "OBJECT_LOCALIZATION"
 	SafeSearchDetection = "SAFE_SEARCH_DETECTION"
 	WebDetectionType    = "WEB_DETECTION"
+	TextDetection       = "TEXT_DETECTION"
 	CustomModel         = "CUSTOM_MODEL"
 )
 
 // FeatureTypes lists the feature types the API knows, in the order of
 // Cloud Vision's demo tabs.
-var FeatureTypes = []string{ObjectLocalization, LabelDetection, WebDetectionType, ImageProperties, SafeSearchDetection, FaceDetection, CustomModel}
+var FeatureTypes = []string{ObjectLocalization, LabelDetection, WebDetectionType, ImageProperties, SafeSearchDetection, FaceDetection, TextDetection, CustomModel}
 
 // BatchRequest is the body of POST /v1/images:annotate.
 type BatchRequest struct {
@@ -64,6 +65,8 @@ type ImageResponse struct {
 	ImagePropertiesAnnotation  *ImagePropertiesAnnotation  `json:"imagePropertiesAnnotation,omitempty"`
 	SafeSearchAnnotation       *SafeSearchAnnotation       `json:"safeSearchAnnotation,omitempty"`
 	FaceAnnotations            []FaceAnnotation            `json:"faceAnnotations,omitempty"`
+	TextAnnotations            []TextAnnotation            `json:"textAnnotations,omitempty"`
+	FullTextAnnotation         *FullTextAnnotation         `json:"fullTextAnnotation,omitempty"`
 	CustomAnnotations          []CustomAnnotation          `json:"customAnnotations,omitempty"`
 	Error                      *Status                     `json:"error,omitempty"`
 }
@@ -217,6 +220,20 @@ type WebImage struct {
 // WebLabel is a best guess for the image's topic.
 type WebLabel struct {
 	Label string `json:"label"`
+}
+
+// TextAnnotation is read text: the first of a response's is all of it,
+// the others one line each, with pixel boxes.
+type TextAnnotation struct {
+	Locale       string       `json:"locale,omitempty"`
+	Description  string       `json:"description"`
+	BoundingPoly BoundingPoly `json:"boundingPoly"`
+}
+
+// FullTextAnnotation is the whole text (dlcv fills its text only, not
+// Cloud Vision's pages, blocks and symbols).
+type FullTextAnnotation struct {
+	Text string `json:"text"`
 }
 
 // CustomAnnotation is the result of a CUSTOM_MODEL feature.

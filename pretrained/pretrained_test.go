@@ -127,6 +127,9 @@ func TestRegistryChecksums(t *testing.T) {
 			dir, lic := "models/coral/", "Apache-2.0"
 			if m.Kind == KindAnnotate {
 				dir, lic = "models/tfjs/", "MIT"
+				if m.Name == "ppocr-v4" {
+					dir, lic = "models/onnx/", "Apache-2.0"
+				}
 			}
 			b, err := os.ReadFile(testutil.SharedFile(t, dir+f.Name))
 			if err != nil {

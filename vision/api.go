@@ -14,6 +14,7 @@ const (
 	ObjectLocalization  = annotate.ObjectLocalization
 	SafeSearchDetection = annotate.SafeSearchDetection
 	WebDetectionType    = annotate.WebDetectionType
+	TextDetection       = annotate.TextDetection
 	CustomModel         = annotate.CustomModel
 )
 

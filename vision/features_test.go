@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
+	"image/draw"
 	"math"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/detect"
 	"github.com/dlcv-go/dlcv/internal/imagefile"
+	"github.com/dlcv-go/dlcv/internal/testutil"
 )
 
 func TestLabelDetectionCat(t *testing.T) {
@@ -72,7 +75,7 @@ func TestMultipartUpload(t *testing.T) {
 	if code, br, _ := post(t, ts.URL, ct, body); code != 200 || len(br.Responses[0].LabelAnnotations) != 3 {
 		t.Fatalf("default features: HTTP %d %+v", code, br)
 	}
-	for _, f := range []map[string]string{{"features": "LABEL_DETECTION:x"}, {"features": "TEXT_DETECTION"}, {"maxResults": "-1"}, {"colour": "red"}} {
+	for _, f := range []map[string]string{{"features": "LABEL_DETECTION:x"}, {"features": "DOCUMENT_TEXT_DETECTION"}, {"maxResults": "-1"}, {"colour": "red"}} {
 		ct, body = multipartBody(t, [][]byte{cat}, f)
 		if code, _, eb := post(t, ts.URL, ct, body); code != 400 || eb.Error.Status != "INVALID_ARGUMENT" {
 			t.Fatalf("%v: HTTP %d %+v", f, code, eb)
@@ -217,5 +220,33 @@ func TestWebDetection(t *testing.T) {
 	_, br, _ = postJSON(t, ts.URL, jsonRequest([]Feature{{Type: WebDetectionType}}, readShared(t, "data/animals/panda/panda_00900.jpg")))
 	if e := br.Responses[0].Error; e == nil || !strings.Contains(e.Message, "dlcv index DIR --out INDEX") {
 		t.Fatalf("no index: %+v", br.Responses[0])
+	}
+}
+
+func TestTextDetectionThroughTheService(t *testing.T) {
+	tx, err := annotate.LoadText(testutil.SharedFile(t, "models/onnx/paddleocr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ts := testServer(t, Config{Text: tx})
+	// Rendered text (the 7x13 bitmap font, 4x): PP-OCRv4 reads it.
+	small := image.NewRGBA(image.Rect(0, 0, 96, 24))
+	draw.Draw(small, small.Bounds(), image.White, image.Point{}, draw.Src)
+	detect.DrawLabel(small, image.Pt(4, 4), "OPEN SOURCE", color.Black, color.White)
+	big := image.NewRGBA(image.Rect(0, 0, 384, 96))
+	for y := range 96 {
+		for x := range 384 {
+			big.Set(x, y, small.At(x/4, y/4))
+		}
+	}
+	code, br, eb := postJSON(t, ts.URL, jsonRequest([]Feature{{Type: TextDetection}}, pngBytes(t, big)))
+	if code != 200 || br.Responses[0].Error != nil {
+		t.Fatalf("HTTP %d %+v %+v", code, eb, br)
+	}
+	r := br.Responses[0]
+	t.Logf("text %+v full %+v", r.TextAnnotations, r.FullTextAnnotation)
+	if len(r.TextAnnotations) < 2 || r.FullTextAnnotation == nil || r.TextAnnotations[0].Description != r.FullTextAnnotation.Text ||
+		strings.ReplaceAll(r.FullTextAnnotation.Text, " ", "") != "OPENSOURCE" {
+		t.Fatalf("text %+v", r)
 	}
 }

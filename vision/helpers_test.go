@@ -211,11 +211,12 @@ func sharedFeatureModels(t testing.TB, cfg *Config) {
 	t.Helper()
 	dir := testutil.SharedFile(t, "models/tfjs")
 	featureOnce.Do(func() {
-		featureModels.Objects, featureModels.SafeSearch, featureModels.BlazeFace, featureModels.Emotion, _, featureErr = annotate.LoadModels(annotate.LoadOptions{
+		featureModels.Objects, featureModels.SafeSearch, featureModels.BlazeFace, featureModels.Emotion, featureModels.Text, _, featureErr = annotate.LoadModels(annotate.LoadOptions{
 			Objects:    filepath.Join(dir, "human/centernet.json"),
 			SafeSearch: filepath.Join(dir, "nsfw-mobilenet-v2/model.json"),
 			BlazeFace:  filepath.Join(dir, "human/blazeface.json"),
 			Emotion:    filepath.Join(dir, "human/emotion.json"),
+			Text:       "none",
 		})
 	})
 	if featureErr != nil {

@@ -116,7 +116,7 @@ func (s *Server) checkFeatures(fs []Feature, where string) ([]Feature, error) {
 	out := make([]Feature, len(fs))
 	for i, f := range fs {
 		switch f.Type {
-		case LabelDetection, FaceDetection, ImageProperties, ObjectLocalization, SafeSearchDetection, WebDetectionType:
+		case LabelDetection, FaceDetection, ImageProperties, ObjectLocalization, SafeSearchDetection, WebDetectionType, TextDetection:
 			// A feature whose model is missing fails each image with a
 			// message naming the model, not the request.
 		case CustomModel:
@@ -422,7 +422,7 @@ func (s *Server) workBytes(info imagefile.Info, features []Feature) int64 {
 				scanned = int64(float64(px)*k*k) + 1
 			}
 			n = max(48*scanned, 16*px) + 8<<20
-		case ObjectLocalization, SafeSearchDetection, WebDetectionType:
+		case ObjectLocalization, SafeSearchDetection, WebDetectionType, TextDetection:
 			// An RGB and a float copy of the image, the model's input
 			// and activations (CenterNet at 512x512: tens of MB).
 			n = 16*px + 64<<20

@@ -45,6 +45,8 @@ type Config struct {
 	Cascade      *detect.Cascade
 	FaceOptions  detect.Options
 	FaceDetector string
+	// Text serves TEXT_DETECTION.
+	Text *annotate.Text
 	// Web serves WEB_DETECTION against an image index.
 	Web *annotate.Web
 	// Emotion gives the faces' joy, sorrow, anger and surprise.
@@ -121,7 +123,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("vision: custom model %q has no name or no model", name)
 		}
 	}
-	s.ann = &annotate.Annotator{Labels: cfg.Labeler, Objects: cfg.Objects, SafeSearch: cfg.SafeSearch, Web: cfg.Web, Custom: cfg.Custom, MinScore: cfg.MinScore}
+	s.ann = &annotate.Annotator{Labels: cfg.Labeler, Objects: cfg.Objects, SafeSearch: cfg.SafeSearch, Web: cfg.Web, Text: cfg.Text, Custom: cfg.Custom, MinScore: cfg.MinScore}
 	if cfg.MinScore == 0 {
 		s.ann.MinScore = annotate.DefaultMinScore
 	} else if cfg.MinScore < 0 {

@@ -80,3 +80,17 @@ func TestFacesBlazeFace(t *testing.T) {
 		t.Errorf("no model: code %d %q", code, stderr)
 	}
 }
+
+func TestTextCommand(t *testing.T) {
+	dir := testutil.SharedFile(t, "models/onnx/paddleocr")
+	photo := testutil.SharedFile(t, "models/coral/cat.bmp")
+	code, stdout, stderr := runCLI("text", photo, "--model", dir, "--json")
+	var res []textResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || code != 0 || len(res) != 1 {
+		t.Fatalf("code %d %v %s %s", code, err, stdout, stderr)
+	}
+	t.Setenv("DLCV_HOME", t.TempDir())
+	if code, _, stderr := runCLI("text", photo); code != 1 || !strings.Contains(stderr, "dlcv models pull ppocr-v4") {
+		t.Errorf("no model: code %d %q", code, stderr)
+	}
+}

@@ -144,6 +144,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	safeModel := fs.String("safesearch-model", "", "SAFE_SEARCH_DETECTION NSFW model.json `FILE` (default: the registered nsfw-mobilenet-v2 if downloaded; none to disable)")
 	blazeModel := fs.String("blazeface-model", "", "FACE_DETECTION BlazeFace model.json `FILE` (default: the registered blazeface if downloaded; none to disable)")
 	emotionModel := fs.String("emotion-model", "", "faces' expression model.json `FILE` (default: the registered emotion model if downloaded; none to disable)")
+	textModel := fs.String("text-model", "", "TEXT_DETECTION: the `DIR` of the PP-OCRv4 ONNX files (default: the registered ppocr-v4 if downloaded; none to disable)")
 	faceDetector := fs.String("face-detector", "", "FACE_DETECTION detector: blazeface or haar (default: blazeface when its model is there, else haar)")
 	indexPath := fs.String("index", "", "WEB_DETECTION: match photos against the image index `FILE` made by 'dlcv index'")
 	minScore := fs.Float64("min-score", annotate.DefaultMinScore, "drop labels scoring less (0: keep all)")
@@ -241,19 +242,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	features = append(features, vision.ImageProperties)
 	var off []annotate.Off
-	cfg.Objects, cfg.SafeSearch, cfg.BlazeFace, cfg.Emotion, off, err = annotate.LoadModels(annotate.LoadOptions{
-		Objects: *objectsModel, SafeSearch: *safeModel, BlazeFace: *blazeModel, Emotion: *emotionModel})
+	cfg.Objects, cfg.SafeSearch, cfg.BlazeFace, cfg.Emotion, cfg.Text, off, err = annotate.LoadModels(annotate.LoadOptions{
+		Objects: *objectsModel, SafeSearch: *safeModel, BlazeFace: *blazeModel, Emotion: *emotionModel, Text: *textModel})
 	if err != nil {
 		return err
 	}
-	if cfg.Emotion == nil && *emotionModel != "none" {
-		fmt.Fprintf(stderr, "dlcv serve: the faces' expressions are off: %v\n", off[len(off)-1].Err)
+	for _, o := range off {
+		if o.Model == annotate.EmotionModel && *emotionModel != "none" {
+			fmt.Fprintf(stderr, "dlcv serve: the faces' expressions are off: %v\n", o.Err)
+		}
 	}
 	if cfg.Objects != nil {
 		features = append(features, vision.ObjectLocalization)
 	}
 	if cfg.SafeSearch != nil {
 		features = append(features, vision.SafeSearchDetection)
+	}
+	if cfg.Text != nil {
+		features = append(features, vision.TextDetection)
 	}
 	if *cascadePath != "none" && *faceDetector != annotate.DetectorBlazeFace {
 		p := *cascadePath
