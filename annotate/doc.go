@@ -12,7 +12,11 @@
 //     classes mapped onto Cloud Vision's likelihoods;
 //   - FACE_DETECTION (faces.go): BlazeFace boxes and landmarks or the Haar
 //     cascade, expressions from the FER-2013 emotion model or joy from a
-//     smile classifier.
+//     smile classifier;
+//   - WEB_DETECTION (web.go): a local index of backbone features and an
+//     exact cosine search, in place of the web;
+//   - TEXT_DETECTION (text.go): PP-OCRv4 detection and CTC recognition
+//     (ONNX).
 //
 // The JSON types (types.go) are Cloud Vision's v1 images:annotate shapes.
 // An Annotator holds whichever models are loaded and computes a request's
