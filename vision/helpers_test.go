@@ -216,13 +216,13 @@ func sharedFeatureModels(t testing.TB, cfg *Config) {
 			SafeSearch: filepath.Join(dir, "nsfw-mobilenet-v2/model.json"),
 			BlazeFace:  filepath.Join(dir, "human/blazeface.json"),
 			Emotion:    filepath.Join(dir, "human/emotion.json"),
-			Text:       "none",
+			Text:       filepath.Join(filepath.Dir(dir), "onnx/paddleocr"),
 		})
 	})
 	if featureErr != nil {
 		t.Fatal(featureErr)
 	}
-	cfg.Objects, cfg.SafeSearch, cfg.BlazeFace, cfg.Emotion = featureModels.Objects, featureModels.SafeSearch, featureModels.BlazeFace, featureModels.Emotion
+	cfg.Objects, cfg.SafeSearch, cfg.BlazeFace, cfg.Emotion, cfg.Text = featureModels.Objects, featureModels.SafeSearch, featureModels.BlazeFace, featureModels.Emotion, featureModels.Text
 }
 
 var (

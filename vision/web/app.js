@@ -128,7 +128,7 @@ async function annotate(file) {
     }
     RENDER[t.id](p, r[t.field]);
     const d = el("details", "json");
-    d.append(el("summary", "", "JSON"), el("pre", "", JSON.stringify({ [t.field]: r[t.field] }, null, 2)));
+    d.append(el("summary", "", "JSON"), el("pre", "", JSON.stringify({ [t.field]: r[t.field] ?? null }, null, 2)));
     p.append(d);
   }
   draw();
