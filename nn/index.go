@@ -601,25 +601,46 @@ func (o *TopK) Forward(c *Call, in, out []*tensor.Tensor) error {
 	for p := range outer {
 		for q := range inner {
 			at := func(i int) float32 { return x[(p*n+i)*inner+q] }
-			for i := range idx {
-				idx[i] = i
-			}
-			slices.SortStableFunc(idx, func(i, j int) int {
+			// first: i comes before j (the wanted values first; NaN as
+			// the largest, as NumPy; equal values keep the lower index
+			// first, as a stable sort).
+			first := func(i, j int) bool {
 				u, v := at(i), at(j)
+				c := 0
 				switch {
 				case u != u && v != v:
-					return 0
-				case u != u: // NaN sorts as the largest, as NumPy
-					return o.order(1)
+				case u != u:
+					c = o.order(1)
 				case v != v:
-					return o.order(-1)
+					c = o.order(-1)
 				case u > v:
-					return o.order(1)
+					c = o.order(1)
 				case u < v:
-					return o.order(-1)
+					c = o.order(-1)
+				}
+				return c < 0 || c == 0 && i < j
+			}
+			cmp := func(i, j int) int {
+				if first(i, j) {
+					return -1
+				}
+				if first(j, i) {
+					return 1
 				}
 				return 0
-			})
+			}
+			if k*16 < n {
+				// Few of many (CenterNet's 100 of 1.3M scores): keep
+				// the best k in a heap whose root is the worst of them,
+				// then sort those; the same order as sorting all.
+				idx = topKSelect(idx[:0], n, k, first, at, o.Largest)
+				slices.SortFunc(idx, cmp)
+			} else {
+				for i := range idx {
+					idx[i] = i
+				}
+				slices.SortFunc(idx, cmp)
+			}
 			for j := range k {
 				vals[(p*k+j)*inner+q] = at(idx[j])
 				ids[(p*k+j)*inner+q] = float32(idx[j])
@@ -627,6 +648,55 @@ func (o *TopK) Forward(c *Call, in, out []*tensor.Tensor) error {
 		}
 	}
 	return nil
+}
+
+// topKSelect returns the k of 0..n-1 that come first by first (a strict
+// total order), in heap order: a max-heap by first of size k, whose
+// root, the last of the kept, is replaced by each better index.
+// at and largest let most indices be refused with one comparison with
+// the root's value: a later index that is not strictly better.
+func topKSelect(h []int, n, k int, first func(i, j int) bool, at func(int) float32, largest bool) []int {
+	down := func(r int) {
+		for {
+			c := 2*r + 1
+			if c >= len(h) {
+				return
+			}
+			if c+1 < len(h) && first(h[c], h[c+1]) {
+				c++ // the later of the two children
+			}
+			if !first(h[r], h[c]) {
+				return
+			}
+			h[r], h[c] = h[c], h[r]
+			r = c
+		}
+	}
+	for i := range n {
+		if len(h) < k {
+			h = append(h, i)
+			for c := len(h) - 1; c > 0; {
+				r := (c - 1) / 2
+				if !first(h[r], h[c]) {
+					break
+				}
+				h[r], h[c] = h[c], h[r]
+				c = r
+			}
+			continue
+		}
+		if k == 0 {
+			break
+		}
+		if v, rv := at(i), at(h[0]); v == v && rv == rv && (largest && v <= rv || !largest && v >= rv) {
+			continue
+		}
+		if first(i, h[0]) {
+			h[0] = i
+			down(0)
+		}
+	}
+	return h
 }
 
 // order turns "u is larger" (1) or "smaller" (-1) into a sort order:

@@ -88,19 +88,21 @@ func Resolve(name string) (model, labels string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	for _, f := range []File{m.File, m.Labels} {
+	for _, f := range m.Files() {
 		if !Present(f) {
 			p, _ := Path(f)
 			return "", "", fmt.Errorf("pretrained: model %q is %w (%s missing): run 'dlcv models pull %s', or pass a .tflite file with --model PATH", name, ErrNotDownloaded, p, name)
 		}
 	}
-	for _, f := range []File{m.File, m.Labels} {
+	for _, f := range m.Files() {
 		if err := Verify(f); err != nil {
 			return "", "", fmt.Errorf("%w; run 'dlcv models pull %s' to download it again", err, name)
 		}
 	}
 	model, _ = Path(m.File)
-	labels, _ = Path(m.Labels)
+	if m.Labels.Name != "" {
+		labels, _ = Path(m.Labels)
+	}
 	return model, labels, nil
 }
 
@@ -131,7 +133,7 @@ func cachedFile(path string) (File, bool) {
 		return File{}, false
 	}
 	for _, m := range Models {
-		for _, f := range []File{m.File, m.Labels} {
+		for _, f := range m.Files() {
 			if p, err := Path(f); err == nil {
 				if pa, err := filepath.Abs(p); err == nil && pa == abs {
 					return f, true
@@ -179,7 +181,7 @@ func (p *Puller) Pull(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range []File{m.File, m.Labels} {
+	for _, f := range m.Files() {
 		if Present(f) && Verify(f) == nil {
 			continue
 		}

@@ -123,8 +123,15 @@ func TestDirDefault(t *testing.T) {
 // data holds copies).
 func TestRegistryChecksums(t *testing.T) {
 	for _, m := range Models {
-		for _, f := range []File{m.File, m.Labels} {
-			b, err := os.ReadFile(testutil.SharedFile(t, "models/coral/"+f.Name))
+		for _, f := range m.Files() {
+			dir, lic := "models/coral/", "Apache-2.0"
+			if m.Kind == KindAnnotate {
+				dir, lic = "models/tfjs/", "MIT"
+				if m.Name == "ppocr-v4" {
+					dir, lic = "models/onnx/", "Apache-2.0"
+				}
+			}
+			b, err := os.ReadFile(testutil.SharedFile(t, dir+f.Name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,7 +139,7 @@ func TestRegistryChecksums(t *testing.T) {
 			if hex.EncodeToString(s[:]) != f.SHA256 || int64(len(b)) != f.Size {
 				t.Errorf("%s: registry SHA-256/size do not match the file", f.Name)
 			}
-			if !strings.HasPrefix(f.URL, "https://") || m.License != "Apache-2.0" || m.InputSize <= 0 {
+			if !strings.HasPrefix(f.URL, "https://") || m.License != lic || m.InputSize <= 0 {
 				t.Errorf("%s: incomplete entry %+v", m.Name, m)
 			}
 		}

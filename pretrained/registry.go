@@ -14,15 +14,22 @@ type File struct {
 	Size   int64  // bytes, for progress display
 }
 
-// Model is a registered pretrained classifier.
+// Model is a registered pretrained model: a classifier, or (Kind
+// KindAnnotate) a model of one of the annotate features.
 type Model struct {
 	Name        string // registry name, e.g. "mobilenet-v2"
 	Description string
-	File        File
-	Labels      File   // label file, one class a line
-	License     string // SPDX identifier
-	InputSize   int    // square input side in pixels
-	Input       string // input format, for documentation
+	// Kind is "" for an ImageNet classifier, KindAnnotate for a model
+	// package annotate runs (detectors, the safe-search classifier).
+	Kind string
+	// File is the file to load (a .tflite, a TF.js model.json); Extra
+	// are the files it needs beside it (a TF.js model's weight shards).
+	File      File
+	Extra     []File
+	Labels    File   // label file, one class a line (zero: none)
+	License   string // SPDX identifier
+	InputSize int    // square input side in pixels
+	Input     string // input format, for documentation
 	// Features is the node of its pooled features, where a backbone for
 	// transfer learning is cut (dlcv train --backbone NAME).
 	Features string
@@ -65,6 +72,18 @@ var Models = []Model{
 		Labels: ImageNetLabels, License: "Apache-2.0", InputSize: 224,
 		Input: "224x224 RGB uint8 (real = (pixel-127)/127.5)", Features: "MobileNetV2/top/GlobalPool/Mean",
 	},
+}
+
+// KindAnnotate marks the models of the annotate features.
+const KindAnnotate = "annotate"
+
+// Files are the files of m: File, Labels (when it has one) and Extra.
+func (m *Model) Files() []File {
+	fs := []File{m.File}
+	if m.Labels.Name != "" {
+		fs = append(fs, m.Labels)
+	}
+	return append(fs, m.Extra...)
 }
 
 // Lookup finds a registered model by name.

@@ -42,9 +42,11 @@ func chromium(t *testing.T) string {
 }
 
 // TestBrowserPage loads the page in headless Chromium over the DevTools
-// protocol, picks cat.bmp with the file input, drops grace_hopper.bmp on
-// the drop zone and drops a text file, checking what the page shows each
-// time. Screenshots go to the test's artifact directory: keep them with
+// protocol, picks cat.bmp with the file input and opens every tab (in
+// Cloud Vision's demo order: Objects, Labels, Web, Properties, Safe
+// Search, Faces, Text), drops grace_hopper.bmp on the drop zone and
+// drops a text file, checking what the page shows each time, with a
+// screenshot of each. Screenshots go to the test's artifact directory: keep them with
 //
 //	go test ./vision -run TestBrowserPage -artifacts -outputdir /tmp/shots
 func TestBrowserPage(t *testing.T) {
@@ -54,7 +56,10 @@ func TestBrowserPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Labeler: sharedLabeler(t), Cascade: sharedCascade(t), Smiles: loadModel(t, tinyModel(t, "not_smiling", "smiling"))})
+	cfg := Config{Labeler: sharedLabeler(t)}
+	sharedFeatureModels(t, &cfg)
+	cfg.Web = sharedWeb(t, 5, cfg.Labeler)
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,10 +107,37 @@ func TestBrowserPage(t *testing.T) {
 		return v
 	}
 
-	// Select a photo with the file picker.
+	// Select a photo with the file picker: the Objects tab is open.
 	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("file"), []string{cat})); err != nil {
 		t.Fatal(err)
 	}
+	if status := text(`document.getElementById("status").textContent.startsWith("Annotated in") && document.getElementById("status").textContent`); !strings.HasPrefix(status, "Annotated in") {
+		t.Fatalf("status %q", status)
+	}
+	if w := text(`String(document.getElementById("preview").naturalWidth)`); w == "0" {
+		t.Fatal("the photo is not shown")
+	}
+	tabs := text(`[...document.querySelectorAll(".tabs button")].map(b => b.textContent).join(",")`)
+	if tabs != "Objects,Labels,Web,Properties,Safe Search,Faces,Text" {
+		t.Fatalf("tabs %q", tabs)
+	}
+	// The detector misses the cat and finds a bed (docs/objects.md).
+	if obj := text(`document.querySelector("#objects .label-name")?.textContent`); obj != "bed" {
+		t.Fatalf("objects tab: %q", obj)
+	}
+	if n := paintedPixels(t, text); n == "" {
+		t.Fatal("no object box drawn over the photo")
+	}
+	shot("objects.png")
+	open := func(tab string) {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("tab-"+tab))); err != nil {
+			t.Fatal(err)
+		}
+		if hidden := text(`String(document.getElementById("` + tab + `").hidden)`); hidden != "false" {
+			t.Fatalf("tab %s not shown", tab)
+		}
+	}
+	open("labels")
 	top := text(`document.querySelector("#labels .label-name")?.textContent`)
 	if top != "Egyptian cat" && !strings.HasPrefix(top, "tabby") {
 		t.Fatalf("top label shown: %q", top)
@@ -114,20 +146,32 @@ func TestBrowserPage(t *testing.T) {
 	if !strings.Contains(row, "%") {
 		t.Fatalf("label row %q has no percentage", row)
 	}
-	if status := text(`document.getElementById("status").textContent`); !strings.HasPrefix(status, "Annotated in") {
-		t.Fatalf("status %q", status)
-	}
-	if w := text(`String(document.getElementById("preview").naturalWidth)`); w == "0" {
-		t.Fatal("the photo is not shown")
-	}
 	shot("labels.png")
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("tab-properties"))); err != nil {
-		t.Fatal(err)
+	open("web")
+	if web := text(`document.querySelector("#web")?.innerText`); !strings.Contains(web, "Best guess: Egyptian cat") || !strings.Contains(web, "Visually similar images") || !strings.Contains(web, "cats/") {
+		t.Fatalf("web tab %q", web)
 	}
+	shot("web.png")
+	open("properties")
 	if n := text(`String(document.querySelectorAll("#properties .swatch").length)`); n != "8" {
 		t.Fatalf("%s colour swatches, want 8", n)
 	}
 	shot("properties.png")
+	open("safesearch")
+	if ss := text(`document.querySelector("#safesearch .likelihoods")?.innerText`); !strings.Contains(ss, "Adult") || !strings.Contains(ss, "very unlikely") || !strings.Contains(ss, "unknown") {
+		t.Fatalf("safe search tab %q", ss)
+	}
+	if js := text(`document.querySelector("#safesearch details pre")?.textContent`); !strings.Contains(js, `"adult": "VERY_UNLIKELY"`) {
+		t.Fatalf("safe search JSON %q", js)
+	}
+	shot("safesearch.png")
+	open("text")
+	// What PP-OCR reads in the cat photo (maybe nothing), and the JSON.
+	if msg := text(`document.querySelector("#text details pre")?.textContent`); !strings.Contains(msg, "textAnnotations") {
+		t.Fatalf("text tab JSON %q", msg)
+	}
+	t.Logf("text tab: %q", text(`document.querySelector("#text").innerText || "-"`))
+	shot("text.png")
 
 	// Drop a photo with a face on the drop zone.
 	drop := func(name, mime string, data []byte) {
@@ -143,26 +187,24 @@ func TestBrowserPage(t *testing.T) {
 		}
 	}
 	drop("grace_hopper.bmp", "image/bmp", grace)
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("tab-faces"))); err != nil {
-		t.Fatal(err)
-	}
-	if faces := text(`(document.querySelector("#faces p")?.textContent === "1 face") && document.querySelector("#faces .face").innerText`); !strings.Contains(faces, "joy:") {
+	open("faces")
+	if faces := text(`(document.querySelector("#faces p")?.textContent === "1 face") && document.querySelector("#faces").innerText`); !strings.Contains(faces, "Joy") || !strings.Contains(faces, "roll") {
 		t.Fatalf("faces panel %q", faces)
 	}
-	// The box is drawn on the canvas over the photo.
-	painted := text(`(() => {
-		const c = document.getElementById("overlay");
-		if (!c.width) return "";
-		const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-		let n = 0;
-		for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
-		return n > 200 ? String(n) : "";
-	})()`)
-	t.Logf("%s canvas pixels painted for the face box", painted)
+	// The box and the landmarks are drawn on the canvas over the photo.
+	t.Logf("%s canvas pixels painted for the face", paintedPixels(t, text))
+	if paintedPixels(t, text) == "" {
+		t.Fatal("no face box drawn")
+	}
 	if got := text(`document.querySelector("#labels .label-name")?.textContent`); got != "military uniform" {
 		t.Fatalf("top label for grace_hopper.bmp: %q", got)
 	}
 	shot("faces.png")
+	open("objects")
+	if got := text(`[...document.querySelectorAll("#objects .label-name")].map(e => e.textContent).join(",")`); got != "person,tie" {
+		t.Fatalf("objects for grace_hopper.bmp: %q", got)
+	}
+	shot("objects-grace.png")
 
 	// A file that is not an image: the server's message is shown.
 	drop("notes.txt", "text/plain", []byte("not a photo"))
@@ -174,4 +216,17 @@ func TestBrowserPage(t *testing.T) {
 		t.Fatal("the previous results stay on screen beside the error")
 	}
 	shot("error.png")
+}
+
+// paintedPixels counts the overlay canvas's painted pixels ("" when
+// under 200).
+func paintedPixels(t *testing.T, text func(string) string) string {
+	return text(`(() => {
+		const c = document.getElementById("overlay");
+		if (!c.width) return "";
+		const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+		let n = 0;
+		for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+		return n > 200 ? String(n) : "";
+	})()`)
 }

@@ -1,11 +1,22 @@
 // Package vision is an HTTP image-annotation service in the shape of
-// Google Cloud Vision's images:annotate API, backed by dlcv's own models:
+// Google Cloud Vision's images:annotate API, backed by dlcv's own models.
+// The features are computed by package annotate; this package is the HTTP
+// layer around them:
 //
-//   - LABEL_DETECTION: an ImageNet classifier (a TFLite MobileNet);
+//   - OBJECT_LOCALIZATION: CenterNet (COCO objects, normalised boxes);
+//   - LABEL_DETECTION: an ImageNet classifier (a TFLite MobileNet), labels
+//     under Config.MinScore dropped;
+//   - WEB_DETECTION: the most similar images of a local index;
 //   - IMAGE_PROPERTIES: dominant colours by seeded k-means;
-//   - FACE_DETECTION: Haar cascade faces, with joyLikelihood from a smile
-//     classifier when one is configured;
+//   - SAFE_SEARCH_DETECTION: the NSFW MobileNetV2's likelihoods;
+//   - FACE_DETECTION: BlazeFace boxes, landmarks and emotion likelihoods,
+//     or Haar cascade faces with joy from a smile classifier;
+//   - TEXT_DETECTION: PP-OCRv4 detection and recognition;
 //   - CUSTOM_MODEL: any dlcv model file, named at start-up.
+//
+// A feature whose model is not loaded fails each image with
+// FAILED_PRECONDITION, naming the model and how to get it; a well-formed
+// request is answered 200 with per-image errors, as Cloud Vision does.
 //
 // Requests are JSON ({"requests":[{"image":{"content":BASE64},
 // "features":[{"type":"LABEL_DETECTION"}]}]}) or multipart/form-data for
@@ -22,6 +33,7 @@
 //
 // Usage:
 //
-//	s, err := vision.New(vision.Config{Labeler: &vision.Labeler{Model: m, Labels: labels}})
+//	l, err := annotate.NewLabeler(m, labels, "labels.txt", nil)
+//	s, err := vision.New(vision.Config{Labeler: l})
 //	err = s.ListenAndServe(ctx, "127.0.0.1:8080") // returns after ctx ends and in-flight requests finish
 package vision

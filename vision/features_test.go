@@ -4,14 +4,18 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
+	"image/draw"
 	"math"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/dlcv-go/dlcv/annotate"
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/detect"
 	"github.com/dlcv-go/dlcv/internal/imagefile"
+	"github.com/dlcv-go/dlcv/internal/testutil"
 )
 
 func TestLabelDetectionCat(t *testing.T) {
@@ -34,7 +38,14 @@ func TestLabelDetectionCat(t *testing.T) {
 			t.Fatalf("labels %+v", ls)
 		}
 	}
-	// The default is 10 labels.
+	// The default is at most 10 labels, none scoring under 0.01 (the
+	// cat has 3 over it).
+	_, br, _ = postJSON(t, ts.URL, jsonRequest([]Feature{{Type: LabelDetection}}, cat))
+	if ls := br.Responses[0].LabelAnnotations; len(ls) != 3 || ls[2].Score < 0.01 {
+		t.Fatalf("default maxResults and min score gave %+v", ls)
+	}
+	// MinScore < 0 keeps every label: then the default is 10.
+	_, ts = testServer(t, Config{Labeler: sharedLabeler(t), MinScore: -1})
 	_, br, _ = postJSON(t, ts.URL, jsonRequest([]Feature{{Type: LabelDetection}}, cat))
 	if n := len(br.Responses[0].LabelAnnotations); n != 10 {
 		t.Fatalf("default maxResults gave %d labels", n)
@@ -61,10 +72,10 @@ func TestMultipartUpload(t *testing.T) {
 	}
 	// Without a features field the upload gets labels.
 	ct, body = multipartBody(t, [][]byte{cat}, nil)
-	if code, br, _ := post(t, ts.URL, ct, body); code != 200 || len(br.Responses[0].LabelAnnotations) != 10 {
+	if code, br, _ := post(t, ts.URL, ct, body); code != 200 || len(br.Responses[0].LabelAnnotations) != 3 {
 		t.Fatalf("default features: HTTP %d %+v", code, br)
 	}
-	for _, f := range []map[string]string{{"features": "LABEL_DETECTION:x"}, {"features": "TEXT_DETECTION"}, {"maxResults": "-1"}, {"colour": "red"}} {
+	for _, f := range []map[string]string{{"features": "LABEL_DETECTION:x"}, {"features": "DOCUMENT_TEXT_DETECTION"}, {"maxResults": "-1"}, {"colour": "red"}} {
 		ct, body = multipartBody(t, [][]byte{cat}, f)
 		if code, _, eb := post(t, ts.URL, ct, body); code != 400 || eb.Error.Status != "INVALID_ARGUMENT" {
 			t.Fatalf("%v: HTTP %d %+v", f, code, eb)
@@ -87,48 +98,9 @@ func TestImageProperties(t *testing.T) {
 	if len(cs) != 2 {
 		t.Fatalf("two-colour image gave %+v", cs)
 	}
-	if cs[0].Color != (Color{255, 0, 0}) || cs[1].Color != (Color{0, 0, 255}) ||
+	if cs[0].Color != (Color{Red: 255}) || cs[1].Color != (Color{Blue: 255}) ||
 		math.Abs(cs[0].PixelFraction-0.75) > 0.01 || math.Abs(cs[0].PixelFraction+cs[1].PixelFraction-1) > 1e-9 || cs[0].Score != cs[0].PixelFraction {
 		t.Fatalf("colours %+v", cs)
-	}
-}
-
-func TestDominantColorsDeterministic(t *testing.T) {
-	// A smooth gradient has many colours: k-means must give k clusters
-	// whose fractions sum to 1, the same ones on every call.
-	img := image.NewRGBA(image.Rect(0, 0, 300, 200))
-	for y := range 200 {
-		for x := range 300 {
-			i := img.PixOffset(x, y)
-			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = uint8(x*255/299), uint8(y*255/199), 128, 255
-		}
-	}
-	a, b := dominantColors(img, 6), dominantColors(img, 6)
-	if len(a) != 6 || fmt.Sprint(a) != fmt.Sprint(b) {
-		t.Fatalf("not deterministic or wrong count:\n%v\n%v", a, b)
-	}
-	var sum float64
-	for i, c := range a {
-		sum += c.PixelFraction
-		if i > 0 && c.PixelFraction > a[i-1].PixelFraction || c.Color.Blue < 120 || c.Color.Blue > 136 {
-			t.Fatalf("colours %+v", a)
-		}
-	}
-	if math.Abs(sum-1) > 1e-9 {
-		t.Fatalf("fractions sum to %v", sum)
-	}
-	// A one-colour image has one colour, whatever k is.
-	if c := dominantColors(twoColors(10, 10, 1), 10); len(c) != 1 || c[0].PixelFraction != 1 {
-		t.Fatalf("solid image: %+v", c)
-	}
-}
-
-func TestLikelihoodThresholds(t *testing.T) {
-	for p, want := range map[float64]string{0: "VERY_UNLIKELY", 0.19: "VERY_UNLIKELY", 0.2: "UNLIKELY", 0.39: "UNLIKELY",
-		0.4: "POSSIBLE", 0.59: "POSSIBLE", 0.6: "LIKELY", 0.79: "LIKELY", 0.8: "VERY_LIKELY", 1: "VERY_LIKELY"} {
-		if got := Likelihood(p); got != want {
-			t.Errorf("Likelihood(%v) = %s, want %s", p, got, want)
-		}
 	}
 }
 
@@ -176,46 +148,11 @@ func TestFaceDetection(t *testing.T) {
 	if ps[0].Label != "smiling" {
 		want = ps[1].Probability
 	}
-	if f.JoyProbability == nil || math.Abs(*f.JoyProbability-want) > 1e-6 || f.JoyLikelihood != Likelihood(want) {
+	if f.JoyProbability == nil || math.Abs(*f.JoyProbability-want) > 1e-6 || f.JoyLikelihood != annotate.Likelihood(want) {
 		t.Fatalf("joy %+v, want probability %v", f, want)
 	}
 	if _, err := New(Config{Smiles: loadModel(t, tinyModel(t, "a", "b"))}); err == nil || !strings.Contains(err.Error(), "smiling") {
 		t.Fatalf("a smile model with other classes: %v", err)
-	}
-}
-
-func TestFaceDetectionLargeImageIsDownscaled(t *testing.T) {
-	cascade := sharedCascade(t)
-	grace, err := imagefile.Decode(context.Background(), readShared(t, "models/coral/grace_hopper.bmp"), imagefile.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Blow the photo up 3x (1551x1818): boxes must come back in its
-	// coordinates, about 3x the ones found on the original.
-	b := grace.Bounds()
-	big := image.NewRGBA(image.Rect(0, 0, 3*b.Dx(), 3*b.Dy()))
-	for y := range big.Bounds().Dy() {
-		for x := range big.Bounds().Dx() {
-			big.Set(x, y, grace.At(x/3, y/3))
-		}
-	}
-	s, err := New(Config{Cascade: cascade})
-	if err != nil {
-		t.Fatal(err)
-	}
-	small, err := s.detectFaces(context.Background(), grace, 10)
-	if err != nil || len(small) != 1 {
-		t.Fatalf("original: %v %+v", err, small)
-	}
-	large, err := s.detectFaces(context.Background(), big, 10)
-	if err != nil || len(large) == 0 {
-		t.Fatalf("3x: %v %+v", err, large)
-	}
-	for i, v := range large[0].BoundingPoly.Vertices {
-		w := small[0].BoundingPoly.Vertices[i]
-		if math.Abs(float64(v.X-3*w.X)) > 30 || math.Abs(float64(v.Y-3*w.Y)) > 30 {
-			t.Fatalf("3x box %+v, original %+v", large[0].BoundingPoly.Vertices, small[0].BoundingPoly.Vertices)
-		}
 	}
 }
 
@@ -265,5 +202,51 @@ func TestCustomModel(t *testing.T) {
 		if code != 400 || !strings.Contains(eb.Error.Message, "digits") {
 			t.Fatalf("%+v: HTTP %d %+v", f, code, eb)
 		}
+	}
+}
+
+func TestWebDetection(t *testing.T) {
+	_, ts := testServer(t, Config{Web: sharedWeb(t, 5, nil)})
+	code, br, eb := postJSON(t, ts.URL, jsonRequest([]Feature{{Type: WebDetectionType, MaxResults: 5}}, readShared(t, "data/animals/panda/panda_00900.jpg")))
+	if code != 200 || br.Responses[0].Error != nil {
+		t.Fatalf("HTTP %d %+v %+v", code, eb, br)
+	}
+	w := br.Responses[0].WebDetection
+	if w == nil || len(w.VisuallySimilarImages) != 5 || w.WebEntities[0].Description != "panda" || w.BestGuessLabels[0].Label != "panda" {
+		t.Fatalf("webDetection %+v", w)
+	}
+	// Without an index: the image's error says how to make one.
+	_, ts = testServer(t, Config{})
+	_, br, _ = postJSON(t, ts.URL, jsonRequest([]Feature{{Type: WebDetectionType}}, readShared(t, "data/animals/panda/panda_00900.jpg")))
+	if e := br.Responses[0].Error; e == nil || !strings.Contains(e.Message, "dlcv index DIR --out INDEX") {
+		t.Fatalf("no index: %+v", br.Responses[0])
+	}
+}
+
+func TestTextDetectionThroughTheService(t *testing.T) {
+	tx, err := annotate.LoadText(testutil.SharedFile(t, "models/onnx/paddleocr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ts := testServer(t, Config{Text: tx})
+	// Rendered text (the 7x13 bitmap font, 4x): PP-OCRv4 reads it.
+	small := image.NewRGBA(image.Rect(0, 0, 96, 24))
+	draw.Draw(small, small.Bounds(), image.White, image.Point{}, draw.Src)
+	detect.DrawLabel(small, image.Pt(4, 4), "OPEN SOURCE", color.Black, color.White)
+	big := image.NewRGBA(image.Rect(0, 0, 384, 96))
+	for y := range 96 {
+		for x := range 384 {
+			big.Set(x, y, small.At(x/4, y/4))
+		}
+	}
+	code, br, eb := postJSON(t, ts.URL, jsonRequest([]Feature{{Type: TextDetection}}, pngBytes(t, big)))
+	if code != 200 || br.Responses[0].Error != nil {
+		t.Fatalf("HTTP %d %+v %+v", code, eb, br)
+	}
+	r := br.Responses[0]
+	t.Logf("text %+v full %+v", r.TextAnnotations, r.FullTextAnnotation)
+	if len(r.TextAnnotations) < 2 || r.FullTextAnnotation == nil || r.TextAnnotations[0].Description != r.FullTextAnnotation.Text ||
+		strings.ReplaceAll(r.FullTextAnnotation.Text, " ", "") != "OPENSOURCE" {
+		t.Fatalf("text %+v", r)
 	}
 }

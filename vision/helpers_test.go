@@ -2,6 +2,7 @@ package vision
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"image"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dlcv-go/dlcv/annotate"
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/data"
 	"github.com/dlcv-go/dlcv/detect"
@@ -201,4 +203,59 @@ func decodeBody(t testing.TB, resp *http.Response, v any) {
 	if err := json.Unmarshal(raw, v); err != nil {
 		t.Fatalf("HTTP %d: %v\n%s", resp.StatusCode, err, raw)
 	}
+}
+
+// sharedFeatureModels loads the shared TF.js models of OBJECT_LOCALIZATION,
+// SAFE_SEARCH_DETECTION and FACE_DETECTION into cfg (once per test binary).
+func sharedFeatureModels(t testing.TB, cfg *Config) {
+	t.Helper()
+	dir := testutil.SharedFile(t, "models/tfjs")
+	featureOnce.Do(func() {
+		featureModels.Objects, featureModels.SafeSearch, featureModels.BlazeFace, featureModels.Emotion, featureModels.Text, _, featureErr = annotate.LoadModels(annotate.LoadOptions{
+			Objects:    filepath.Join(dir, "human/centernet.json"),
+			SafeSearch: filepath.Join(dir, "nsfw-mobilenet-v2/model.json"),
+			BlazeFace:  filepath.Join(dir, "human/blazeface.json"),
+			Emotion:    filepath.Join(dir, "human/emotion.json"),
+			Text:       filepath.Join(filepath.Dir(dir), "onnx/paddleocr"),
+		})
+	})
+	if featureErr != nil {
+		t.Fatal(featureErr)
+	}
+	cfg.Objects, cfg.SafeSearch, cfg.BlazeFace, cfg.Emotion, cfg.Text = featureModels.Objects, featureModels.SafeSearch, featureModels.BlazeFace, featureModels.Emotion, featureModels.Text
+}
+
+var (
+	featureOnce   sync.Once
+	featureModels Config
+	featureErr    error
+)
+
+// sharedWeb builds a WEB_DETECTION index of the first n photos of each
+// class of ../shared/data/animals (linked into a temporary folder).
+func sharedWeb(t testing.TB, n int, labels *Labeler) *annotate.Web {
+	t.Helper()
+	e, err := annotate.LoadEmbedder(testutil.SharedFile(t, "models/coral/mobilenet_v2_1.0_224_quant.tflite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := testutil.SharedFile(t, "data/animals")
+	dir := t.TempDir()
+	for _, c := range []string{"cats", "dogs", "panda"} {
+		es, err := os.ReadDir(filepath.Join(src, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(dir, c), 0o755)
+		for _, en := range es[:n] {
+			if err := os.Symlink(filepath.Join(src, c, en.Name()), filepath.Join(dir, c, en.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	x, _, err := annotate.BuildIndex(context.Background(), dir, e, annotate.IndexOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &annotate.Web{Index: x, Embedder: e, Labels: labels}
 }

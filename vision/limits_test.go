@@ -41,15 +41,21 @@ func TestRequestErrors(t *testing.T) {
 		{"no requests", `{"requests": []}`, 400, "no requests"},
 		{"trailing data", `{"requests": []} {}`, 400, "after the JSON"},
 		{"too many images", string(jsonRequest(props, []byte("a"), []byte("b"), []byte("c"))), 400, "3 images in one request, the limit is 2"},
-		{"unknown feature", `{"requests":[{"image":{"content":"` + good + `"},"features":[{"type":"TEXT_DETECTION"}]}]}`, 400, `unknown feature type "TEXT_DETECTION"`},
+		{"unknown feature", `{"requests":[{"image":{"content":"` + good + `"},"features":[{"type":"CROP_HINTS"}]}]}`, 400, `unknown feature type "CROP_HINTS"`},
 		{"no features", `{"requests":[{"image":{"content":"` + good + `"}}]}`, 400, "requests[0].features is empty"},
-		{"feature off", `{"requests":[{"image":{"content":"` + good + `"},"features":[{"type":"LABEL_DETECTION"}]}]}`, 400, "without an image classifier (--model)"},
 		{"negative maxResults", `{"requests":[{"image":{"content":"` + good + `"},"features":[{"type":"IMAGE_PROPERTIES","maxResults":-1}]}]}`, 400, "maxResults is -1"},
 		{"bad base64", `{"requests":[{"image":{"content":"iVBOR%%%"},"features":[{"type":"IMAGE_PROPERTIES"}]}]}`, 400, "requests[0].image.content is not valid base64"},
 		{"no image", `{"requests":[{"image":{},"features":[{"type":"IMAGE_PROPERTIES"}]}]}`, 400, "requests[0].image is empty"},
 		{"content and uri", `{"requests":[{"image":{"content":"` + good + `","source":{"imageUri":"a.png"}},"features":[{"type":"IMAGE_PROPERTIES"}]}]}`, 400, "both content and source"},
-		// Per-image failures: the response holds the error, and the HTTP
-		// status says the (only) image failed.
+		// Per-image failures: HTTP 200 (as Cloud Vision answers), the
+		// response holds the error, whose code maps to the HTTP status
+		// given here. A feature whose model is missing names the model
+		// and how to get it.
+		{"feature off", `{"requests":[{"image":{"content":"` + good + `"},"features":[{"type":"LABEL_DETECTION"}]}]}`, 400, "dlcv models pull mobilenet-v2"},
+		{"objects off", `{"requests":[{"image":{"content":"` + good + `"},"features":[{"type":"OBJECT_LOCALIZATION"}]}]}`, 400, "dlcv models pull centernet"},
+		{"safe search off", `{"requests":[{"image":{"content":"` + good + `"},"features":[{"type":"SAFE_SEARCH_DETECTION"}]}]}`, 400, "dlcv models pull nsfw-mobilenet-v2"},
+		{"faces off", `{"requests":[{"image":{"content":"` + good + `"},"features":[{"type":"FACE_DETECTION"}]}]}`, 400, "dlcv models pull blazeface"},
+		{"text off", `{"requests":[{"image":{"content":"` + good + `"},"features":[{"type":"TEXT_DETECTION"}]}]}`, 400, "dlcv models pull ppocr-v4"},
 		{"not an image", string(jsonRequest(props, []byte("GIF89a"))), 400, "bad image data"},
 		{"text", string(jsonRequest(props, []byte("hello, world"))), 400, "not an image in a supported format"},
 		{"too many pixels", string(jsonRequest(props, pngBytes(t, twoColors(200, 100, 0.5)))), 400, "200x100 = 20000 pixels, over the limit of 10000 pixels"},
@@ -62,10 +68,15 @@ func TestRequestErrors(t *testing.T) {
 		code, br, eb := postJSON(t, ts.URL, []byte(c.body))
 		msg := eb.Error.Message
 		if len(br.Responses) > 0 && br.Responses[0].Error != nil {
-			msg = br.Responses[0].Error.Message
-			if br.Responses[0].Error.Code == 0 || br.Responses[0].Error.Status == "" {
-				t.Errorf("%s: per-image error without a gRPC code: %+v", c.name, br.Responses[0].Error)
+			e := br.Responses[0].Error
+			msg = e.Message
+			if e.Code == 0 || e.Status != codeName(e.Code) {
+				t.Errorf("%s: per-image error without a gRPC code: %+v", c.name, e)
 			}
+			if code != 200 {
+				t.Errorf("%s: HTTP %d for a per-image error, want 200", c.name, code)
+			}
+			code = httpStatus(e.Code)
 		} else if eb.Error.Code != code {
 			t.Errorf("%s: error code %d in a HTTP %d reply", c.name, eb.Error.Code, code)
 		}
@@ -148,7 +159,7 @@ func TestImageURI(t *testing.T) {
 		{"s3://bucket/a.png", 400},
 	} {
 		code, br, _ := postJSON(t, ts.URL, []byte(req(c.uri)))
-		if code != c.code || len(br.Responses) != 1 || br.Responses[0].Error == nil {
+		if code != 200 || len(br.Responses) != 1 || br.Responses[0].Error == nil || httpStatus(br.Responses[0].Error.Code) != c.code {
 			t.Errorf("%s: HTTP %d %+v, want %d", c.uri, code, br, c.code)
 			continue
 		}

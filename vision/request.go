@@ -116,15 +116,9 @@ func (s *Server) checkFeatures(fs []Feature, where string) ([]Feature, error) {
 	out := make([]Feature, len(fs))
 	for i, f := range fs {
 		switch f.Type {
-		case LabelDetection:
-			if s.labeler == nil {
-				return nil, invalidf("%s[%d]: LABEL_DETECTION is not available: the server runs without an image classifier (--model)", where, i)
-			}
-		case FaceDetection:
-			if s.cascade == nil {
-				return nil, invalidf("%s[%d]: FACE_DETECTION is not available: the server has no Haar cascade (--cascade)", where, i)
-			}
-		case ImageProperties:
+		case LabelDetection, FaceDetection, ImageProperties, ObjectLocalization, SafeSearchDetection, WebDetectionType, TextDetection:
+			// A feature whose model is missing fails each image with a
+			// message naming the model, not the request.
 		case CustomModel:
 			if f.Model == "" {
 				return nil, invalidf("%s[%d]: CUSTOM_MODEL needs \"model\": one of %s", where, i, s.customNames())
@@ -148,6 +142,9 @@ func (s *Server) checkFeatures(fs []Feature, where string) ([]Feature, error) {
 	}
 	return out, nil
 }
+
+// haarMaxSide is annotate's bound on the side the Haar detector scans.
+const haarMaxSide = 1280
 
 const (
 	defaultMaxResults = 10
@@ -415,15 +412,20 @@ func (s *Server) workBytes(info imagefile.Info, features []Feature) int64 {
 		case ImageProperties:
 			n = 1 << 20 // a 96x96 sample
 		case FaceDetection:
-			// The scan works on at most faceMaxSide x faceMaxSide: the
-			// downscaled copy, its gray image, integral images and the
-			// pyramid levels in work.
+			// The Haar scan works on at most haarMaxSide x haarMaxSide:
+			// the downscaled copy, its gray image, integral images and
+			// the pyramid levels in work. BlazeFace and the emotion
+			// model: an RGB and a float copy, small tensors.
 			scanned := px
-			if side := max(info.Width, info.Height); side > faceMaxSide {
-				k := float64(faceMaxSide) / float64(side)
+			if side := max(info.Width, info.Height); side > haarMaxSide {
+				k := float64(haarMaxSide) / float64(side)
 				scanned = int64(float64(px)*k*k) + 1
 			}
-			n = 48*scanned + 8<<20
+			n = max(48*scanned, 16*px) + 8<<20
+		case ObjectLocalization, SafeSearchDetection, WebDetectionType, TextDetection:
+			// An RGB and a float copy of the image, the model's input
+			// and activations (CenterNet at 512x512: tens of MB).
+			n = 16*px + 64<<20
 		case CustomModel:
 			// The preprocessing's float copy of the whole image, then
 			// the network's input and activations.

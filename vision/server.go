@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"io/fs"
 	"log"
@@ -15,35 +14,53 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/dlcv-go/dlcv/annotate"
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/detect"
-	"golang.org/x/image/draw"
 )
 
 // Config is what a Server runs with. Every model is optional; features
-// whose model is missing are refused with a message naming the flag.
+// whose model is missing answer each image with an error naming the
+// model and the command that downloads it.
 type Config struct {
 	// Labeler serves LABEL_DETECTION.
 	Labeler *Labeler
-	// Cascade serves FACE_DETECTION with FaceOptions (zero: OpenCV's
+	// Objects serves OBJECT_LOCALIZATION, SafeSearch SAFE_SEARCH_DETECTION.
+	Objects    *annotate.ObjectDetector
+	SafeSearch *annotate.SafeSearch
+	// BlazeFace or Cascade serves FACE_DETECTION (FaceDetector chooses
+	// when both are set: annotate.DetectorBlazeFace or DetectorHaar; ""
+	// is BlazeFace). The cascade runs with FaceOptions (zero: OpenCV's
 	// defaults with a 30-pixel minimum face).
-	Cascade     *detect.Cascade
-	FaceOptions detect.Options
+	BlazeFace    *annotate.BlazeFace
+	Cascade      *detect.Cascade
+	FaceOptions  detect.Options
+	FaceDetector string
+	// Text serves TEXT_DETECTION.
+	Text *annotate.Text
+	// Web serves WEB_DETECTION against an image index.
+	Web *annotate.Web
+	// Emotion gives the faces' joy, sorrow, anger and surprise.
+	Emotion *annotate.Emotion
 	// Smiles, a classifier with classes "not_smiling" and "smiling",
-	// gives the faces' joyLikelihood.
+	// gives the faces' joyLikelihood (instead of Emotion's).
 	Smiles *classifier.Model
 	// Custom serves CUSTOM_MODEL features, by model name. A
 	// classifier.Model serves concurrent requests with one copy of its
 	// weights (a session per request).
 	Custom map[string]*classifier.Model
+	// MinScore drops labels scoring less (0: annotate.DefaultMinScore;
+	// negative: keep every label).
+	MinScore float64
 	// AllowDir, when set, lets image.source.imageUri name image files
 	// inside it (and nothing outside it).
 	AllowDir string
@@ -59,16 +76,12 @@ type Config struct {
 
 // Server is the annotate service. Create it with New.
 type Server struct {
-	labeler     *Labeler
-	cascade     *detect.Cascade
-	faceOptions detect.Options
-	smiles      *classifier.Model
-	smileIndex  int
-	custom      map[string]*classifier.Model
-	allowDir    string
-	root        *os.Root
-	limits      Limits
-	log         *log.Logger
+	ann      *annotate.Annotator
+	custom   map[string]*classifier.Model
+	allowDir string
+	root     *os.Root
+	limits   Limits
+	log      *log.Logger
 
 	lim      *limiter
 	metrics  *metrics
@@ -89,10 +102,6 @@ type Server struct {
 // client went away before the answer; the client never sees it.
 const statusClientClosed = 499
 
-// faceMaxSide bounds the longer side of the image the face detector
-// scans; larger photos are scanned downscaled and the boxes scaled back.
-const faceMaxSide = 1280
-
 //go:embed web
 var webFiles embed.FS
 
@@ -103,25 +112,37 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		labeler: cfg.Labeler, cascade: cfg.Cascade, faceOptions: cfg.FaceOptions,
-		smiles: cfg.Smiles, custom: cfg.Custom, limits: lim, log: cfg.Log,
+		custom: cfg.Custom, limits: lim, log: cfg.Log,
 		lim: newLimiter(lim.Concurrency, lim.Queue, lim.QueueTimeout), metrics: newMetrics(),
 	}
 	if s.log == nil {
 		s.log = log.Default()
 	}
-	if s.faceOptions.MinSize == 0 {
-		s.faceOptions.MinSize = 30
-	}
-	if s.smiles != nil {
-		s.smileIndex = slices.Index(s.smiles.Classes, "smiling")
-		if len(s.smiles.Classes) != 2 || s.smileIndex < 0 || !slices.Contains(s.smiles.Classes, "not_smiling") {
-			return nil, fmt.Errorf("vision: the smile model's classes are %q, want \"not_smiling\" and \"smiling\"", s.smiles.Classes)
-		}
-	}
 	for name, p := range s.custom {
 		if name == "" || p == nil {
 			return nil, fmt.Errorf("vision: custom model %q has no name or no model", name)
+		}
+	}
+	s.ann = &annotate.Annotator{Labels: cfg.Labeler, Objects: cfg.Objects, SafeSearch: cfg.SafeSearch, Web: cfg.Web, Text: cfg.Text, Custom: cfg.Custom, MinScore: cfg.MinScore}
+	if cfg.MinScore == 0 {
+		s.ann.MinScore = annotate.DefaultMinScore
+	} else if cfg.MinScore < 0 {
+		s.ann.MinScore = 0
+	}
+	var smiles *annotate.Smiles
+	if cfg.Smiles != nil {
+		if smiles, err = annotate.NewSmiles(cfg.Smiles); err != nil {
+			return nil, fmt.Errorf("vision: %w", err)
+		}
+	}
+	if cfg.FaceOptions.MinSize == 0 {
+		cfg.FaceOptions.MinSize = 30
+	}
+	if cfg.BlazeFace != nil || cfg.Cascade != nil {
+		s.ann.Faces = &annotate.Faces{Detector: cfg.FaceDetector, BlazeFace: cfg.BlazeFace, Cascade: cfg.Cascade,
+			CascadeOptions: cfg.FaceOptions, Emotion: cfg.Emotion, Smiles: smiles}
+		if err := s.ann.Available(Feature{Type: FaceDetection}); err != nil {
+			return nil, fmt.Errorf("vision: %w", err)
 		}
 	}
 	for i, k := range cfg.APIKeys {
@@ -175,6 +196,13 @@ func (s *Server) routes() http.Handler {
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
+		}
+		// Unknown paths get a JSON 404, as every other error here.
+		if name := strings.TrimPrefix(path.Clean(r.URL.Path), "/"); name != "" {
+			if st, err := fs.Stat(web, name); err != nil || st.IsDir() {
+				s.writeError(w, notFoundf("%s: no such path (the API is POST /v1/images:annotate; the page is /)", r.URL.Path))
+				return
+			}
 		}
 		h := w.Header()
 		// Everything the page needs is served from here: no CDN, and
@@ -252,19 +280,31 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"status":"shutting down"}`+"\n")
 		return
 	}
-	var features []string
-	if s.labeler != nil {
-		features = append(features, LabelDetection)
+	features, off := s.Features()
+	json.NewEncoder(w).Encode(map[string]any{"status": "ok", "features": features, "off": off, "customModels": s.ann.CustomNames(), "smiles": s.ann.Faces != nil && s.ann.Faces.Smiles != nil})
+}
+
+// Features lists the feature types this server computes, and for each
+// of the others why not (the model it lacks).
+func (s *Server) Features() (on []string, off map[string]string) {
+	off = map[string]string{}
+	for _, t := range FeatureTypes {
+		f := Feature{Type: t}
+		if t == CustomModel {
+			if len(s.custom) > 0 {
+				on = append(on, t)
+			} else {
+				off[t] = "no custom models (--custom NAME=FILE)"
+			}
+			continue
+		}
+		if err := s.ann.Available(f); err != nil {
+			off[t] = err.Error()
+		} else {
+			on = append(on, t)
+		}
 	}
-	features = append(features, ImageProperties)
-	if s.cascade != nil {
-		features = append(features, FaceDetection)
-	}
-	custom := sortedKeys(s.custom)
-	if len(custom) > 0 {
-		features = append(features, CustomModel)
-	}
-	json.NewEncoder(w).Encode(map[string]any{"status": "ok", "features": features, "customModels": custom, "smiles": s.smiles != nil})
+	return on, off
 }
 
 // annotate serves POST /v1/images:annotate.
@@ -360,20 +400,12 @@ func (s *Server) annotate(w http.ResponseWriter, r *http.Request) {
 		s.beforeWork(ctx)
 	}
 	resp := BatchResponse{Responses: make([]ImageResponse, len(jobs))}
-	failed := 0
-	var first *apiError
 	for i := range jobs {
 		if ctx.Err() != nil {
 			break
 		}
 		resp.Responses[i] = s.annotateOne(ctx, &jobs[i])
 		jobs[i].data = nil
-		if resp.Responses[i].Error != nil {
-			failed++
-			if first == nil {
-				first = asAPIError(jobs[i].err)
-			}
-		}
 	}
 	if ctx.Err() != nil {
 		if r.Context().Err() != nil {
@@ -383,14 +415,9 @@ func (s *Server) annotate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, s.deadlineError())
 		return
 	}
-	code := http.StatusOK
-	if failed == len(jobs) {
-		// Every image failed: say so in the HTTP status too (Cloud
-		// Vision answers 200 with per-image errors; a 4xx is what curl
-		// users and load balancers notice).
-		code = first.http()
-	}
-	writeJSON(w, code, resp)
+	// A well-formed request is answered 200 whatever its images gave,
+	// with each image's error in its response, as Cloud Vision does.
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // drainBody reads and throws away what is left of the body of a request
@@ -500,52 +527,26 @@ func (s *Server) annotateOne(ctx context.Context, j *job) (out ImageResponse) {
 		if err := ctx.Err(); err != nil {
 			return fail(errorf(codeDeadlineExceeded, "request cancelled"))
 		}
-		switch f.Type {
-		case LabelDetection:
-			if out.LabelAnnotations, err = s.labeler.label(img, f.MaxResults); err != nil {
-				return fail(err)
-			}
-		case ImageProperties:
-			out.ImagePropertiesAnnotation = &ImagePropertiesAnnotation{DominantColors{dominantColors(img, f.MaxResults)}}
-		case FaceDetection:
-			if out.FaceAnnotations, err = s.detectFaces(ctx, img, f.MaxResults); err != nil {
-				return fail(err)
-			}
-		case CustomModel:
-			ps, err := s.custom[f.Model].PredictImage(img, f.MaxResults)
-			if err != nil {
-				return fail(err)
-			}
-			a := CustomAnnotation{Model: f.Model, Labels: make([]EntityAnnotation, len(ps))}
-			for i, p := range ps {
-				a.Labels[i] = EntityAnnotation{Description: p.Label, Score: p.Probability, Topicality: p.Probability}
-			}
-			out.CustomAnnotations = append(out.CustomAnnotations, a)
+		if err := s.ann.Annotate(ctx, img, f, &out); err != nil {
+			return fail(featureError(err))
 		}
 		s.metrics.count(s.metrics.features, f.Type)
 	}
 	return out
 }
 
-// detectFaces runs the face detector on img, downscaled when large.
-func (s *Server) detectFaces(ctx context.Context, img image.Image, k int) ([]FaceAnnotation, error) {
-	b := img.Bounds()
-	side := max(b.Dx(), b.Dy())
-	if side <= faceMaxSide {
-		return s.faces(ctx, img, k)
+// featureError gives a feature's error its google.rpc code: a missing
+// model is FAILED_PRECONDITION (the server's set-up), a cancelled
+// request DEADLINE_EXCEEDED, anything else INTERNAL.
+func featureError(err error) error {
+	var mm *annotate.MissingModelError
+	switch {
+	case errors.As(err, &mm):
+		return errorf(codeFailedPrecondition, "%v", err)
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return err
 	}
-	scale := float64(side) / faceMaxSide
-	small := image.NewRGBA(image.Rect(0, 0, max(1, int(float64(b.Dx())/scale)), max(1, int(float64(b.Dy())/scale))))
-	draw.ApproxBiLinear.Scale(small, small.Bounds(), img, b, draw.Src, nil)
-	fs, err := s.faces(ctx, small, k)
-	for i := range fs {
-		for v := range fs[i].BoundingPoly.Vertices {
-			p := &fs[i].BoundingPoly.Vertices[v]
-			p.X = b.Min.X + min(b.Dx(), int(float64(p.X)*scale+0.5))
-			p.Y = b.Min.Y + min(b.Dy(), int(float64(p.Y)*scale+0.5))
-		}
-	}
-	return fs, err
+	return err
 }
 
 // writeError answers with a google.rpc.Status-shaped body (Google API

@@ -41,7 +41,11 @@ func TestPageIsEmbedded(t *testing.T) {
 			t.Fatalf("GET %s: %d, %d bytes", f, resp.StatusCode, len(body))
 		}
 	}
-	if resp, _ := get(t, ts.URL+"/nope.js"); resp.StatusCode != 404 {
+	if resp, body := get(t, ts.URL+"/nope.js"); resp.StatusCode != 404 || !strings.Contains(body, `"status": "NOT_FOUND"`) ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("unknown path: HTTP %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, ts.URL+"/v2/images:annotate"); resp.StatusCode != 404 {
 		t.Fatalf("GET /nope.js: %d", resp.StatusCode)
 	}
 	resp, err := http.Post(ts.URL+"/", "text/plain", strings.NewReader("x"))

@@ -49,12 +49,16 @@ import (
 	"github.com/dlcv-go/dlcv/tflite"
 )
 
+// features are the feature types every load request asks for.
+var features []string
+
 func main() {
 	dlcv := flag.String("dlcv", "dlcv", "dlcv binary to run as the server")
 	model := flag.String("model", "", ".tflite model for LABEL_DETECTION")
 	labels := flag.String("labels", "", "label file for -model")
 	imagePath := flag.String("image", "", "photo to send")
-	want := flag.String("want", "Egyptian cat", "expected top label (a different answer counts as an error)")
+	want := flag.String("want", "Egyptian cat", "expected top label (a different answer counts as an error; checked when -features has LABEL_DETECTION)")
+	featureList := flag.String("features", "LABEL_DETECTION", "comma-separated feature types of each request (the server needs their models: see -serve-args)")
 	clients := flag.Int("clients", 32, "concurrent clients in the load phase")
 	duration := flag.Duration("duration", 30*time.Second, "length of the load phase")
 	floodClients := flag.Int("flood-clients", 16, "concurrent clients in the flood phase")
@@ -75,6 +79,10 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bench/vision:", err)
 			os.Exit(1)
 		}
+	}
+	features = strings.Split(*featureList, ",")
+	if !slices.Contains(features, "LABEL_DETECTION") {
+		*want = ""
 	}
 	if err := run(*dlcv, *model, *labels, *imagePath, *want, *clients, *duration, *floodClients, *floodDuration, *maxBody, strings.Fields(*serveArgs), direct); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/vision:", err)
@@ -114,7 +122,7 @@ func peer(model, labels, imagePath, want string, workers int, duration time.Dura
 				if err == nil {
 					cs, err = m.Classify(img, 5, names)
 				}
-				if err == nil && cs[0].Label != want {
+				if err == nil && want != "" && cs[0].Label != want {
 					err = fmt.Errorf("peer: top class %q, want %q", cs[0].Label, want)
 				}
 				mu.Lock()
@@ -168,7 +176,7 @@ func run(dlcv, model, labels, imagePath, want string, clients int, duration time
 
 	body, _ := json.Marshal(map[string]any{"requests": []any{map[string]any{
 		"image":    map[string]string{"content": base64.StdEncoding.EncodeToString(photo)},
-		"features": []any{map[string]any{"type": "LABEL_DETECTION", "maxResults": 5}},
+		"features": featureObjects(),
 	}}})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients + floodClients}, Timeout: time.Minute}
 	if _, err := annotateOnce(client, url, body, want); err != nil {
@@ -177,7 +185,7 @@ func run(dlcv, model, labels, imagePath, want string, clients int, duration time
 
 	// Load phase.
 	rssStart := rss(pid)
-	fmt.Printf("\nload: %d clients, %v, LABEL_DETECTION of %s (%d-byte body)\n", clients, duration, imagePath, len(body))
+	fmt.Printf("\nload: %d clients, %v, %s of %s (%d-byte body)\n", clients, duration, strings.Join(features, "+"), imagePath, len(body))
 	ctx, cancel := context.WithTimeout(context.Background(), duration)
 	defer cancel()
 	var mu sync.Mutex
@@ -301,6 +309,15 @@ func flood(client *http.Client, url string, pid, clients int, duration time.Dura
 	return nil
 }
 
+// featureObjects is the request's features list.
+func featureObjects() []any {
+	var out []any
+	for _, f := range features {
+		out = append(out, map[string]any{"type": f, "maxResults": 5})
+	}
+	return out
+}
+
 // bombRequest is an annotate request whose image is a valid PNG header
 // claiming 100000 x 100000 pixels.
 func bombRequest() []byte {
@@ -324,6 +341,9 @@ func annotateOnce(client *http.Client, url string, body []byte, want string) (in
 			LabelAnnotations []struct {
 				Description string `json:"description"`
 			} `json:"labelAnnotations"`
+			Error *struct {
+				Message string `json:"message"`
+			} `json:"error"`
 		} `json:"responses"`
 		Error *struct {
 			Message string `json:"message"`
@@ -339,7 +359,11 @@ func annotateOnce(client *http.Client, url string, body []byte, want string) (in
 		}
 		return resp.StatusCode, errors.New(msg)
 	}
-	if len(out.Responses) != 1 || len(out.Responses[0].LabelAnnotations) == 0 || out.Responses[0].LabelAnnotations[0].Description != want {
+	if len(out.Responses) == 1 && out.Responses[0].Error != nil {
+		// A well-formed request answers 200 with the image's error.
+		return 400, errors.New(out.Responses[0].Error.Message)
+	}
+	if len(out.Responses) != 1 || want != "" && (len(out.Responses[0].LabelAnnotations) == 0 || out.Responses[0].LabelAnnotations[0].Description != want) {
 		return resp.StatusCode, fmt.Errorf("unexpected answer %+v", out.Responses)
 	}
 	return resp.StatusCode, nil

@@ -43,7 +43,7 @@ func TestFacesText(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("code %d stderr %s", code, stderr)
 	}
-	want := photo + ": 1 face (512x600)\n  1: x=152 y=103 w=226 h=226 neighbors=32\n"
+	want := photo + ": 1 face (512x600)\n  1: x=152 y=103 w=226 h=226 confidence=0.97\n"
 	if stdout != want {
 		t.Errorf("stdout %q\nwant   %q", stdout, want)
 	}
@@ -86,8 +86,8 @@ func TestFacesJSONAndDirectory(t *testing.T) {
 			t.Errorf("frame %d: faces %+v", i+1, r.Faces)
 			continue
 		}
-		f := r.Faces[0]
-		got := image.Rect(f.X, f.Y, f.X+f.W, f.Y+f.H)
+		v := r.Faces[0].FdBoundingPoly.Vertices
+		got := image.Rect(v[0].X, v[0].Y, v[2].X, v[2].Y)
 		in := got.Intersect(want)
 		iou := float64(in.Dx()*in.Dy()) / float64(got.Dx()*got.Dy()+want.Dx()*want.Dy()-in.Dx()*in.Dy())
 		if iou < 0.8 {

@@ -34,7 +34,8 @@ type modelsSection struct {
 }
 
 var modelsSections = []modelsSection{
-	{title: "Pretrained classifiers (dlcv classify --model NAME)", print: printPretrained},
+	{title: "Pretrained classifiers (dlcv classify --model NAME)", print: func(w io.Writer) error { return printPretrained(w, "") }},
+	{title: "Feature models (dlcv objects, safesearch, faces, serve)", print: func(w io.Writer) error { return printPretrained(w, pretrained.KindAnnotate) }},
 	{title: "Architectures to train (dlcv train --arch NAME)", print: printZoo},
 }
 
@@ -93,7 +94,8 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 	return usageErrorf("unknown argument %q (want nothing or 'pull NAME')", fs.Arg(0))
 }
 
-func printPretrained(w io.Writer) error {
+// printPretrained lists the registered models of one kind.
+func printPretrained(w io.Writer, kind string) error {
 	dir, err := pretrained.Dir()
 	if err != nil {
 		return err
@@ -101,16 +103,24 @@ func printPretrained(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  NAME\tINPUT\tSIZE\tLOCAL\tLICENCE\tDESCRIPTION")
 	for _, m := range pretrained.Models {
-		local := "no"
-		if pretrained.Present(m.File) && pretrained.Present(m.Labels) {
-			local = "yes"
+		if m.Kind != kind {
+			continue
 		}
-		fmt.Fprintf(tw, "  %s\t%dx%d\t%.1f MB\t%s\t%s\t%s\n", m.Name, m.InputSize, m.InputSize, float64(m.File.Size)/1e6, local, m.License, m.Description)
+		local, size := "yes", int64(0)
+		for _, f := range m.Files() {
+			size += f.Size
+			if !pretrained.Present(f) {
+				local = "no"
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%dx%d\t%.1f MB\t%s\t%s\t%s\n", m.Name, m.InputSize, m.InputSize, float64(size)/1e6, local, m.License, m.Description)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "  cache: %s (set DLCV_HOME to change)\n", dir)
+	if kind != "" {
+		fmt.Fprintf(w, "  cache: %s (set DLCV_HOME to change)\n", dir)
+	}
 	return nil
 }
 

@@ -10,12 +10,14 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/dlcv-go/dlcv/annotate"
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/detect"
 	"github.com/dlcv-go/dlcv/pretrained"
@@ -25,6 +27,7 @@ import (
 )
 
 const serveExamples = `  dlcv models pull mobilenet-v2 && dlcv serve     # then open http://127.0.0.1:8080/
+  for m in centernet nsfw-mobilenet-v2 blazeface emotion; do dlcv models pull $m; done   # every feature
   dlcv serve --addr :8080 --custom digits=mnist.dlcv --allow-dir ./photos
   curl -F image=@cat.jpg -F features=LABEL_DETECTION,IMAGE_PROPERTIES http://127.0.0.1:8080/v1/images:annotate
   dlcv serve --model ./mobilenet.tflite --labels labels.txt --concurrency 4 --queue 16`
@@ -137,8 +140,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	labelsPath := fs.String("labels", "", "label `FILE` for --model, one class a line (default: the registered model's labels)")
 	custom := customFlags{}
 	fs.Var(custom, "custom", "serve a dlcv model file as CUSTOM_MODEL `NAME=FILE` (repeatable)")
+	objectsModel := fs.String("objects-model", "", "OBJECT_LOCALIZATION CenterNet model.json `FILE` (default: the registered centernet if downloaded; none to disable)")
+	safeModel := fs.String("safesearch-model", "", "SAFE_SEARCH_DETECTION NSFW model.json `FILE` (default: the registered nsfw-mobilenet-v2 if downloaded; none to disable)")
+	blazeModel := fs.String("blazeface-model", "", "FACE_DETECTION BlazeFace model.json `FILE` (default: the registered blazeface if downloaded; none to disable)")
+	emotionModel := fs.String("emotion-model", "", "faces' expression model.json `FILE` (default: the registered emotion model if downloaded; none to disable)")
+	textModel := fs.String("text-model", "", "TEXT_DETECTION: the `DIR` of the PP-OCRv4 ONNX files (default: the registered ppocr-v4 if downloaded; none to disable)")
+	faceDetector := fs.String("face-detector", "", "FACE_DETECTION detector: blazeface or haar (default: blazeface when its model is there, else haar)")
+	indexPath := fs.String("index", "", "WEB_DETECTION: match photos against the image index `FILE` made by 'dlcv index'")
+	minScore := fs.Float64("min-score", annotate.DefaultMinScore, "drop labels scoring less (0: keep all)")
 	cascadePath := fs.String("cascade", "", "Haar cascade XML `FILE` for FACE_DETECTION (default: "+detect.DebianCascadeDir+"/haarcascade_frontalface_default.xml if installed; none to disable)")
-	smilePath := fs.String("smile-model", "", "smile classifier model `FILE` (classes not_smiling, smiling) for the faces' joyLikelihood (default: the model shipped with dlcv; none: joyLikelihood UNKNOWN)")
+	smilePath := fs.String("smile-model", "", "smile classifier model `FILE` (classes not_smiling, smiling) for the faces' joyLikelihood instead of the emotion model's (default: the model shipped with dlcv when the emotion model is not loaded; none: off)")
 	maxBody := byteSize(vision.DefaultMaxBodyBytes)
 	fs.Var(&maxBody, "max-body", "largest request `SIZE` (e.g. 10MiB); bigger requests get 400")
 	maxPixels := count(vision.DefaultMaxPixels)
@@ -176,7 +187,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usageErrorf("%s %v: want a positive duration", d.name, d.v)
 		}
 	}
+	if !(*minScore >= 0 && *minScore < 1) {
+		return usageErrorf("--min-score %v: want 0 or more, under 1", *minScore)
+	}
+	if *faceDetector != "" && !slices.Contains(annotate.FaceDetectors, *faceDetector) {
+		return usageErrorf("--face-detector %q: want blazeface or haar", *faceDetector)
+	}
 	cfg := vision.Config{
+		MinScore: *minScore, FaceDetector: *faceDetector,
 		AllowDir: *allowDir,
 		Log:      log.New(stderr, "", log.LstdFlags),
 		Limits: vision.Limits{
@@ -209,38 +227,88 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		l := &vision.Labeler{Model: m}
+		var labels []string
 		if labelFile != "" {
-			if l.Labels, err = tflite.LoadLabels(labelFile); err != nil {
+			if labels, err = tflite.LoadLabels(labelFile); err != nil {
 				return err
 			}
+		}
+		l, err := annotate.NewLabeler(m, labels, labelFile, func(w string) { fmt.Fprintf(stderr, "dlcv serve: warning: %s\n", w) })
+		if err != nil {
+			return fmt.Errorf("--labels: %w", err)
 		}
 		cfg.Labeler = l
 		features = append(features, vision.LabelDetection+" ("+*model+")")
 	}
 	features = append(features, vision.ImageProperties)
-	if *cascadePath != "none" {
+	var off []annotate.Off
+	cfg.Objects, cfg.SafeSearch, cfg.BlazeFace, cfg.Emotion, cfg.Text, off, err = annotate.LoadModels(annotate.LoadOptions{
+		Objects: *objectsModel, SafeSearch: *safeModel, BlazeFace: *blazeModel, Emotion: *emotionModel, Text: *textModel})
+	if err != nil {
+		return err
+	}
+	for _, o := range off {
+		if o.Model == annotate.EmotionModel && *emotionModel != "none" {
+			fmt.Fprintf(stderr, "dlcv serve: the faces' expressions are off: %v\n", o.Err)
+		}
+	}
+	if cfg.Objects != nil {
+		features = append(features, vision.ObjectLocalization)
+	}
+	if cfg.SafeSearch != nil {
+		features = append(features, vision.SafeSearchDetection)
+	}
+	if cfg.Text != nil {
+		features = append(features, vision.TextDetection)
+	}
+	if *cascadePath != "none" && *faceDetector != annotate.DetectorBlazeFace {
 		p := *cascadePath
 		if p == "" {
 			p = detect.DefaultCascadePath()
 		}
 		if p == "" {
-			fmt.Fprintf(stderr, "dlcv serve: FACE_DETECTION is off: %v\n", detect.ErrNoCascade)
-		} else {
-			if cfg.Cascade, err = detect.LoadCascade(p); err != nil {
-				return err
+			if cfg.BlazeFace == nil || *faceDetector == annotate.DetectorHaar {
+				fmt.Fprintf(stderr, "dlcv serve: the Haar face detector is off: %v\n", detect.ErrNoCascade)
 			}
-			if *smilePath != "none" {
-				if cfg.Smiles, err = smiles.LoadModel(*smilePath); err != nil {
-					return fmt.Errorf("--smile-model: %w", err)
-				}
-			}
-			f := vision.FaceDetection
-			if cfg.Smiles != nil {
-				f += " (with joy)"
-			}
-			features = append(features, f)
+		} else if cfg.Cascade, err = detect.LoadCascade(p); err != nil {
+			return err
 		}
+	}
+	if *indexPath != "" {
+		x, err := annotate.LoadIndex(*indexPath)
+		if err != nil {
+			return fmt.Errorf("--index: %w", err)
+		}
+		e, err := annotate.LoadEmbedder(x.Backbone)
+		if err != nil {
+			return fmt.Errorf("--index %s: its backbone: %w", *indexPath, err)
+		}
+		cfg.Web = &annotate.Web{Index: x, Embedder: e, Labels: cfg.Labeler}
+		features = append(features, fmt.Sprintf("%s (%d images)", vision.WebDetectionType, len(x.Entries)))
+	}
+	if cfg.BlazeFace != nil || cfg.Cascade != nil {
+		if *smilePath != "none" && (cfg.Emotion == nil || *smilePath != "") {
+			if cfg.Smiles, err = smiles.LoadModel(*smilePath); err != nil {
+				return fmt.Errorf("--smile-model: %w", err)
+			}
+		}
+		det := *faceDetector
+		if det == "" {
+			det = annotate.DetectorHaar
+			if cfg.BlazeFace != nil {
+				det = annotate.DetectorBlazeFace
+			}
+		}
+		f := vision.FaceDetection + " (" + det
+		switch {
+		case cfg.Smiles != nil && cfg.Emotion != nil:
+			f += ", expressions, joy from the smile model"
+		case cfg.Smiles != nil:
+			f += ", joy from the smile model"
+		case cfg.Emotion != nil:
+			f += ", expressions"
+		}
+		features = append(features, f+")")
 	}
 	if len(custom) > 0 {
 		cfg.Custom = map[string]*classifier.Model{}
@@ -266,6 +334,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer srv.Close()
+	_, offFeatures := srv.Features()
+	for _, t := range vision.FeatureTypes {
+		if why, ok := offFeatures[t]; ok && t != vision.CustomModel {
+			fmt.Fprintf(stderr, "dlcv serve: %s is off: %s\n", t, why)
+		}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

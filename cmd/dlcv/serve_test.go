@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -19,6 +20,7 @@ import (
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/data"
 	"github.com/dlcv-go/dlcv/internal/testutil"
+	"github.com/dlcv-go/dlcv/vision"
 	"github.com/dlcv-go/dlcv/zoo"
 )
 
@@ -67,6 +69,7 @@ func TestServeFlags(t *testing.T) {
 }
 
 func TestServeRunsAndStops(t *testing.T) {
+	t.Setenv("DLCV_HOME", t.TempDir()) // no feature models downloaded
 	model := testutil.SharedFile(t, "models/coral/mobilenet_v2_1.0_224_quant.tflite")
 	labels := testutil.SharedFile(t, "models/coral/imagenet_labels.txt")
 	cat, err := os.ReadFile(testutil.SharedFile(t, "models/coral/cat.bmp"))
@@ -144,14 +147,16 @@ func TestServeRunsAndStops(t *testing.T) {
 		len(r.CustomAnnotations) != 1 || r.CustomAnnotations[0].Model != "tone" || len(r.CustomAnnotations[0].Labels) != 2 {
 		t.Fatalf("response %s", raw)
 	}
-	// FACE_DETECTION is off (--cascade none): a clear 400.
-	resp, err = http.Post(url+"/v1/images:annotate", "application/json", strings.NewReader(`{"requests":[{"image":{"content":"AAAA"},"features":[{"type":"FACE_DETECTION"}]}]}`))
+	// FACE_DETECTION is off (--cascade none, no BlazeFace downloaded):
+	// the image's error says which model to pull.
+	png1x1 := "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+	resp, err = http.Post(url+"/v1/images:annotate", "application/json", strings.NewReader(`{"requests":[{"image":{"content":"`+png1x1+`"},"features":[{"type":"FACE_DETECTION"}]}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 400 || !strings.Contains(string(raw), "--cascade") {
+	if resp.StatusCode != 200 || !strings.Contains(string(raw), "dlcv models pull blazeface") || !strings.Contains(string(raw), "FAILED_PRECONDITION") {
 		t.Fatalf("faces off: HTTP %d %s", resp.StatusCode, raw)
 	}
 
@@ -172,6 +177,7 @@ func TestServeRunsAndStops(t *testing.T) {
 // With a cascade and no --smile-model, faces get their joy from the smile
 // classifier shipped with dlcv.
 func TestServeFacesUseTheShippedSmileModel(t *testing.T) {
+	t.Setenv("DLCV_HOME", t.TempDir()) // no feature models downloaded
 	cascade := testutil.SharedFile(t, "models/haarcascades/haarcascade_frontalface_default.xml")
 	grace, err := os.ReadFile(testutil.SharedFile(t, "models/coral/grace_hopper.bmp"))
 	if err != nil {
@@ -198,7 +204,7 @@ func TestServeFacesUseTheShippedSmileModel(t *testing.T) {
 			t.Fatalf("no address printed: %q %q", stdout.String(), stderr.String())
 		}
 	}
-	if !strings.Contains(stdout.String(), "FACE_DETECTION (with joy)") || strings.Contains(stdout.String(), "LABEL_DETECTION") {
+	if !strings.Contains(stdout.String(), "FACE_DETECTION (haar, joy from the smile model)") || strings.Contains(stdout.String(), "LABEL_DETECTION") {
 		t.Fatalf("stdout %q", stdout.String())
 	}
 	var body bytes.Buffer
@@ -233,6 +239,7 @@ func TestServeFacesUseTheShippedSmileModel(t *testing.T) {
 // --api-key-file: requests need a key; without one, a server reachable
 // from other machines warns at start.
 func TestServeAPIKey(t *testing.T) {
+	t.Setenv("DLCV_HOME", t.TempDir()) // no feature models downloaded
 	keyFile := filepath.Join(t.TempDir(), "keys")
 	os.WriteFile(keyFile, []byte("# rotated monthly\n0123456789abcdef\n\n"), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -260,7 +267,7 @@ func TestServeAPIKey(t *testing.T) {
 		t.Fatalf("warning on loopback: %s", stderr.String())
 	}
 	body := `{"requests":[{"image":{"content":"AAAA"},"features":[{"type":"IMAGE_PROPERTIES"}]}]}`
-	for key, want := range map[string]int{"": 401, "?key=wrong-key-000000": 403, "?key=0123456789abcdef": 400} {
+	for key, want := range map[string]int{"": 401, "?key=wrong-key-000000": 403, "?key=0123456789abcdef": 200} {
 		resp, err := http.Post(url+"/v1/images:annotate"+key, "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
@@ -295,5 +302,77 @@ func TestServeWarnsBeyondLoopback(t *testing.T) {
 	os.WriteFile(empty, []byte("\n# none\n"), 0o600)
 	if code, _, stderr := runCLI("serve", "--api-key-file", empty); code != 1 || !strings.Contains(stderr, "holds no key") {
 		t.Errorf("empty key file: code %d stderr %q", code, stderr)
+	}
+}
+
+// With the feature models in the cache (links to the shared copies),
+// serve starts with every feature and answers them in one request.
+func TestServeAllFeatureModels(t *testing.T) {
+	home := t.TempDir()
+	for _, f := range []string{"human/centernet.json", "human/centernet.bin", "human/blazeface.json", "human/blazeface.bin",
+		"human/emotion.json", "human/emotion.bin", "nsfw-mobilenet-v2/model.json", "nsfw-mobilenet-v2/group1-shard1of1.bin"} {
+		dst := filepath.Join(home, "models", f)
+		os.MkdirAll(filepath.Dir(dst), 0o755)
+		if err := os.Symlink(testutil.SharedFile(t, "models/tfjs/"+f), dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("DLCV_HOME", home)
+	grace, err := os.ReadFile(testutil.SharedFile(t, "models/coral/grace_hopper.bmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--addr", "127.0.0.1:0", "--model", "none", "--cascade", "none"}, &stdout, &stderr)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	addr := regexp.MustCompile(`listening on (http://[0-9.:]+)/`)
+	var url string
+	for deadline := time.Now().Add(60 * time.Second); url == ""; time.Sleep(20 * time.Millisecond) {
+		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
+			url = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no address printed: %q %q", stdout.String(), stderr.String())
+		}
+	}
+	if !strings.Contains(stdout.String(), "OBJECT_LOCALIZATION, SAFE_SEARCH_DETECTION, FACE_DETECTION (blazeface, expressions)") ||
+		!strings.Contains(stderr.String(), "LABEL_DETECTION is off") {
+		t.Fatalf("stdout %q stderr %q", stdout.String(), stderr.String())
+	}
+	body := `{"requests":[{"image":{"content":"` + base64.StdEncoding.EncodeToString(grace) + `"},"features":[{"type":"OBJECT_LOCALIZATION"},{"type":"SAFE_SEARCH_DETECTION"},{"type":"FACE_DETECTION"},{"type":"LABEL_DETECTION"}]}]}`
+	resp, err := http.Post(url+"/v1/images:annotate", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// LABEL_DETECTION is off: the image's error names the model.
+	if resp.StatusCode != 200 || !strings.Contains(string(raw), "dlcv models pull mobilenet-v2") {
+		t.Fatalf("HTTP %d %s", resp.StatusCode, raw)
+	}
+	body = strings.Replace(body, `,{"type":"LABEL_DETECTION"}`, "", 1)
+	resp, err = http.Post(url+"/v1/images:annotate", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out vision.BatchResponse
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("HTTP %d %v", resp.StatusCode, err)
+	}
+	r := out.Responses[0]
+	if r.Error != nil || len(r.LocalizedObjectAnnotations) != 2 || r.LocalizedObjectAnnotations[0].Name != "person" ||
+		r.SafeSearchAnnotation == nil || r.SafeSearchAnnotation.Adult != "VERY_UNLIKELY" ||
+		len(r.FaceAnnotations) != 1 || len(r.FaceAnnotations[0].Landmarks) != 6 || r.FaceAnnotations[0].SorrowLikelihood == "UNKNOWN" {
+		t.Fatalf("response %+v", r)
 	}
 }

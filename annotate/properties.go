@@ -1,4 +1,4 @@
-package vision
+package annotate
 
 import (
 	"cmp"
@@ -135,4 +135,9 @@ func nearest(centers [][3]float64, p [3]float64) int {
 func dist2(a, b [3]float64) float64 {
 	dr, dg, db := a[0]-b[0], a[1]-b[1], a[2]-b[2]
 	return dr*dr + dg*dg + db*db
+}
+
+// Properties is IMAGE_PROPERTIES: up to k dominant colours of img.
+func Properties(img image.Image, k int) *ImagePropertiesAnnotation {
+	return &ImagePropertiesAnnotation{DominantColors{dominantColors(img, k)}}
 }

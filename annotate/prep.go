@@ -1,0 +1,82 @@
+package annotate
+
+import (
+	"fmt"
+	"image"
+	"os"
+
+	"github.com/dlcv-go/dlcv/internal/kernels"
+	"github.com/dlcv-go/dlcv/nn"
+	"github.com/dlcv-go/dlcv/tensor"
+	"github.com/dlcv-go/dlcv/tfjs"
+	"github.com/dlcv-go/dlcv/tflite"
+)
+
+// resized returns img's RGB values (0..255) resized to w x h as one
+// NHWC batch (1, h, w, 3), by TensorFlow's resizeBilinear with
+// half-pixel centres (kernels.HalfPixel), which is what the TF.js
+// models' own pipelines call: the reference runs resize the same way.
+func resized(img image.Image, w, h int) *tensor.Tensor {
+	rgb := tflite.ToRGB(img)
+	src := make([]float32, len(rgb.Pix))
+	for i, v := range rgb.Pix {
+		src[i] = float32(v)
+	}
+	x := tensor.New(1, h, w, 3)
+	kernels.ResizeBilinear(x.Data, src, kernels.ResizeGeom{N: 1, H: rgb.H, W: rgb.W, C: 3, OH: h, OW: w, Coord: kernels.HalfPixel})
+	return x
+}
+
+// graphModel is an imported TF.js model served concurrently: a session
+// pool over its graph.
+type graphModel struct {
+	path string
+	m    *tfjs.Model
+	p    *nn.Predictor
+}
+
+// loadGraphModel imports a TF.js model and checks its input shape
+// (dimensions -1 match anything).
+func loadGraphModel(path string, wantInput []int) (*graphModel, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	m, err := tfjs.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Graph.Inputs()) != 1 {
+		return nil, fmt.Errorf("%s: %d inputs, want 1", path, len(m.Graph.Inputs()))
+	}
+	in := m.Graph.Inputs()[0].Shape()
+	ok := len(in) == len(wantInput)
+	for i := 0; ok && i < len(in); i++ {
+		ok = in[i] == wantInput[i] || in[i] < 0 || wantInput[i] < 0
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: input shape %v, want %v: not the expected model", path, in, wantInput)
+	}
+	p, err := nn.NewPredictor(m.Graph, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &graphModel{path: path, m: m, p: p}, nil
+}
+
+// run computes the named values (TF.js names) for input x; f gets them
+// while they are valid.
+func (g *graphModel) run(x *tensor.Tensor, names []string, f func(ys []*tensor.Tensor) error) error {
+	vals := make([]*nn.Value, len(names))
+	for i, n := range names {
+		if vals[i] = g.m.Value(n); vals[i] == nil {
+			return fmt.Errorf("%s: no tensor %q: not the expected model", g.path, n)
+		}
+	}
+	return g.p.Do(func(s *nn.Session) error {
+		ys, err := s.RunValues(false, []*tensor.Tensor{x}, vals)
+		if err != nil {
+			return fmt.Errorf("%s: %w", g.path, err)
+		}
+		return f(ys)
+	})
+}
