@@ -314,9 +314,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Custom = map[string]*classifier.Model{}
 		names := make([]string, 0, len(custom))
 		for name, file := range custom {
-			p, err := classifier.Load(file)
+			// Any format classify reads; one whose file does not say how to
+			// preprocess is written as a dlcv classifier first (the
+			// service has no per-model preprocessing flags).
+			p, err := classifier.Open(file, classifier.OpenOptions{Warn: func(msg string) {
+				fmt.Fprintf(stderr, "dlcv serve: --custom %s=%s: %s\n", name, file, msg)
+			}})
 			if err != nil {
-				return fmt.Errorf("--custom %s=%s: %w", name, file, err)
+				return fmt.Errorf("--custom %s=%s: %w (a model that needs preprocessing flags can be written with them first: dlcv convert MODEL out.safetensors --classifier --scale S or --mean M --std S)", name, file, err)
 			}
 			cfg.Custom[name] = p
 			names = append(names, name)

@@ -376,3 +376,14 @@ func TestServeAllFeatureModels(t *testing.T) {
 		t.Fatalf("response %+v", r)
 	}
 }
+
+// --custom takes any format classify reads; one whose file does not say
+// how to preprocess is refused with the way to write it as a classifier.
+func TestServeCustomForeignModel(t *testing.T) {
+	t.Setenv("DLCV_HOME", t.TempDir())
+	model := testutil.SharedFile(t, "models/tfjs/nsfw-mobilenet-v2/model.json")
+	code, _, stderr := runCLI("serve", "--addr", "127.0.0.1:0", "--model", "none", "--cascade", "none", "--custom", "nsfw="+model)
+	if code != 1 || !strings.Contains(stderr, "--custom nsfw=") || !strings.Contains(stderr, "--scale") || !strings.Contains(stderr, "dlcv convert") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+}
