@@ -79,8 +79,12 @@ func nonzero(v []float64) int {
 	return n
 }
 
-// ChooseMethod returns the algorithm Filter2D uses for k.
+// ChooseMethod returns the algorithm Filter2D uses for k. Every 3x3
+// kernel, a box too, is Direct: its one-pass path beats two passes.
 func ChooseMethod(k Kernel) Method {
+	if k.W == 3 && k.H == 3 {
+		return Direct
+	}
 	box := true
 	for _, v := range k.Data {
 		if v != k.Data[0] {
@@ -136,6 +140,10 @@ func Filter2D(src Plane, k Kernel, opt Options) (Plane, error) {
 		filterRows(tmp, src, taps(row, len(row)), ax, 0, k.W, b, threads)
 		filterRows(dst, tmp, taps(col, 1), 0, ay, 1, b, threads)
 	default:
+		if k.W == 3 && k.H == 3 {
+			filter3x3(dst, src, k, b, threads)
+			break
+		}
 		filterRows(dst, src, taps(k.Data, k.W), ax, ay, k.W, b, threads)
 	}
 	return dst, nil
