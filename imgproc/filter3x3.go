@@ -1,27 +1,25 @@
 package imgproc
 
-import (
-	"sync/atomic"
-
-	"github.com/dlcv-go/dlcv/internal/kernels"
-)
+import "github.com/dlcv-go/dlcv/internal/kernels"
 
 // filter3x3 is the direct path for 3x3 kernels (anchor (1, 1)): one
-// kernels.FilterRow3x3 call per output row sums all nine taps over the
+// kernels.FilterRow3x3 call per output row sums the nonzero taps over the
 // interior columns in one pass, reading each source row from cache three
 // times; only the first and last column go through the border mapping.
-// A zero weight, or a row outside a zero border, reads a row of zeros,
-// so a NaN or infinity in the image reaches only the outputs whose
-// nonzero taps touch it, as in filterRows and cv2.filter2D.
+// Zero weights are left out, as in filterRows and cv2.filter2D, so a NaN
+// or infinity in the image reaches only the outputs whose nonzero taps
+// touch it.
 func filter3x3(dst, src Plane, k Kernel, b Border, threads int) {
 	w, h := src.W, src.H
 	var wt [9]float32
 	for i, v := range k.Data {
 		wt[i] = float32(v)
 	}
-	var zero []float32
-	if w > 2 {
-		zero = zeroRow(w - 2)
+	// Source columns of the taps of the first and last output column.
+	var edges [2][3]int
+	for j := range 3 {
+		edges[0][j] = borderIndex(j-1, w, b)
+		edges[1][j] = borderIndex(w-2+j, w, b)
 	}
 	parallelRows(h, threads, w*h*9, 8, func(lo, hi int) {
 		var srcs [9][]float32
@@ -36,41 +34,25 @@ func filter3x3(dst, src Plane, k Kernel, b Border, threads int) {
 			o := dst.Pix[y*w : (y+1)*w]
 			if w > 2 {
 				for t := range srcs {
-					srcs[t] = zero
-					if r := rows[t/3]; r != nil && wt[t] != 0 {
+					srcs[t] = nil
+					if r := rows[t/3]; r != nil {
 						srcs[t] = r[t%3 : t%3+w-2]
 					}
 				}
 				kernels.FilterRow3x3(o[1:w-1], &srcs, &wt)
 			}
-			edge := func(x int) {
+			for e, x := range [2]int{0, w - 1} {
+				if e == 1 && w == 1 {
+					break
+				}
 				var s float32
 				for t, v := range wt {
-					if r := rows[t/3]; r != nil && v != 0 {
-						if sx := borderIndex(x+t%3-1, w, b); sx >= 0 {
-							s += v * r[sx]
-						}
+					if r, sx := rows[t/3], edges[e][t%3]; r != nil && v != 0 && sx >= 0 {
+						s += v * r[sx]
 					}
 				}
 				o[x] = s
 			}
-			edge(0)
-			for x := max(1, w-1); x < w; x++ {
-				edge(x)
-			}
 		}
 	})
-}
-
-// zeros is a read-only row of zeros shared by every filter3x3 call; it
-// grows to the widest image seen, so calls do not allocate one each.
-var zeros atomic.Pointer[[]float32]
-
-func zeroRow(n int) []float32 {
-	if z := zeros.Load(); z != nil && len(*z) >= n {
-		return (*z)[:n]
-	}
-	z := make([]float32, n)
-	zeros.Store(&z)
-	return z
 }

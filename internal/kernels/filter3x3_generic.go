@@ -2,4 +2,4 @@
 
 package kernels
 
-func filterRow3x3Asm(dst []float32, srcs *[9][]float32, w *[9]float32) int { return 0 }
+func filterRow3x3Asm(dst []float32, srcs *[9][]float32, w *[9]float32, mask uint) int { return 0 }
