@@ -11,48 +11,68 @@ import "github.com/dlcv-go/dlcv/internal/kernels"
 // touch it.
 func filter3x3(dst, src Plane, k Kernel, b Border, threads int) {
 	w, h := src.W, src.H
-	var wt [9]float32
+	if threads <= 1 || w*h*9 < 1<<16 { // parallelRows' rule
+		t := newFilter3x3Task(dst, src, k, b) // stays on the stack
+		t.Run(0, h)
+		return
+	}
+	t := newFilter3x3Task(dst, src, k, b)
+	kernels.ParallelLimit(h, 8, threads, &t)
+}
+
+// filter3x3Task is filter3x3 over rows [lo, hi): a Task rather than a
+// closure so that the serial case allocates nothing.
+type filter3x3Task struct {
+	dst, src Plane
+	b        Border
+	wt       [9]float32
+	edges    [2][3]int // source columns of the taps of the first and last output column
+}
+
+func newFilter3x3Task(dst, src Plane, k Kernel, b Border) filter3x3Task {
+	t := filter3x3Task{dst: dst, src: src, b: b}
 	for i, v := range k.Data {
-		wt[i] = float32(v)
+		t.wt[i] = float32(v)
 	}
-	// Source columns of the taps of the first and last output column.
-	var edges [2][3]int
 	for j := range 3 {
-		edges[0][j] = borderIndex(j-1, w, b)
-		edges[1][j] = borderIndex(w-2+j, w, b)
+		t.edges[0][j] = borderIndex(j-1, src.W, b)
+		t.edges[1][j] = borderIndex(src.W-2+j, src.W, b)
 	}
-	parallelRows(h, threads, w*h*9, 8, func(lo, hi int) {
-		var srcs [9][]float32
-		var rows [3][]float32
-		for y := lo; y < hi; y++ {
-			for m := range rows {
-				rows[m] = nil // zero border
-				if sy := borderIndex(y+m-1, h, b); sy >= 0 {
-					rows[m] = src.Pix[sy*w : (sy+1)*w]
-				}
-			}
-			o := dst.Pix[y*w : (y+1)*w]
-			if w > 2 {
-				for t := range srcs {
-					srcs[t] = nil
-					if r := rows[t/3]; r != nil {
-						srcs[t] = r[t%3 : t%3+w-2]
-					}
-				}
-				kernels.FilterRow3x3(o[1:w-1], &srcs, &wt)
-			}
-			for e, x := range [2]int{0, w - 1} {
-				if e == 1 && w == 1 {
-					break
-				}
-				var s float32
-				for t, v := range wt {
-					if r, sx := rows[t/3], edges[e][t%3]; r != nil && v != 0 && sx >= 0 {
-						s += v * r[sx]
-					}
-				}
-				o[x] = s
+	return t
+}
+
+func (t *filter3x3Task) Run(lo, hi int) {
+	w, h := t.src.W, t.src.H
+	var srcs [9][]float32
+	var rows [3][]float32
+	for y := lo; y < hi; y++ {
+		for m := range rows {
+			rows[m] = nil // zero border
+			if sy := borderIndex(y+m-1, h, t.b); sy >= 0 {
+				rows[m] = t.src.Pix[sy*w : (sy+1)*w]
 			}
 		}
-	})
+		o := t.dst.Pix[y*w : (y+1)*w]
+		if w > 2 {
+			for i := range srcs {
+				srcs[i] = nil
+				if r := rows[i/3]; r != nil {
+					srcs[i] = r[i%3 : i%3+w-2]
+				}
+			}
+			kernels.FilterRow3x3(o[1:w-1], &srcs, &t.wt)
+		}
+		for e, x := range [2]int{0, w - 1} {
+			if e == 1 && w == 1 {
+				break
+			}
+			var s float32
+			for i, v := range t.wt {
+				if r, sx := rows[i/3], t.edges[e][i%3]; r != nil && v != 0 && sx >= 0 {
+					s += v * r[sx]
+				}
+			}
+			o[x] = s
+		}
+	}
 }

@@ -3,6 +3,7 @@ package imgproc
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/dlcv-go/dlcv/nn"
@@ -132,5 +133,56 @@ func TestFilter3x3LargeThreaded(t *testing.T) {
 			t.Fatal(err)
 		}
 		check3x3(t, fmt.Sprintf("517x301 emboss threads=%d", threads), got, src, k, BorderReplicate)
+	}
+}
+
+// TestFilter2DInto: the same values as Filter2D, every path; the 3x3 path
+// on one thread allocates nothing; bad outputs are refused.
+func TestFilter2DInto(t *testing.T) {
+	src := randPlane(nn.NewRNG(9), 67, 45)
+	g, _ := Gaussian(1.1)
+	sharpen, _ := Named("sharpen")
+	dense := Kernel{Name: "dense5", W: 5, H: 5, Data: make([]float64, 25)}
+	for i := range dense.Data {
+		dense.Data[i] = math.Cos(float64(i))
+	}
+	for _, k := range []Kernel{sharpen, Box("box5", 5), g, dense} {
+		for _, opt := range []Options{{}, {Border: BorderZero, Flip: true, Threads: 3}} {
+			want, err := Filter2D(src, k, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := randPlane(nn.NewRNG(1), src.W, src.H) // every value overwritten
+			if err := Filter2DInto(got, src, k, opt); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range got.Pix {
+				if v != want.Pix[i] {
+					t.Fatalf("%s %+v: pixel %d = %v, Filter2D %v", k.Name, opt, i, v, want.Pix[i])
+				}
+			}
+		}
+	}
+	dst := NewPlane(src.W, src.H)
+	if n := testing.AllocsPerRun(10, func() { Filter2DInto(dst, src, sharpen, Options{Threads: 1}) }); n > 0 {
+		t.Errorf("3x3 into a given plane: %v allocations per call, want none", n)
+	}
+	for _, c := range []struct {
+		dst  Plane
+		want string
+	}{
+		{NewPlane(src.W, src.H+1), "output is 67x46, input 67x45"},
+		{Plane{W: src.W, H: src.H, Pix: src.Pix}, "overlaps"},
+		{Plane{W: src.W, H: src.H - 1, Pix: src.Pix[src.W:]}, "output is 67x44"},
+		{Plane{W: 2, H: 2}, "filter2d output: 2x2 plane has 0 values"},
+	} {
+		err := Filter2DInto(c.dst, src, sharpen, Options{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Filter2DInto(%dx%d): error %v, want %q", c.dst.W, c.dst.H, err, c.want)
+		}
+	}
+	shifted := Plane{W: src.W - 1, H: src.H, Pix: src.Pix[1 : 1+(src.W-1)*src.H]}
+	if err := Filter2DInto(shifted, Plane{W: src.W - 1, H: src.H, Pix: src.Pix[:(src.W-1)*src.H]}, sharpen, Options{}); err == nil || !strings.Contains(err.Error(), "overlaps") {
+		t.Errorf("partly overlapping output: error %v", err)
 	}
 }
