@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -353,11 +354,13 @@ func (c *Cascade) scan(g *image.Gray, opt Options) []image.Rectangle {
 	type task struct {
 		scale  int
 		y0, y1 int
+		prep   bool // only build the level
 	}
 	type scaleState struct {
-		once sync.Once
-		lv   *level
-		left atomic.Int32 // tasks not finished; the level is freed at 0
+		once    sync.Once
+		lv      *level
+		stripes int
+		left    atomic.Int32 // stripes not finished; the level is freed at 0
 	}
 	states := make([]scaleState, len(scales))
 	var tasks []task
@@ -375,11 +378,25 @@ func (c *Cascade) scan(g *image.Gray, opt Options) []image.Rectangle {
 			stripe = max(stripe, 8)
 			stripe = (stripe + step - 1) / step * step
 		}
+		if opt.Workers > 1 && rows > 0 {
+			// Build this level while the previous one is scanned: a
+			// stripe task that found its level still being built would
+			// wait for it, and the level builds (15% of the work) would
+			// run one at a time.
+			prep := task{scale: si, prep: true}
+			if k := len(tasks); k > 0 && tasks[k-1].scale == si-1 {
+				k -= states[si-1].stripes
+				tasks = slices.Insert(tasks, k, prep)
+			} else {
+				tasks = append(tasks, prep)
+			}
+		}
 		n := 0
 		for y := 0; y < rows; y += stripe {
-			tasks = append(tasks, task{si, y, min(y+stripe, rows)})
+			tasks = append(tasks, task{scale: si, y0: y, y1: min(y+stripe, rows)})
 			n++
 		}
+		states[si].stripes = n
 		states[si].left.Store(int32(n))
 	}
 	results := make([][]image.Rectangle, len(tasks))
@@ -387,6 +404,9 @@ func (c *Cascade) scan(g *image.Gray, opt Options) []image.Rectangle {
 		t := tasks[i]
 		st := &states[t.scale]
 		st.once.Do(func() { st.lv = c.prepare(g, scales[t.scale]) })
+		if t.prep {
+			return
+		}
 		lv := st.lv
 		if lv.workW > 0 && lv.workH > 0 {
 			results[i] = c.scanRows(lv, t.y0, min(t.y1, lv.workH), nil)
