@@ -5,6 +5,8 @@
 # are interleaved so both see the same machine load; the table gives
 # medians and dlcv/cv2 ratios, and for 3x3 kernels also the times when
 # both write into a given output (Filter2DInto, cv2.filter2D dst=).
+# Each side times at least 0.2 s of calls per kernel and round, so a short
+# burst of load (or the Go heap's first growth) weighs the same on both.
 #
 #   bench/imgproc/run.sh [ROUNDS [KERNELS]]
 #
@@ -23,7 +25,7 @@ go test -c -o "$tmp/imgproc.test" ./imgproc
 echo "before: $(uptime)"
 i=0
 while [ "$i" -lt "$rounds" ]; do
-	"$tmp/imgproc.test" -test.run '^$' -test.bench "BenchmarkFilter2D(Into)?/^k=($kernels)\$/" -test.benchtime 10x >>"$tmp/go.txt"
+	"$tmp/imgproc.test" -test.run '^$' -test.bench "BenchmarkFilter2D(Into)?/^k=($kernels)\$/" -test.benchtime 200ms >>"$tmp/go.txt"
 	"$py" bench/imgproc/cv2_filter2d.py time 1 "$kernels" >>"$tmp/cv.txt"
 	i=$((i + 1))
 done
