@@ -44,6 +44,7 @@ func BenchmarkFilter2D(b *testing.B) {
 				opt := Options{Threads: threads}
 				Filter2D(src, k, opt) // warm up: fault in fresh output pages
 				b.SetBytes(int64(4 * len(src.Pix)))
+				b.ReportAllocs()
 				for b.Loop() {
 					if _, err := Filter2D(src, k, opt); err != nil {
 						b.Fatal(err)
@@ -68,6 +69,7 @@ func BenchmarkFilter2DInto(b *testing.B) {
 			b.Run(fmt.Sprintf("k=%s/threads=%d", k.Name, threads), func(b *testing.B) {
 				opt := Options{Threads: threads}
 				b.SetBytes(int64(4 * len(src.Pix)))
+				b.ReportAllocs()
 				for b.Loop() {
 					if err := Filter2DInto(dst, src, k, opt); err != nil {
 						b.Fatal(err)
