@@ -381,8 +381,8 @@ func (c *Cascade) scan(g *image.Gray, opt Options) []image.Rectangle {
 		if opt.Workers > 1 && rows > 0 {
 			// Build this level while the previous one is scanned: a
 			// stripe task that found its level still being built would
-			// wait for it, and the level builds (15% of the work) would
-			// run one at a time.
+			// wait for it, and the level builds (15-20% of the serial
+			// time) would run one at a time.
 			prep := task{scale: si, prep: true}
 			if k := len(tasks); k > 0 && tasks[k-1].scale == si-1 {
 				k -= states[si-1].stripes
