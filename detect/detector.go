@@ -164,8 +164,8 @@ type optFeature struct {
 
 type optStump struct {
 	optFeature
-	threshold   float32
-	left, right float32
+	threshold float32
+	leaves    [2]float32 // right (feature >= threshold), left
 }
 
 // prepare shrinks the image for one scale and computes its tables.
@@ -222,7 +222,7 @@ func (c *Cascade) prepare(g *image.Gray, sc float32) *level {
 		for i, t := range c.trees {
 			nd := t.nodes[0]
 			lv.stumps[i] = optStump{optFeature: lv.feats[nd.feature], threshold: nd.threshold,
-				left: t.leaves[-nd.left], right: t.leaves[-nd.right]}
+				leaves: [2]float32{t.leaves[-nd.right], t.leaves[-nd.left]}}
 			for k := range lv.stumps[i].ofs {
 				for j := range lv.stumps[i].ofs[k] {
 					lv.stumps[i].ofs[k][j] *= 4 // byte offsets for stageSum
@@ -455,11 +455,14 @@ func stageSum(st []optStump, ps, pt unsafe.Pointer, vnf float32) float64 {
 		if sp.weight[2] != 0 {
 			v += float32(sp.weight[2] * float32(at(b, o[2][0])-at(b, o[2][1])-at(b, o[2][2])+at(b, o[2][3])))
 		}
+		// The leaf is picked by index, not by a branch: which side a
+		// window falls on is data, and mispredicted branches cost more
+		// than the stump's arithmetic.
+		left := 0
 		if float32(v*vnf) < sp.threshold {
-			sum += float64(sp.left)
-		} else {
-			sum += float64(sp.right)
+			left = 1
 		}
+		sum += float64(sp.leaves[left])
 	}
 	return sum
 }
