@@ -123,9 +123,8 @@ func Filter2D(src Plane, k Kernel, opt Options) (Plane, error) {
 // Filter2DInto is Filter2D writing into dst, which must have src's size
 // and must not overlap it: for callers that filter many images of one
 // size (video frames) and keep the output, like cv2.filter2D's dst
-// argument. A 3x3 kernel then allocates nothing on one thread (one small
-// task for the worker pool on more); the box and separable paths still
-// allocate an intermediate plane.
+// argument. A 3x3 kernel then allocates nothing; the box and separable
+// paths still allocate an intermediate plane.
 func Filter2DInto(dst, src Plane, k Kernel, opt Options) error {
 	if err := src.check("filter2d input"); err != nil {
 		return err

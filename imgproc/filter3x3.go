@@ -1,6 +1,10 @@
 package imgproc
 
-import "github.com/dlcv-go/dlcv/internal/kernels"
+import (
+	"sync/atomic"
+
+	"github.com/dlcv-go/dlcv/internal/kernels"
+)
 
 // filter3x3 is the direct path for 3x3 kernels (anchor (1, 1)): one
 // kernels.FilterRow3x3 call per output row sums the nonzero taps over the
@@ -16,12 +20,23 @@ func filter3x3(dst, src Plane, k Kernel, b Border, threads int) {
 		t.Run(0, h)
 		return
 	}
-	t := newFilter3x3Task(dst, src, k, b)
-	kernels.ParallelLimit(h, 8, threads, &t)
+	// Handed to the worker pool the task escapes, so one is kept for the
+	// next call (a sync.Pool would miss: the pool hands the caller to
+	// another P). Concurrent calls allocate their own.
+	t := spareTask.Swap(nil)
+	if t == nil {
+		t = new(filter3x3Task)
+	}
+	*t = newFilter3x3Task(dst, src, k, b)
+	kernels.ParallelLimit(h, 8, threads, t)
+	*t = filter3x3Task{} // drop the planes
+	spareTask.Store(t)
 }
 
+var spareTask atomic.Pointer[filter3x3Task]
+
 // filter3x3Task is filter3x3 over rows [lo, hi): a Task rather than a
-// closure so that the serial case allocates nothing.
+// closure so that a call allocates nothing.
 type filter3x3Task struct {
 	dst, src Plane
 	b        Border

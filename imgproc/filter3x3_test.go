@@ -137,7 +137,7 @@ func TestFilter3x3LargeThreaded(t *testing.T) {
 }
 
 // TestFilter2DInto: the same values as Filter2D, every path; the 3x3 path
-// on one thread allocates nothing; bad outputs are refused.
+// allocates nothing; bad outputs are refused.
 func TestFilter2DInto(t *testing.T) {
 	src := randPlane(nn.NewRNG(9), 67, 45)
 	g, _ := Gaussian(1.1)
@@ -163,9 +163,12 @@ func TestFilter2DInto(t *testing.T) {
 			}
 		}
 	}
-	dst := NewPlane(src.W, src.H)
-	if n := testing.AllocsPerRun(10, func() { Filter2DInto(dst, src, sharpen, Options{Threads: 1}) }); n > 0 {
-		t.Errorf("3x3 into a given plane: %v allocations per call, want none", n)
+	big := randPlane(nn.NewRNG(2), 300, 200) // large enough to be split over threads
+	dst := NewPlane(big.W, big.H)
+	for _, threads := range []int{1, 2} {
+		if n := testing.AllocsPerRun(10, func() { Filter2DInto(dst, big, sharpen, Options{Threads: threads}) }); n > 0 {
+			t.Errorf("3x3 into a given plane, %d threads: %v allocations per call, want none", threads, n)
+		}
 	}
 	for _, c := range []struct {
 		dst  Plane
