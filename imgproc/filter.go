@@ -3,6 +3,7 @@ package imgproc
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/dlcv-go/dlcv/internal/kernels"
 )
@@ -79,8 +80,12 @@ func nonzero(v []float64) int {
 	return n
 }
 
-// ChooseMethod returns the algorithm Filter2D uses for k.
+// ChooseMethod returns the algorithm Filter2D uses for k. Every 3x3
+// kernel, a box too, is Direct: its one-pass path beats two passes.
 func ChooseMethod(k Kernel) Method {
+	if k.W == 3 && k.H == 3 {
+		return Direct
+	}
 	box := true
 	for _, v := range k.Data {
 		if v != k.Data[0] {
@@ -107,19 +112,63 @@ func Filter2D(src Plane, k Kernel, opt Options) (Plane, error) {
 	if err := src.check("filter2d input"); err != nil {
 		return Plane{}, err
 	}
-	if err := k.Validate(); err != nil {
+	if err := checkFilter(k, opt); err != nil {
 		return Plane{}, err
 	}
-	if opt.Border < BorderReflect101 || opt.Border > BorderZero {
-		return Plane{}, fmt.Errorf("filter2d: unknown border %v", opt.Border)
+	dst := NewPlane(src.W, src.H)
+	filter2D(dst, src, k, opt)
+	return dst, nil
+}
+
+// Filter2DInto is Filter2D writing into dst, which must have src's size
+// and must not overlap it: for callers that filter many images of one
+// size (video frames) and keep the output, like cv2.filter2D's dst
+// argument. A 3x3 kernel then allocates nothing; the box and separable
+// paths still allocate an intermediate plane.
+func Filter2DInto(dst, src Plane, k Kernel, opt Options) error {
+	if err := src.check("filter2d input"); err != nil {
+		return err
 	}
+	if err := dst.check("filter2d output"); err != nil {
+		return err
+	}
+	if dst.W != src.W || dst.H != src.H {
+		return fmt.Errorf("filter2d: output is %dx%d, input %dx%d", dst.W, dst.H, src.W, src.H)
+	}
+	if overlap(dst.Pix, src.Pix) {
+		return fmt.Errorf("filter2d: output overlaps the input")
+	}
+	if err := checkFilter(k, opt); err != nil {
+		return err
+	}
+	filter2D(dst, src, k, opt)
+	return nil
+}
+
+// overlap reports whether a and b share memory.
+func overlap(a, b []float32) bool {
+	a0, b0 := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return a0 < b0+4*uintptr(len(b)) && b0 < a0+4*uintptr(len(a))
+}
+
+func checkFilter(k Kernel, opt Options) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	if opt.Border < BorderReflect101 || opt.Border > BorderZero {
+		return fmt.Errorf("filter2d: unknown border %v", opt.Border)
+	}
+	return nil
+}
+
+// filter2D is Filter2D into dst, everything checked.
+func filter2D(dst, src Plane, k Kernel, opt Options) {
 	ax, ay := k.W/2, k.H/2
 	if opt.Flip {
 		k = k.Flipped()
 		// Flipping moves the anchor too (OpenCV's advice for true convolution).
 		ax, ay = k.W-1-ax, k.H-1-ay
 	}
-	dst := NewPlane(src.W, src.H)
 	threads := kernels.Threads()
 	if opt.Threads > 0 {
 		threads = min(threads, opt.Threads)
@@ -136,9 +185,12 @@ func Filter2D(src Plane, k Kernel, opt Options) (Plane, error) {
 		filterRows(tmp, src, taps(row, len(row)), ax, 0, k.W, b, threads)
 		filterRows(dst, tmp, taps(col, 1), 0, ay, 1, b, threads)
 	default:
+		if k.W == 3 && k.H == 3 {
+			filter3x3(dst, src, k, b, threads)
+			break
+		}
 		filterRows(dst, src, taps(k.Data, k.W), ax, ay, k.W, b, threads)
 	}
-	return dst, nil
 }
 
 // parallelRows runs f over row ranges of [0, n), at least grain rows

@@ -33,24 +33,23 @@ func AxpyN(dst []float32, ws []float32, srcs [][]float32, set bool) {
 }
 
 // axpyNGo does dst[off:] for one group, adding the sources four at a
-// time (acc4).
+// time (acc4) and the last one to three with acc3, acc2 or acc1: padding
+// with zero-weight copies would turn an infinity into NaN (0 * Inf).
 func axpyNGo(dst []float32, ws []float32, srcs [][]float32, set bool, off int) {
 	o := dst[off:]
 	src := func(i int) []float32 { return srcs[i][off:len(dst)] }
 	for i := 0; i < len(srcs); i += 4 {
-		s0, w0 := src(i), ws[i]
-		s1, s2, s3 := s0, s0, s0
-		var w1, w2, w3 float32
-		if i+1 < len(srcs) {
-			s1, w1 = src(i+1), ws[i+1]
+		first := set && i == 0
+		switch len(srcs) - i {
+		case 1:
+			acc1(o, src(i), ws[i], first)
+		case 2:
+			acc2(o, src(i), src(i+1), ws[i], ws[i+1], first)
+		case 3:
+			acc3(o, src(i), src(i+1), src(i+2), ws[i], ws[i+1], ws[i+2], first)
+		default:
+			acc4(o, src(i), src(i+1), src(i+2), src(i+3), ws[i], ws[i+1], ws[i+2], ws[i+3], first)
 		}
-		if i+2 < len(srcs) {
-			s2, w2 = src(i+2), ws[i+2]
-		}
-		if i+3 < len(srcs) {
-			s3, w3 = src(i+3), ws[i+3]
-		}
-		acc4(o, s0, s1, s2, s3, w0, w1, w2, w3, set && i == 0)
 	}
 }
 
@@ -65,5 +64,44 @@ func acc4(o, s0, s1, s2, s3 []float32, w0, w1, w2, w3 float32, set bool) {
 	}
 	for x := range o {
 		o[x] += w0*s0[x] + w1*s1[x] + w2*s2[x] + w3*s3[x]
+	}
+}
+
+func acc3(o, s0, s1, s2 []float32, w0, w1, w2 float32, set bool) {
+	s0, s1, s2 = s0[:len(o)], s1[:len(o)], s2[:len(o)]
+	if set {
+		for x := range o {
+			o[x] = w0*s0[x] + w1*s1[x] + w2*s2[x]
+		}
+		return
+	}
+	for x := range o {
+		o[x] += w0*s0[x] + w1*s1[x] + w2*s2[x]
+	}
+}
+
+func acc2(o, s0, s1 []float32, w0, w1 float32, set bool) {
+	s0, s1 = s0[:len(o)], s1[:len(o)]
+	if set {
+		for x := range o {
+			o[x] = w0*s0[x] + w1*s1[x]
+		}
+		return
+	}
+	for x := range o {
+		o[x] += w0*s0[x] + w1*s1[x]
+	}
+}
+
+func acc1(o, s0 []float32, w0 float32, set bool) {
+	s0 = s0[:len(o)]
+	if set {
+		for x := range o {
+			o[x] = w0 * s0[x]
+		}
+		return
+	}
+	for x := range o {
+		o[x] += w0 * s0[x]
 	}
 }

@@ -61,3 +61,24 @@ func TestAxpyNNoSources(t *testing.T) {
 		t.Errorf("setting from nothing left %v", dst)
 	}
 }
+
+// TestAxpyNInfinity: an infinity in one source gives an infinity, not
+// NaN, whatever the number of sources (the Go loops must not pad a group
+// with zero-weight copies of a source).
+func TestAxpyNInfinity(t *testing.T) {
+	for taps := 1; taps <= 9; taps++ {
+		for name, f := range map[string]func([]float32, []float32, [][]float32, bool){"AxpyN": AxpyN, "Go": axpyNGoOnly} {
+			srcs := make([][]float32, taps)
+			ws := make([]float32, taps)
+			for i := range srcs {
+				srcs[i], ws[i] = make([]float32, 11), 1
+			}
+			srcs[taps-1][10] = float32(math.Inf(1))
+			dst := make([]float32, 11)
+			f(dst, ws, srcs, true)
+			if !math.IsInf(float64(dst[10]), 1) || dst[9] != 0 {
+				t.Errorf("%s taps=%d: %v", name, taps, dst)
+			}
+		}
+	}
+}

@@ -18,7 +18,9 @@
 //   - requant*.go, fixedpoint.go: quantized epilogues: Requantize (fp32,
 //     as XNNPACK), RoundEven, and TFLite's fixed-point Multiplier,
 //     SaturatingRoundingDoublingHighMul, RoundingDivideByPOT.
-//   - axpyn*.go: AxpyN, the multi-tap row pass of 2-D image filters.
+//   - axpyn*.go: AxpyN, the multi-tap row pass of 2-D image filters;
+//     filter3x3*.go: FilterRow3x3, one output row of a 3x3 filter with
+//     all nine weights in registers (AVX2+FMA), zero taps left out.
 //   - resize.go: nearest and bilinear NHWC resizes with ONNX's coordinate
 //     and rounding modes, and their adjoints, on a ResizePlan that keeps
 //     its tables between calls; resample.go: PIL-exact 8-bit bilinear
