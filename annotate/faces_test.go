@@ -3,6 +3,7 @@ package annotate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"math"
 	"testing"
@@ -136,6 +137,41 @@ func TestFaceDetectionLargeImageIsDownscaled(t *testing.T) {
 		w := small[0].BoundingPoly.Vertices[i]
 		if math.Abs(float64(v.X-3*w.X)) > 30 || math.Abs(float64(v.Y-3*w.Y)) > 30 {
 			t.Fatalf("3x box %+v, original %+v", large[0].BoundingPoly.Vertices, small[0].BoundingPoly.Vertices)
+		}
+	}
+}
+
+// The models serve concurrent callers (a session each from the pool):
+// the same answers as one at a time.
+func TestConcurrentDetect(t *testing.T) {
+	b, e := sharedFaceModels(t)
+	f := &Faces{BlazeFace: b, Emotion: e}
+	s := sharedSafeSearch(t)
+	img := sharedPhoto(t, "grace_hopper")
+	want, err := f.Detect(context.Background(), img, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSafe, _ := s.Detect(context.Background(), img)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			got, err := f.Detect(context.Background(), img, 10)
+			if err == nil && (len(got) != len(want) || got[0].DetectionConfidence != want[0].DetectionConfidence || got[0].Emotions["fear"] != want[0].Emotions["fear"]) {
+				err = fmt.Errorf("concurrent faces %+v, alone %+v", got, want)
+			}
+			if err == nil {
+				var ss *SafeSearchAnnotation
+				if ss, err = s.Detect(context.Background(), img); err == nil && ss.ClassScores["Neutral"] != wantSafe.ClassScores["Neutral"] {
+					err = fmt.Errorf("concurrent safe search %v, alone %v", ss.ClassScores, wantSafe.ClassScores)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }

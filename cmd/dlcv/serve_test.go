@@ -49,6 +49,8 @@ func TestServeFlags(t *testing.T) {
 		{"serve", "--max-pixels", "-5"},
 		{"serve", "--custom", "digits"},
 		{"serve", "--concurrency", "0"},
+		{"serve", "--min-score", "1.5"},
+		{"serve", "--face-detector", "dlib"},
 	} {
 		if code, _, stderr := runCLI(args...); code != 2 || !strings.Contains(stderr, "dlcv serve") {
 			t.Errorf("%v: code %d stderr %q", args, code, stderr)
@@ -60,6 +62,15 @@ func TestServeFlags(t *testing.T) {
 	t.Setenv("DLCV_HOME", t.TempDir())
 	if code, _, stderr := runCLI("serve", "--addr", "127.0.0.1:0"); code != 1 || !strings.Contains(stderr, "dlcv models pull mobilenet-v2") || !strings.Contains(stderr, "--model none") {
 		t.Fatalf("missing model: code %d stderr %q", code, stderr)
+	}
+	// A label file that does not fit the model is refused, naming both
+	// counts; one that misses the background line is fixed, with a warning.
+	model := testutil.SharedFile(t, "models/coral/mobilenet_v2_1.0_224_quant.tflite")
+	five := filepath.Join(t.TempDir(), "five.txt")
+	os.WriteFile(five, []byte("a\nb\nc\nd\ne\n"), 0o644)
+	if code, _, stderr := runCLI("serve", "--addr", "127.0.0.1:0", "--model", model, "--labels", five); code != 1 ||
+		!strings.Contains(stderr, "five.txt has 5 labels but the model has 1001 outputs") {
+		t.Errorf("mismatched labels: code %d stderr %q", code, stderr)
 	}
 	for v, want := range map[string]int64{"10MB": 10e6, "10MiB": 10 << 20, "512k": 512e3, "1048576": 1 << 20, "1.5M": 1.5e6} {
 		if n, err := parseSize(v, "B"); err != nil || n != want {
