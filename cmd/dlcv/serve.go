@@ -342,7 +342,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	_, offFeatures := srv.Features()
 	for _, t := range vision.FeatureTypes {
 		if why, ok := offFeatures[t]; ok && t != vision.CustomModel {
-			fmt.Fprintf(stderr, "dlcv serve: %s is off: %s\n", t, why)
+			fmt.Fprintf(stderr, "dlcv serve: %s is off: %s\n", t, strings.TrimPrefix(why, t+" is not available: "))
 		}
 	}
 	ln, err := net.Listen("tcp", *addr)
