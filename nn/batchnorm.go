@@ -37,6 +37,11 @@ const (
 // takes its derivative from the output (only activations with
 // Act.FromOutput fuse), which saves the activation's two passes over
 // memory each way.
+//
+// Residual, set by FuseActivations for a residual Add that follows
+// (ResNet's batch norm -> Add -> ReLU), adds a second input of the
+// output's shape before Act: y = act(bn(x) + r), and Backward writes
+// dr = dy*act'(y), so the Add's pass and its gradient copies go too.
 type BatchNorm struct {
 	Momentum float32 `json:"momentum"`
 	Epsilon  float32 `json:"epsilon"`
@@ -47,6 +52,8 @@ type BatchNorm struct {
 	Frozen bool `json:"frozen,omitempty"`
 	// Act is applied to the output (identity unless set).
 	Act Act `json:"activation,omitzero"`
+	// Residual adds a second input, of the output's shape, before Act.
+	Residual bool `json:"residual,omitempty"`
 
 	gamma, beta, movingMean, movingVar *Param
 	c                                  int
@@ -78,7 +85,8 @@ func (b *BatchNorm) Kind() string { return "BatchNormalization" }
 // output divides by gamma, which may be 0. A frozen layer whose gamma is
 // frozen too needs nothing: dx = dy*gamma*invStd.
 //
-// With a fused activation Backward also reads the output.
+// With a fused activation Backward also reads the output. The residual
+// input is not needed, but inputs are kept together.
 func (b *BatchNorm) Saves() (inputs, outputs bool) {
 	if b.Frozen && b.gamma != nil && b.gamma.Grad == nil {
 		return false, b.Act.Kind != ""
@@ -94,8 +102,12 @@ func (b *BatchNorm) InPlace() bool { return true }
 // Shapes checks the settings and that the channel count is the one built
 // for; the output has the input's shape.
 func (b *BatchNorm) Shapes(in [][]int) ([][]int, error) {
-	if len(in) != 1 {
-		return nil, fmt.Errorf("takes 1 input, got %d", len(in))
+	want := 1
+	if b.Residual {
+		want = 2
+	}
+	if len(in) != want {
+		return nil, fmt.Errorf("BatchNormalization takes %d input(s) (residual %v), got %d", want, b.Residual, len(in))
 	}
 	if !(b.Momentum >= 0 && b.Momentum < 1) {
 		return nil, fmt.Errorf("BatchNormalization: momentum %v must be in [0, 1)", b.Momentum)
@@ -116,6 +128,9 @@ func (b *BatchNorm) Shapes(in [][]int) ([][]int, error) {
 	}
 	if err := b.Act.Validate(); err != nil {
 		return nil, fmt.Errorf("BatchNormalization: %w", err)
+	}
+	if b.Residual && !shapesCompatible(in[1], s) {
+		return nil, fmt.Errorf("BatchNormalization: residual input shape %s is not the output's %s", shapeText(in[1]), shapeText(s))
 	}
 	return [][]int{s}, nil
 }
@@ -155,9 +170,10 @@ func (b *BatchNorm) MovingVariance() *Param { return b.movingVar }
 
 // inferenceAffine implements channelAffine: at inference y = x*scale +
 // shift with scale = gamma/sqrt(moving_variance + eps) and shift = beta -
-// moving_mean*scale. Not with a fused activation (y is not affine).
+// moving_mean*scale. Not with a fused activation or residual (y is not
+// affine in x).
 func (b *BatchNorm) inferenceAffine() (scale, shift []float32, ok bool) {
-	if b.gamma == nil || b.Act.Kind != "" {
+	if b.gamma == nil || b.Act.Kind != "" || b.Residual {
 		return nil, nil, false
 	}
 	scale, shift = make([]float32, b.c), make([]float32, b.c)
@@ -179,6 +195,17 @@ func (b *BatchNorm) fuseAct(a Act) (Op, bool) {
 	}
 	nb := *b
 	nb.Act = a
+	return &nb, true
+}
+
+// fuseResidual implements residualFuser: a copy that adds a second input
+// before its activation (not after one: act(bn) + r is not act(bn + r)).
+func (b *BatchNorm) fuseResidual() (Op, bool) {
+	if b.Residual || b.Act.Kind != "" {
+		return nil, false
+	}
+	nb := *b
+	nb.Residual = true
 	return &nb, true
 }
 
@@ -215,6 +242,13 @@ func (b *BatchNorm) Forward(c *Call, in, out []*tensor.Tensor) error {
 	rows := len(x) / ch
 	if rows == 0 {
 		return fmt.Errorf("BatchNormalization: empty input %s", tensor.ShapeString(in[0].Shape))
+	}
+	var res []float32
+	if b.Residual {
+		if len(in) != 2 || !tensor.EqualShape(in[1].Shape, in[0].Shape) {
+			return fmt.Errorf("BatchNormalization: residual input missing or not of the input's shape %s", tensor.ShapeString(in[0].Shape))
+		}
+		res = in[1].Data
 	}
 	st := stateOf[bnState](c)
 	st.size(ch)
@@ -253,7 +287,7 @@ func (b *BatchNorm) Forward(c *Call, in, out []*tensor.Tensor) error {
 	for j := range ch {
 		scale[j] = g[j] * inv[j]
 	}
-	st.task = chanTask{mode: chanAffine, x: x, y: y, mean: mean, a: scale, b: b.beta.Value.Data[:ch], act: b.Act}
+	st.task = chanTask{mode: chanAffine, x: x, y: y, res: res, mean: mean, a: scale, b: b.beta.Value.Data[:ch], act: b.Act}
 	st.pass(len(x), ch, false)
 	return nil
 }
@@ -272,8 +306,14 @@ func (b *BatchNorm) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error
 		return fmt.Errorf("BatchNormalization: Backward before Forward")
 	}
 	dy := dout[0].Data
+	// The residual's gradient, where one is wanted, is g = dy*act'(y).
+	var dres []float32
+	if b.Residual && len(din) > 1 && din[1] != nil {
+		dres = din[1].Data
+	}
 	// With a fused activation the passes take g = dy * act'(y) instead of
-	// dy: the first pass writes it (yact) into scratch, the second reads it.
+	// dy: the first pass writes it (yact) into dres or scratch, the second
+	// reads it.
 	var yact, gact []float32
 	if b.Act.Kind != "" {
 		if err := convCheckAct("BatchNormalization", b.Act); err != nil {
@@ -282,7 +322,12 @@ func (b *BatchNorm) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error
 		if len(out) < 1 || out[0] == nil {
 			return fmt.Errorf("BatchNormalization: Backward with a fused activation needs the output")
 		}
-		yact, gact = out[0].Data, c.Scratch(len(dy))
+		yact, gact = out[0].Data, dres
+		if gact == nil {
+			gact = c.Scratch(len(dy))
+		}
+	} else if dres != nil {
+		copy(dres, dy)
 	}
 	mean, inv := st.mean[:ch], st.inv[:ch]
 	g := b.gamma.Value.Data[:ch]
@@ -300,6 +345,12 @@ func (b *BatchNorm) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error
 	a := st.ca[:ch]
 	for j := range ch {
 		a[j] = g[j] * inv[j]
+	}
+	if !learn && dx == nil { // only the residual's gradient
+		if yact != nil && dres != nil {
+			convActGrad(&st.act, b.Act, dres, dy, yact)
+		}
+		return nil
 	}
 	if !st.batch {
 		switch {

@@ -569,3 +569,190 @@ func TestBatchNormActFusion(t *testing.T) {
 		}
 	}
 }
+
+// A batch norm with a fused residual (and activation): gradient checks on
+// both inputs, with smooth activations (see TestBatchNormFusedActGrad).
+func TestBatchNormResidualGrad(t *testing.T) {
+	for _, kind := range []string{"", "sigmoid"} {
+		bn := func(frozen bool) *BatchNorm {
+			b := NewBatchNorm(0, 0)
+			b.Act, b.Residual, b.Frozen = Act{Kind: kind}, true, frozen
+			return b
+		}
+		for _, training := range []bool{true, false} {
+			o := gradOpts{Training: training, Seed: 12}
+			gradCheckOp(t, bnWithStats{BatchNorm: bn(false)}, [][]int{{3, 7, 5}, {3, 7, 5}}, o)
+			gradCheckOp(t, bnWithStats{BatchNorm: bn(false)}, [][]int{{2, 3, 3, 13}, {2, 3, 3, 13}}, o)
+			gradCheckOp(t, bnWithStats{BatchNorm: bn(true)}, [][]int{{2, 3, 3, 5}, {2, 3, 3, 5}}, o)
+			gradCheckOp(t, bnWithStats{BatchNorm: bn(true), frozenGamma: true}, [][]int{{2, 3, 5}, {2, 3, 5}}, o)
+		}
+	}
+}
+
+// The fused residual gives the bits of the batch norm followed by an Add
+// and the activation, forward and backward (both inputs' gradients), in
+// every mode, on shapes whose channels do not fill the AVX2 blocks and
+// that span several chunks; and the residual's gradient alone.
+func TestBatchNormResidualMatchesSeparate(t *testing.T) {
+	acts := []Act{{}, {Kind: "relu"}, {Kind: "tanh"}}
+	modes := []struct {
+		name                 string
+		train, frozen, gamma bool
+	}{{"training", true, false, false}, {"inference", false, false, false}, {"frozen", true, true, false}, {"frozen gamma", true, true, true}}
+	for _, shape := range [][]int{{3, 7, 5, 13}, {4, 33, 33, 16}} {
+		for _, act := range acts {
+			for _, m := range modes {
+				t.Run(fmt.Sprintf("%v/%s/%s", shape, act, m.name), func(t *testing.T) {
+					rng := NewRNG(2)
+					x, r, dy := tensor.New(shape...), tensor.New(shape...), tensor.New(shape...)
+					for i := range x.Data {
+						x.Data[i] = float32(rng.NormFloat64())
+						r.Data[i] = float32(rng.NormFloat64())
+						dy.Data[i] = float32(rng.NormFloat64())
+					}
+					// run returns y, dx, dr and the param gradients; only
+					// dr is asked for when onlyRes.
+					run := func(fuse, onlyRes bool) (y, dx, dr *tensor.Tensor, grads [][]float32) {
+						bn := NewBatchNorm(0.9, 0)
+						bn.Frozen = m.frozen
+						if fuse {
+							bn.Act, bn.Residual = act, true
+						}
+						op := bnWithStats{BatchNorm: bn, frozenGamma: m.gamma}
+						if err := op.Build([][]int{shape}, NewRNG(1)); err != nil {
+							t.Fatal(err)
+						}
+						call := &Call{Train: m.train}
+						y = tensor.New(shape...)
+						in := []*tensor.Tensor{x}
+						if fuse {
+							in = append(in, r)
+						}
+						if err := op.Forward(call, in, []*tensor.Tensor{y}); err != nil {
+							t.Fatal(err)
+						}
+						g := dy
+						if !fuse {
+							for i, v := range r.Data {
+								y.Data[i] += v
+							}
+							if act.Kind != "" {
+								act.Apply(y.Data)
+								g = tensor.New(shape...)
+								act.GradFromOutput(g.Data, dy.Data, y.Data)
+							}
+							dr = g.Clone()
+						} else {
+							dr = tensor.New(shape...)
+						}
+						dx = tensor.New(shape...)
+						din := []*tensor.Tensor{dx}
+						if onlyRes {
+							din[0] = nil
+							for _, p := range op.Params() {
+								p.Grad = nil
+							}
+						}
+						if fuse {
+							din = append(din, dr)
+						}
+						ZeroGrads(op.Params())
+						if err := op.Backward(call, in, []*tensor.Tensor{y}, []*tensor.Tensor{g}, din); err != nil {
+							t.Fatal(err)
+						}
+						for _, p := range op.Params() {
+							if p.Grad != nil {
+								grads = append(grads, p.Grad.Data)
+							}
+						}
+						return y, dx, dr, grads
+					}
+					same := func(what string, a, b []float32) {
+						for i := range a {
+							if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+								t.Fatalf("%s[%d]: fused %v, separate %v", what, i, b[i], a[i])
+							}
+						}
+					}
+					y1, dx1, dr1, g1 := run(false, false)
+					y2, dx2, dr2, g2 := run(true, false)
+					same("y", y1.Data, y2.Data)
+					same("dx", dx1.Data, dx2.Data)
+					same("d residual", dr1.Data, dr2.Data)
+					if len(g1) != len(g2) {
+						t.Fatalf("%d and %d param gradients", len(g1), len(g2))
+					}
+					for i := range g1 {
+						same("param gradient", g1[i], g2[i])
+					}
+					_, _, dr3, _ := run(true, true)
+					same("d residual alone", dr1.Data, dr3.Data)
+				})
+			}
+		}
+	}
+}
+
+// FuseActivations fuses a ResNet basic block's bn -> add -> relu, identity
+// and projection shortcuts alike, into one batch norm; outputs and
+// gradients are those of the graph as built.
+func TestBatchNormResidualFusion(t *testing.T) {
+	g := NewGraph()
+	x := g.Input("x", 6, 5, 8)
+	convBN := func(v *Value, f, k, s int) *Value {
+		return g.Apply(NewBatchNorm(0, 0), g.Apply(NewConv2D(f, k, s, Same), v))
+	}
+	block := func(v *Value, f, s int) *Value {
+		h := convBN(g.Apply(NewReLU(), convBN(v, f, 3, s)), f, 3, 1)
+		short := v
+		if s != 1 || v.Shape()[3] != f {
+			short = convBN(v, f, 1, s)
+		}
+		return g.Apply(NewReLU(), g.Add(h, short))
+	}
+	h := block(block(x, 8, 1), 12, 2)
+	g.Output(g.Apply(NewDense(3), g.Apply(NewGlobalAveragePool(), h)))
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	fused, err := FuseActivations(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	residual := 0
+	for _, n := range fused.Nodes() {
+		switch op := n.Op.(type) {
+		case *Add, *ReLU:
+			t.Errorf("%s %q left unfused", op.Kind(), n.Name)
+		case *BatchNorm:
+			if op.Residual {
+				residual++
+				if op.Act.Kind != "relu" {
+					t.Errorf("batch norm %q: residual with activation %q", n.Name, op.Act)
+				}
+			}
+		}
+	}
+	if residual != 2 {
+		t.Errorf("%d batch norms took a residual, want 2", residual)
+	}
+	x0 := convRand(NewRNG(3), 2, 6, 5, 8)
+	dy := convRand(NewRNG(4), 2, 3)
+	y1, dx1, g1 := runGrads(t, g, x0, dy)
+	y2, dx2, g2 := runGrads(t, fused, x0, dy)
+	convClose(t, "y", y2.Data, y1.Data, 0)
+	convClose(t, "dx", dx2.Data, dx1.Data, 0)
+	for p, v := range g1 {
+		convClose(t, p.Name, g2[p], v, 0)
+	}
+	// At inference the batch norms still fold into the convolutions.
+	opt, err := Optimize(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range opt.Nodes() {
+		if _, ok := n.Op.(*BatchNorm); ok {
+			t.Errorf("Optimize left batch norm %q", n.Name)
+		}
+	}
+}

@@ -19,7 +19,7 @@ type chanMode uint8
 const (
 	// chanStats: part = sum(x-ref), sum((x-ref)^2) per channel.
 	chanStats chanMode = iota
-	// chanAffine: y = act((x-mean)*a + b).
+	// chanAffine: y = act((x-mean)*a + b + res), res where not nil.
 	chanAffine
 	// chanScale: y = dy*a.
 	chanScale
@@ -42,6 +42,7 @@ type chanTask struct {
 	c, rows        int
 	rowsPer        int // rows per chunk
 	x, y, dy       []float32
+	res            []float32 // chanAffine: added before act, when not nil
 	mean, a, b, cc []float32 // per channel
 	ref            []float64 // per channel (chanStats)
 	part           []float64 // per chunk: 2*c sums
@@ -73,6 +74,9 @@ func (t *chanTask) Run(lo, hi int) {
 			kernels.ChanMoments(s1, s2, t.x[lo:hi], t.ref[:c])
 		case chanAffine:
 			kernels.ChanAffine(t.y[lo:hi], t.x[lo:hi], t.mean[:c], t.a[:c], t.b[:c])
+			if t.res != nil {
+				kernels.Add(t.y[lo:hi], t.res[lo:hi])
+			}
 			if t.act.Kind != "" { // while the chunk is in cache
 				t.act.Apply(t.y[lo:hi])
 			}

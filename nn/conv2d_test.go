@@ -215,6 +215,7 @@ func conv2DCases() []struct {
 			return &Conv2D{Filters: 8, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, Padding: explicit(0, 1, 2, 1), UseBias: true}
 		}, []int{2, 6, 9, 11}},
 		{"winograd 3x3 same 24->17 (tile kernel edges)", func() *Conv2D { return NewConv2D(17, 3, 1, Same) }, []int{2, 6, 6, 24}},
+		{"winograd 3x3 same 13->20 (ragged dW tile rows and columns)", func() *Conv2D { return NewConv2D(20, 3, 1, Same) }, []int{2, 5, 6, 13}},
 		{"depthwise groups=cin dilation 2", func() *Conv2D {
 			c := NewConv2D(4, 3, 1, Same)
 			c.Groups, c.DilationH, c.DilationW = 4, 2, 2

@@ -164,9 +164,7 @@ func (g *convGeo) winoWeightGrad(buf, acc, x, dy, dw []float32, q0, q1, rows int
 			line := b*g.oh + 2*ty
 			kernels.WinoGradOutput(gy[(q-c0)*tw*f:], gs, dy[line*rowOut:], rowOut, f, tw, min(2, g.oh-2*ty), g.ow)
 		}
-		for xi := range kernels.WinoPlanes {
-			kernels.SgemmSerial(true, false, cin, f, t, 1, v[xi*vs:], cin, gy[xi*gs:], f, 1, acc[xi*cin*f:], f)
-		}
+		kernels.SgemmPlanesTN(kernels.WinoPlanes, cin, f, t, acc, cin*f, v, vs, gy, gs)
 	}
 	kernels.WinoWeightGrad(dw, acc, cin, f)
 }

@@ -14,8 +14,9 @@ import (
 //     read by nothing else is applied in the epilogue of the convolution,
 //     dense layer or batch norm before it; the fused op takes its
 //     derivative from its output, so only activations with Act.FromOutput
-//     fuse. The new graph shares the original's weights, so training it
-//     trains the original.
+//     fuse. A residual Add after a batch norm fuses into it too (with the
+//     activation after the Add: ResNet's bn -> add -> relu). The new graph
+//     shares the original's weights, so training it trains the original.
 //   - Optimize (inference): constant folding, batch-norm folding into the
 //     convolution or dense layer before it, residual additions into the
 //     convolution's epilogue, then every activation. Folded weights are
@@ -49,7 +50,7 @@ type (
 // them wherever training allows (see above). Summary, saving and
 // visualisation keep using g; the Model methods run the fused graph.
 func FuseActivations(g *Graph) (*Graph, error) {
-	return rewrite(g, passOptions{act: true})
+	return rewrite(g, passOptions{act: true, bnResidual: true})
 }
 
 // Optimize returns g prepared for inference: constants folded, batch norms
@@ -68,6 +69,9 @@ type passOptions struct {
 	act       bool
 	bn        bool
 	residual  bool
+	// bnResidual: residual additions fuse into batch norms (residual
+	// fuses them into any residualFuser).
+	bnResidual bool
 }
 
 // rewrite copies g, fusing chains that start at a layer with an epilogue:
@@ -126,7 +130,8 @@ func rewrite(g *Graph, o passOptions) (*Graph, error) {
 				}
 			}
 		}
-		if o.residual {
+		_, isBN := op.(*BatchNorm)
+		if o.residual || o.bnResidual && isBN {
 			if add := single(out); add != nil && len(add.Inputs) == 2 {
 				if _, isAdd := add.Op.(*Add); isAdd {
 					other := add.Inputs[0]

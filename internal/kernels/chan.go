@@ -29,6 +29,11 @@ func ChanMoments(s1, s2 []float64, x []float32, ref []float64) {
 		panic(fmt.Sprintf("kernels.ChanMoments: %d and %d sums for %d channels", len(s1), len(s2), c))
 	}
 	done := chanMomentsAsm(s1, s2, x, ref)
+	// All channels done: the Go loop would walk every row for nothing
+	// (2-3% of the CPU profile of a ResNet-20 training step).
+	if done == c {
+		return
+	}
 	chanMomentsGo(s1[done:], s2[done:], x, ref[done:], c, done)
 }
 
@@ -58,6 +63,10 @@ func ChanGradSums(s1, s2 []float64, dy, x, mean []float32) {
 		panic(fmt.Sprintf("kernels.ChanGradSums: lengths dy %d, x %d, sums %d and %d for %d channels", len(dy), len(x), len(s1), len(s2), c))
 	}
 	done := chanGradSumsAsm(s1, s2, dy, x, mean)
+	// All channels done (see ChanMoments).
+	if done == c {
+		return
+	}
 	chanGradSumsGo(s1[done:], s2[done:], dy, x, mean[done:], c, done)
 }
 
@@ -84,6 +93,10 @@ func ChanAffine(y, x, mean, a, b []float32) {
 		panic(fmt.Sprintf("kernels.ChanAffine: lengths y %d, x %d, coefficients %d, %d, %d", len(y), len(x), c, len(a), len(b)))
 	}
 	done := chanAffineAsm(y, x, mean, a, b)
+	// All channels done (see ChanMoments).
+	if done == c {
+		return
+	}
 	chanAffineGo(y, x, mean[done:], a[done:], b[done:], c, done)
 }
 
@@ -107,6 +120,10 @@ func ChanScale(y, dy, a []float32) {
 		panic(fmt.Sprintf("kernels.ChanScale: lengths y %d, dy %d", len(y), len(dy)))
 	}
 	done := chanScaleAsm(y, dy, a)
+	// All channels done (see ChanMoments).
+	if done == c {
+		return
+	}
 	chanScaleGo(y, dy, a[done:], c, done)
 }
 
@@ -130,6 +147,10 @@ func ChanGradInput(dx, dy, x, mean, a, b, cc []float32) {
 		panic(fmt.Sprintf("kernels.ChanGradInput: lengths dx %d, dy %d, x %d, coefficients %d, %d, %d, %d", len(dx), len(dy), len(x), c, len(a), len(b), len(cc)))
 	}
 	done := chanGradInputAsm(dx, dy, x, mean, a, b, cc)
+	// All channels done (see ChanMoments).
+	if done == c {
+		return
+	}
 	chanGradInputGo(dx, dy, x, mean[done:], a[done:], b[done:], cc[done:], c, done)
 }
 
@@ -167,6 +188,10 @@ func ChanPReLU(y, x, a []float32) {
 		panic(fmt.Sprintf("kernels.ChanPReLU: lengths y %d, x %d", len(y), len(x)))
 	}
 	done := chanPReLUAsm(y, x, a)
+	// All channels done (see ChanMoments).
+	if done == c {
+		return
+	}
 	chanPReLUGo(y, x, a[done:], c, done)
 }
 
@@ -190,6 +215,10 @@ func ChanPReLUGrad(s []float64, dx, dy, x, a []float32) {
 		panic(fmt.Sprintf("kernels.ChanPReLUGrad: lengths dx %d, dy %d, x %d, sums %d for %d channels", len(dx), len(dy), len(x), len(s), c))
 	}
 	done := chanPReLUGradAsm(s, dx, dy, x, a)
+	// All channels done (see ChanMoments).
+	if done == c {
+		return
+	}
 	chanPReLUGradGo(s[done:], dx, dy, x, a[done:], c, done)
 }
 

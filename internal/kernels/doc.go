@@ -9,6 +9,11 @@
 //   - gemm*.go: SGEMM (cache-blocked, packed, parallel over the pool;
 //     AVX-512 and AVX2+FMA micro-kernels chosen at run time, Go
 //     fallback), SgemmSerial for callers that split work themselves.
+//   - winograd*.go: Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions:
+//     the input, output, output-gradient and kernel transforms, and the
+//     16 per-position products in one call per plane (SgemmPlanes: C =
+//     A B; SgemmPlanesTN: C += A^T B for the weight gradient), AVX2 with
+//     Go twins.
 //   - im2col.go: ConvGeom (stride, dilation, padding) and
 //     Im2col/Im2colRows/Col2im for NHWC convolutions.
 //   - conv1c*.go: direct convolution of one-channel inputs (LeNet's first

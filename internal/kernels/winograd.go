@@ -274,3 +274,25 @@ func SgemmPlanes(planes, m, n, k int, c []float32, cs int, a []float32, as int, 
 		SgemmSerial(false, false, m, n, k, 1, a[p*as:], k, b[p*bs:], n, 0, c[p*cs:], n)
 	}
 }
+
+// SgemmPlanesTN adds, for each of planes planes p, the product
+// C_p += A_p^T B_p to row-major matrices without strides of their own:
+// C_p (m x n) at c[p*cs:], A_p (k x m) at a[p*as:], B_p (k x n) at
+// b[p*bs:]. It is the Winograd weight gradient's batch of products
+// (V_ξ^T dỸ_ξ, depth the tiles of a chunk), on the calling goroutine.
+func SgemmPlanesTN(planes, m, n, k int, c []float32, cs int, a []float32, as int, b []float32, bs int) {
+	if planes <= 0 || m <= 0 || n <= 0 || k <= 0 {
+		return
+	}
+	last := planes - 1
+	if len(a) < last*as+k*m || len(b) < last*bs+k*n || len(c) < last*cs+m*n {
+		panic(fmt.Sprintf("kernels.SgemmPlanesTN: %d planes of %dx%dx%d: lengths c %d, a %d, b %d (strides %d, %d, %d)",
+			planes, m, n, k, len(c), len(a), len(b), cs, as, bs))
+	}
+	if sgemmPlanesTNAsm(planes, m, n, k, c, cs, a, as, b, bs) {
+		return
+	}
+	for p := range planes {
+		SgemmSerial(true, false, m, n, k, 1, a[p*as:], m, b[p*bs:], n, 1, c[p*cs:], n)
+	}
+}

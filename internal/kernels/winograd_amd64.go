@@ -20,6 +20,9 @@ func winoGradOutputAVX2(v *float32, vs int, dy *float32, ys, f, n int)
 //go:noescape
 func sgemmTilesAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
 
+//go:noescape
+func sgemmTilesTNAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, rskip, cskip int)
+
 // The ...Asm wrappers transform the first c &^ 7 channels (the callers
 // have checked the lengths) and return how many.
 
@@ -77,6 +80,30 @@ func sgemmPlanesAsm(planes, m, n, k int, c []float32, cs int, a []float32, as in
 			sgemmTilesAVX2(m6, 1, k, &ap[0], k, &bp[n-16], n, &cp[n-16], n)
 			if m%6 != 0 {
 				sgemmTilesAVX2(1, 1, k, &ap[(m-6)*k], k, &bp[n-16], n, &cp[(m-6)*n+n-16], n)
+			}
+		}
+	}
+	return true
+}
+
+// sgemmPlanesTNAsm runs SgemmPlanesTN with sgemmTilesTNAVX2 under the same
+// conditions as sgemmPlanesAsm. A ragged edge is a second call on the last
+// 6 rows or 16 columns that skips those the first call added to.
+func sgemmPlanesTNAsm(planes, m, n, k int, c []float32, cs int, a []float32, as int, b []float32, bs int) bool {
+	if !useWinoAVX2 || activeKernel.Load() != avx2Kernel || m < 6 || n < 16 {
+		return false
+	}
+	m6, n16, rm, rn := m/6, n/16, m%6, n%16
+	for p := range planes {
+		cp, ap, bp := c[p*cs:p*cs+m*n], a[p*as:p*as+k*m], b[p*bs:p*bs+k*n]
+		sgemmTilesTNAVX2(m6, n16, k, &ap[0], m, &bp[0], n, &cp[0], n, 0, 0)
+		if rm != 0 {
+			sgemmTilesTNAVX2(1, n16, k, &ap[m-6], m, &bp[0], n, &cp[(m-6)*n], n, 6-rm, 0)
+		}
+		if rn != 0 {
+			sgemmTilesTNAVX2(m6, 1, k, &ap[0], m, &bp[n-16], n, &cp[n-16], n, 0, 16-rn)
+			if rm != 0 {
+				sgemmTilesTNAVX2(1, 1, k, &ap[m-6], m, &bp[n-16], n, &cp[(m-6)*n+n-16], n, 6-rm, 16-rn)
 			}
 		}
 	}

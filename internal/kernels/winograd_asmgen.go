@@ -34,6 +34,7 @@ func main() {
 	output()
 	gradOutput()
 	tiles()
+	tilesTN()
 	if err := os.WriteFile("winograd_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -346,6 +347,138 @@ func tileStep(u int) {
 	for r := range 6 {
 		t := 14 + r%2
 		p("VBROADCASTSS %s, Y%d", aRow(r, u), t)
+		p("VFMADD231PS Y%d, Y12, Y%d", t, 2*r)
+		p("VFMADD231PS Y%d, Y13, Y%d", t, 2*r+1)
+	}
+}
+
+// func sgemmTilesTNAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, rskip, cskip int)
+//
+// C[0:6*m6, 0:16*n16] += A^T*B for A (k x 6*m6) and B (k x 16*n16) read
+// in place (A^T(r, p) at a[p*lda + r]), leaving the first rskip rows and
+// cskip columns of every 6x16 tile alone: a ragged edge is done by a
+// second call on the last 6 rows or 16 columns, which overlap the first
+// call's, and C is accumulated, so the overlap must not be added twice.
+// Registers as in sgemmTilesAVX2, with SI alone for A (R10 = lda, R11 =
+// 3*lda bytes); a tile is stored through masks (VMASKMOVPS, slow on Zen)
+// only when cskip > 0.
+func tilesTN() {
+	for i := range 16 { // 16 zero floats, then 16 of all ones
+		v := "$0"
+		if i >= 8 {
+			v = "$0xffffffffffffffff"
+		}
+		fmt.Fprintf(&out, "DATA tnmask<>+%d(SB)/8, %s\n", 8*i, v)
+	}
+	out.WriteString("GLOBL tnmask<>(SB), RODATA|NOPTR, $128\n\n")
+	out.WriteString("// func sgemmTilesTNAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, rskip, cskip int)\n")
+	out.WriteString("TEXT ·sgemmTilesTNAVX2(SB), NOSPLIT, $24-88\n")
+	p("MOVQ m6+0(FP), R9")
+	p("MOVQ a+24(FP), SI")
+	p("MOVQ SI, arow-8(SP)")
+	p("MOVQ c+56(FP), DI")
+	p("MOVQ DI, crow-16(SP)")
+	p("MOVQ lda+32(FP), R10")
+	p("SHLQ $2, R10")
+	p("LEAQ (R10)(R10*2), R11")
+	p("MOVQ ldb+48(FP), R14")
+	p("SHLQ $2, R14")
+	p("MOVQ ldc+64(FP), R8")
+	p("SHLQ $2, R8")
+	label("rows")
+	p("MOVQ b+40(FP), DX")
+	p("MOVQ DX, bcol-24(SP)")
+	p("MOVQ crow-16(SP), DI")
+	p("MOVQ n16+8(FP), AX")
+	label("cols")
+	p("MOVQ arow-8(SP), SI")
+	p("MOVQ bcol-24(SP), DX")
+	for r := range 12 {
+		p("VXORPS Y%d, Y%d, Y%d", r, r, r)
+	}
+	p("MOVQ k+16(FP), CX")
+	p("MOVQ CX, BX")
+	p("SHRQ $2, BX")
+	p("JZ tail")
+	label("loop4")
+	for u := range 4 {
+		tileStepTN(u)
+	}
+	p("LEAQ (SI)(R10*4), SI")
+	p("DECQ BX")
+	p("JNZ loop4")
+	label("tail")
+	p("ANDQ $3, CX")
+	p("JZ store")
+	label("loop1")
+	tileStepTN(0)
+	p("ADDQ R10, SI")
+	p("DECQ CX")
+	p("JNZ loop1")
+	label("store")
+	p("MOVQ DI, BX")
+	p("MOVQ rskip+72(FP), R12")
+	p("MOVQ cskip+80(FP), R13")
+	p("TESTQ R13, R13")
+	p("JNZ masked")
+	for r := range 6 {
+		p("CMPQ R12, $%d", r)
+		p("JGT skip%d", r)
+		p("VADDPS (BX), Y%d, Y%d", 2*r, 2*r)
+		p("VADDPS 32(BX), Y%d, Y%d", 2*r+1, 2*r+1)
+		p("VMOVUPS Y%d, (BX)", 2*r)
+		p("VMOVUPS Y%d, 32(BX)", 2*r+1)
+		label(fmt.Sprintf("skip%d", r))
+		p("ADDQ R8, BX")
+	}
+	p("JMP next")
+	label("masked")
+	// Lanes j >= cskip: tnmask holds 16 zeros, then 16 ones.
+	p("MOVQ $16, CX")
+	p("SUBQ R13, CX")
+	p("LEAQ tnmask<>(SB), DX")
+	p("VMOVDQU (DX)(CX*4), Y12")
+	p("VMOVDQU 32(DX)(CX*4), Y13")
+	for r := range 6 {
+		p("CMPQ R12, $%d", r)
+		p("JGT mskip%d", r)
+		p("VMASKMOVPS (BX), Y12, Y14")
+		p("VMASKMOVPS 32(BX), Y13, Y15")
+		p("VADDPS Y14, Y%d, Y%d", 2*r, 2*r)
+		p("VADDPS Y15, Y%d, Y%d", 2*r+1, 2*r+1)
+		p("VMASKMOVPS Y%d, Y12, (BX)", 2*r)
+		p("VMASKMOVPS Y%d, Y13, 32(BX)", 2*r+1)
+		label(fmt.Sprintf("mskip%d", r))
+		p("ADDQ R8, BX")
+	}
+	label("next")
+	p("ADDQ $64, bcol-24(SP)")
+	p("ADDQ $64, DI")
+	p("DECQ AX")
+	p("JNZ cols")
+	// Next row block: A moves on by 6 columns, C by 6 rows.
+	p("ADDQ $24, arow-8(SP)")
+	p("MOVQ crow-16(SP), DI")
+	p("LEAQ (DI)(R8*4), DI")
+	p("LEAQ (DI)(R8*2), DI")
+	p("MOVQ DI, crow-16(SP)")
+	p("DECQ R9")
+	p("JNZ rows")
+	p("VZEROUPPER")
+	p("RET")
+	out.WriteString("\n")
+}
+
+// tileStepTN is one k step of sgemmTilesTNAVX2 at unroll slot u: a row of
+// B, six broadcasts from row p+u of A, twelve FMAs.
+func tileStepTN(u int) {
+	p("VMOVUPS (DX), Y12")
+	p("VMOVUPS 32(DX), Y13")
+	p("ADDQ R14, DX")
+	base := [4]string{"(SI)", "(SI)(R10*1)", "(SI)(R10*2)", "(SI)(R11*1)"}[u]
+	for r := range 6 {
+		t := 14 + r%2
+		p("VBROADCASTSS %d%s, Y%d", 4*r, base, t)
 		p("VFMADD231PS Y%d, Y12, Y%d", t, 2*r)
 		p("VFMADD231PS Y%d, Y13, Y%d", t, 2*r+1)
 	}

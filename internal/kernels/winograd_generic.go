@@ -11,3 +11,6 @@ func winoGradOutputAsm(v []float32, vs int, dy []float32, ys, f, n int) int { re
 func sgemmPlanesAsm(planes, m, n, k int, c []float32, cs int, a []float32, as int, b []float32, bs int) bool {
 	return false
 }
+func sgemmPlanesTNAsm(planes, m, n, k int, c []float32, cs int, a []float32, as int, b []float32, bs int) bool {
+	return false
+}

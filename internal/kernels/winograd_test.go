@@ -308,6 +308,57 @@ func TestSgemmPlanes(t *testing.T) {
 	}
 }
 
+// SgemmPlanesTN on awkward sizes, with every micro-kernel, against
+// float64: C is accumulated (its old value is one more term of the sum),
+// and what lies past each C is left alone.
+func TestSgemmPlanesTN(t *testing.T) {
+	for _, name := range AvailableKernels() {
+		t.Run(name, func(t *testing.T) {
+			restore, err := SetKernel(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer restore()
+			rng := rand.New(rand.NewPCG(7, 9))
+			for _, m := range []int{1, 5, 6, 7, 8, 9, 10, 16, 48} {
+				for _, n := range []int{1, 15, 16, 17, 40, 64} {
+					for _, k := range []int{1, 3, 16, 37} {
+						const planes = 3
+						cs, as, bs := m*n+2, m*k+1, k*n+3
+						a := randF32(rng, planes*as)
+						b := randF32(rng, planes*bs)
+						c := randF32(rng, planes*cs)
+						c0 := append([]float32(nil), c...)
+						SgemmPlanesTN(planes, m, n, k, c, cs, a, as, b, bs)
+						for pl := range planes {
+							for i := range m {
+								for j := range n {
+									s := float64(c0[pl*cs+i*n+j])
+									mag := math.Abs(s)
+									for q := range k {
+										x := float64(a[pl*as+q*m+i]) * float64(b[pl*bs+q*n+j])
+										s += x
+										mag += math.Abs(x)
+									}
+									got := float64(c[pl*cs+i*n+j])
+									if math.Abs(got-s) > float64(k+3)*u32*mag {
+										t.Fatalf("%dx%dx%d plane %d: C[%d][%d] = %v, want %v", m, n, k, pl, i, j, got, s)
+									}
+								}
+							}
+							for i := m * n; i < cs; i++ {
+								if c[pl*cs+i] != c0[pl*cs+i] {
+									t.Fatalf("%dx%dx%d plane %d: value %d past C written", m, n, k, pl, i)
+								}
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
 // winoConvRef is the convolution of an h x w x c image x, zero padded by
 // one pixel all round, with w (3, 3, c, f), in float64; mag is the same
 // with absolute values.
