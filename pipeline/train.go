@@ -73,6 +73,13 @@ type TrainOptions struct {
 	Backbone       string
 	BackboneOutput string
 	HeadDropout    float32
+	// FineTune > 0 then unfreezes the backbone's last FineTune blocks
+	// (nn.Graph.Blocks) and trains them with the head for FineTuneEpochs
+	// (default DefaultFineTuneEpochs) at FineTuneLR (default
+	// DefaultFineTuneLRFactor x LR), batch norms in inference mode.
+	FineTune       int
+	FineTuneEpochs int
+	FineTuneLR     float64
 }
 
 // TrainResult is what a run produced.
@@ -105,6 +112,10 @@ type trainingInfo struct {
 	// model.
 	Backbone       string `json:"backbone,omitempty"`
 	BackboneOutput string `json:"backbone_output,omitempty"`
+	// FineTune blocks were then trained for FineTuneEpochs at FineTuneLR.
+	FineTune       int     `json:"fine_tune,omitempty"`
+	FineTuneEpochs int     `json:"fine_tune_epochs,omitempty"`
+	FineTuneLR     float64 `json:"fine_tune_lr,omitempty"`
 }
 
 func (o *TrainOptions) defaults() {
@@ -176,8 +187,14 @@ func parseSchedule(s string, lr float64, epochs int) (train.Callback, error) {
 // Train runs the whole pipeline.
 func Train(o TrainOptions) (*TrainResult, error) {
 	o.defaults()
+	if o.FineTune < 0 || o.FineTuneEpochs < 0 || o.FineTuneLR < 0 {
+		return nil, fmt.Errorf("fine-tuning: blocks %d, epochs %d and learning rate %g must not be negative", o.FineTune, o.FineTuneEpochs, o.FineTuneLR)
+	}
 	if o.Backbone != "" {
 		return trainTransfer(o)
+	}
+	if o.FineTune > 0 {
+		return nil, fmt.Errorf("--fine-tune needs a pretrained --backbone")
 	}
 	arch, err := zoo.Get(o.Arch)
 	if err != nil {

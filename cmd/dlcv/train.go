@@ -25,6 +25,8 @@ const trainExamples = `  dlcv train                                    # LeNet o
              --optimizer sgd --lr 0.01 --momentum 0.9 --nesterov --epochs 40 --out runs/animals
   dlcv train --dataset fashion-mnist --download # Fashion-MNIST (Debian's dataset-fashion-mnist, or downloaded)
   dlcv train --arch resnet20 --dataset cifar10:/data/cifar-10-batches-bin --epochs 30
+  dlcv train --backbone mobilenet-v2 --dataset data/animals --out runs/transfer      # transfer learning
+  dlcv train --backbone mobilenet-v2 --dataset data/animals --fine-tune 3            # then fine-tune 3 blocks
   dlcv train --resume runs/mnist/checkpoint.safetensors --out runs/mnist`
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
@@ -41,6 +43,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Backbone, "backbone", "", "transfer learning: a pretrained backbone (a registered name such as mobilenet-v2, or a .tflite / dlcv model file), frozen; only a new head is trained")
 	fs.StringVar(&o.BackboneOutput, "backbone-output", "", "--backbone: the node whose output are the features (default: a registered model's global pool)")
 	headDrop := fs.Float64("head-dropout", 0, "--backbone: dropout rate before the new head's dense layer")
+	fs.IntVar(&o.FineTune, "fine-tune", 0, "--backbone: after training the head, unfreeze the backbone's last N blocks (layers grouped by name scope) and train them with the head; batch norms stay in inference mode")
+	fs.IntVar(&o.FineTuneEpochs, "fine-tune-epochs", pipeline.DefaultFineTuneEpochs, "--fine-tune: epochs of fine-tuning after the head's --epochs")
+	fs.Float64Var(&o.FineTuneLR, "fine-tune-lr", 0, "--fine-tune: learning rate (default 0.1 x --lr)")
 	fs.StringVar(&o.Features, "features", "pixels", "--arch knn: compare images by raw pixels or colour histograms (pixels|histogram)")
 	fs.IntVar(&o.Load.Limit, "limit", 0, "train on a stratified subset of this many images (0: all)")
 	fs.BoolVar(&o.Load.SkipBad, "skip-bad", false, "skip unreadable images (listed) instead of failing")
@@ -74,6 +79,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--head-dropout %v must be in [0, 1)", *headDrop)
 	}
 	o.HeadDropout = float32(*headDrop)
+	if o.FineTune < 0 || o.FineTuneEpochs < 1 || o.FineTuneLR < 0 {
+		return usageErrorf("--fine-tune %d, --fine-tune-epochs %d and --fine-tune-lr %g: want N >= 0 blocks, at least 1 epoch, a positive rate", o.FineTune, o.FineTuneEpochs, o.FineTuneLR)
+	}
+	if o.FineTune > 0 && o.Backbone == "" {
+		return usageErrorf("--fine-tune needs --backbone (a pretrained network to fine-tune)")
+	}
 	if *size != "" {
 		var err error
 		if o.Load.Preprocess.Width, o.Load.Preprocess.Height, err = parseWxH(*size); err != nil {
