@@ -303,7 +303,7 @@ func trainTransfer(o TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	ti := trainingInfo{Dataset: datasetName(o.Load.Dataset), TestSplit: o.Load.TestSplit, ValSplit: o.Load.ValSplit,
+	ti := trainingInfo{Dataset: recordedDataset(o.Load.Dataset), SkipBad: o.Load.SkipBad, TestSplit: o.Load.TestSplit, ValSplit: o.Load.ValSplit,
 		Seed: o.Load.Seed, Limit: o.Load.Limit, Epochs: o.Epochs, BatchSize: o.BatchSize, Optimizer: opt.Name(), LR: o.LR,
 		Backbone: bb.Name, BackboneOutput: bb.Graph.Outputs()[0].Name()}
 	if ft != nil {
