@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/dlcv-go/dlcv/pipeline"
 )
@@ -98,7 +101,64 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		o.Augment = a
 	}
+	stop := onInterrupt(stderr, func() string { return interruptHint(args, o.Out) })
+	defer stop()
 	return trainAndReport(o, *quiet, stdout, stderr)
+}
+
+// onInterrupt, until stop is called, answers Ctrl-C (or SIGTERM) by
+// printing hint() and exiting 130. Exiting mid-epoch is safe: checkpoints
+// are written atomically, and a later run removes a half-written one.
+func onInterrupt(stderr io.Writer, hint func() string) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-ch:
+			fmt.Fprintf(stderr, "\n[INFO] interrupted. %s\n", hint())
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
+}
+
+// interruptHint says how to continue an interrupted 'dlcv train' run: the
+// same command line with --resume pointing at the last epoch's checkpoint.
+func interruptHint(args []string, out string) string {
+	if out == "" {
+		return "No checkpoint was kept: pass --out DIR to be able to continue a run with --resume."
+	}
+	ck := filepath.Join(out, "checkpoint.safetensors")
+	if _, err := os.Stat(ck); err != nil {
+		return fmt.Sprintf("No epoch had finished (or this kind of run keeps no checkpoint): nothing in %s to resume from.", out)
+	}
+	cmd := []string{"dlcv", "train"}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--resume" || a == "-resume" {
+			i++ // replaced below
+			continue
+		}
+		if strings.HasPrefix(a, "--resume=") || strings.HasPrefix(a, "-resume=") {
+			continue
+		}
+		cmd = append(cmd, shellQuote(a))
+	}
+	cmd = append(cmd, "--resume", shellQuote(ck))
+	return "Continue from the last finished epoch with:\n  " + strings.Join(cmd, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == '=' || r == ':' || r == ',' || r == '+' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // maxSide bounds each side of an image size given on the command line,
@@ -114,6 +174,9 @@ func parseWxH(v string) (w, h int, err error) {
 		if err == nil {
 			h, err = strconv.Atoi(hs)
 		}
+	}
+	if ok && strings.Count(v, "x")+strings.Count(v, "X") == 2 {
+		return 0, 0, fmt.Errorf("%q: --size is WIDTHxHEIGHT only (e.g. 32x32); give the channels with --channels", v)
 	}
 	if !ok || err != nil || w < 1 || h < 1 || w > maxSide || h > maxSide || strings.HasPrefix(ws, "+") || strings.HasPrefix(hs, "+") {
 		return 0, 0, fmt.Errorf("%q: want WIDTHxHEIGHT, e.g. 32x32, each side 1 to %d", v, maxSide)
