@@ -16,21 +16,43 @@ type Block struct {
 }
 
 // Blocks groups the graph's nodes that have weights (constants and k-NN
-// training sets aside), in topological order, by name scope: the node name
-// up to its last '/'. TensorFlow's names give the blocks of the paper:
-// "MobilenetV2/expanded_conv_16/expand/Relu6" is in block
-// "MobilenetV2/expanded_conv_16", "MobilenetV2/Conv_1/Relu6" in
+// training sets aside), in topological order, by name scope: the path
+// component that follows the scope all the scoped names share. For the
+// TensorFlow names of the Coral MobileNet v2 (shared scope MobilenetV2)
+// the blocks are the paper's: "MobilenetV2/expanded_conv_16/expand/Relu6",
+// ".../depthwise/Relu6" and ".../project/add_fold" are block
+// "MobilenetV2/expanded_conv_16"; "MobilenetV2/Conv_1/Relu6" is block
 // "MobilenetV2/Conv_1". A node whose name has no '/' (dlcv's conv2d_3,
 // batch_normalization_2) is a block of its own. The graph must be built.
 func (g *Graph) Blocks() []Block {
-	var bs []Block
+	var weighted []*Node
+	var shared []string // the path components every scoped name starts with
+	first := true
 	for _, n := range g.Nodes() {
 		if !hasWeights(n.Op) {
 			continue
 		}
+		weighted = append(weighted, n)
+		parts := strings.Split(n.Name, "/")
+		if len(parts) < 2 {
+			continue
+		}
+		parts = parts[:len(parts)-1] // a block is never a single node's own name
+		if first {
+			shared, first = parts, false
+			continue
+		}
+		k := 0
+		for k < len(shared) && k < len(parts) && shared[k] == parts[k] {
+			k++
+		}
+		shared = shared[:k]
+	}
+	var bs []Block
+	for _, n := range weighted {
 		scope := n.Name
-		if i := strings.LastIndexByte(n.Name, '/'); i > 0 {
-			scope = n.Name[:i]
+		if parts := strings.Split(n.Name, "/"); len(parts) > 1 {
+			scope = strings.Join(parts[:len(shared)+1], "/")
 		}
 		if k := len(bs) - 1; k >= 0 && bs[k].Name == scope {
 			bs[k].Nodes = append(bs[k].Nodes, n)

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -56,5 +57,31 @@ func TestBlocksFreezeUnfreeze(t *testing.T) {
 	}
 	if k := FreezeBatchNormStats(g); k != 1 || !bn.Op.(*BatchNorm).Frozen {
 		t.Errorf("FreezeBatchNormStats = %d", k)
+	}
+}
+
+// TensorFlow's names nest deeper than the block: the shared scope is
+// skipped and the next component is the block.
+func TestBlocksTensorFlowNames(t *testing.T) {
+	g := NewGraph()
+	g.Input("input", 8, 8, 3)
+	prev := "input"
+	for _, name := range []string{"MobilenetV2/Conv/Relu6", "MobilenetV2/expanded_conv/depthwise/Relu6", "MobilenetV2/expanded_conv/project/add_fold",
+		"MobilenetV2/expanded_conv_1/expand/Relu6", "MobilenetV2/expanded_conv_1/project/add_fold", "MobilenetV2/Conv_1/Relu6"} {
+		g.AddNode(name, NewConv2D(4, 1, 1, Same), prev)
+		prev = name
+	}
+	g.AddNode("MobilenetV2/Logits/AvgPool", NewGlobalAveragePool(), prev)
+	g.OutputRefs("MobilenetV2/Logits/AvgPool")
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range g.Blocks() {
+		got = append(got, fmt.Sprintf("%s:%d", b.Name, len(b.Nodes)))
+	}
+	want := []string{"MobilenetV2/Conv:1", "MobilenetV2/expanded_conv:2", "MobilenetV2/expanded_conv_1:2", "MobilenetV2/Conv_1:1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("blocks %v, want %v", got, want)
 	}
 }
