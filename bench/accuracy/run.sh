@@ -83,6 +83,7 @@ if [[ $what == compare || $what == compare-ml ]]; then
 	timed mnist-knn "$OUT/dlcv" train --arch knn --k 3 --out "$OUT/mnist-knn"
 	timed mnist-softmax "$OUT/dlcv" train --arch softmax --epochs 20 --out "$OUT/mnist-softmax"
 	timed mnist-mlp "$OUT/dlcv" train --arch mlp --epochs 20 --out "$OUT/mnist-mlp"
+	timed mnist-shallownet "$OUT/dlcv" train --arch shallownet --size 28x28 --channels 1 --epochs 20 --out "$OUT/mnist-shallownet"
 	# animals: 2,025 train / 225 validation / 750 test, 32x32 RGB.
 	timed animals-knn "$OUT/dlcv" train --arch knn --k 3 "${a[@]}" --out "$OUT/animals-knn"
 	timed animals-knn-hist "$OUT/dlcv" train --arch knn --k 3 --features histogram "${a[@]}" --out "$OUT/animals-knn-hist"
