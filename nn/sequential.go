@@ -117,7 +117,7 @@ func formatSummary(model string, rows []summaryRow, connected bool) string {
 		for _, p := range r.params {
 			n += p.Value.Len()
 		}
-		w3 = max(w3, len(thousands(n))+2) // a 100-million-weight layer keeps "Connected to" aligned
+		w3 = max(w3, len(thousands(n))+1) // a layer of 10M+ weights keeps "Connected to" aligned
 	}
 	total := w1 + w2 + w3
 	w4 := 0
