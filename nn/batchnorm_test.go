@@ -195,8 +195,8 @@ func TestBatchNormGrad(t *testing.T) {
 
 func TestBatchNormDefaultsAndErrors(t *testing.T) {
 	bn := NewBatchNorm(0, 0)
-	if bn.Momentum != 0.99 || bn.Epsilon != 1e-3 {
-		t.Fatalf("defaults %v %v, want Keras' 0.99 1e-3", bn.Momentum, bn.Epsilon)
+	if bn.Momentum != 0.9 || bn.Epsilon != 1e-3 {
+		t.Fatalf("defaults %v %v, want PyTorch's momentum (0.9 here) and Keras' epsilon 1e-3", bn.Momentum, bn.Epsilon)
 	}
 	if err := bn.Forward(&Call{}, []*tensor.Tensor{tensor.New(2, 3)}, []*tensor.Tensor{tensor.New(2, 3)}); err == nil {
 		t.Error("Forward before Build did not fail")
@@ -754,5 +754,25 @@ func TestBatchNormResidualFusion(t *testing.T) {
 		if _, ok := n.Op.(*BatchNorm); ok {
 			t.Errorf("Optimize left batch norm %q", n.Name)
 		}
+	}
+}
+
+// A file written when the default momentum was Keras' 0.99 stores it, and
+// loads (and trains on) with 0.99, not today's default.
+func TestBatchNormKeepsStoredMomentum(t *testing.T) {
+	m := NewSequential(NewDense(3), NewBatchNorm(0.99, 0))
+	if err := m.Build([]int{4}, 1); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "old.safetensors")
+	if err := SaveFile(path, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bn := got.Graph().Nodes()[2].Op.(*BatchNorm); bn.Momentum != 0.99 {
+		t.Errorf("loaded momentum %v, want the stored 0.99", bn.Momentum)
 	}
 }

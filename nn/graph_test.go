@@ -397,3 +397,33 @@ func TestFrozenParamsSurviveSaving(t *testing.T) {
 		}
 	}
 }
+
+// Long layer names and a layer of over 10 million weights keep every
+// column of the summary aligned.
+func TestGraphSummaryAlignsLongNames(t *testing.T) {
+	g := NewGraph()
+	g.Input("image", 4000)
+	g.AddNode("MobilenetV2/expanded_conv_16/project/add_fold_with_a_long_name", NewDense(3000), "image")
+	g.AddNode("out", NewDense(2), "MobilenetV2/expanded_conv_16/project/add_fold_with_a_long_name")
+	g.OutputRefs("out")
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	s := g.Summary()
+	lines := strings.Split(s, "\n")
+	header := lines[2]
+	shapeCol, paramCol, connCol := strings.Index(header, "Output Shape"), strings.Index(header, "Param #"), strings.Index(header, "Connected to")
+	rows := 0
+	for _, l := range lines {
+		if !strings.Contains(l, "(Dense)") {
+			continue
+		}
+		rows++
+		if l[shapeCol-1] != ' ' || l[shapeCol] != '(' || l[paramCol-1] != ' ' || l[paramCol] == ' ' || l[connCol-1] != ' ' || l[connCol] == ' ' {
+			t.Errorf("columns at %d, %d, %d misaligned in\n%s\n%s", shapeCol, paramCol, connCol, header, l)
+		}
+	}
+	if rows != 2 || !strings.Contains(s, "12,003,000") {
+		t.Errorf("summary:\n%s", s)
+	}
+}

@@ -113,6 +113,11 @@ func formatSummary(model string, rows []summaryRow, connected bool) string {
 	for _, r := range rows {
 		w1 = max(w1, len(r.name)+len(r.kind)+6)
 		w2 = max(w2, len(r.shape)+3)
+		n := 0
+		for _, p := range r.params {
+			n += p.Value.Len()
+		}
+		w3 = max(w3, len(thousands(n))+1) // a layer of 10M+ weights keeps "Connected to" aligned
 	}
 	total := w1 + w2 + w3
 	w4 := 0

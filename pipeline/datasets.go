@@ -261,8 +261,16 @@ func loadIDXFolder(path string, opts LoadOptions) (*Loaded, error) {
 // checkShape refuses a preprocessing size or channel count other than a
 // fixed-size dataset's (H, W, C).
 func checkShape(name string, shape []int, p data.Preprocess) error {
-	if (p.Width != 0 && p.Width != shape[1]) || (p.Height != 0 && p.Height != shape[0]) || (p.Channels != 0 && p.Channels != shape[2]) {
-		return fmt.Errorf("%s images are %dx%dx%d; size %dx%dx%d is not supported for it", name, shape[1], shape[0], shape[2], p.Width, p.Height, p.Channels)
+	var bad []string
+	if (p.Width != 0 && p.Width != shape[1]) || (p.Height != 0 && p.Height != shape[0]) {
+		bad = append(bad, fmt.Sprintf("size %dx%d", p.Width, p.Height))
+	}
+	if p.Channels != 0 && p.Channels != shape[2] {
+		bad = append(bad, fmt.Sprintf("%d channels", p.Channels))
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%s images are %dx%dx%d; %s is not supported for it (resizing is for image folders: leave --size and --channels unset)",
+			name, shape[1], shape[0], shape[2], strings.Join(bad, " and "))
 	}
 	return nil
 }

@@ -48,6 +48,7 @@ func Evaluate(modelPath string, o EvalOptions) (*EvalResult, error) {
 			return nil, fmt.Errorf("%s records no dataset: pass one", modelPath)
 		}
 		lo.Dataset, lo.TestSplit, lo.Seed, lo.Limit = info.Dataset, info.TestSplit, info.Seed, info.Limit
+		lo.SkipBad = lo.SkipBad || info.SkipBad
 	}
 	lo.Preprocess = m.Preprocess
 	ds, err := Load(lo, m.Net.InputShape())

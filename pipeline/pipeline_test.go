@@ -305,3 +305,32 @@ func TestTransferLearning(t *testing.T) {
 		t.Errorf("a cut at an unknown node: %v", err)
 	}
 }
+
+// A model trained on a relative folder with --skip-bad evaluates from
+// another working directory: the file records the folder's absolute path
+// and that unreadable images were skipped.
+func TestEvaluateAnyModelTrainWrote(t *testing.T) {
+	dir := t.TempDir()
+	writeShapes(t, filepath.Join(dir, "ds"), 20)
+	if err := os.WriteFile(filepath.Join(dir, "ds", "left", "broken.png"), []byte("not a png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	o := TrainOptions{Load: LoadOptions{Dataset: "ds", Seed: 1, SkipBad: true, Preprocess: data.Preprocess{Width: 8, Height: 8, Channels: 3}},
+		Arch: "softmax", Epochs: 1, BatchSize: 8, Out: "out"}
+	if _, err := Train(o); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "out", "model.safetensors")
+	m, err := classifier.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "ds"); !strings.Contains(string(m.Training), `"dataset":"`+want+`"`) || !strings.Contains(string(m.Training), `"skip_bad":true`) {
+		t.Errorf("training metadata %s: want the absolute %s and skip_bad", m.Training, want)
+	}
+	t.Chdir(t.TempDir())
+	if _, err := Evaluate(model, EvalOptions{}); err != nil {
+		t.Errorf("evaluate from another folder: %v", err)
+	}
+}

@@ -73,6 +73,13 @@ type TrainOptions struct {
 	Backbone       string
 	BackboneOutput string
 	HeadDropout    float32
+	// FineTune > 0 then unfreezes the backbone's last FineTune blocks
+	// (nn.Graph.Blocks) and trains them with the head for FineTuneEpochs
+	// (default DefaultFineTuneEpochs) at FineTuneLR (default
+	// DefaultFineTuneLRFactor x LR), batch norms in inference mode.
+	FineTune       int
+	FineTuneEpochs int
+	FineTuneLR     float64
 }
 
 // TrainResult is what a run produced.
@@ -90,7 +97,11 @@ type TrainResult struct {
 // trainingInfo is stored in the model file so that evaluate can rebuild
 // the same test split.
 type trainingInfo struct {
-	Dataset   string  `json:"dataset"`
+	// Dataset is the name, or the folder as an absolute path, so that
+	// evaluate finds it from any working directory.
+	Dataset string `json:"dataset"`
+	// SkipBad: unreadable images were skipped (evaluate skips them too).
+	SkipBad   bool    `json:"skip_bad,omitempty"`
 	TestSplit float64 `json:"test_split"`
 	ValSplit  float64 `json:"val_split,omitempty"`
 	Seed      uint64  `json:"seed"`
@@ -105,6 +116,10 @@ type trainingInfo struct {
 	// model.
 	Backbone       string `json:"backbone,omitempty"`
 	BackboneOutput string `json:"backbone_output,omitempty"`
+	// FineTune blocks were then trained for FineTuneEpochs at FineTuneLR.
+	FineTune       int     `json:"fine_tune,omitempty"`
+	FineTuneEpochs int     `json:"fine_tune_epochs,omitempty"`
+	FineTuneLR     float64 `json:"fine_tune_lr,omitempty"`
 }
 
 func (o *TrainOptions) defaults() {
@@ -176,8 +191,14 @@ func parseSchedule(s string, lr float64, epochs int) (train.Callback, error) {
 // Train runs the whole pipeline.
 func Train(o TrainOptions) (*TrainResult, error) {
 	o.defaults()
+	if o.FineTune < 0 || o.FineTuneEpochs < 0 || o.FineTuneLR < 0 {
+		return nil, fmt.Errorf("fine-tuning: blocks %d, epochs %d and learning rate %g must not be negative", o.FineTune, o.FineTuneEpochs, o.FineTuneLR)
+	}
 	if o.Backbone != "" {
 		return trainTransfer(o)
+	}
+	if o.FineTune > 0 {
+		return nil, fmt.Errorf("--fine-tune needs a pretrained --backbone")
 	}
 	arch, err := zoo.Get(o.Arch)
 	if err != nil {
@@ -256,7 +277,7 @@ func Train(o TrainOptions) (*TrainResult, error) {
 		}
 		fmt.Fprintf(o.Log, "[INFO] class weights: %s\n", strings.Join(parts, ", "))
 	}
-	info, _ := json.Marshal(trainingInfo{Dataset: datasetName(o.Load.Dataset), TestSplit: o.Load.TestSplit, ValSplit: o.Load.ValSplit, Seed: o.Load.Seed, Limit: o.Load.Limit,
+	info, _ := json.Marshal(trainingInfo{Dataset: recordedDataset(o.Load.Dataset), SkipBad: o.Load.SkipBad, TestSplit: o.Load.TestSplit, ValSplit: o.Load.ValSplit, Seed: o.Load.Seed, Limit: o.Load.Limit,
 		Epochs: o.Epochs, BatchSize: o.BatchSize, Optimizer: opt.Name(), LR: o.LR})
 	model := &classifier.Model{Net: net, Classes: ds.Train.Classes, Preprocess: ds.Preprocess, Arch: arch.Name, Training: info}
 	meta, err := model.Meta()
@@ -319,7 +340,7 @@ func trainKNN(o TrainOptions, ds *Loaded, arch *zoo.Arch) (*TrainResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	info, _ := json.Marshal(trainingInfo{Dataset: datasetName(o.Load.Dataset), TestSplit: o.Load.TestSplit, ValSplit: o.Load.ValSplit,
+	info, _ := json.Marshal(trainingInfo{Dataset: recordedDataset(o.Load.Dataset), SkipBad: o.Load.SkipBad, TestSplit: o.Load.TestSplit, ValSplit: o.Load.ValSplit,
 		Seed: o.Load.Seed, Limit: o.Load.Limit, K: net.Graph().NodeByName("knn").Op.(*nn.KNN).K, Features: featureName(o.Features)})
 	res := &TrainResult{Model: &classifier.Model{Net: net, Classes: ds.Train.Classes, Preprocess: ds.Preprocess, Arch: arch.Name, Training: info}, History: h}
 	return res, res.report(o, ds.Test)
@@ -334,7 +355,7 @@ var resumeSettings = []struct{ field, flag string }{
 // checkResume refuses to resume a checkpoint made with other settings,
 // naming both values, unless o.Force.
 func checkResume(o TrainOptions, c *train.Checkpoint) error {
-	run, _ := json.Marshal(trainingInfo{Dataset: datasetName(o.Load.Dataset), TestSplit: o.Load.TestSplit, ValSplit: o.Load.ValSplit, Seed: o.Load.Seed, Limit: o.Load.Limit, BatchSize: o.BatchSize})
+	run, _ := json.Marshal(trainingInfo{Dataset: recordedDataset(o.Load.Dataset), TestSplit: o.Load.TestSplit, ValSplit: o.Load.ValSplit, Seed: o.Load.Seed, Limit: o.Load.Limit, BatchSize: o.BatchSize})
 	fields := make([]string, len(resumeSettings))
 	for i, s := range resumeSettings {
 		fields[i] = s.field
@@ -367,6 +388,25 @@ func checkResume(o TrainOptions, c *train.Checkpoint) error {
 	}
 	fmt.Fprintf(o.Log, "[WARN] --force: resuming %s with other settings: %s\n", o.Resume, strings.Join(parts, "; "))
 	return nil
+}
+
+// recordedDataset is the dataset as the model file records it: a name
+// as given, a folder (or the PATH of NAME:PATH) made absolute.
+func recordedDataset(s string) string {
+	s = datasetName(s)
+	abs := func(p string) string {
+		if _, err := os.Stat(p); err != nil {
+			return p
+		}
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	if name, path, ok := strings.Cut(s, ":"); ok && len(name) > 1 && path != "" {
+		return name + ":" + abs(path)
+	}
+	return abs(s)
 }
 
 func datasetName(s string) string {

@@ -154,14 +154,16 @@ func copyNodes(dst, g *nn.Graph, keep map[*nn.Node]bool, prefix string) error {
 }
 
 // features runs the backbone over d in batches and returns the features
-// as a dataset of (N, 1, 1, D) vectors with d's labels.
-func (b *Backbone) features(d *data.Dataset, what string, log io.Writer) (*data.Dataset, error) {
+// as a dataset of (N, 1, 1, D) vectors with d's labels, or of the
+// output's own shape when keepShape.
+func (b *Backbone) features(d *data.Dataset, what string, keepShape bool, log io.Writer) (*data.Dataset, error) {
 	s := b.Graph.NewSession()
 	batches, err := data.NewBatcher(d, 32, data.BatchOptions{})
 	if err != nil {
 		return nil, err
 	}
 	var out []float32
+	var sample []int
 	dim, done, next := 0, 0, 0
 	t0 := time.Now()
 	for batch := range batches.Epoch() {
@@ -173,6 +175,10 @@ func (b *Backbone) features(d *data.Dataset, what string, log io.Writer) (*data.
 		if dim == 0 {
 			dim = len(y.Data) / y.Shape[0]
 			out = make([]float32, 0, d.Len()*dim)
+			sample = []int{1, 1, dim}
+			if keepShape {
+				sample = y.Shape[1:]
+			}
 		}
 		out = append(out, y.Data...)
 		if done += len(batch.Y); done >= next || done == d.Len() {
@@ -180,7 +186,7 @@ func (b *Backbone) features(d *data.Dataset, what string, log io.Writer) (*data.
 			next = done + max(d.Len()/5, 1)
 		}
 	}
-	x, err := tensor.FromSlice(out, d.Len(), 1, 1, dim)
+	x, err := tensor.FromSlice(out, append([]int{d.Len()}, sample...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -219,20 +225,52 @@ func trainTransfer(o TrainOptions) (*TrainResult, error) {
 	if len(ds.Skipped) > 0 {
 		fmt.Fprintf(o.Log, "[WARN] skipped %d unreadable images, e.g. %s\n", len(ds.Skipped), ds.Skipped[0])
 	}
-	feats := &Loaded{Preprocess: ds.Preprocess}
-	if feats.Train, err = bb.features(ds.Train, "training", o.Log); err != nil {
-		return nil, err
+	// With fine-tuning the backbone is split where the unfrozen part
+	// begins: the images go through the frozen part once (cached
+	// activations), the pooled features come from running the rest over
+	// them, and fine-tuning trains the rest and the head on the cache.
+	extract, pool := bb, (*Backbone)(nil)
+	var ft *fineTuneSplit
+	if o.FineTune > 0 {
+		if ft, err = splitForFineTune(bb.Graph, o.FineTune); err != nil {
+			return nil, fmt.Errorf("--fine-tune %d with backbone %s: %w", o.FineTune, bb.Name, err)
+		}
+		fmt.Fprintf(o.Log, "[INFO] fine-tuning will train the last %d of %d blocks (%s ... %s, %d weights); activations cached at %s\n",
+			o.FineTune, ft.total, ft.blocks[0].Name, ft.blocks[len(ft.blocks)-1].Name, ft.weights, ft.cutName)
+		extract, pool = &Backbone{Name: bb.Name, Graph: ft.prefix}, &Backbone{Name: bb.Name, Graph: ft.tail}
 	}
-	if ds.Val != nil {
-		if feats.Val, err = bb.features(ds.Val, "validation", o.Log); err != nil {
+	cached := &Loaded{Preprocess: ds.Preprocess}
+	sets := []struct {
+		what string
+		in   *data.Dataset
+		out  **data.Dataset
+	}{{"training", ds.Train, &cached.Train}, {"validation", ds.Val, &cached.Val}, {"test", ds.Test, &cached.Test}}
+	for _, set := range sets {
+		if set.in == nil {
+			continue
+		}
+		if ft != nil && ft.prefix == nil { // fine-tuning every block: the images are the cache
+			*set.out = set.in
+			continue
+		}
+		if *set.out, err = extract.features(set.in, set.what, ft != nil, o.Log); err != nil {
 			return nil, err
 		}
 	}
-	if feats.Test, err = bb.features(ds.Test, "test", o.Log); err != nil {
-		return nil, err
-	}
 	ds = nil
 	debug.FreeOSMemory() // the images: only the features are needed now
+	feats := cached
+	if pool != nil {
+		feats = &Loaded{Preprocess: cached.Preprocess}
+		for _, p := range []struct{ in, out **data.Dataset }{{&cached.Train, &feats.Train}, {&cached.Val, &feats.Val}, {&cached.Test, &feats.Test}} {
+			if *p.in == nil {
+				continue
+			}
+			if *p.out, err = pool.features(*p.in, "pooled", false, io.Discard); err != nil {
+				return nil, err
+			}
+		}
+	}
 	classes := len(feats.Train.Classes)
 	layers := []nn.Layer{nn.NewFlatten()}
 	if o.HeadDropout > 0 {
@@ -249,25 +287,38 @@ func trainTransfer(o TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return &TrainResult{History: h}, err
 	}
+	// The report scores the head on the test features: the same function
+	// as the saved model on the test images, without a second pass of the
+	// backbone.
+	scored, scoreSet := nn.Model(head), feats.Test
+	if ft != nil {
+		tuned, hft, err := ft.fineTune(head, cached, o)
+		h.Epochs = append(h.Epochs, hft.Epochs...)
+		if err != nil {
+			return &TrainResult{History: h}, err
+		}
+		scored, scoreSet = tuned, cached.Test
+	}
 	full, err := stackHead(bb.Graph, head)
 	if err != nil {
 		return nil, err
 	}
-	info, _ := json.Marshal(trainingInfo{Dataset: datasetName(o.Load.Dataset), TestSplit: o.Load.TestSplit, ValSplit: o.Load.ValSplit,
+	ti := trainingInfo{Dataset: recordedDataset(o.Load.Dataset), SkipBad: o.Load.SkipBad, TestSplit: o.Load.TestSplit, ValSplit: o.Load.ValSplit,
 		Seed: o.Load.Seed, Limit: o.Load.Limit, Epochs: o.Epochs, BatchSize: o.BatchSize, Optimizer: opt.Name(), LR: o.LR,
-		Backbone: bb.Name, BackboneOutput: bb.Graph.Outputs()[0].Name()})
+		Backbone: bb.Name, BackboneOutput: bb.Graph.Outputs()[0].Name()}
+	if ft != nil {
+		ti.FineTune, ti.FineTuneEpochs, ti.FineTuneLR = o.FineTune, o.fineTuneEpochs(), o.fineTuneLR()
+	}
+	info, _ := json.Marshal(ti)
 	res := &TrainResult{History: h, Model: &classifier.Model{Net: full, Classes: feats.Train.Classes,
 		Preprocess: feats.Preprocess, Arch: "transfer:" + bb.Name, Training: info}}
-	// The report scores the head on the test features: the same function
-	// as the saved model on the test images, without a second pass of the
-	// backbone.
-	headRes := &TrainResult{Model: &classifier.Model{Net: head, Classes: feats.Test.Classes}}
-	if err := headRes.report(TrainOptions{Digits: o.Digits, Log: o.Log}, feats.Test); err != nil {
+	headRes := &TrainResult{Model: &classifier.Model{Net: scored, Classes: scoreSet.Classes}}
+	if err := headRes.report(TrainOptions{Digits: o.Digits, Log: o.Log}, scoreSet); err != nil {
 		return res, err
 	}
 	res.Eval, res.Report, res.ReportText = headRes.Eval, headRes.Report, headRes.ReportText
 	if o.Out != "" {
-		if err := res.write(o.Out, feats.Test); err != nil {
+		if err := res.write(o.Out, scoreSet); err != nil {
 			return res, err
 		}
 	}
@@ -275,8 +326,9 @@ func trainTransfer(o TrainOptions) (*TrainResult, error) {
 }
 
 // stackHead joins the backbone and the trained head into one graph that
-// takes images; the backbone's weights are frozen (no gradient), so the
-// model trains only its head unless they are unfrozen for fine-tuning.
+// takes images (or whatever the backbone takes); the backbone's weights
+// are frozen (no gradient), so the model trains only its head unless they
+// are unfrozen for fine-tuning.
 func stackHead(backbone *nn.Graph, head *nn.Sequential) (*nn.Graph, error) {
 	g := nn.NewGraph()
 	if err := copyNodes(g, backbone, nil, ""); err != nil {
@@ -298,4 +350,179 @@ func stackHead(backbone *nn.Graph, head *nn.Sequential) (*nn.Graph, error) {
 		return nil, fmt.Errorf("backbone and head: %w", err)
 	}
 	return g, nil
+}
+
+// Fine-tuning (Keras' transfer-learning guide, second step): after the
+// head has been trained on frozen features, the last N blocks of the
+// backbone (nn.Graph.Blocks: the weighted nodes grouped by name scope) are
+// unfrozen and trained with the head at a lower learning rate (default
+// 0.1x), batch-norm layers kept in inference mode (their moving
+// statistics frozen; gamma and beta of the unfrozen blocks learn).
+
+// DefaultFineTuneEpochs and DefaultFineTuneLRFactor apply when
+// TrainOptions.FineTuneEpochs and FineTuneLR are zero.
+const (
+	DefaultFineTuneEpochs   = 10
+	DefaultFineTuneLRFactor = 0.1
+)
+
+func (o *TrainOptions) fineTuneEpochs() int {
+	if o.FineTuneEpochs > 0 {
+		return o.FineTuneEpochs
+	}
+	return DefaultFineTuneEpochs
+}
+
+func (o *TrainOptions) fineTuneLR() float64 {
+	if o.FineTuneLR > 0 {
+		return o.FineTuneLR
+	}
+	return o.LR * DefaultFineTuneLRFactor
+}
+
+// fineTuneSplit is a backbone cut in two where fine-tuning starts.
+type fineTuneSplit struct {
+	blocks  []nn.Block // the blocks to unfreeze
+	total   int        // blocks in the backbone
+	weights int        // values in those blocks
+	// prefix computes the cut value from the images (nil when the cut is
+	// the input itself); tail computes the features from the cut value,
+	// sharing the backbone's ops.
+	prefix, tail *nn.Graph
+	cutName      string
+}
+
+// splitForFineTune finds the last n blocks of g and the latest value
+// before them that every path to the output goes through (a block of a
+// residual network starts after the previous merge), and cuts g there.
+func splitForFineTune(g *nn.Graph, n int) (*fineTuneSplit, error) {
+	blocks := g.Blocks()
+	if n > len(blocks) {
+		return nil, fmt.Errorf("the backbone has %d blocks (weighted layers grouped by name scope), not %d", len(blocks), n)
+	}
+	order := g.Nodes()
+	index := make(map[*nn.Node]int, len(order))
+	for i, nd := range order {
+		index[nd] = i
+	}
+	start := index[blocks[len(blocks)-n].Nodes[0]]
+	// frontier: the values made before start and used from start on;
+	// constants are copied into the tail instead.
+	frontier := func(start int) []*nn.Value {
+		seen := map[*nn.Value]bool{}
+		var vs []*nn.Value
+		for _, nd := range order[start:] {
+			for _, v := range nd.Inputs {
+				if _, k := v.Node().Op.(*nn.Constant); !k && index[v.Node()] < start && !seen[v] {
+					seen[v] = true
+					vs = append(vs, v)
+				}
+			}
+		}
+		return vs
+	}
+	fv := frontier(start)
+	for len(fv) != 1 && start > 0 {
+		start--
+		fv = frontier(start)
+	}
+	if len(fv) != 1 {
+		return nil, fmt.Errorf("no single value separates the last %d blocks from the rest of the graph", n)
+	}
+	cut := fv[0]
+	s := &fineTuneSplit{blocks: blocks[len(blocks)-n:], total: len(blocks), cutName: cut.Name()}
+	for _, b := range s.blocks {
+		for _, nd := range b.Nodes {
+			for _, p := range nd.Op.Params() {
+				if p.Name != "moving_mean" && p.Name != "moving_variance" {
+					s.weights += p.Value.Len()
+				}
+			}
+		}
+	}
+	in := strings.ReplaceAll(cut.Name(), ":", "_")
+	if _, isInput := cut.Node().Op.(*nn.InputOp); !isInput {
+		var err error
+		if s.prefix, err = cutGraph(g, cut.Name()); err != nil {
+			return nil, err
+		}
+	}
+	t := nn.NewGraph()
+	t.InputBatch(in, cut.Shape()...)
+	for i, nd := range order {
+		_, isConst := nd.Op.(*nn.Constant)
+		if i < start && !(isConst && usedFrom(nd, order[start:])) {
+			continue
+		}
+		if _, isInput := nd.Op.(*nn.InputOp); isInput {
+			continue
+		}
+		refs := make([]string, len(nd.Inputs))
+		for j, v := range nd.Inputs {
+			refs[j] = v.Name()
+			if v == cut {
+				refs[j] = in
+			}
+		}
+		if _, err := t.AddNode(nd.Name, nd.Op, refs...); err != nil {
+			return nil, err
+		}
+	}
+	t.OutputRefs(g.Outputs()[0].Name())
+	if err := t.Build(0); err != nil {
+		return nil, fmt.Errorf("the backbone from %s on: %w", cut.Name(), err)
+	}
+	s.tail = t
+	return s, nil
+}
+
+// usedFrom reports whether a node of later uses n's outputs.
+func usedFrom(n *nn.Node, later []*nn.Node) bool {
+	for _, l := range later {
+		for _, v := range l.Inputs {
+			if v.Node() == n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fineTune unfreezes the split's blocks and trains them with the trained
+// head on the cached activations; it returns the tail-and-head graph
+// (which shares its ops with the backbone) and the fine-tuning epochs.
+func (s *fineTuneSplit) fineTune(head *nn.Sequential, cached *Loaded, o TrainOptions) (*nn.Graph, *train.History, error) {
+	net, err := stackHead(s.tail, head)
+	if err != nil {
+		return nil, &train.History{}, err
+	}
+	for _, b := range s.blocks {
+		for _, nd := range b.Nodes {
+			nn.Unfreeze(nd)
+		}
+	}
+	bns := nn.FreezeBatchNormStats(net)
+	if s.prefix != nil { // not trained, but saved with the rest: inference mode throughout
+		bns += nn.FreezeBatchNormStats(s.prefix)
+	}
+	opt, err := NewOptimizer(o.Optimizer, o.fineTuneLR(), o.Momentum, o.Nesterov, o.Decay)
+	if err != nil {
+		return nil, &train.History{}, err
+	}
+	fmt.Fprintf(o.Log, "[INFO] fine-tuning the last %d blocks and the head for %d epochs, %s lr %g (%d batch norms in inference mode)\n",
+		len(s.blocks), o.fineTuneEpochs(), opt.Name(), o.fineTuneLR(), bns)
+	h, err := train.Fit(net, cached.Train, cached.Val, train.Config{Epochs: o.fineTuneEpochs(), BatchSize: o.BatchSize,
+		Seed: o.Load.Seed + 1, Optimizer: opt, Progress: o.Progress})
+	if h == nil {
+		h = &train.History{}
+	}
+	for i := range h.Epochs {
+		h.Epochs[i].Epoch += o.Epochs
+	}
+	for _, b := range s.blocks { // the saved model keeps the backbone frozen
+		for _, nd := range b.Nodes {
+			nn.Freeze(nd)
+		}
+	}
+	return net, h, err
 }

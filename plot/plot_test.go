@@ -104,3 +104,38 @@ func TestConfusionHeatmap(t *testing.T) {
 		t.Error("wrong name count accepted")
 	}
 }
+
+// The axes are labelled at round steps, about ten of them; epochs are
+// whole numbers.
+func TestNiceTicks(t *testing.T) {
+	for _, c := range []struct {
+		lo, hi  float64
+		integer bool
+		want    string
+	}{
+		{0, 1.25, false, "0.0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0 1.1 1.2"},
+		{0, 2.3, false, "0.00 0.25 0.50 0.75 1.00 1.25 1.50 1.75 2.00 2.25"},
+		{0, 0.8, false, "0.0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8"},
+		{1, 20, true, "2 4 6 8 10 12 14 16 18 20"},
+		{0, 2, true, "0 1 2"},
+		{1, 100, true, "10 20 30 40 50 60 70 80 90 100"},
+	} {
+		var got []string
+		for _, tk := range niceTicks(c.lo, c.hi, c.integer) {
+			got = append(got, tk.Label)
+		}
+		if g := strings.Join(got, " "); g != c.want {
+			t.Errorf("ticks %v..%v: %s, want %s", c.lo, c.hi, g, c.want)
+		}
+	}
+}
+
+// A one-epoch run still draws its points.
+func TestTrainingCurvesOneEpoch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "one.png")
+	h := History{Epochs: []int{1}, Loss: []float64{0.8}, Acc: []float64{0.7}, ValLoss: []float64{0.6}, ValAcc: []float64{0.75}}
+	if err := TrainingCurves(h, path, ""); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, path, CurvesWidth, CurvesHeight)
+}

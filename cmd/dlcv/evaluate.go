@@ -26,6 +26,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Load.Dataset, "dataset", "", "dataset (default: the one the model was trained on, same split)")
 	fs.Float64Var(&o.Load.TestSplit, "test-split", 0, "test fraction when --dataset is given")
 	fs.Uint64Var(&o.Load.Seed, "seed", 42, "split seed when --dataset is given")
+	fs.BoolVar(&o.Load.SkipBad, "skip-bad", false, "skip unreadable images (default: as the model was trained)")
 	fs.BoolVar(&o.Load.Offline, "offline", false, "never download datasets")
 	fs.BoolVar(&o.Load.Download, "download", false, "download a named dataset (fashion-mnist, cifar10, cifar100) not on this machine, checksum-verified")
 	fs.IntVar(&o.Digits, "digits", 2, "digits in the report")

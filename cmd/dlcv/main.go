@@ -29,6 +29,57 @@ func register(c *command) { commands[c.name] = c }
 // errUsage marks errors caused by bad command-line use (exit code 2).
 var errUsage = errors.New("usage")
 
+// unknownFlagError is a usage error told in one line, with the nearest
+// flag the command has.
+type unknownFlagError struct{ cmd, flag, near string }
+
+func (e *unknownFlagError) Error() string {
+	msg := fmt.Sprintf("unknown flag %s", e.flag)
+	if e.near != "" {
+		msg += fmt.Sprintf(" (did you mean --%s?)", e.near)
+	}
+	return msg + fmt.Sprintf("; 'dlcv %s --help' lists the flags", e.cmd)
+}
+
+func (e *unknownFlagError) Unwrap() error { return errUsage }
+
+// nearestFlag is the flag of fs closest to name by edit distance (at most
+// a third of the name's length, or one that starts with name), or "".
+func nearestFlag(fs *flag.FlagSet, name string) string {
+	best, bestD := "", len(name)/3+1
+	fs.VisitAll(func(f *flag.Flag) {
+		d := editDistance(name, f.Name)
+		if strings.HasPrefix(f.Name, name) && len(name) >= 2 {
+			d = min(d, 1)
+		}
+		if d < bestD || (d == bestD && best != "" && f.Name < best) {
+			best, bestD = f.Name, d
+		}
+	})
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
 // usageErrorf returns an error that prints as the message and exits 2.
 func usageErrorf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
@@ -66,13 +117,13 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 			i = len(args)
 		case len(a) > 1 && a[0] == '-':
 			flags = append(flags, a)
-			name := strings.TrimLeft(a, "-")
-			if strings.Contains(name, "=") {
-				continue
-			}
+			name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 			f := fs.Lookup(name)
-			if f == nil {
-				continue // Parse reports it
+			if f == nil && name != "h" && name != "help" {
+				return &unknownFlagError{cmd: strings.TrimPrefix(fs.Name(), "dlcv "), flag: a, near: nearestFlag(fs, name)}
+			}
+			if f == nil || hasValue {
+				continue
 			}
 			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !(ok && b.IsBoolFlag()) && i+1 < len(args) {
 				i++
@@ -95,6 +146,9 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // run executes a command line and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "-v") {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
 			if c := commands[args[1]]; c != nil {
@@ -113,11 +167,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	err := c.run(args[1:], stdout, stderr)
+	var unknown *unknownFlagError
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, &unknown):
+		fmt.Fprintf(stderr, "dlcv %s: %v\n", c.name, err)
+		return 2
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "dlcv %s: %s\n", c.name, strings.TrimPrefix(err.Error(), "usage: "))
 		fmt.Fprintf(stderr, "Run 'dlcv %s --help' for usage.\n", c.name)
@@ -139,5 +197,5 @@ func printHelp(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'dlcv COMMAND --help' for a command's flags and examples.")
+	fmt.Fprintln(w, "\nRun 'dlcv COMMAND --help' for a command's flags and examples, 'dlcv --version' for the version.")
 }

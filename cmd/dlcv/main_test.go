@@ -31,3 +31,31 @@ func TestUnknownCommandAndFlag(t *testing.T) {
 		t.Fatalf("help: code %d stdout %q", code, stdout)
 	}
 }
+
+// An unknown flag is one line with the nearest flag; dlcv --version works.
+func TestDidYouMeanAndVersionFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--epoch", "3"}, "unknown flag --epoch (did you mean --epochs?)"},
+		{[]string{"train", "--nestrov"}, "(did you mean --nesterov?)"},
+		{[]string{"train", "--val-splt=0.2"}, "(did you mean --val-split?)"},
+		{[]string{"evaluate", "--jsn", "m"}, "(did you mean --json?)"},
+	} {
+		code, _, stderr := runCLI(c.args...)
+		if code != 2 || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q: want one line with %q", c.args, code, stderr, c.want)
+		}
+	}
+	code, _, stderr := runCLI("train", "--qqqqqqqq")
+	if code != 2 || strings.Contains(stderr, "did you mean") || !strings.Contains(stderr, "--qqqqqqqq") {
+		t.Errorf("nothing near: exit %d stderr %q", code, stderr)
+	}
+	for _, v := range []string{"--version", "-version"} {
+		code, stdout, _ := runCLI(v)
+		if code != 0 || !strings.HasPrefix(stdout, "dlcv ") {
+			t.Errorf("%s: exit %d stdout %q", v, code, stdout)
+		}
+	}
+}

@@ -17,8 +17,9 @@ func init() {
 }
 
 func runPredict(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("predict", "--model MODEL IMAGE... [flags]", `  dlcv predict --model runs/mnist/model.safetensors digit.png
-  dlcv predict --model smiles.safetensors --top 2 --json face1.jpg face2.jpg`, stderr)
+	fs := newFlagSet("predict", "--model MODEL IMAGE|FOLDER... [flags]", `  dlcv predict --model runs/mnist/model.safetensors digit.png
+  dlcv predict --model smiles.safetensors --top 2 --json face1.jpg face2.jpg
+  dlcv predict --model runs/animals/model.safetensors photos/    # every image below the folder`, stderr)
 	modelPath := fs.String("model", "", "model file written by 'dlcv train' (required)")
 	top := fs.Int("top", 3, "how many classes to show per image (0: all)")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -43,9 +44,13 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 		Predictions []classifier.Prediction `json:"predictions,omitempty"`
 		Error       string                  `json:"error,omitempty"`
 	}
+	paths, err := photoArgs(fs.Args())
+	if err != nil {
+		return err
+	}
 	var results []result
 	failed := 0
-	for _, path := range fs.Args() {
+	for _, path := range paths {
 		r := result{Image: path}
 		img, err := loadPhoto(path)
 		if err == nil {

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/dlcv-go/dlcv/pipeline"
 )
@@ -25,6 +28,8 @@ const trainExamples = `  dlcv train                                    # LeNet o
              --optimizer sgd --lr 0.01 --momentum 0.9 --nesterov --epochs 40 --out runs/animals
   dlcv train --dataset fashion-mnist --download # Fashion-MNIST (Debian's dataset-fashion-mnist, or downloaded)
   dlcv train --arch resnet20 --dataset cifar10:/data/cifar-10-batches-bin --epochs 30
+  dlcv train --backbone mobilenet-v2 --dataset data/animals --out runs/transfer      # transfer learning
+  dlcv train --backbone mobilenet-v2 --dataset data/animals --fine-tune 3            # then fine-tune 3 blocks
   dlcv train --resume runs/mnist/checkpoint.safetensors --out runs/mnist`
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
@@ -41,6 +46,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Backbone, "backbone", "", "transfer learning: a pretrained backbone (a registered name such as mobilenet-v2, or a .tflite / dlcv model file), frozen; only a new head is trained")
 	fs.StringVar(&o.BackboneOutput, "backbone-output", "", "--backbone: the node whose output are the features (default: a registered model's global pool)")
 	headDrop := fs.Float64("head-dropout", 0, "--backbone: dropout rate before the new head's dense layer")
+	fs.IntVar(&o.FineTune, "fine-tune", 0, "--backbone: after training the head, unfreeze the backbone's last N blocks (layers grouped by name scope) and train them with the head; batch norms stay in inference mode")
+	fs.IntVar(&o.FineTuneEpochs, "fine-tune-epochs", pipeline.DefaultFineTuneEpochs, "--fine-tune: epochs of fine-tuning after the head's --epochs")
+	fs.Float64Var(&o.FineTuneLR, "fine-tune-lr", 0, "--fine-tune: learning rate (default 0.1 x --lr)")
 	fs.StringVar(&o.Features, "features", "pixels", "--arch knn: compare images by raw pixels or colour histograms (pixels|histogram)")
 	fs.IntVar(&o.Load.Limit, "limit", 0, "train on a stratified subset of this many images (0: all)")
 	fs.BoolVar(&o.Load.SkipBad, "skip-bad", false, "skip unreadable images (listed) instead of failing")
@@ -74,6 +82,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--head-dropout %v must be in [0, 1)", *headDrop)
 	}
 	o.HeadDropout = float32(*headDrop)
+	if o.FineTune < 0 || o.FineTuneEpochs < 1 || o.FineTuneLR < 0 {
+		return usageErrorf("--fine-tune %d, --fine-tune-epochs %d and --fine-tune-lr %g: want N >= 0 blocks, at least 1 epoch, a positive rate", o.FineTune, o.FineTuneEpochs, o.FineTuneLR)
+	}
+	if o.FineTune > 0 && o.Backbone == "" {
+		return usageErrorf("--fine-tune needs --backbone (a pretrained network to fine-tune)")
+	}
 	if *size != "" {
 		var err error
 		if o.Load.Preprocess.Width, o.Load.Preprocess.Height, err = parseWxH(*size); err != nil {
@@ -87,7 +101,64 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		o.Augment = a
 	}
+	stop := onInterrupt(stderr, func() string { return interruptHint(args, o.Out) })
+	defer stop()
 	return trainAndReport(o, *quiet, stdout, stderr)
+}
+
+// onInterrupt, until stop is called, answers Ctrl-C (or SIGTERM) by
+// printing hint() and exiting 130. Exiting mid-epoch is safe: checkpoints
+// are written atomically, and a later run removes a half-written one.
+func onInterrupt(stderr io.Writer, hint func() string) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-ch:
+			fmt.Fprintf(stderr, "\n[INFO] interrupted. %s\n", hint())
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
+}
+
+// interruptHint says how to continue an interrupted 'dlcv train' run: the
+// same command line with --resume pointing at the last epoch's checkpoint.
+func interruptHint(args []string, out string) string {
+	if out == "" {
+		return "No checkpoint was kept: pass --out DIR to be able to continue a run with --resume."
+	}
+	ck := filepath.Join(out, "checkpoint.safetensors")
+	if _, err := os.Stat(ck); err != nil {
+		return fmt.Sprintf("No epoch had finished (or this kind of run keeps no checkpoint): nothing in %s to resume from.", out)
+	}
+	cmd := []string{"dlcv", "train"}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--resume" || a == "-resume" {
+			i++ // replaced below
+			continue
+		}
+		if strings.HasPrefix(a, "--resume=") || strings.HasPrefix(a, "-resume=") {
+			continue
+		}
+		cmd = append(cmd, shellQuote(a))
+	}
+	cmd = append(cmd, "--resume", shellQuote(ck))
+	return "Continue from the last finished epoch with:\n  " + strings.Join(cmd, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == '=' || r == ':' || r == ',' || r == '+' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // maxSide bounds each side of an image size given on the command line,
@@ -103,6 +174,9 @@ func parseWxH(v string) (w, h int, err error) {
 		if err == nil {
 			h, err = strconv.Atoi(hs)
 		}
+	}
+	if ok && strings.Count(v, "x")+strings.Count(v, "X") == 2 {
+		return 0, 0, fmt.Errorf("%q: --size is WIDTHxHEIGHT only (e.g. 32x32); give the channels with --channels", v)
 	}
 	if !ok || err != nil || w < 1 || h < 1 || w > maxSide || h > maxSide || strings.HasPrefix(ws, "+") || strings.HasPrefix(hs, "+") {
 		return 0, 0, fmt.Errorf("%q: want WIDTHxHEIGHT, e.g. 32x32, each side 1 to %d", v, maxSide)

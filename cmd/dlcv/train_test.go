@@ -90,6 +90,11 @@ func TestTrainEvaluatePredictCLI(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(stdout), &preds) != nil || len(preds) != 1 || len(preds[0].Predictions) != 2 {
 		t.Fatalf("predict --json exit %d\n%s", code, stdout)
 	}
+	// A folder stands for the images below it.
+	code, stdout, stderr = runCLI("predict", "--model", model, "--top", "1", filepath.Join(ds, "vertical"))
+	if code != 0 || strings.Count(stdout, "\n") != 32 || strings.Count(stdout, "vertical") < 32 {
+		t.Fatalf("predict FOLDER exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	code, stdout, _ = runCLI("summary", model)
 	if code != 0 || !strings.Contains(stdout, "Total params") || !strings.Contains(stdout, "horizontal, vertical") {
 		t.Fatalf("summary exit %d\n%s", code, stdout)
@@ -192,5 +197,36 @@ func TestTrainResumeRefusesOtherSettings(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(append(resume, "--seed", "5", "--batch-size", "8")...); code != 0 {
 		t.Fatalf("same settings: code %d\n%s", code, stderr)
+	}
+}
+
+// --size takes WIDTHxHEIGHT; a third part is refused, pointing at
+// --channels; MNIST at another size names only what was given.
+func TestTrainSizeMessages(t *testing.T) {
+	code, _, stderr := runCLI("train", "--size", "32x32x3")
+	if code != 2 || !strings.Contains(stderr, "--channels") {
+		t.Errorf("--size 32x32x3: exit %d stderr %q", code, stderr)
+	}
+	code, _, stderr = runCLI("train", "--size", "32x32", "--quiet", "--offline")
+	if code != 1 || !strings.Contains(stderr, "size 32x32 is not supported") || strings.Contains(stderr, "x0") {
+		t.Errorf("mnist --size 32x32: exit %d stderr %q", code, stderr)
+	}
+}
+
+// The hint printed on Ctrl-C repeats the command line with --resume.
+func TestInterruptHint(t *testing.T) {
+	dir := t.TempDir()
+	if h := interruptHint(nil, ""); !strings.Contains(h, "--out") {
+		t.Errorf("no --out: %q", h)
+	}
+	if h := interruptHint(nil, dir); !strings.Contains(h, "nothing in") {
+		t.Errorf("no checkpoint yet: %q", h)
+	}
+	ck := filepath.Join(dir, "checkpoint.safetensors")
+	os.WriteFile(ck, []byte("x"), 0o644)
+	h := interruptHint([]string{"--dataset", "my photos", "--resume", "old.safetensors", "--out", dir, "--epochs", "40"}, dir)
+	want := "dlcv train --dataset 'my photos' --out " + dir + " --epochs 40 --resume " + ck
+	if !strings.Contains(h, want) {
+		t.Errorf("hint %q, want %q", h, want)
 	}
 }
