@@ -54,7 +54,7 @@ func bundleExport(src []byte) ([]byte, error) {
 
 // JSLiteralToJSON converts a JavaScript literal of the subset minifiers
 // write for JSON data to JSON: objects (bare identifier or string keys),
-// arrays, strings (” or ""), numbers (also .5, 5., exponents), !0 and !1
+// arrays, strings in single or double quotes, numbers (also .5, 5., exponents), !0 and !1
 // (true, false), true, false, null. Object key order is kept. Anything
 // else, including trailing text, is an error that names its byte offset.
 func JSLiteralToJSON(src []byte) ([]byte, error) {
