@@ -84,7 +84,7 @@ func init() {
 			// The SHA-256 is of tfjs.UnwrapModelJS's output, which is
 			// deterministic; as JSON it equals shared/models' model.json.
 			File: File{Name: "nsfw-mobilenet-v2/model.json",
-				SHA256: "40f925b4de86aebc3fc9b390156aa28015394933ff58145c793a245e54318352", Size: 117868,
+				SHA256: "9e75274b866c6530a6b2cc8881f551009f11f6a6f6c79358d1960713a9963812", Size: 117865,
 				From: &Member{Path: "package/dist/models/mobilenet_v2/model.min.js",
 					SHA256: "c32f104fd562b08cdff5ed69dfe1209643afa47e792fb12751d2949aa61a397a", Size: 106679,
 					Unwrap: func(b []byte) ([]byte, error) { return tfjs.UnwrapModelJS(b, []string{nsfwShard}) }}},

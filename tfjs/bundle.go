@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -414,7 +415,8 @@ func (p *literalParser) hex(at, n int) (uint64, error) {
 }
 
 // number reads [-](digits[.digits*] | .digits)[(e|E)[+-]digits] and writes
-// it as a JSON number (a leading 0 added, a bare trailing dot dropped).
+// it as a JSON number (a leading 0 added, a bare trailing dot dropped, -0
+// written 0).
 // Hex, octal, Infinity and NaN are errors.
 func (p *literalParser) number() error {
 	digits := func() string {
@@ -462,7 +464,9 @@ func (p *literalParser) number() error {
 		p.pos = start
 		return p.errorf("unsupported number syntax %q", clip(p.src[start:]))
 	}
-	if neg {
+	// JSON.stringify writes -0 as 0 (nsfwjs' bundle has min:-0 where its
+	// model.json has 0); a zero dequantization minimum is the same either way.
+	if neg && strings.Trim(ip+frac, "0") != "" {
 		p.out.WriteByte('-')
 	}
 	if ip == "" {

@@ -21,6 +21,7 @@ func TestJSLiteralToJSON(t *testing.T) {
 		{`{a:1,b_2:"x",$c:[.5,-.25,5.,1e-3,2E+4,-0.5,0],d:!0,e:!1,f:null,g:true,h:false}`,
 			`{"a":1,"b_2":"x","$c":[0.5,-0.25,5,1e-3,2e+4,-0.5,0],"d":true,"e":false,"f":null,"g":true,"h":false}`},
 		{`{"quoted key":'single',z:{},y:[]}`, `{"quoted key":"single","z":{},"y":[]}`},
+		{`[-0,-0.0,-.0e5,-0.001,0]`, `[0,0.0,0.0e5,-0.001,0]`},
 		{` [ 1 , { k : "a\"b\\c\n\u00e9\x41\ud83d\ude00<&>" } ] `, `[1,{"k":"a\"b\\c\né` + "A\U0001F600<&>" + `"}]`},
 	} {
 		got, err := JSLiteralToJSON([]byte(c.in))
