@@ -65,19 +65,38 @@ func (p *Puller) pullArchive(ctx context.Context, a *Archive, want []File) error
 	if p.BaseURL != "" {
 		url = strings.TrimSuffix(p.BaseURL, "/") + "/" + base
 	}
-	var progress func(size int64) io.Writer
-	if p.Progress != nil {
-		progress = func(size int64) io.Writer {
+	// The bytes are counted through fetch's progress writer so that a
+	// source sending more than the registry's size is cut off, not written
+	// to disk without end.
+	progress := func(size int64) io.Writer {
+		w := io.Writer(&sizeLimit{name: base, max: a.Size})
+		if p.Progress != nil {
 			if size < 0 {
 				size = a.Size
 			}
-			return p.Progress(File{Name: base, URL: a.URL, SHA256: a.SHA256, Size: a.Size}, size)
+			if pw := p.Progress(File{Name: base, URL: a.URL, SHA256: a.SHA256, Size: a.Size}, size); pw != nil {
+				w = io.MultiWriter(w, pw)
+			}
 		}
+		return w
 	}
 	if err := fetch.File(ctx, p.Client, url, tgz, a.SHA256, progress); err != nil {
 		return fmt.Errorf("pretrained: download %s: %w", base, err)
 	}
 	return extract(tgz, a.URL, want)
+}
+
+// sizeLimit fails a write past max bytes.
+type sizeLimit struct {
+	name   string
+	max, n int64
+}
+
+func (l *sizeLimit) Write(b []byte) (int, error) {
+	if l.n += int64(len(b)); l.n > l.max {
+		return 0, fmt.Errorf("%s is more than the registry's %d bytes", l.name, l.max)
+	}
+	return len(b), nil
 }
 
 // extract writes the members of want from the tarball at tgz (src names

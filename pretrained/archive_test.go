@@ -172,6 +172,7 @@ func TestPullArchiveRefusesBadArchives(t *testing.T) {
 		// refused is a file that must not be written ("" none).
 		refused string
 	}{
+		{"larger than the registry says", append(bytes.Clone(good), make([]byte, 1<<20)...), hexSHA(good), []string{"test-pkg-1.0.0.tgz is more than the registry's"}, ""},
 		{"wrong tarball checksum", good, strings.Repeat("0", 64), []string{"test-pkg-1.0.0.tgz", "SHA-256", "not saved"}, ""},
 		{"truncated, checksum of the whole", good[:len(good)/2], hexSHA(good), []string{"SHA-256", "not saved"}, ""},
 		{"truncated, its own checksum", good[:len(good)-30], "", []string{"test-pkg-1.0.0.tgz", "unexpected EOF"}, ""},
@@ -195,6 +196,9 @@ func TestPullArchiveRefusesBadArchives(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p, _, home := withTestArchive(t, c.tgz, c.sha)
+			if c.name == "larger than the registry says" {
+				Models[len(Models)-1].Archive.Size = int64(len(good))
+			}
 			err := p.Pull(context.Background(), "test-archive")
 			for _, s := range c.errHas {
 				if err == nil || !strings.Contains(err.Error(), s) {
