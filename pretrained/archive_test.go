@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dlcv-go/dlcv/tfjs"
 )
@@ -146,6 +147,28 @@ func TestPullArchiveExtractsKnownMembers(t *testing.T) {
 	}
 	if err := Verify(Models[len(Models)-2].File); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A temporary folder that a killed pull left is removed by the next pull
+// once it is old; a recent one (a pull in progress) is kept.
+func TestPullArchiveRemovesStaleTemporaries(t *testing.T) {
+	p, _, home := withTestArchive(t, makeTgz(t, goodMembers()), "")
+	old, recent := filepath.Join(home, "models", ".pull-1"), filepath.Join(home, "models", ".pull-2")
+	for _, d := range []string{old, recent} {
+		os.MkdirAll(d, 0o755)
+		os.WriteFile(filepath.Join(d, "test-pkg-1.0.0.tgz"), []byte("partial"), 0o644)
+	}
+	two := time.Now().Add(-2 * stalePull)
+	os.Chtimes(old, two, two)
+	if err := p.Pull(context.Background(), "test-archive"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("stale %s kept: %v", old, err)
+	}
+	if _, err := os.Stat(recent); err != nil {
+		t.Errorf("recent %s removed: %v", recent, err)
 	}
 }
 
