@@ -131,6 +131,16 @@ func TestRegistryChecksums(t *testing.T) {
 					dir, lic = "models/onnx/", "Apache-2.0"
 				}
 			}
+			if m.License != lic || m.InputSize <= 0 {
+				t.Errorf("%s: incomplete entry %+v", m.Name, m)
+			}
+			if m.Archive != nil {
+				if f.URL != "" || f.From == nil || !strings.HasPrefix(m.Archive.URL, "https://registry.npmjs.org/") {
+					t.Errorf("%s: %s: an archive's file has no URL and names its member", m.Name, f.Name)
+				}
+			} else if !strings.HasPrefix(f.URL, "https://") {
+				t.Errorf("%s: %s: URL %q", m.Name, f.Name, f.URL)
+			}
 			b, err := os.ReadFile(testutil.SharedFile(t, dir+f.Name))
 			if err != nil {
 				t.Fatal(err)
@@ -138,9 +148,6 @@ func TestRegistryChecksums(t *testing.T) {
 			s := sha256.Sum256(b)
 			if hex.EncodeToString(s[:]) != f.SHA256 || int64(len(b)) != f.Size {
 				t.Errorf("%s: registry SHA-256/size do not match the file", f.Name)
-			}
-			if !strings.HasPrefix(f.URL, "https://") || m.License != lic || m.InputSize <= 0 {
-				t.Errorf("%s: incomplete entry %+v", m.Name, m)
 			}
 		}
 	}

@@ -8,10 +8,13 @@ import (
 
 // File is one downloadable file.
 type File struct {
-	Name   string // file name in the cache and at the source
-	URL    string // public source
-	SHA256 string // hex digest of the exact bytes
+	Name   string // file name in the cache (and at the source URL)
+	URL    string // public source; empty for a file from Model.Archive
+	SHA256 string // hex digest of the exact bytes in the cache
 	Size   int64  // bytes, for progress display
+	// From is the archive member the file is extracted from when the
+	// model comes in an Archive.
+	From *Member
 }
 
 // Model is a registered pretrained model: a classifier, or (Kind
@@ -24,8 +27,11 @@ type Model struct {
 	Kind string
 	// File is the file to load (a .tflite, a TF.js model.json); Extra
 	// are the files it needs beside it (a TF.js model's weight shards).
-	File      File
-	Extra     []File
+	File  File
+	Extra []File
+	// Archive, when set, is the tarball all of File, Extra and Labels are
+	// extracted from (each names its member in From).
+	Archive   *Archive
 	Labels    File   // label file, one class a line (zero: none)
 	License   string // SPDX identifier
 	InputSize int    // square input side in pixels

@@ -128,8 +128,18 @@ func printPretrained(w io.Writer, kind string) error {
 var modelsBaseURL = ""
 
 func modelsPull(name string, stdout, stderr io.Writer) error {
-	if _, err := pretrained.Lookup(name); err != nil {
+	m, err := pretrained.Lookup(name)
+	if err != nil {
 		return usageErrorf("%v", err)
+	}
+	if a := m.Archive; a != nil {
+		for _, f := range m.Files() {
+			if !pretrained.Present(f) {
+				// The package can be far larger than the model.
+				fmt.Fprintf(stderr, "%s: downloading %s (%.1f MB) to extract its files\n", name, a.URL, float64(a.Size)/1e6)
+				break
+			}
+		}
 	}
 	p := &pretrained.Puller{BaseURL: modelsBaseURL}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
