@@ -219,7 +219,9 @@ func run(dlcv, shared string, duration time.Duration, nClients, nSlowHeader, nSl
 			return nil
 		}},
 		{"custom+label", req(bird, "", `{"type":"CUSTOM_MODEL","model":"digits","maxResults":3},{"type":"LABEL_DETECTION","maxResults":3}`), 2, func(r *response) error {
-			if len(r.Responses) != 1 || len(r.Responses[0].CustomAnnotations) != 1 || len(r.Responses[0].CustomAnnotations[0].Labels) != 3 || len(r.Responses[0].LabelAnnotations) != 3 {
+			if len(r.Responses) != 1 || len(r.Responses[0].CustomAnnotations) != 1 || len(r.Responses[0].CustomAnnotations[0].Labels) != 3 || len(r.Responses[0].LabelAnnotations) == 0 {
+				// labels under the server's --min-score (0.01) are dropped, so
+				// a confident photo may get fewer than maxResults
 				return errors.New("no custom labels")
 			}
 			return nil
