@@ -249,7 +249,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	for _, o := range off {
 		if o.Model == annotate.EmotionModel && *emotionModel != "none" {
-			fmt.Fprintf(stderr, "dlcv serve: the faces' expressions are off: %v\n", o.Err)
+			why := o.Err.Error()
+			if me, ok := o.Err.(*annotate.MissingModelError); ok {
+				why = strings.TrimPrefix(why, me.Feature+" is not available: ")
+			}
+			fmt.Fprintf(stderr, "dlcv serve: the faces' expressions are off: %s\n", why)
 		}
 	}
 	if cfg.Objects != nil {
