@@ -156,3 +156,15 @@ func BenchmarkResNet20TrainProfile(b *testing.B) {
 
 // BenchmarkMiniVGGNetTrainStep: MiniVGGNet at batch 64.
 func BenchmarkMiniVGGNetTrainStep(b *testing.B) { benchTrainStep(b, "minivggnet", 64) }
+
+// BenchmarkLeNetTrainProfile logs the time per op kind of a LeNet
+// training step at batch 128.
+func BenchmarkLeNetTrainProfile(b *testing.B) {
+	prof := &nn.Profile{}
+	benchTrainStepProfile(b, "lenet", 128, prof)
+	var sb strings.Builder
+	if err := prof.Write(&sb, 12); err != nil {
+		b.Fatal(err)
+	}
+	b.Log("\n" + sb.String())
+}
