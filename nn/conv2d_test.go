@@ -200,7 +200,8 @@ func conv2DCases() []struct {
 			c.Groups = 5
 			return c
 		}, []int{2, 7, 6, 5}},
-		// Stride 1 with KW*Cin >= implicitMinDepth: implicit GEMMs.
+		// Stride 1 with KW*Cin >= implicitMinDepth: implicit GEMMs (the
+		// widths over implicitMaxKW in TestConv2DImplicitWideKernels).
 		{"implicit 3x3 same", func() *Conv2D { return NewConv2D(5, 3, 1, Same) }, []int{2, 6, 7, 16}},
 		{"implicit 5x5 valid", func() *Conv2D { return NewConv2D(3, 5, 1, Valid) }, []int{1, 9, 8, 8}},
 		{"implicit 2x4 asym", func() *Conv2D {
@@ -561,4 +562,13 @@ func TestConv2DInputGradAsConvolution(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The implicit path handles any kernel width; only kernels of width 3 or
+// less take it by default, so wider ones are checked here.
+func TestConv2DImplicitWideKernels(t *testing.T) {
+	defer func(v int) { implicitMaxKW = v }(implicitMaxKW)
+	implicitMaxKW = 8
+	t.Run("forward", TestConv2DForwardMatchesDefinition)
+	t.Run("grad", TestConv2DGrad)
 }
