@@ -299,7 +299,7 @@ func (s *Server) Features() (on []string, off map[string]string) {
 			continue
 		}
 		if err := s.ann.Available(f); err != nil {
-			off[t] = err.Error()
+			off[t] = annotate.Reason(err)
 		} else {
 			on = append(on, t)
 		}

@@ -249,11 +249,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	for _, o := range off {
 		if o.Model == annotate.EmotionModel && *emotionModel != "none" {
-			why := o.Err.Error()
-			if me, ok := o.Err.(*annotate.MissingModelError); ok {
-				why = strings.TrimPrefix(why, me.Feature+" is not available: ")
-			}
-			fmt.Fprintf(stderr, "dlcv serve: the faces' expressions are off: %s\n", why)
+			fmt.Fprintf(stderr, "dlcv serve: the faces' expressions are off: %s\n", annotate.Reason(o.Err))
 		}
 	}
 	if cfg.Objects != nil {
@@ -346,7 +342,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	_, offFeatures := srv.Features()
 	for _, t := range vision.FeatureTypes {
 		if why, ok := offFeatures[t]; ok && t != vision.CustomModel {
-			fmt.Fprintf(stderr, "dlcv serve: %s is off: %s\n", t, strings.TrimPrefix(why, t+" is not available: "))
+			fmt.Fprintf(stderr, "dlcv serve: %s is off: %s\n", t, why)
 		}
 	}
 	ln, err := net.Listen("tcp", *addr)
