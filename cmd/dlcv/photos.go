@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/dlcv-go/dlcv/data"
@@ -68,7 +67,7 @@ func photoArgs(args []string) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			if !d.IsDir() && slices.Contains(data.ImageExtensions, strings.ToLower(filepath.Ext(p))) {
+			if !d.IsDir() && data.IsImageFile(p) {
 				out = append(out, p)
 			}
 			return nil
