@@ -366,6 +366,27 @@ func (g *convGeo) dxGeom() (convGeo, bool) {
 		kh: g.kh, kw: g.kw, sh: 1, sw: 1, dh: g.dh, dw: g.dw, padT: pt, padL: pl, groups: 1}, true
 }
 
+// dxConvPays reports whether dX as a convolution (dxGeom) costs less
+// than col2im of dY W^T on the im2col path. The two GEMMs do the same
+// multiply-adds in different shapes: m x KH*KW*Cin of depth F against
+// m x Cin of depth KH*KW*F. What differs is the micro-kernel's waste:
+// columns rounded up to its tile width (LeNet's second convolution has
+// Cin 20: 32 columns paid for 20, against 512 for 500) and a fixed cost
+// per register tile that a shallow depth does not amortise (ResNet's
+// first stage has F 16). The patches each path moves (col2im's fold of
+// KH*KW*Cin per row, dxConv's unfold of KH*KW*F) count at about
+// 8 multiply-adds an element, the ratio of one AVX add over memory to
+// the FMA throughput of a register tile.
+func (g *convGeo) dxConvPays() bool {
+	const tileCost, moveCost = 24, 8
+	_, nr := kernels.Tile()
+	cols := func(n int) int { return (n + nr - 1) / nr * nr }
+	taps := g.kh * g.kw
+	col2im := cols(taps*g.cin)*(g.f+tileCost) + moveCost*taps*g.cin
+	conv := cols(g.cin)*(taps*g.f+tileCost) + moveCost*taps*g.f
+	return conv < col2im
+}
+
 // flipKernel writes w (KH, KW, Cin, F) flipped in both spatial axes and
 // transposed: dst (KH, KW, F, Cin).
 func flipKernel(dst, w []float32, g *convGeo) {
@@ -589,7 +610,10 @@ func (c *Conv2D) Backward(call *Call, in, out, dout, din []*tensor.Tensor) error
 		}
 	}
 	if dx != nil {
-		if t.dxg, t.dxConv = g.dxGeom(); t.dxConv {
+		if t.dxg, t.dxConv = g.dxGeom(); t.dxConv && !t.impl && !g.dxConvPays() {
+			t.dxConv = false
+		}
+		if t.dxConv {
 			st.wflip = grow(st.wflip, len(w))
 			flipKernel(st.wflip, w, &g)
 			t.wflip = st.wflip

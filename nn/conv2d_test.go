@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
@@ -560,6 +561,50 @@ func TestConv2DInputGradAsConvolution(t *testing.T) {
 					gradCheckOp(t, c.c, [][]int{c.in}, gradOpts{Seed: uint64(i), Samples: 30, Training: true, Tol: 1e-3})
 				}
 			}
+		})
+	}
+}
+
+// dX as a convolution is taken only where it costs less than col2im: not
+// for LeNet's second convolution (Cin 20: the convolution's GEMM would
+// pay 32 columns of the micro-kernel for 20), but for ResNet's 16 -> 16
+// stage (col2im's GEMM would have depth 16). Both paths give the
+// gradient.
+func TestConv2DInputGradPathChoice(t *testing.T) {
+	cases := []struct {
+		name       string
+		f, k, cin  int
+		conv, pays bool
+	}{
+		{"LeNet 5x5 20 -> 50", 50, 5, 20, true, false},
+		{"ResNet 3x3 16 -> 16", 16, 3, 16, true, true},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewConv2D(tc.f, tc.k, 1, Same)
+			in := []int{2, 7, 6, tc.cin}
+			out, err := c.Shapes([][]int{in})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Build([][]int{in}, NewRNG(uint64(i))); err != nil {
+				t.Fatal(err)
+			}
+			g, err := c.geometry(in, out[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := g.dxGeom(); ok != tc.conv {
+				t.Fatalf("dxGeom accepts it: %v, want %v", ok, tc.conv)
+			}
+			if _, nr := kernels.Tile(); nr == 16 || nr == 32 { // the tiles the costs were worked out for
+				if p := g.dxConvPays(); p != tc.pays {
+					t.Fatalf("dxConvPays = %v, want %v", p, tc.pays)
+				}
+			}
+			defer func(v int) { implicitMaxKW = v }(implicitMaxKW)
+			implicitMaxKW = 0 // the im2col path, where the choice is made
+			gradCheckOp(t, c, [][]int{in}, gradOpts{Seed: uint64(i), Samples: 30, Training: true, Tol: 1e-3})
 		})
 	}
 }

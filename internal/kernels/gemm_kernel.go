@@ -49,6 +49,14 @@ func AvailableKernels() []string {
 	return names
 }
 
+// Tile returns the register tile (rows, columns of C) of the micro-kernel
+// Sgemm uses now: callers that can choose between GEMM shapes prefer an
+// n that is a multiple of the columns (a partial tile costs a whole one).
+func Tile() (mr, nr int) {
+	k := activeKernel.Load()
+	return k.mr, k.nr
+}
+
 // Kernel returns the name of the micro-kernel Sgemm uses now.
 func Kernel() string { return activeKernel.Load().name }
 
