@@ -142,14 +142,16 @@ func loadAdapted(lo LoadOptions, in []int, who string) (*Loaded, *inputAdapter, 
 		return nil, nil, err
 	}
 	from := ds.Train.SampleShape()
+	// The mean is subtracted from the stored channels, before the resize
+	// (which keeps a constant): a replicated gray channel has one.
 	mean := p.Mean
-	if len(mean) == want[2] && want[2] == 3 && from[2] == 1 && !(mean[0] == mean[1] && mean[1] == mean[2]) {
-		return nil, nil, fmt.Errorf("dataset %s: grayscale images replicated to RGB take one mean for all channels, not %v", datasetName(lo.Dataset), mean)
-	}
-	if len(mean) == 3 && from[2] == 1 {
+	if len(mean) == 3 && from[2] == 1 && want[2] == 3 {
+		if mean[0] != mean[1] || mean[1] != mean[2] {
+			return nil, nil, fmt.Errorf("dataset %s: grayscale images replicated to RGB take one mean for all channels, not %v", datasetName(lo.Dataset), mean)
+		}
 		mean = mean[:1]
 	}
-	if len(mean) > 0 { // applied to the stored bytes, before the resize (which keeps a constant)
+	if len(mean) > 0 {
 		if len(mean) != from[2] {
 			return nil, nil, fmt.Errorf("dataset %s: %d mean values for %d channels", datasetName(lo.Dataset), len(mean), from[2])
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -250,4 +251,61 @@ func BenchmarkInputAdapterMNIST(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*32)/b.Elapsed().Seconds(), "img/s")
+}
+
+// A mean is subtracted from the stored gray channel and recorded once
+// per replicated channel, so that the model file's preprocessing and a
+// second load from it (evaluate) agree; means that a replicated channel
+// cannot have are refused.
+func TestLoadAdaptedMean(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "idx")
+	writeIDX(t, dir, "", 9, 6)
+	in := []int{16, 16, 3}
+	l, a, err := loadAdapted(LoadOptions{Dataset: dir, Preprocess: data.Preprocess{Mean: []float32{0.5}}}, in, "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == nil || !slices.Equal(l.Preprocess.Mean, []float32{0.5, 0.5, 0.5}) || !slices.Equal(l.Test.U8.Mean, []float32{0.5}) {
+		t.Fatalf("adapter %v, preprocess %+v, stored mean %v", a, l.Preprocess, l.Test.U8.Mean)
+	}
+	again, _, err := loadAdapted(LoadOptions{Dataset: dir, Preprocess: l.Preprocess}, in, "m")
+	if err != nil || !slices.Equal(again.Test.U8.Mean, []float32{0.5}) || !slices.Equal(again.Preprocess.Mean, l.Preprocess.Mean) {
+		t.Fatalf("reloaded from the model's preprocessing: %v, %+v", err, again)
+	}
+	for _, c := range []struct {
+		mean []float32
+		want string
+	}{{[]float32{0.1, 0.2, 0.3}, "one mean for all channels"}, {[]float32{0.1, 0.2}, "2 mean values for 1 channels"}} {
+		if _, _, err := loadAdapted(LoadOptions{Dataset: dir, Preprocess: data.Preprocess{Mean: c.mean}}, in, "m"); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("mean %v: %v, want %q", c.mean, err, c.want)
+		}
+	}
+}
+
+// A fine-tuning cache over the bound is refused, naming its size.
+func TestFineTuneCacheBound(t *testing.T) {
+	dir := t.TempDir()
+	ds := filepath.Join(dir, "idx")
+	writeIDX(t, ds, "", 60, 30)
+	g := residualBackbone(t, filepath.Join(dir, "backbone.safetensors"))
+	cut, err := cutGraph(g, "bb/pool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft, err := splitForFineTune(cut, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, a, err := loadAdapted(LoadOptions{Dataset: ds}, []int{16, 16, 3}, "backbone b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 90 images x 16x16x6 float32 = 552,960 bytes.
+	var log strings.Builder
+	if err := checkCache(l, ft, a, 552960, &log); err != nil || !strings.Contains(log.String(), "90 images x (16, 16, 6) float32") {
+		t.Errorf("a cache at the bound: %v, log %q", err, log.String())
+	}
+	if err := checkCache(l, ft, a, 552959, io.Discard); err == nil || !strings.Contains(err.Error(), "caching 90 images' activations at bb/b1/relu, (16, 16, 6) float32 each, would take 0.0 GB") {
+		t.Errorf("a cache over the bound: %v", err)
+	}
 }

@@ -260,7 +260,7 @@ func trainTransfer(o TrainOptions) (*TrainResult, error) {
 		extract, pool = &Backbone{Name: bb.Name, Graph: ft.prefix}, &Backbone{Name: bb.Name, Graph: ft.tail}
 	}
 	if ft != nil {
-		if err := checkCache(ds, ft, adapt, o.Log); err != nil {
+		if err := checkCache(ds, ft, adapt, MaxFineTuneCache, o.Log); err != nil {
 			return nil, fmt.Errorf("--fine-tune %d with backbone %s: %w", o.FineTune, bb.Name, err)
 		}
 	}
@@ -561,9 +561,9 @@ func (s *fineTuneSplit) fineTune(head *nn.Sequential, cached *Loaded, o TrainOpt
 const MaxFineTuneCache = 4 << 30
 
 // checkCache logs the size of the activations fine-tuning will cache and
-// refuses a cache over MaxFineTuneCache. With no frozen part and no
-// resizing the images in memory are the cache: nothing is added.
-func checkCache(ds *Loaded, ft *fineTuneSplit, adapt *inputAdapter, log io.Writer) error {
+// refuses a cache over limit bytes. With no frozen part and no resizing
+// the images in memory are the cache: nothing is added.
+func checkCache(ds *Loaded, ft *fineTuneSplit, adapt *inputAdapter, limit int64, log io.Writer) error {
 	if ft.prefix == nil && adapt == nil {
 		return nil
 	}
@@ -575,9 +575,9 @@ func checkCache(ds *Loaded, ft *fineTuneSplit, adapt *inputAdapter, log io.Write
 	}
 	shape := ft.tail.InputShape()
 	bytes := int64(n) * int64(tensor.Numel(shape)) * 4
-	if bytes > MaxFineTuneCache {
-		return fmt.Errorf("caching %d images' activations at %s (%s float32) would take %.1f GB, over the %.0f GB bound: fine-tune fewer blocks, or pass --limit",
-			n, ft.cutName, tensor.ShapeString(shape), float64(bytes)/1e9, float64(MaxFineTuneCache)/(1<<30))
+	if bytes > limit {
+		return fmt.Errorf("caching %d images' activations at %s, %s float32 each, would take %.1f GB, over the %.3g GiB bound: fine-tune fewer blocks, or pass --limit",
+			n, ft.cutName, tensor.ShapeString(shape), float64(bytes)/1e9, float64(limit)/(1<<30))
 	}
 	fmt.Fprintf(log, "[INFO] fine-tuning cache: %d images x %s float32 at %s = %.2f GB in memory\n", n, tensor.ShapeString(shape), ft.cutName, float64(bytes)/1e9)
 	return nil
