@@ -7,6 +7,7 @@ import (
 	"github.com/dlcv-go/dlcv/classifier"
 	"github.com/dlcv-go/dlcv/data"
 	"github.com/dlcv-go/dlcv/metrics"
+	"github.com/dlcv-go/dlcv/nn"
 	"github.com/dlcv-go/dlcv/train"
 )
 
@@ -51,15 +52,21 @@ func Evaluate(modelPath string, o EvalOptions) (*EvalResult, error) {
 		lo.SkipBad = lo.SkipBad || info.SkipBad
 	}
 	lo.Preprocess = m.Preprocess
-	ds, err := Load(lo, m.Net.InputShape())
+	// An array dataset stays at its size; batches are resized to the
+	// model's input as they were in training (a transfer model's).
+	ds, adapt, err := loadAdapted(lo, m.Net.InputShape(), "model "+modelPath)
 	if err != nil {
 		return nil, err
+	}
+	var net nn.Model = m.Net
+	if adapt != nil {
+		net = &adaptedModel{Model: m.Net, a: adapt}
 	}
 	if len(ds.Test.Classes) != len(m.Classes) {
 		return nil, fmt.Errorf("dataset %s has %d classes, model %s has %d", lo.Dataset, len(ds.Test.Classes), modelPath, len(m.Classes))
 	}
 	r := &EvalResult{Model: m, Test: ds.Test}
-	if r.Eval, err = train.Evaluate(m.Net, ds.Test, 256, nil); err != nil {
+	if r.Eval, err = train.Evaluate(net, ds.Test, 256, nil); err != nil {
 		return nil, err
 	}
 	if r.Report, err = metrics.NewReport(ds.Test.Y, r.Eval.Pred, m.Classes); err != nil {

@@ -153,11 +153,15 @@ func copyNodes(dst, g *nn.Graph, keep map[*nn.Node]bool, prefix string) error {
 	return dst.Err()
 }
 
-// features runs the backbone over d in batches and returns the features
-// as a dataset of (N, 1, 1, D) vectors with d's labels, or of the
-// output's own shape when keepShape.
-func (b *Backbone) features(d *data.Dataset, what string, keepShape bool, log io.Writer) (*data.Dataset, error) {
-	s := b.Graph.NewSession()
+// features runs the backbone over d in batches (resized by adapt when
+// not nil) and returns the features as a dataset of (N, 1, 1, D) vectors
+// with d's labels, or of the output's own shape when keepShape. A nil
+// Graph is the identity: the adapted images themselves.
+func (b *Backbone) features(d *data.Dataset, what string, keepShape bool, adapt *inputAdapter, log io.Writer) (*data.Dataset, error) {
+	var s *nn.Session
+	if b.Graph != nil {
+		s = b.Graph.NewSession()
+	}
 	batches, err := data.NewBatcher(d, 32, data.BatchOptions{})
 	if err != nil {
 		return nil, err
@@ -167,11 +171,19 @@ func (b *Backbone) features(d *data.Dataset, what string, keepShape bool, log io
 	dim, done, next := 0, 0, 0
 	t0 := time.Now()
 	for batch := range batches.Epoch() {
-		ys, err := s.Run(false, batch.X)
-		if err != nil {
-			return nil, fmt.Errorf("backbone %s: %w", b.Name, err)
+		y := batch.X
+		if adapt != nil {
+			if y, err = adapt.batch(y); err != nil {
+				return nil, fmt.Errorf("backbone %s: %w", b.Name, err)
+			}
 		}
-		y := ys[0]
+		if s != nil {
+			ys, err := s.Run(false, y)
+			if err != nil {
+				return nil, fmt.Errorf("backbone %s: %w", b.Name, err)
+			}
+			y = ys[0]
+		}
 		if dim == 0 {
 			dim = len(y.Data) / y.Shape[0]
 			out = make([]float32, 0, d.Len()*dim)
@@ -218,9 +230,17 @@ func trainTransfer(o TrainOptions) (*TrainResult, error) {
 		}
 	}
 	fmt.Fprintf(o.Log, "[INFO] loading dataset %s at the backbone's %dx%d...\n", datasetName(o.Load.Dataset), bb.Input[1], bb.Input[0])
-	ds, err := Load(o.Load, bb.Input)
+	ds, adapt, err := loadAdapted(o.Load, bb.Input, "backbone "+bb.Name)
 	if err != nil {
 		return nil, err
+	}
+	if adapt != nil {
+		how := ""
+		if adapt.from[2] != adapt.to[2] {
+			how = ", the channel replicated"
+		}
+		fmt.Fprintf(o.Log, "[INFO] %s images are %dx%dx%d: resized to %dx%dx%d per batch%s (%s)\n", datasetName(o.Load.Dataset),
+			adapt.from[1], adapt.from[0], adapt.from[2], adapt.to[1], adapt.to[0], adapt.to[2], how, interpName(adapt.interp))
 	}
 	if len(ds.Skipped) > 0 {
 		fmt.Fprintf(o.Log, "[WARN] skipped %d unreadable images, e.g. %s\n", len(ds.Skipped), ds.Skipped[0])
@@ -239,6 +259,11 @@ func trainTransfer(o TrainOptions) (*TrainResult, error) {
 			o.FineTune, ft.total, ft.blocks[0].Name, ft.blocks[len(ft.blocks)-1].Name, ft.weights, ft.cutName)
 		extract, pool = &Backbone{Name: bb.Name, Graph: ft.prefix}, &Backbone{Name: bb.Name, Graph: ft.tail}
 	}
+	if ft != nil {
+		if err := checkCache(ds, ft, adapt, MaxFineTuneCache, o.Log); err != nil {
+			return nil, fmt.Errorf("--fine-tune %d with backbone %s: %w", o.FineTune, bb.Name, err)
+		}
+	}
 	cached := &Loaded{Preprocess: ds.Preprocess}
 	sets := []struct {
 		what string
@@ -249,11 +274,11 @@ func trainTransfer(o TrainOptions) (*TrainResult, error) {
 		if set.in == nil {
 			continue
 		}
-		if ft != nil && ft.prefix == nil { // fine-tuning every block: the images are the cache
+		if ft != nil && ft.prefix == nil && adapt == nil { // fine-tuning every block: the images are the cache
 			*set.out = set.in
 			continue
 		}
-		if *set.out, err = extract.features(set.in, set.what, ft != nil, o.Log); err != nil {
+		if *set.out, err = extract.features(set.in, set.what, ft != nil, adapt, o.Log); err != nil {
 			return nil, err
 		}
 	}
@@ -266,7 +291,7 @@ func trainTransfer(o TrainOptions) (*TrainResult, error) {
 			if *p.in == nil {
 				continue
 			}
-			if *p.out, err = pool.features(*p.in, "pooled", false, io.Discard); err != nil {
+			if *p.out, err = pool.features(*p.in, "pooled", false, nil, io.Discard); err != nil {
 				return nil, err
 			}
 		}
@@ -310,6 +335,8 @@ func trainTransfer(o TrainOptions) (*TrainResult, error) {
 		ti.FineTune, ti.FineTuneEpochs, ti.FineTuneLR = o.FineTune, o.fineTuneEpochs(), o.fineTuneLR()
 	}
 	info, _ := json.Marshal(ti)
+	// feats.Preprocess is the model's (an array dataset's is the adapter's
+	// target), so that predict prepares image files as training did.
 	res := &TrainResult{History: h, Model: &classifier.Model{Net: full, Classes: feats.Train.Classes,
 		Preprocess: feats.Preprocess, Arch: "transfer:" + bb.Name, Training: info}}
 	headRes := &TrainResult{Model: &classifier.Model{Net: scored, Classes: scoreSet.Classes}}
@@ -525,4 +552,40 @@ func (s *fineTuneSplit) fineTune(head *nn.Sequential, cached *Loaded, o TrainOpt
 		}
 	}
 	return net, h, err
+}
+
+// MaxFineTuneCache bounds the activations fine-tuning keeps in memory
+// (float32, every training, validation and test image): MNIST's 70,000
+// digits at MobileNet v2's expanded_conv_14 (7x7x160, --fine-tune 3) are
+// 2.2 GB and fit; the images themselves at 224x224x3 (42 GB) do not.
+const MaxFineTuneCache = 4 << 30
+
+// checkCache logs the size of the activations fine-tuning will cache and
+// refuses a cache over limit bytes. With no frozen part and no resizing
+// the images in memory are the cache: nothing is added.
+func checkCache(ds *Loaded, ft *fineTuneSplit, adapt *inputAdapter, limit int64, log io.Writer) error {
+	if ft.prefix == nil && adapt == nil {
+		return nil
+	}
+	n := 0
+	for _, d := range []*data.Dataset{ds.Train, ds.Val, ds.Test} {
+		if d != nil {
+			n += d.Len()
+		}
+	}
+	shape := ft.tail.InputShape()
+	bytes := int64(n) * int64(tensor.Numel(shape)) * 4
+	if bytes > limit {
+		return fmt.Errorf("caching %d images' activations at %s, %s float32 each, would take %.1f GB, over the %.3g GiB bound: fine-tune fewer blocks, or pass --limit",
+			n, ft.cutName, tensor.ShapeString(shape), float64(bytes)/1e9, float64(limit)/(1<<30))
+	}
+	fmt.Fprintf(log, "[INFO] fine-tuning cache: %d images x %s float32 at %s = %.2f GB in memory\n", n, tensor.ShapeString(shape), ft.cutName, float64(bytes)/1e9)
+	return nil
+}
+
+func interpName(s string) string {
+	if s == "" {
+		return data.Bilinear
+	}
+	return s
 }

@@ -100,6 +100,9 @@ if [[ $what == compare || $what == compare-nets ]]; then
 	timed animals-transfer "$OUT/dlcv" train --backbone "$coral" --dataset "$SHARED/data/animals" --epochs 20 --out "$OUT/animals-transfer"
 	timed animals-finetune "$OUT/dlcv" train --backbone "$coral" --dataset "$SHARED/data/animals" --epochs 20 \
 		--fine-tune 3 --out "$OUT/animals-finetune"
+	# The 28x28 digits stay 28x28 in memory; each batch is resized to
+	# 224x224 and the gray channel replicated to RGB for the backbone.
+	timed mnist-transfer "$OUT/dlcv" train --backbone "$coral" --dataset mnist --epochs 20 --out "$OUT/mnist-transfer"
 	for arch in minivggnet resnet20; do
 		timed "mnist-$arch" "$OUT/dlcv" train --arch $arch --size 28x28 --epochs 10 --out "$OUT/mnist-$arch"
 	done

@@ -30,6 +30,7 @@ const trainExamples = `  dlcv train                                    # LeNet o
   dlcv train --arch resnet20 --dataset cifar10:/data/cifar-10-batches-bin --epochs 30
   dlcv train --backbone mobilenet-v2 --dataset data/animals --out runs/transfer      # transfer learning
   dlcv train --backbone mobilenet-v2 --dataset data/animals --fine-tune 3            # then fine-tune 3 blocks
+  dlcv train --backbone mobilenet-v2 --dataset mnist --limit 2000                    # digits resized to 224x224 RGB per batch
   dlcv train --resume runs/mnist/checkpoint.safetensors --out runs/mnist`
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
