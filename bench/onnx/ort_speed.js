@@ -1,0 +1,37 @@
+// Times one ONNX model in ONNX Runtime (Node.js binding) for
+// bench/onnx/speed.sh: session creation, then one warm-up run and REPS
+// timed runs on the input .npy; prints one JSON line with the session
+// creation time and every run's time in ms.
+//
+//   node bench/onnx/ort_speed.js MODEL.onnx INPUT.npy THREADS REPS
+const fs = require('fs');
+const ort = require(process.env.HOME + '/.cache/dlcv-peers/node_modules/onnxruntime-node');
+
+function readNpy(file) {
+  const b = fs.readFileSync(file);
+  if (b.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(file + ': not .npy');
+  const hl = b[6] === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8);
+  const start = b[6] === 1 ? 10 : 12;
+  const hdr = b.toString('latin1', start, start + hl);
+  if (!hdr.includes("'<f4'")) throw new Error(file + ': want float32');
+  const shape = hdr.match(/\(([^)]*)\)/)[1].split(',').map(s => s.trim()).filter(s => s).map(Number);
+  return {shape, data: new Float32Array(b.buffer.slice(b.byteOffset + start + hl, b.byteOffset + b.length))};
+}
+
+(async () => {
+  const [model, input, threads, reps] = process.argv.slice(2);
+  const t0 = process.hrtime.bigint();
+  const s = await ort.InferenceSession.create(model, {intraOpNumThreads: Number(threads), interOpNumThreads: 1,
+    executionMode: 'sequential', graphOptimizationLevel: 'all'});
+  const create = Number(process.hrtime.bigint() - t0) / 1e6;
+  const x = readNpy(input);
+  const feeds = {[s.inputNames[0]]: new ort.Tensor('float32', x.data, x.shape)};
+  await s.run(feeds);
+  const runs = [];
+  for (let i = 0; i < Number(reps); i++) {
+    const t = process.hrtime.bigint();
+    await s.run(feeds);
+    runs.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  console.log(JSON.stringify({create, runs}));
+})().catch(e => { console.error(e); process.exit(1); });
