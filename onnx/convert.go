@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/nn"
 	"github.com/dlcv-go/dlcv/tensor"
 )
@@ -289,6 +290,46 @@ func permuteData(d *Data, perm []int) *tensor.Tensor {
 }
 
 // transposeTensor returns t with output axis i = input axis perm[i].
+// blockTranspose reports whether perm, on shape, is a batch of matrix
+// transposes: the identity on axes [0, a), then axes [b, r) before
+// [a, b). The matrices are rows = prod(shape[a:b]) x cols =
+// prod(shape[b:r]), outer of them.
+func blockTranspose(shape, perm []int) (outer, rows, cols int, ok bool) {
+	r := len(perm)
+	a := 0
+	for a < r && perm[a] == a {
+		a++
+	}
+	if a == r {
+		return 0, 0, 0, false
+	}
+	b := perm[a]
+	if b <= a {
+		return 0, 0, 0, false
+	}
+	for k := range r - a {
+		want := b + k
+		if k >= r-b {
+			want = a + k - (r - b)
+		}
+		if perm[a+k] != want {
+			return 0, 0, 0, false
+		}
+	}
+	outer, rows, cols = 1, 1, 1
+	for i, d := range shape {
+		switch {
+		case i < a:
+			outer *= d
+		case i < b:
+			rows *= d
+		default:
+			cols *= d
+		}
+	}
+	return outer, rows, cols, true
+}
+
 func transposeTensor(t *tensor.Tensor, perm []int) *tensor.Tensor {
 	r := len(t.Shape)
 	out := make([]int, r)
@@ -297,6 +338,17 @@ func transposeTensor(t *tensor.Tensor, perm []int) *tensor.Tensor {
 	}
 	y := tensor.New(out...)
 	if len(y.Data) == 0 {
+		return y
+	}
+	if outer, rows, cols, ok := blockTranspose(t.Shape, perm); ok {
+		// A batch of matrix transposes (NCHW <-> NHWC among them, at
+		// every run's inputs and outputs): the tiled kernel, not the
+		// element-by-element walk below (9% of a MobileNet v2 run at
+		// batch 32).
+		n := rows * cols
+		for o := range outer {
+			kernels.Transpose(y.Data[o*n:], rows, t.Data[o*n:], cols, rows, cols)
+		}
 		return y
 	}
 	instr := make([]int, r)
