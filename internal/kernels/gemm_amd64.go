@@ -94,4 +94,26 @@ var avx2Kernel = &gemmKernel{
 			storeTile(t[:], 16, c, ldc, alpha, beta, mr, nr)
 		}
 	},
+	packRows: packRows6,
+}
+
+// packRows6 packs rows (<= 6) rows of A for the AVX2 kernel: six full
+// rows walk together, one store of six per k step (packRowsGo's row at a
+// time writes every sixth value).
+func packRows6(dst, a []float32, lda, kc, rows int) {
+	if rows < 6 {
+		packRowsGo(dst, a, lda, kc, rows, 6)
+		return
+	}
+	a0 := a[:kc]
+	a1 := a[lda : lda+kc][:len(a0)]
+	a2 := a[2*lda : 2*lda+kc][:len(a0)]
+	a3 := a[3*lda : 3*lda+kc][:len(a0)]
+	a4 := a[4*lda : 4*lda+kc][:len(a0)]
+	a5 := a[5*lda : 5*lda+kc][:len(a0)]
+	d := dst[:6*len(a0)]
+	for p, v := range a0 {
+		dp := d[p*6 : p*6+6 : p*6+6]
+		dp[0], dp[1], dp[2], dp[3], dp[4], dp[5] = v, a1[p], a2[p], a3[p], a4[p], a5[p]
+	}
 }
