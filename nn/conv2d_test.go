@@ -617,3 +617,24 @@ func TestConv2DImplicitWideKernels(t *testing.T) {
 	t.Run("forward", TestConv2DForwardMatchesDefinition)
 	t.Run("grad", TestConv2DGrad)
 }
+
+// The package's tests take the Winograd path on their small shapes;
+// TestWinogradNeedsTiles checks the default bound.
+func init() { winoMinTiles = 1 }
+
+// Winograd is taken only with enough tiles to pay for transforming the
+// kernel at every call: not for a 7x7 output at batch 1 (ResNet-18's
+// last stage), but at batch 4, or for a 16x16 output.
+func TestWinogradNeedsTiles(t *testing.T) {
+	defer func(v int) { winoMinTiles = v }(winoMinTiles)
+	winoMinTiles = 64
+	for _, c := range []struct {
+		n, hw int
+		want  bool
+	}{{1, 7, false}, {4, 7, true}, {1, 16, true}, {1, 14, false}} {
+		g := convGeo{n: c.n, h: c.hw, w: c.hw, cin: 64, oh: c.hw, ow: c.hw, f: 64, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padT: 1, padL: 1, groups: 1}
+		if got := g.winograd(); got != c.want {
+			t.Errorf("batch %d, %dx%d output: winograd() = %v, want %v", c.n, c.hw, c.hw, got, c.want)
+		}
+	}
+}

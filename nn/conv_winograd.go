@@ -35,13 +35,26 @@ const winoChunkFloats = 48 << 10
 // with fewer, the products are too narrow to pay for the transforms.
 const winoMinFilters = 8
 
+// winoMinTiles is the least number of output tiles (over the batch) for
+// the Winograd path. Its kernel is transformed at every call (weights may
+// have changed), which reads 9 and writes 16 values per channel pair, most
+// of it from memory for wide layers, while each tile saves 20 multiply-
+// adds per pair: ResNet-18's 512-channel 7x7 layers at batch 1 (16 tiles)
+// spent twice as long in the transform as the implicit GEMM takes whole.
+// A variable so that tests can take the path on small shapes.
+var winoMinTiles = 64
+
 // winogradOn turns the Winograd path on (benchmarks compare it with the
 // implicit GEMM by turning it off).
 var winogradOn = true
 
 // winograd reports whether g runs as Winograd F(2x2, 3x3).
 func (g *convGeo) winograd() bool {
-	return winogradOn && g.kh == 3 && g.kw == 3 && g.implicit() && g.f >= winoMinFilters
+	if !winogradOn || g.kh != 3 || g.kw != 3 || !g.implicit() || g.f < winoMinFilters {
+		return false
+	}
+	th, tw := g.winoTiles()
+	return g.n*th*tw >= winoMinTiles
 }
 
 // winoTiles returns the tile rows per image and tiles per tile row.
