@@ -262,23 +262,30 @@ func convEpilogue(out, res, bias, tile []float32, act Act) {
 	if res != nil {
 		kernels.Add(out, res[:len(out)])
 	}
-	relu := act.Kind == "relu"
+	relu, clip := act.Kind == "relu", act.Kind == "clip"
 	if bias != nil {
+		// The bias with the activation in one pass where a kernel fuses
+		// them (ReLU, and clips such as ReLU6).
+		add := func(dst, b []float32) {
+			switch {
+			case relu:
+				kernels.AddRelu(dst, b)
+			case clip:
+				kernels.AddClip(dst, b, act.Min, act.Max)
+			default:
+				kernels.Add(dst, b)
+			}
+		}
 		f := len(bias)
 		full := len(out) / len(tile) * len(tile)
 		for i := 0; i < full; i += len(tile) {
-			if relu {
-				kernels.AddRelu(out[i:i+len(tile)], tile)
-			} else {
-				kernels.Add(out[i:i+len(tile)], tile)
-			}
+			add(out[i:i+len(tile)], tile)
 		}
 		for r := full; r < len(out); r += f {
-			if relu {
-				kernels.AddRelu(out[r:r+f], bias)
-			} else {
-				kernels.Add(out[r:r+f], bias)
-			}
+			add(out[r:r+f], bias)
+		}
+		if clip {
+			return
 		}
 	} else if relu {
 		kernels.Relu(out, out)

@@ -82,6 +82,23 @@ func addReluGo(dst, b []float32) {
 	}
 }
 
+// AddClip sets dst[i] = min(max(dst[i]+b[i], lo), hi) (a bias add fused
+// with ReLU6 or another clip), with Clip's semantics.
+func AddClip(dst, b []float32, lo, hi float32) {
+	if len(dst) != len(b) {
+		panic(fmt.Sprintf("kernels.AddClip: len(dst)=%d != len(b)=%d", len(dst), len(b)))
+	}
+	done := addClipAsm(dst, b, lo, hi)
+	addClipGo(dst[done:], b[done:], lo, hi)
+}
+
+func addClipGo(dst, b []float32, lo, hi float32) {
+	b = b[:len(dst)]
+	for i, v := range dst {
+		dst[i] = min(max(v+b[i], lo), hi)
+	}
+}
+
 // MaxPool2x2Row computes one output row of a 2x2, stride-2 max pool over
 // NHWC data: r0 and r1 are input rows 2*oy and 2*oy+1 (at least 2*ow
 // pixels of c channels each) and dst receives ow pixels. Window values are

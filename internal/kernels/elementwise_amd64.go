@@ -19,6 +19,9 @@ func addAVX2(dst, src *float32, n int)
 func addReluAVX2(dst, b *float32, n int)
 
 //go:noescape
+func addClipAVX2(dst, b *float32, n int, lo, hi float32)
+
+//go:noescape
 func maxPool2x2AVX2(dst, r0, r1 *float32, ow, c int)
 
 //go:noescape
@@ -64,6 +67,16 @@ func addReluAsm(dst, b []float32) int {
 	}
 	_ = b[n-1]
 	addReluAVX2(&dst[0], &b[0], n)
+	return n
+}
+
+func addClipAsm(dst, b []float32, lo, hi float32) int {
+	n := len(dst) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	_ = b[n-1]
+	addClipAVX2(&dst[0], &b[0], n, lo, hi)
 	return n
 }
 

@@ -188,6 +188,61 @@ ardone:
 	VZEROUPPER
 	RET
 
+// func addClipAVX2(dst, b *float32, n int, lo, hi float32)
+// dst = min(max(dst+b, lo), hi), n a multiple of 8; a NaN sum stays NaN
+// (the sum is each instruction's second source), as in Clip.
+TEXT ·addClipAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         b+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS lo+24(FP), Y14
+	VBROADCASTSS hi+28(FP), Y13
+
+ac32:
+	CMPQ    CX, $32
+	JLT     ac8
+	VMOVUPS (DI), Y1
+	VMOVUPS 32(DI), Y2
+	VMOVUPS 64(DI), Y3
+	VMOVUPS 96(DI), Y4
+	VADDPS  (SI), Y1, Y1
+	VADDPS  32(SI), Y2, Y2
+	VADDPS  64(SI), Y3, Y3
+	VADDPS  96(SI), Y4, Y4
+	VMAXPS  Y1, Y14, Y1
+	VMAXPS  Y2, Y14, Y2
+	VMAXPS  Y3, Y14, Y3
+	VMAXPS  Y4, Y14, Y4
+	VMINPS  Y1, Y13, Y1
+	VMINPS  Y2, Y13, Y2
+	VMINPS  Y3, Y13, Y3
+	VMINPS  Y4, Y13, Y4
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS Y3, 64(DI)
+	VMOVUPS Y4, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	SUBQ    $32, CX
+	JMP     ac32
+
+ac8:
+	CMPQ    CX, $8
+	JLT     acdone
+	VMOVUPS (DI), Y1
+	VADDPS  (SI), Y1, Y1
+	VMAXPS  Y1, Y14, Y1
+	VMINPS  Y1, Y13, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     ac8
+
+acdone:
+	VZEROUPPER
+	RET
+
 // Pooling: for each of ow output pixels, channel blocks of 8 at byte
 // offsets 0, 32, ... below (c-8)*4, then one block at (c-8)*4. AX is the
 // block's byte offset, R10 = c*4 (the step to the right-hand pixel of a

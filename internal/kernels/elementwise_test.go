@@ -104,6 +104,24 @@ func TestAddReluMatchesGo(t *testing.T) {
 	}
 }
 
+func TestAddClipMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, n := range awkward {
+		for _, lim := range [][2]float32{{0, 6}, {-1, 1}, {-0.5, 0}} {
+			b, dst := specialVec(rng, n), specialVec(rng, n)
+			want := append([]float32(nil), dst...)
+			addClipGo(want, b, lim[0], lim[1])
+			AddClip(dst, b, lim[0], lim[1])
+			for i := range want {
+				// Clip's semantics: the sign of a zero result is not specified.
+				if g, w := dst[i], want[i]; !(g == w || (g != g && w != w)) {
+					t.Fatalf("n=%d, clip %v: element %d = %v, want %v", n, lim, i, g, w)
+				}
+			}
+		}
+	}
+}
+
 func TestMaxPool2x2MatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, c := range []int{1, 3, 7, 8, 9, 16, 20, 50, 64} {
