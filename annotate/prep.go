@@ -37,7 +37,7 @@ func resized(img image.Image, w, h int) *tensor.Tensor {
 
 // srcPool keeps resized's float copies of photos (3.7 MB for 640x480):
 // allocated and faulted in per call, they cost more than the resize to
-// BlazeFace's 128x128.
+// a 128x128 or 224x224 input itself (BenchmarkResized640).
 var srcPool sync.Pool // *[]float32
 
 // graphModel is an imported TF.js model served concurrently: a session
