@@ -14,7 +14,8 @@ import (
 type Act struct {
 	// Kind is "" (none), "relu", "clip" (min(max(x, Min), Max): ReLU6 is
 	// clip 0..6), "leaky_relu" (Alpha), "sigmoid", "hard_sigmoid" (Alpha*x
-	// + Beta, clipped to 0..1), "hard_swish", "silu", "tanh", "gelu"
+	// + Beta, clipped to 0..1), "hard_swish" (Alpha, when not 0,
+	// replaces its 1/6: HardSwish.Scale), "silu", "tanh", "gelu"
 	// (x*Phi(x), exact) or "gelu_tanh" (GELU's tanh approximation).
 	Kind  string  `json:"kind,omitempty"`
 	Alpha float32 `json:"alpha,omitempty"`
@@ -34,6 +35,10 @@ func (a Act) String() string {
 		return fmt.Sprintf("leaky_relu(%g)", a.Alpha)
 	case "hard_sigmoid":
 		return fmt.Sprintf("hard_sigmoid(%g, %g)", a.Alpha, a.Beta)
+	case "hard_swish":
+		if a.Alpha != 0 {
+			return fmt.Sprintf("hard_swish(%g)", a.Alpha)
+		}
 	}
 	return a.Kind
 }
@@ -96,6 +101,9 @@ func (a Act) Apply(v []float32) {
 		}
 	case "hard_swish":
 		kernels.HardSwish(v, v)
+		if a.Alpha != 0 { // x * clip(x+3, 0, 6) * Alpha (HardSwish.Scale)
+			kernels.Scal(6*a.Alpha, v)
+		}
 	case "silu":
 		kernels.SiLU(v, v)
 	case "gelu":

@@ -170,13 +170,38 @@ func (o *inputAct) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error 
 // HardSwish is x * min(max(x+3, 0), 6) / 6 (MobileNetV3's h-swish). Its
 // derivative at the kinks follows PyTorch's vectorised kernel: 0 below -3,
 // x/3 + 0.5 on [-3, 3), 1 from 3 up.
-type HardSwish struct{ inputAct }
+type HardSwish struct {
+	inputAct
+	// Scale, when not 0, replaces the 1/6: a TF.js graph model stores
+	// the 1/6 of its decomposed hard swish as float16 (0.16663), and the
+	// fused op computes what the model does (FuseDecomposed).
+	Scale float32 `json:"scale,omitempty"`
+}
 
 // NewHardSwish returns a hard swish.
-func NewHardSwish() *HardSwish { return &HardSwish{inputAct{act: Act{Kind: "hard_swish"}}} }
+func NewHardSwish() *HardSwish { return &HardSwish{inputAct: inputAct{act: Act{Kind: "hard_swish"}}} }
 
 // Kind is "HardSwish", ONNX's name.
 func (l *HardSwish) Kind() string { return "HardSwish" }
+
+func (l *HardSwish) scaled() Act { return Act{Kind: "hard_swish", Alpha: l.Scale} }
+
+// FusedAct implements ActOp (fused at inference only).
+func (l *HardSwish) FusedAct() (Act, bool) { return l.scaled(), true }
+
+// Forward applies the hard swish.
+func (l *HardSwish) Forward(c *Call, in, out []*tensor.Tensor) error {
+	ewForward(c, l.scaled(), in[0].Data, out[0].Data)
+	return nil
+}
+
+// Backward is dy times the derivative at the input.
+func (l *HardSwish) Backward(c *Call, in, out, dout, din []*tensor.Tensor) error {
+	if din[0] != nil {
+		ewBackward(c, l.scaled(), din[0].Data, dout[0].Data, in[0].Data)
+	}
+	return nil
+}
 
 // SiLU is x * sigmoid(x), also called swish (EfficientNet's activation).
 type SiLU struct{ inputAct }
@@ -273,6 +298,9 @@ func (t *fwdTask) Run(lo, hi int) {
 	switch t.a.Kind {
 	case "hard_swish":
 		kernels.HardSwish(dst, x)
+		if s := t.a.Alpha; s != 0 {
+			kernels.Scal(6*s, dst[:len(x)])
+		}
 	case "silu":
 		kernels.SiLU(dst, x)
 	case "gelu":
@@ -327,6 +355,9 @@ func (t *gradTask) Run(lo, hi int) {
 		}
 	case "hard_swish":
 		kernels.HardSwishGrad(dx, dy, v)
+		if s := t.a.Alpha; s != 0 {
+			kernels.Scal(6*s, dx[:len(v)])
+		}
 	case "silu":
 		kernels.SiLUGrad(dx, dy, v)
 	case "gelu":

@@ -48,6 +48,7 @@ func TestActivationGrads(t *testing.T) {
 		{&HardSigmoid{Alpha: 1.0 / 6, Beta: 0.5}, []int{2, 3, 7}},
 		{&HardSigmoid{Alpha: -0.3, Beta: 0.2}, []int{5, 7}},
 		{NewHardSwish(), []int{3, 3, 3, 3}},
+		{&HardSwish{Scale: 0.16662598}, []int{3, 7}}, // TF.js's float16 1/6
 		{NewSiLU(), []int{3, 3, 3, 3}},
 		{NewGELU(""), []int{3, 3, 3, 3}},
 		{NewGELU("tanh"), []int{3, 13}},
@@ -87,6 +88,7 @@ func TestActivationValues(t *testing.T) {
 		{NewReLU6(), func(v float64) float64 { return math.Min(math.Max(v, 0), 6) }},
 		{NewHardSigmoid(), func(v float64) float64 { return math.Min(math.Max(0.2*v+0.5, 0), 1) }},
 		{NewHardSwish(), func(v float64) float64 { return v * math.Min(math.Max(v+3, 0), 6) / 6 }},
+		{&HardSwish{Scale: 0.16662598}, func(v float64) float64 { return v * math.Min(math.Max(v+3, 0), 6) * 0.16662598 }},
 		{NewSiLU(), func(v float64) float64 { return v * sig(v) }},
 		{NewGELU(""), func(v float64) float64 { return v * phi(v) }},
 		{NewGELU("none"), func(v float64) float64 { return v * phi(v) }},
@@ -148,6 +150,7 @@ func TestActivationJSON(t *testing.T) {
 		{NewReLU6(), `{}`},
 		{NewHardSigmoid(), `{"alpha":0.2,"beta":0.5}`},
 		{NewHardSwish(), `{}`},
+		{&HardSwish{Scale: 0.25}, `{"scale":0.25}`},
 		{NewSiLU(), `{}`},
 		{NewGELU(""), `{}`},
 		{NewGELU("tanh"), `{"approximate":"tanh"}`},

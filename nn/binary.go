@@ -266,8 +266,37 @@ func (*Mul) Kind() string { return "Mul" }
 
 func (*Mul) Saves() (inputs, outputs bool) { return true, false }
 
+// Forward multiplies runs of values with the SIMD channel-scale kernel
+// rather than binaryForward's call per value: CenterNet's gates and
+// squeeze-excite scales took 40 of its 200 ms that way.
 func (*Mul) Forward(c *Call, in, out []*tensor.Tensor) error {
-	return binaryForward(c, in, out, func(x, y float32) float32 { return x * y })
+	bc, err := stateOf[binStates](c).fwd.plan(in[0].Shape, in[1].Shape, out[0].Shape)
+	if err != nil {
+		return err
+	}
+	a, b, y := in[0].Data, in[1].Data, out[0].Data
+	bc.each(func(o, ia, ib, n, sa, sb int) {
+		switch {
+		case sa == 1 && sb == 1:
+			kernels.ChanScale(y[o:o+n], a[ia:ia+n], b[ib:ib+n])
+		case sa == 1:
+			v := b[ib]
+			for i, x := range a[ia : ia+n] {
+				y[o+i] = x * v
+			}
+		case sb == 1:
+			v := a[ia]
+			for i, x := range b[ib : ib+n] {
+				y[o+i] = v * x
+			}
+		default:
+			v := a[ia] * b[ib]
+			for i := range n {
+				y[o+i] = v
+			}
+		}
+	})
+	return nil
 }
 
 // Backward: da = dy * b, db = dy * a, each summed over its stretched axes.

@@ -73,6 +73,20 @@ func (o *Compare) Forward(c *Call, in, out []*tensor.Tensor) error {
 	if f == nil {
 		return fmt.Errorf("Compare: unknown function %q", o.Func)
 	}
+	if a, b := in[0], in[1]; o.Func == "Equal" && tensor.EqualShape(a.Shape, b.Shape) {
+		// CenterNet's peak test, scores == maxpool(scores) over 1.3M
+		// values: two calls a value took 7.6 of its ~110 ms, this loop
+		// 2.1.
+		y := out[0].Data[:len(a.Data)]
+		b := b.Data[:len(a.Data)]
+		for i, v := range a.Data {
+			y[i] = 0
+			if v == b[i] {
+				y[i] = 1
+			}
+		}
+		return nil
+	}
 	return binaryForward(c, in, out, func(x, y float32) float32 {
 		if f(x, y) {
 			return 1

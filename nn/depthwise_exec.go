@@ -25,8 +25,12 @@ type dwState struct {
 // kernels.DepthwiseConvRows works one pixel at a time; on MobileNetV2's
 // stride-1 layers at batch 1 (32 to 960 channels) the tiled rows measured
 // 1.1 to 4 times faster. (At stride 2, splitting the input rows into
-// phases to make the taps contiguous cost more than it saved.)
-func (g *convGeo) dwTiled() bool { return g.sw == 1 && g.f == g.cin }
+// phases to make the taps contiguous cost more than it saved.) Kernels
+// wider than 3 (MobileNetV3's 5x5) are not tiled: DepthwiseConvRows keeps
+// their sums in registers over all the taps, and the tiles of 25 taps
+// outgrow the cache (CenterNet's 5x5 stride-1 layers: 10.9 -> 3.5 ms per
+// run).
+func (g *convGeo) dwTiled() bool { return g.sw == 1 && g.f == g.cin && g.kw <= 3 }
 
 // dwTask runs a pass over parts of the batch: output lines forward,
 // images backward (their input gradients do not overlap).

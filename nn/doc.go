@@ -18,8 +18,11 @@
 //     Sequential (a chain-shaped graph, sequential.go) implement it.
 //     Predictor serves concurrent inference on one copy of the weights.
 //   - Passes (passes.go): FuseActivations (training-safe), Optimize
-//     (constant folding, batch-norm folding, residual and activation
-//     fusion into the convolution epilogue) and FoldConstants.
+//     (constant folding, decomposed activations, batch-norm folding,
+//     residual and activation fusion into the convolution epilogue),
+//     FoldConstants and FuseDecomposed (fuse_act.go: hard swish, SiLU,
+//     GELU written as element-wise chains become one op; the importers
+//     run it).
 //   - The model file (save.go): architecture JSON and weights in
 //     safetensors; RegisterOp makes a user's op loadable.
 //   - The ops: convolutions (conv2d*.go, depthwise*.go, convtranspose.go),

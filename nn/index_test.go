@@ -49,6 +49,11 @@ func TestCompareAndWhere(t *testing.T) {
 	wantData(t, "And", evalOp(t, NewCompare("And"), &Call{}, p, q)[0], []int{4}, []float32{0, 0, 1, 0})
 	wantData(t, "Or", evalOp(t, NewCompare("Or"), &Call{}, p, q)[0], []int{4}, []float32{0, 1, 1, 1})
 	wantData(t, "Xor", evalOp(t, NewCompare("Xor"), &Call{}, p, q)[0], []int{4}, []float32{0, 1, 0, 1})
+	// Equal of same shapes (its loop of its own): NaN is unequal to
+	// itself, -0 equals 0.
+	nan, negz := float32(math.NaN()), float32(math.Copysign(0, -1))
+	wantData(t, "Equal same shape", evalOp(t, NewCompare("Equal"), &Call{}, vec(1, nan, 0, 3), vec(1, nan, negz, 2))[0],
+		[]int{4}, []float32{1, 0, 1, 0})
 	cond := &tensor.Tensor{Shape: []int{2, 1}, Data: []float32{1, 0}}
 	wantData(t, "Where", evalOp(t, NewWhere(), &Call{}, cond, a, &tensor.Tensor{Shape: []int{}, Data: []float32{-1}})[0],
 		[]int{2, 4}, []float32{1, 2, 3, 4, -1, -1, -1, -1})

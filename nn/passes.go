@@ -17,8 +17,11 @@ import (
 //     fuse. A residual Add after a batch norm fuses into it too (with the
 //     activation after the Add: ResNet's bn -> add -> relu). The new graph
 //     shares the original's weights, so training it trains the original.
-//   - Optimize (inference): constant folding, batch-norm folding into the
-//     convolution or dense layer before it, residual additions into the
+//   - FuseDecomposed (safe for training, nn/fuse_act.go): activations
+//     written as element-wise chains (hard swish, SiLU, GELU) become one
+//     activation op.
+//   - Optimize (inference): constant folding, decomposed activations,
+//     batch-norm folding into the convolution or dense layer before it, residual additions into the
 //     convolution's epilogue, then every activation. Folded weights are
 //     copies: changing the original afterwards does not change the result.
 
@@ -53,12 +56,15 @@ func FuseActivations(g *Graph) (*Graph, error) {
 	return rewrite(g, passOptions{act: true, bnResidual: true})
 }
 
-// Optimize returns g prepared for inference: constants folded, batch norms
-// folded into the layers before them, residual additions and activations
-// fused into convolution epilogues.
+// Optimize returns g prepared for inference: constants folded, decomposed
+// activations recognised, batch norms folded into the layers before them,
+// residual additions and activations fused into convolution epilogues.
 func Optimize(g *Graph) (*Graph, error) {
 	folded, err := FoldConstants(g)
 	if err != nil {
+		return nil, err
+	}
+	if folded, err = FuseDecomposed(folded); err != nil {
 		return nil, err
 	}
 	return rewrite(folded, passOptions{inference: true, act: true, bn: true, residual: true})

@@ -18,8 +18,17 @@ func TestTopKSelectionMatchesSort(t *testing.T) {
 		x.Data[i] = float32(int(rng.Float64() * 50)) // many ties
 	}
 	x.Data[17], x.Data[n+5] = float32(math.NaN()), float32(math.NaN())
+	// The same values along axis 0 of the transpose: strided, not a
+	// contiguous row.
+	xt := tensor.New(n, 2)
+	for r := range 2 {
+		for i := range n {
+			xt.Data[i*2+r] = x.Data[r*n+i]
+		}
+	}
 	for _, largest := range []bool{true, false} {
 		outs := evalOp(t, NewTopK(k, 1, largest), &Call{}, x)
+		outsT := evalOp(t, NewTopK(k, 0, largest), &Call{}, xt)
 		for r := range 2 {
 			row := x.Data[r*n : (r+1)*n]
 			idx := make([]int, n)
@@ -49,6 +58,9 @@ func TestTopKSelectionMatchesSort(t *testing.T) {
 				got := outs[1].Data[r*k+j]
 				if int(got) != idx[j] {
 					t.Fatalf("largest=%v row %d: index %d is %v, want %d", largest, r, j, got, idx[j])
+				}
+				if gt := outsT[1].Data[j*2+r]; int(gt) != idx[j] {
+					t.Fatalf("largest=%v column %d: index %d is %v, want %d", largest, r, j, gt, idx[j])
 				}
 			}
 		}

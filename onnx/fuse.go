@@ -8,13 +8,13 @@ import (
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
-// Import-time fusion of the decompositions exporters write for
-// activations and normalisations that ONNX (before opset 17-20) has no
-// op for: x*sigmoid(x) (SiLU), x*hardsigmoid(x) and x*clip(x+3, 0, 6)/6
-// (hard swish), x*0.5*(1 + erf(x/sqrt(2))) (GELU) and the mean/variance
-// chain of a layer norm. The fused ops are what nn.Optimize then fuses
-// into the convolutions before them; the nodes of the decomposition are
-// left to the dead-code pass (they stay when something else reads them).
+// Import-time fusion of the decomposition exporters write for the layer
+// norm that ONNX (before opset 17) has no op for: the mean/variance chain
+// becomes one nn.LayerNorm, which needs the proto's axes and layouts. The
+// decomposed activations (SiLU, hard swish, GELU) are nn.FuseDecomposed's,
+// on the converted graph, one implementation for every importer. The
+// nodes of the decomposition are left to the dead-code pass (they stay
+// when something else reads them).
 
 // producer returns the node that makes the value name (nil for inputs
 // and initializers).
@@ -51,144 +51,16 @@ func other(n *NodeProto, name string) string {
 }
 
 // fuse tries the patterns that end at the current node; it reports
-// whether it converted the node.
+// whether it converted the node. Decomposed activations are not matched
+// here: nn.FuseDecomposed finds them on the imported graph (load.go).
 func (c *converter) fuse(n *NodeProto) (bool, error) {
 	if len(n.Inputs) != 2 || len(n.Outputs) != 1 {
 		return false, nil
 	}
-	switch n.OpType {
-	case "Mul":
-		for _, in := range n.Inputs {
-			if x, act := c.gatePattern(n, in); act != nil {
-				return true, c.emitAct(x, act)
-			}
-		}
-		if x := c.geluPattern(n); x != "" {
-			return true, c.emitAct(x, nn.NewGELU(""))
-		}
-	case "Div":
-		// x * clip(x + 3, 0, 6) / 6 (PaddleOCR's hard swish).
-		if !c.isConst(n.Inputs[1], 6) {
-			break
-		}
-		m := c.producer(n.Inputs[0])
-		if m == nil || m.OpType != "Mul" || len(m.Inputs) != 2 {
-			break
-		}
-		for _, in := range m.Inputs {
-			x := other(m, in)
-			cl := c.producer(in)
-			if cl == nil || cl.OpType != "Clip" || len(cl.Inputs) == 0 || !c.clipBounds(cl, 0, 6) {
-				continue
-			}
-			add := c.producer(cl.Inputs[0])
-			if add != nil && add.OpType == "Add" && other(add, x) != "" && c.isConst(other(add, x), 3) {
-				return true, c.emitAct(x, nn.NewHardSwish())
-			}
-		}
-	case "Add":
+	if n.OpType == "Add" {
 		return c.layerNormPattern(n)
 	}
 	return false, nil
-}
-
-// gatePattern matches x * f(x) for the gate f = Sigmoid (SiLU) or
-// HardSigmoid(1/6, 0.5) (hard swish), where gate is f(x)'s name.
-func (c *converter) gatePattern(n *NodeProto, gate string) (string, nn.Op) {
-	x := other(n, gate)
-	g := c.producer(gate)
-	if g == nil || len(g.Inputs) != 1 || g.Inputs[0] != x || x == "" {
-		return "", nil
-	}
-	switch g.OpType {
-	case "Sigmoid":
-		return x, nn.NewSiLU()
-	case "HardSigmoid":
-		saved := c.node
-		c.node = g
-		a, e1 := c.attrFloat("alpha", 0.2)
-		b, e2 := c.attrFloat("beta", 0.5)
-		c.node = saved
-		if e1 == nil && e2 == nil && math.Abs(float64(a)-1.0/6) < 1e-6 && b == 0.5 {
-			return x, nn.NewHardSwish()
-		}
-	}
-	return "", nil
-}
-
-// clipBounds reports whether a Clip node clips to [lo, hi].
-func (c *converter) clipBounds(n *NodeProto, lo, hi float64) bool {
-	if c.opset < 11 {
-		saved := c.node
-		c.node = n
-		l, e1 := c.attrFloat("min", -math.MaxFloat32)
-		h, e2 := c.attrFloat("max", math.MaxFloat32)
-		c.node = saved
-		return e1 == nil && e2 == nil && float64(l) == lo && float64(h) == hi
-	}
-	return len(n.Inputs) == 3 && c.isConst(n.Inputs[1], lo) && c.isConst(n.Inputs[2], hi)
-}
-
-// geluPattern matches (x * (erf(x / sqrt 2) + 1)) * 0.5 in the orders
-// PyTorch writes it, returning x.
-func (c *converter) geluPattern(n *NodeProto) string {
-	for _, half := range n.Inputs {
-		if !c.isConst(half, 0.5) {
-			continue
-		}
-		m := c.producer(other(n, half))
-		if m == nil || m.OpType != "Mul" || len(m.Inputs) != 2 {
-			continue
-		}
-		for _, in := range m.Inputs {
-			x := other(m, in)
-			add := c.producer(in)
-			if add == nil || add.OpType != "Add" || len(add.Inputs) != 2 {
-				continue
-			}
-			for _, ai := range add.Inputs {
-				if !c.isConst(other(add, ai), 1) {
-					continue
-				}
-				erf := c.producer(ai)
-				if erf == nil || erf.OpType != "Erf" || len(erf.Inputs) != 1 {
-					continue
-				}
-				div := c.producer(erf.Inputs[0])
-				switch {
-				case div != nil && div.OpType == "Div" && div.Inputs[0] == x && c.isConst(div.Inputs[1], math.Sqrt2):
-					return x
-				case div != nil && div.OpType == "Mul" && other(div, x) != "" && c.isConst(other(div, x), 1/math.Sqrt2):
-					return x
-				}
-			}
-		}
-	}
-	return ""
-}
-
-// emitAct converts the current node as act(x), in x's layout.
-func (c *converter) emitAct(x string, act nn.Op) error {
-	v := c.vals[x]
-	if v == nil {
-		return c.errf("input %q is not produced by any earlier node", x)
-	}
-	in := v.ref
-	if v.ref == "" || v.feat == nil {
-		var err error
-		if in, err = c.ref(v, v.getPerm()); err != nil {
-			return err
-		}
-	}
-	ref, shape, err := c.emit1("", act, in)
-	if err != nil {
-		return err
-	}
-	out := c.value(ref, shape, v.perm, v.dtype)
-	out.feat = v.feat
-	sameDims(out, v)
-	c.setOut(0, out)
-	return nil
 }
 
 // layerNormPattern matches the decomposition of a layer norm over the

@@ -181,6 +181,12 @@ func ConvertModel(mp *ModelProto, dir string, opts *Options) (*Imported, error) 
 	if err != nil {
 		return nil, err
 	}
+	if !opts.noFuse {
+		// x*sigmoid(x), x*clip(x+3, 0, 6)/6, ...: one activation each.
+		if g, err = nn.FuseDecomposed(g); err != nil {
+			return nil, err
+		}
+	}
 	m := &Imported{Graph: g, Opset: opset, IRVersion: mp.IRVersion, Producer: strings.TrimSpace(mp.ProducerName + " " + mp.ProducerVersion),
 		Metadata: map[string]string{}}
 	for _, io := range c.inputs {

@@ -158,6 +158,9 @@ func parse(name string, b []byte, shards ShardReader, opts Options) (*Model, err
 			return nil, err
 		}
 	}
+	if err := m.fuseDecomposed(); err != nil {
+		return nil, err
+	}
 	m.Format = format
 	m.GeneratedBy = mj.GeneratedBy
 	if mj.ConvertedBy != nil {
@@ -395,4 +398,26 @@ func (m *Model) Describe() string {
 	list("Input:", m.Inputs, m.Graph.Inputs())
 	list("Output:", m.Outputs, m.Graph.Outputs())
 	return b.String()
+}
+
+// fuseDecomposed replaces the activations the converter wrote as
+// element-wise chains (MobileNetV3's hard swish as Add, Relu6, Mul, Mul)
+// with the activation ops (nn.FuseDecomposed), and points the TF.js names
+// at the new graph's values: nodes keep their names, and the tensors of
+// a decomposition that nothing else reads are gone (Value gives nil).
+func (m *Model) fuseDecomposed() error {
+	g, err := nn.FuseDecomposed(m.Graph)
+	if err != nil || g == m.Graph {
+		return err
+	}
+	for name, v := range m.values {
+		n := g.NodeByName(v.Node().Name)
+		if n == nil || n.Out(v.Index()) == nil {
+			delete(m.values, name)
+			continue
+		}
+		m.values[name] = n.Out(v.Index())
+	}
+	m.Graph = g
+	return nil
 }

@@ -62,7 +62,8 @@ type GraphOptions struct {
 // DEQUANTIZE of activations are the identity on real values and add no
 // node; DEQUANTIZE of a constant (float16 or int8 weights) is folded into
 // it. Operators outside this list are reported all at once, by index,
-// name, version and output tensor.
+// name, version and output tensor. Activations written as element-wise
+// chains become one op (nn.FuseDecomposed).
 func ToGraph(m *Model, opts GraphOptions) (*nn.Graph, error) {
 	if m == nil || m.src == nil {
 		return nil, fmt.Errorf("tflite: ToGraph: no model")
@@ -287,7 +288,13 @@ func (c *graphConv) convert() (*nn.Graph, error) {
 			copy(p.Value.Data, v)
 		}
 	}
-	return c.g, nil
+	// A hard swish written as ADD, RELU6, MUL, MUL (converters before
+	// HARD_SWISH existed) becomes one op.
+	g, err := nn.FuseDecomposed(c.g)
+	if err != nil {
+		return nil, fmt.Errorf("%s%v", c.prefix, err)
+	}
+	return g, nil
 }
 
 // findOutputs resolves GraphOptions.Outputs to tensors: a tensor name, or

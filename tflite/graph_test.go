@@ -666,3 +666,43 @@ func FuzzToGraph(f *testing.F) {
 		g.Predict(tensor.New(shape...)) // errors are fine, panics are not
 	})
 }
+
+// A hard swish written as ADD, RELU6, MUL, MUL (x * (1/6) * relu6(x + 3))
+// is one HardSwish node in the graph, and computes the formula.
+func TestGraphDecomposedHardSwish(t *testing.T) {
+	const n = 6
+	tensors := []tTensor{
+		{name: "x", shape: []int32{1, n}},                                     // 0
+		{name: "three", shape: []int32{}, data: f32bytes([]float32{3})},       // 1
+		{name: "sixth", shape: []int32{}, data: f32bytes([]float32{1.0 / 6})}, // 2
+		{name: "add", shape: []int32{1, n}},                                   // 3
+		{name: "relu6", shape: []int32{1, n}},                                 // 4
+		{name: "scaled", shape: []int32{1, n}},                                // 5
+		{name: "hswish", shape: []int32{1, n}},                                // 6
+	}
+	ops := []tOp{
+		{code: opAdd, in: []int32{0, 1}, out: []int32{3}},
+		{code: opRelu6, in: []int32{3}, out: []int32{4}},
+		{code: opMul, in: []int32{0, 2}, out: []int32{5}},
+		{code: opMul, in: []int32{5, 4}, out: []int32{6}},
+	}
+	g, err := ParseGraph(buildModel(tensors, ops, []int32{0}, []int32{6}), GraphOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, nd := range g.Nodes() {
+		kinds = append(kinds, nd.Op.Kind())
+	}
+	if got := strings.Join(kinds, " "); got != "InputLayer HardSwish" {
+		t.Errorf("graph %s, want InputLayer HardSwish", got)
+	}
+	x := tensor.New(1, n)
+	copy(x.Data, []float32{-4, -3, -0.5, 0.7, 3, 8})
+	got := predict(t, g, x)
+	for i, v := range x.Data {
+		if want := v * min(max(v+3, 0), 6) / 6; math.Abs(float64(got.Data[i]-want)) > 1e-6*max(1, math.Abs(float64(want))) {
+			t.Errorf("hard swish(%v) = %v, want %v", v, got.Data[i], want)
+		}
+	}
+}

@@ -105,6 +105,41 @@ func TestDepthwiseConvRowsMatchesReference(t *testing.T) {
 	}
 }
 
+// Kernels wider than 3 (MobileNetV3's 5x5) take dwTaps for the pixels
+// whose taps lie inside the image: every width from 1 to 17 (no interior,
+// one pixel, blocks of 4 and the rest), channel counts around the blocks
+// of 16 and 8, padding on each side, strides 1 and 2.
+func TestDepthwiseWideMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	out := func(in, k, s, lo, hi int) int { return max((in+lo+hi-k)/s+1, 0) }
+	type pad struct{ t, b, l, r int }
+	for _, k := range [][2]int{{5, 5}, {3, 7}, {4, 4}} {
+		for _, s := range []int{1, 2} {
+			for _, pd := range []pad{{k[0] / 2, k[0] / 2, k[1] / 2, k[1] / 2}, {0, 0, 0, 0}, {1, 3, 0, 4}, {3, 0, 4, 1}} {
+				for w := 1; w <= 17; w++ {
+					for _, c := range []int{1, 3, 8, 13, 16, 24, 41} {
+						g := ConvGeom{N: 1, H: 6, W: w, C: c, KH: k[0], KW: k[1], SH: s, SW: s, DH: 1, DW: 1, PadTop: pd.t, PadLeft: pd.l}
+						g.OH, g.OW = out(g.H, g.KH, s, pd.t, pd.b), out(w, g.KW, s, pd.l, pd.r)
+						if g.OH == 0 || g.OW == 0 {
+							continue
+						}
+						src, wt, bias := randVec(rng, g.H*g.W*c), randVec(rng, g.KH*g.KW*c), randVec(rng, c)
+						want, mag := depthwiseRef(src, wt, bias, g, 1)
+						got := make([]float32, len(want))
+						DepthwiseConvRows(got, src, wt, bias, g, 1, 0, g.OH)
+						for i, v := range got {
+							tol := float64(g.KH*g.KW+2) * 0x1p-24 * mag[i]
+							if d := math.Abs(float64(v) - want[i]); d > tol {
+								t.Fatalf("%+v: [%d] = %v, want %v (tolerance %g)", g, i, v, want[i], tol)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 func BenchmarkDepthwiseConvRows(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	g := ConvGeom{N: 1, H: 56, W: 56, C: 144, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 1, PadLeft: 1, OH: 56, OW: 56}
@@ -113,5 +148,23 @@ func BenchmarkDepthwiseConvRows(b *testing.B) {
 	b.SetBytes(int64(4 * len(src)))
 	for b.Loop() {
 		DepthwiseConvRows(dst, src, w, nil, g, 1, 0, g.OH)
+	}
+}
+
+// MobileNetV3's 5x5 layers (CenterNet's expanded_conv_4 and _3 shapes).
+func BenchmarkDepthwiseConvRows5x5(b *testing.B) {
+	for _, s := range []int{1, 2} {
+		b.Run(fmt.Sprintf("stride%d", s), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 1))
+			h, c := 64, 96
+			o := (h-1)/s + 1
+			g := ConvGeom{N: 1, H: h, W: h, C: c, KH: 5, KW: 5, SH: s, SW: s, DH: 1, DW: 1, PadTop: 2, PadLeft: 2, OH: o, OW: o}
+			src, w := randVec(rng, h*h*c), randVec(rng, 25*c)
+			dst := make([]float32, o*o*c)
+			b.SetBytes(int64(4 * len(src)))
+			for b.Loop() {
+				DepthwiseConvRows(dst, src, w, nil, g, 1, 0, g.OH)
+			}
+		})
 	}
 }

@@ -1,0 +1,17 @@
+//go:build !purego
+
+package kernels
+
+//go:generate go run depthwise_asmgen.go
+
+// The depthwise interior kernels of depthwise_amd64.s (depthwise_asmgen.go),
+// chosen with the MulAdd loops' CPU check (useMulAddAVX2).
+
+//go:noescape
+func dwTaps16AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int)
+
+//go:noescape
+func dwTaps8AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int)
+
+//go:noescape
+func dwTapsMaskAVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32)

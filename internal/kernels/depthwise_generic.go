@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package kernels
+
+func dwTaps16AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int) { panic("kernels: no assembly") }
+
+func dwTaps8AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int) { panic("kernels: no assembly") }
+
+func dwTapsMaskAVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32) {
+	panic("kernels: no assembly")
+}
