@@ -5,7 +5,6 @@ import (
 	"image"
 	"os"
 	"slices"
-	"sync"
 
 	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/nn"
@@ -18,27 +17,14 @@ import (
 // NHWC batch (1, h, w, 3), by TensorFlow's resizeBilinear with
 // half-pixel centres (kernels.HalfPixel), which is what the TF.js
 // models' own pipelines call: the reference runs resize the same way.
+// The 8-bit pixels are interpolated directly (the same values as from
+// their float copy, which cost more than the resize).
 func resized(img image.Image, w, h int) *tensor.Tensor {
 	rgb := tflite.ToRGB(img)
-	p, _ := srcPool.Get().(*[]float32)
-	if p == nil || cap(*p) < len(rgb.Pix) {
-		p = new([]float32)
-		*p = make([]float32, len(rgb.Pix))
-	}
-	src := (*p)[:len(rgb.Pix)]
-	for i, v := range rgb.Pix {
-		src[i] = float32(v)
-	}
 	x := tensor.New(1, h, w, 3)
-	kernels.ResizeBilinear(x.Data, src, kernels.ResizeGeom{N: 1, H: rgb.H, W: rgb.W, C: 3, OH: h, OW: w, Coord: kernels.HalfPixel})
-	srcPool.Put(p)
+	kernels.ResizeBilinearU8ToF32(x.Data, rgb.Pix, kernels.ResizeGeom{N: 1, H: rgb.H, W: rgb.W, C: 3, OH: h, OW: w, Coord: kernels.HalfPixel})
 	return x
 }
-
-// srcPool keeps resized's float copies of photos (3.7 MB for 640x480):
-// allocated and faulted in per call, they cost more than the resize to
-// a 128x128 or 224x224 input itself (BenchmarkResized640).
-var srcPool sync.Pool // *[]float32
 
 // graphModel is an imported TF.js model served concurrently: a session
 // pool over its graph, optimised for inference (batch norms folded,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,22 +42,44 @@ func TestResizeBilinearMatchesPIL(t *testing.T) {
 // The fast conversions agree with the generic color-model path.
 func TestToRGBFastPaths(t *testing.T) {
 	r := image.Rect(1, 2, 8, 7)
-	ycc := image.NewYCbCr(r, image.YCbCrSubsampleRatio420)
-	for i := range ycc.Y {
-		ycc.Y[i] = uint8(i * 7)
-	}
-	for i := range ycc.Cb {
-		ycc.Cb[i], ycc.Cr[i] = uint8(i*13), uint8(255-i*11)
+	var imgs []image.Image
+	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422,
+		image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410} {
+		for _, rect := range []image.Rectangle{r, image.Rect(-3, -1, 10, 6)} {
+			ycc := image.NewYCbCr(rect, ratio)
+			for i := range ycc.Y {
+				ycc.Y[i] = uint8(i * 7)
+			}
+			for i := range ycc.Cb {
+				ycc.Cb[i], ycc.Cr[i] = uint8(i*13), uint8(255-i*11)
+			}
+			imgs = append(imgs, ycc, ycc.SubImage(image.Rect(rect.Min.X+1, rect.Min.Y+1, rect.Max.X-1, rect.Max.Y)))
+		}
 	}
 	nrgba := image.NewNRGBA(r)
 	for i := range nrgba.Pix {
 		nrgba.Pix[i] = uint8(i * 3)
 	}
-	for _, img := range []image.Image{ycc, nrgba} {
+	for _, img := range append(imgs, nrgba) {
 		got := ToRGB(img)
 		want := ToRGB(struct{ image.Image }{img}) // hides the concrete type
-		if !bytes.Equal(got.Pix, want.Pix) || got.W != 7 || got.H != 5 {
-			t.Errorf("%T: fast path differs from generic", img)
+		if b := img.Bounds(); !bytes.Equal(got.Pix, want.Pix) || got.W != b.Dx() || got.H != b.Dy() {
+			t.Errorf("%T %v: fast path differs from generic", img, b)
+		}
+	}
+}
+
+// ycbcrToRGB is color.YCbCrToRGB, for every input.
+func TestYCbCrToRGBMatchesStdlib(t *testing.T) {
+	for y := range 256 {
+		for cb := range 256 {
+			for cr := range 256 {
+				r, g, b := ycbcrToRGB(uint8(y), uint8(cb), uint8(cr))
+				wr, wg, wb := color.YCbCrToRGB(uint8(y), uint8(cb), uint8(cr))
+				if r != wr || g != wg || b != wb {
+					t.Fatalf("YCbCr %d %d %d: %d %d %d, want %d %d %d", y, cb, cr, r, g, b, wr, wg, wb)
+				}
+			}
 		}
 	}
 }

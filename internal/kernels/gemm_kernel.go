@@ -113,11 +113,18 @@ func storeTile(t []float32, tn int, c []float32, ldc int, alpha, beta float32, m
 	for i := 0; i < mr; i++ {
 		row := c[i*ldc : i*ldc+nr]
 		ti := t[i*tn : i*tn+nr]
-		if beta == 0 {
+		switch {
+		case beta == 0 && alpha == 1: // the usual case: a copy
+			copy(row, ti)
+		case beta == 0:
 			for j := range row {
 				row[j] = alpha * ti[j]
 			}
-		} else {
+		case alpha == 1 && beta == 1: // accumulating over depth blocks
+			for j, v := range ti {
+				row[j] += v
+			}
+		default:
 			for j := range row {
 				row[j] = alpha*ti[j] + beta*row[j]
 			}

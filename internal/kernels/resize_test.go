@@ -255,3 +255,29 @@ func BenchmarkResizeBilinear(b *testing.B) {
 		})
 	}
 }
+
+// ResizeBilinearU8ToF32 gives exactly ResizeBilinear of the values' float32
+// copies, down and up, for every coordinate mode.
+func TestResizeBilinearU8ToF32MatchesFloat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, m := range []CoordMode{HalfPixel, AlignCorners, Asymmetric, PytorchHalfPixel} {
+		for _, sz := range [][4]int{{480, 640, 128, 128}, {7, 5, 16, 9}, {1, 1, 3, 2}, {33, 17, 32, 16}} {
+			g := ResizeGeom{N: 2, H: sz[0], W: sz[1], C: 3, OH: sz[2], OW: sz[3], Coord: m}
+			src := make([]uint8, g.N*g.H*g.W*g.C)
+			f := make([]float32, len(src))
+			for i := range src {
+				src[i] = uint8(rng.IntN(256))
+				f[i] = float32(src[i])
+			}
+			want := make([]float32, g.N*g.OH*g.OW*g.C)
+			got := make([]float32, len(want))
+			ResizeBilinear(want, f, g)
+			ResizeBilinearU8ToF32(got, src, g)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("mode %v, %v: value %d = %v, want %v", m, sz, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
