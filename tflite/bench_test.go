@@ -25,14 +25,14 @@ func benchModel(b *testing.B, batch int) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := processCPUTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := m.Run(in); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N*batch), "ms/img")
-	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1e3/float64(b.N*batch), "cpu-ms/img")
+	b.ReportMetric(float64((processCPUTime()-cpu0).Microseconds())/1e3/float64(b.N*batch), "cpu-ms/img")
 }
 
 // BenchmarkMobileNetV2 is single-image latency of the 224x224 uint8 model.

@@ -162,19 +162,7 @@ func ResizeBilinearU8ToF32(dst []float32, src []uint8, g ResizeGeom) {
 		img := src[b*g.H*rowLen : (b+1)*g.H*rowLen]
 		out := dst[r*g.OW*c : (r+1)*g.OW*c]
 		ty := p.ty[oy]
-		r0, r1 := img[ty.i0*rowLen:(ty.i0+1)*rowLen], img[ty.i1*rowLen:(ty.i1+1)*rowLen]
-		wy1 := ty.w
-		wy0 := 1 - wy1
-		for ox, tx := range p.tx {
-			w00, w01 := wy0*(1-tx.w), wy0*tx.w
-			w10, w11 := wy1*(1-tx.w), wy1*tx.w
-			a, bb := r0[tx.i0*c:(tx.i0+1)*c], r0[tx.i1*c:(tx.i1+1)*c]
-			cc, dd := r1[tx.i0*c:(tx.i0+1)*c], r1[tx.i1*c:(tx.i1+1)*c]
-			o := out[ox*c : (ox+1)*c]
-			for i := range o {
-				o[i] = w00*float32(a[i]) + w01*float32(bb[i]) + w10*float32(cc[i]) + w11*float32(dd[i])
-			}
-		}
+		bilinearRow(out, img[ty.i0*rowLen:(ty.i0+1)*rowLen], img[ty.i1*rowLen:(ty.i1+1)*rowLen], p.tx, ty.w, c)
 	}
 }
 
@@ -257,18 +245,24 @@ func (p *ResizePlan) Rows(dst, src []float32, r0, r1 int) {
 			continue
 		}
 		ty := p.ty[oy]
-		r0, r1 := img[ty.i0*rowLen:(ty.i0+1)*rowLen], img[ty.i1*rowLen:(ty.i1+1)*rowLen]
-		wy1 := ty.w
-		wy0 := 1 - wy1
-		for ox, tx := range p.tx {
-			w00, w01 := wy0*(1-tx.w), wy0*tx.w
-			w10, w11 := wy1*(1-tx.w), wy1*tx.w
-			a, bb := r0[tx.i0*c:(tx.i0+1)*c], r0[tx.i1*c:(tx.i1+1)*c]
-			cc, dd := r1[tx.i0*c:(tx.i0+1)*c], r1[tx.i1*c:(tx.i1+1)*c]
-			o := out[ox*c : (ox+1)*c]
-			for i := range o {
-				o[i] = w00*a[i] + w01*bb[i] + w10*cc[i] + w11*dd[i]
-			}
+		bilinearRow(out, img[ty.i0*rowLen:(ty.i0+1)*rowLen], img[ty.i1*rowLen:(ty.i1+1)*rowLen], p.tx, ty.w, c)
+	}
+}
+
+// bilinearRow interpolates one output row of c-channel pixels between
+// input rows r0 and r1 (weight wy1 on r1) at the column taps tx. Both
+// ResizePlan.Rows and ResizeBilinearU8ToF32 use it, so that 8-bit input
+// gives exactly what its float32 copy gives.
+func bilinearRow[T uint8 | float32](out []float32, r0, r1 []T, tx []linearTap, wy1 float32, c int) {
+	wy0 := 1 - wy1
+	for ox, t := range tx {
+		w00, w01 := wy0*(1-t.w), wy0*t.w
+		w10, w11 := wy1*(1-t.w), wy1*t.w
+		a, bb := r0[t.i0*c:(t.i0+1)*c], r0[t.i1*c:(t.i1+1)*c]
+		cc, dd := r1[t.i0*c:(t.i0+1)*c], r1[t.i1*c:(t.i1+1)*c]
+		o := out[ox*c : (ox+1)*c]
+		for i := range o {
+			o[i] = w00*float32(a[i]) + w01*float32(bb[i]) + w10*float32(cc[i]) + w11*float32(dd[i])
 		}
 	}
 }
