@@ -36,72 +36,46 @@ func ToRGB(img image.Image) *RGB {
 			}
 		}
 	case *image.YCbCr: // JPEG
-		// A row at a time: the chroma column of pixel x is x/h - Min.X/h
-		// for the horizontal subsampling h, so the per-pixel offset
-		// methods (a switch on the ratio each) are not needed.
-		h := 1
+		if b.Min.X < 0 { // rare: the shifts below assume x >= 0
+			anyToRGB(out, img)
+			break
+		}
+		// A row at a time: the chroma column of pixel x is x>>sh -
+		// Min.X>>sh for the horizontal subsampling 1<<sh, so the per-
+		// pixel offset methods (a switch on the ratio each) are not needed.
+		sh := 0
 		switch src.SubsampleRatio {
 		case image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420:
-			h = 2
+			sh = 1
 		case image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410:
-			h = 4
+			sh = 2
 		}
 		for y := b.Min.Y; y < b.Max.Y; y++ {
 			yrow := src.Y[src.YOffset(b.Min.X, y):][:out.W]
-			c0 := src.COffset(b.Min.X, y) - b.Min.X/h // chroma offset of x is c0 + x/h
+			c0 := src.COffset(b.Min.X, y) - b.Min.X>>sh // chroma offset of x is c0 + x>>sh
 			dst := out.Pix[(y-b.Min.Y)*out.W*3:][:3*out.W]
-			if h == 2 && b.Min.X >= 0 { // 4:2:0 and 4:2:2: x/2 is x>>1
-				for i, yv := range yrow {
-					ci := c0 + (b.Min.X+i)>>1
-					dst[3*i], dst[3*i+1], dst[3*i+2] = ycbcrToRGB(yv, src.Cb[ci], src.Cr[ci])
-				}
-				continue
-			}
 			for i, yv := range yrow {
-				ci := c0 + (b.Min.X+i)/h
-				dst[3*i], dst[3*i+1], dst[3*i+2] = ycbcrToRGB(yv, src.Cb[ci], src.Cr[ci])
+				ci := c0 + (b.Min.X+i)>>sh
+				dst[3*i], dst[3*i+1], dst[3*i+2] = color.YCbCrToRGB(yv, src.Cb[ci], src.Cr[ci])
 			}
 		}
 	default:
-		i := 0
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			for x := b.Min.X; x < b.Max.X; x++ {
-				c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
-				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = c.R, c.G, c.B
-				i += 3
-			}
-		}
+		anyToRGB(out, img)
 	}
 	return out
 }
 
-// ycbcrToRGB is color.YCbCrToRGB (JFIF's full-range conversion in 16.16
-// fixed point, the same constants and clamping, so the same bytes),
-// written out so that it inlines into ToRGB's row loop: the call per
-// pixel was most of ToRGB's time on a 640x480 photo.
-func ycbcrToRGB(y, cb, cr uint8) (uint8, uint8, uint8) {
-	yy1 := int32(y) * 0x10101
-	cb1 := int32(cb) - 128
-	cr1 := int32(cr) - 128
-	r := yy1 + 91881*cr1
-	if uint32(r)&0xff000000 == 0 {
-		r >>= 16
-	} else {
-		r = ^(r >> 31)
+// anyToRGB is ToRGB through img.At, for any image type.
+func anyToRGB(out *RGB, img image.Image) {
+	b := img.Bounds()
+	i := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			out.Pix[i], out.Pix[i+1], out.Pix[i+2] = c.R, c.G, c.B
+			i += 3
+		}
 	}
-	g := yy1 - 22554*cb1 - 46802*cr1
-	if uint32(g)&0xff000000 == 0 {
-		g >>= 16
-	} else {
-		g = ^(g >> 31)
-	}
-	b := yy1 + 116130*cb1
-	if uint32(b)&0xff000000 == 0 {
-		b >>= 16
-	} else {
-		b = ^(b >> 31)
-	}
-	return uint8(r), uint8(g), uint8(b)
 }
 
 // ResizeBilinear resizes like PIL's Image.resize(size, BILINEAR), byte

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/color"
 	"os"
 	"path/filepath"
 	"testing"
@@ -65,21 +64,6 @@ func TestToRGBFastPaths(t *testing.T) {
 		want := ToRGB(struct{ image.Image }{img}) // hides the concrete type
 		if b := img.Bounds(); !bytes.Equal(got.Pix, want.Pix) || got.W != b.Dx() || got.H != b.Dy() {
 			t.Errorf("%T %v: fast path differs from generic", img, b)
-		}
-	}
-}
-
-// ycbcrToRGB is color.YCbCrToRGB, for every input.
-func TestYCbCrToRGBMatchesStdlib(t *testing.T) {
-	for y := range 256 {
-		for cb := range 256 {
-			for cr := range 256 {
-				r, g, b := ycbcrToRGB(uint8(y), uint8(cb), uint8(cr))
-				wr, wg, wb := color.YCbCrToRGB(uint8(y), uint8(cb), uint8(cr))
-				if r != wr || g != wg || b != wb {
-					t.Fatalf("YCbCr %d %d %d: %d %d %d, want %d %d %d", y, cb, cr, r, g, b, wr, wg, wb)
-				}
-			}
 		}
 	}
 }
