@@ -552,22 +552,7 @@ func TestBatchNormActFusion(t *testing.T) {
 	}
 	x0 := convRand(NewRNG(3), 2, 6, 5, 3)
 	dy := convRand(NewRNG(4), 2, 3)
-	y1, dx1, g1 := runGrads(t, g, x0, dy)
-	y2, dx2, g2 := runGrads(t, fused, x0, dy)
-	convClose(t, "y", y2.Data, y1.Data, 0)
-	convClose(t, "dx", dx2.Data, dx1.Data, 0)
-	for p, v := range g1 {
-		convClose(t, p.Name, g2[p], v, 0)
-	}
-	opt, err := Optimize(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range opt.Nodes() {
-		if _, ok := n.Op.(*BatchNorm); ok {
-			t.Errorf("Optimize left batch norm %q (graph %v)", n.Name, kinds)
-		}
-	}
+	checkFusedExact(t, g, fused, x0, dy, fmt.Sprintf(" (graph %v)", kinds))
 }
 
 // A batch norm with a fused residual (and activation): gradient checks on
@@ -738,21 +723,29 @@ func TestBatchNormResidualFusion(t *testing.T) {
 	}
 	x0 := convRand(NewRNG(3), 2, 6, 5, 8)
 	dy := convRand(NewRNG(4), 2, 3)
-	y1, dx1, g1 := runGrads(t, g, x0, dy)
-	y2, dx2, g2 := runGrads(t, fused, x0, dy)
+	checkFusedExact(t, g, fused, x0, dy, "")
+}
+
+// checkFusedExact checks that fused computes exactly what g computes
+// (output, input gradient, every parameter gradient) and that at
+// inference every batch norm of g folds into the layer before it;
+// context is added to the latter's error.
+func checkFusedExact(t *testing.T, g, fused *Graph, x, dy *tensor.Tensor, context string) {
+	t.Helper()
+	y1, dx1, g1 := runGrads(t, g, x, dy)
+	y2, dx2, g2 := runGrads(t, fused, x, dy)
 	convClose(t, "y", y2.Data, y1.Data, 0)
 	convClose(t, "dx", dx2.Data, dx1.Data, 0)
 	for p, v := range g1 {
 		convClose(t, p.Name, g2[p], v, 0)
 	}
-	// At inference the batch norms still fold into the convolutions.
 	opt, err := Optimize(g)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range opt.Nodes() {
 		if _, ok := n.Op.(*BatchNorm); ok {
-			t.Errorf("Optimize left batch norm %q", n.Name)
+			t.Errorf("Optimize left batch norm %q%s", n.Name, context)
 		}
 	}
 }
