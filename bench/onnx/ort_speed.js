@@ -4,19 +4,9 @@
 // creation time and every run's time in ms.
 //
 //   node bench/onnx/ort_speed.js MODEL.onnx INPUT.npy THREADS REPS
-const fs = require('fs');
 const ort = require(process.env.HOME + '/.cache/dlcv-peers/node_modules/onnxruntime-node');
 
-function readNpy(file) {
-  const b = fs.readFileSync(file);
-  if (b.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(file + ': not .npy');
-  const hl = b[6] === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8);
-  const start = b[6] === 1 ? 10 : 12;
-  const hdr = b.toString('latin1', start, start + hl);
-  if (!hdr.includes("'<f4'")) throw new Error(file + ': want float32');
-  const shape = hdr.match(/\(([^)]*)\)/)[1].split(',').map(s => s.trim()).filter(s => s).map(Number);
-  return {shape, data: new Float32Array(b.buffer.slice(b.byteOffset + start + hl, b.byteOffset + b.length))};
-}
+const {readNpy} = require('./npy.js');
 
 (async () => {
   const [model, input, threads, reps] = process.argv.slice(2);
