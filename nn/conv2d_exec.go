@@ -630,9 +630,10 @@ func (c *Conv2D) Backward(call *Call, in, out, dout, din []*tensor.Tensor) error
 		}
 	}
 	if dx != nil {
-		if t.dxg, t.dxConv = g.dxGeom(); t.dxConv && !t.impl && !g.dxConvPays() {
-			t.dxConv = false
-		}
+		// The implicit path needs dX as a convolution; im2col takes it
+		// where it costs less than col2im.
+		t.dxg, t.dxConv = g.dxGeom()
+		t.dxConv = t.dxConv && (t.impl || g.dxConvPays())
 		if t.dxConv {
 			st.wflip = grow(st.wflip, len(w))
 			flipKernel(st.wflip, w, &g)
