@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/nn"
 	"github.com/dlcv-go/dlcv/tensor"
 )
@@ -290,46 +289,6 @@ func permuteData(d *Data, perm []int) *tensor.Tensor {
 }
 
 // transposeTensor returns t with output axis i = input axis perm[i].
-// blockTranspose reports whether perm, on shape, is a batch of matrix
-// transposes: the identity on axes [0, a), then axes [b, r) before
-// [a, b). The matrices are rows = prod(shape[a:b]) x cols =
-// prod(shape[b:r]), outer of them.
-func blockTranspose(shape, perm []int) (outer, rows, cols int, ok bool) {
-	r := len(perm)
-	a := 0
-	for a < r && perm[a] == a {
-		a++
-	}
-	if a == r {
-		return 0, 0, 0, false
-	}
-	b := perm[a]
-	if b <= a {
-		return 0, 0, 0, false
-	}
-	for k := range r - a {
-		want := b + k
-		if k >= r-b {
-			want = a + k - (r - b)
-		}
-		if perm[a+k] != want {
-			return 0, 0, 0, false
-		}
-	}
-	outer, rows, cols = 1, 1, 1
-	for i, d := range shape {
-		switch {
-		case i < a:
-			outer *= d
-		case i < b:
-			rows *= d
-		default:
-			cols *= d
-		}
-	}
-	return outer, rows, cols, true
-}
-
 func transposeTensor(t *tensor.Tensor, perm []int) *tensor.Tensor {
 	r := len(t.Shape)
 	out := make([]int, r)
@@ -340,15 +299,11 @@ func transposeTensor(t *tensor.Tensor, perm []int) *tensor.Tensor {
 	if len(y.Data) == 0 {
 		return y
 	}
-	if outer, rows, cols, ok := blockTranspose(t.Shape, perm); ok {
-		// A batch of matrix transposes (NCHW <-> NHWC among them, at
-		// every run's inputs and outputs): the tiled kernel, not the
-		// element-by-element walk below (9% of a MobileNet v2 run at
-		// batch 32).
-		n := rows * cols
-		for o := range outer {
-			kernels.Transpose(y.Data[o*n:], rows, t.Data[o*n:], cols, rows, cols)
-		}
+	// The engine's Transpose (tiled and parallel where the permutation
+	// is a batch of matrix transposes, as NCHW <-> NHWC at every run's
+	// inputs and outputs); the walk below only where its plan refuses
+	// the shape (more than 8 axes left after merging adjacent ones).
+	if err := nn.NewTranspose(perm...).Forward(&nn.Call{}, []*tensor.Tensor{t}, []*tensor.Tensor{y}); err == nil {
 		return y
 	}
 	instr := make([]int, r)
