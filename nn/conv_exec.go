@@ -23,7 +23,7 @@ const (
 	chunkColFloats = 400 << 10
 	// convGrainFlops is the least work (multiply-adds counted twice) worth
 	// a core of its own: about 20us.
-	convGrainFlops = 2 << 20
+	convGrainFlops = 1 << 20
 )
 
 // convGeo is the geometry of one convolution at run time: n images of

@@ -22,6 +22,10 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	}
 	kn := activeKernel.Load()
 	g := gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	if m == 1 && !transB && n >= gemvMinCols && useGemv {
+		gemv(&g)
+		return
+	}
 	// Each worker gets at least parallelMinFlops/2 of work.
 	if t := min(Threads(), 4*m*n*k/parallelMinFlops); t > 1 {
 		if sp := splitGrid(kn, m, n, k, t); sp.workers() > 1 {

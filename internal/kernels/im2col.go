@@ -251,7 +251,16 @@ func im2colNarrow(dst, src []float32, g ConvGeom) {
 				if wide && ky < kh-1 {
 					for ox := 0; ox < ow; ox++ {
 						o, i := ox*rowLen+ky*span, ox*sw*c
-						*(*[8]float32)(rows[o : o+8]) = *(*[8]float32)(pad[i : i+8])
+						move8(rows[o:], pad[i:])
+					}
+					continue
+				}
+				if span == 9 { // 3x3 on RGB (the stem of most networks): moves inline
+					for ox := 0; ox < ow; ox++ {
+						o, i := ox*rowLen+ky*9, ox*sw*c
+						d, s := rows[o:o+9:o+9], pad[i:i+9:i+9]
+						a0, a1, a2, a3, a4, a5, a6, a7, a8 := s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8]
+						d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8] = a0, a1, a2, a3, a4, a5, a6, a7, a8
 					}
 					continue
 				}
@@ -265,21 +274,44 @@ func im2colNarrow(dst, src []float32, g ConvGeom) {
 }
 
 // copySmall is copy for up to about 16 values: a call to memmove costs
-// more than a few moves of fixed-size arrays, which compile to vector
-// moves.
+// more than a few register moves. A last part shorter than a vector is
+// moved as the vector that ends at the end, overlapping the one before
+// (the values are the same).
 func copySmall(dst, src []float32) {
-	src = src[:len(dst)]
-	i := 0
-	for ; i+8 <= len(dst); i += 8 {
-		*(*[8]float32)(dst[i:]) = *(*[8]float32)(src[i:])
+	n := len(dst)
+	src = src[:n]
+	switch {
+	case n >= 8:
+		i := 0
+		for ; i+8 <= n; i += 8 {
+			move8(dst[i:], src[i:])
+		}
+		if i < n {
+			move8(dst[n-8:], src[n-8:])
+		}
+	case n >= 4:
+		move4(dst, src)
+		move4(dst[n-4:], src[n-4:])
+	default:
+		for i := range dst {
+			dst[i] = src[i]
+		}
 	}
-	if i+4 <= len(dst) {
-		*(*[4]float32)(dst[i:]) = *(*[4]float32)(src[i:])
-		i += 4
-	}
-	for ; i < len(dst); i++ {
-		dst[i] = src[i]
-	}
+}
+
+// move8 copies 8 values through registers: assigning a [8]float32
+// compiles to a memmove call.
+func move8(dst, src []float32) {
+	s, d := src[:8], dst[:8]
+	a0, a1, a2, a3, a4, a5, a6, a7 := s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+	d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = a0, a1, a2, a3, a4, a5, a6, a7
+}
+
+// move4 copies 4 values through registers.
+func move4(dst, src []float32) {
+	s, d := src[:4], dst[:4]
+	a0, a1, a2, a3 := s[0], s[1], s[2], s[3]
+	d[0], d[1], d[2], d[3] = a0, a1, a2, a3
 }
 
 // addTo sets dst[i] += src[i].

@@ -175,3 +175,25 @@ func BenchmarkIm2colNarrow(b *testing.B) {
 		Im2col(dst, src, n, h, w, 1, 5, 5, 1, 1, 2, 2, h, w)
 	}
 }
+
+// TestCopySmall covers every length copySmall's overlapping moves split
+// differently, and checks that nothing past dst is written.
+func TestCopySmall(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		src := make([]float32, n+1)
+		for i := range src {
+			src[i] = float32(i + 1)
+		}
+		buf := make([]float32, n+1)
+		buf[n] = -1
+		copySmall(buf[:n], src)
+		for i := range n {
+			if buf[i] != src[i] {
+				t.Fatalf("n=%d: dst[%d] = %v, want %v", n, i, buf[i], src[i])
+			}
+		}
+		if buf[n] != -1 {
+			t.Fatalf("n=%d: wrote past dst", n)
+		}
+	}
+}

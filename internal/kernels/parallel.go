@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Task is work over an index range [lo, hi) (images of a batch, rows of a
@@ -97,6 +98,7 @@ type group struct {
 	maxHelp  int           // at most this many workers at once
 	waiting  bool          // the caller waits on done for helpers to reach 0
 	done     chan struct{} // capacity 1
+	busy     atomic.Int32  // helpers, for the caller to poll without the lock
 }
 
 func (g *group) bounds(p int) (lo, hi int) { return p * g.n / g.parts, (p + 1) * g.n / g.parts }
@@ -110,7 +112,36 @@ type workPool struct {
 	open    []*group  // groups with unclaimed parts, oldest first
 	free    []*group  // finished groups, reused so calls allocate nothing
 	workers int
-	idle    int // workers waiting on wake
+	idle    int           // workers waiting on wake
+	gen     atomic.Uint64 // groups opened so far, polled by spinning workers
+}
+
+// spinFor is how long an idle worker, and a caller waiting for its
+// helpers, poll before they sleep. A model's layers follow one another
+// within microseconds, but waking a sleeping thread costs a futex call
+// and, on a virtual machine, waking the idle virtual CPU: tens of
+// microseconds, more than many a layer's whole part. The pollers yield
+// (runtime.Gosched) between polls, so goroutines that have work run
+// first.
+const spinFor = 200 * time.Microsecond
+
+// spin polls done until it reports true or spinFor has passed, and
+// returns done's last answer.
+func spin(done func() bool) bool {
+	var t0 time.Time
+	for i := 0; ; i++ {
+		if done() {
+			return true
+		}
+		if i&63 == 0 {
+			if i == 0 {
+				t0 = time.Now()
+			} else if time.Since(t0) > spinFor {
+				return false
+			}
+		}
+		runtime.Gosched()
+	}
 }
 
 var pool = func() *workPool {
@@ -133,7 +164,9 @@ func (p *workPool) start(t Task, n, parts, threads int) *group {
 		g = &group{done: make(chan struct{}, 1)}
 	}
 	g.t, g.n, g.parts, g.next, g.helpers, g.maxHelp = t, n, parts, 1, 0, threads-1
+	g.busy.Store(0)
 	p.open = append(p.open, g)
+	p.gen.Add(1)
 	woken := min(threads-1, p.idle)
 	for i := woken; i > 0; i-- {
 		p.wake.Signal()
@@ -175,6 +208,9 @@ func (p *workPool) take(g *group) int {
 
 // finish waits for the parts that workers still run and recycles g.
 func (p *workPool) finish(g *group) {
+	if g.busy.Load() > 0 {
+		spin(func() bool { return g.busy.Load() == 0 })
+	}
 	p.mu.Lock()
 	if g.helpers > 0 {
 		g.waiting = true
@@ -192,6 +228,16 @@ func (p *workPool) work() {
 	for {
 		g := p.helpable()
 		if g == nil {
+			// Poll for a new group a while before sleeping; a group
+			// opened after the last poll is seen under the lock, and
+			// one opened after that finds this worker idle and wakes it.
+			gen := p.gen.Load()
+			p.mu.Unlock()
+			spin(func() bool { return p.gen.Load() != gen })
+			p.mu.Lock()
+			if p.gen.Load() != gen {
+				continue
+			}
 			p.idle++
 			p.wake.Wait()
 			p.idle--
@@ -199,9 +245,11 @@ func (p *workPool) work() {
 		}
 		part := p.take(g)
 		g.helpers++
+		g.busy.Add(1)
 		p.mu.Unlock()
 		g.t.Run(g.bounds(part))
 		p.mu.Lock()
+		g.busy.Add(-1)
 		if g.helpers--; g.helpers == 0 && g.waiting {
 			g.waiting = false
 			g.done <- struct{}{}
