@@ -27,7 +27,7 @@ func Axpy(alpha float32, x, y []float32) {
 
 // Scal computes x *= alpha.
 func Scal(alpha float32, x []float32) {
-	for i := range x {
+	for i := scalVec(alpha, x); i < len(x); i++ {
 		x[i] *= alpha
 	}
 }

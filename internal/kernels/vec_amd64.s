@@ -87,3 +87,34 @@ reduce:
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
+
+// func vecScalAVX2(alpha float32, x *float32, n int)
+TEXT ·vecScalAVX2(SB), NOSPLIT, $0-24
+	VBROADCASTSS alpha+0(FP), Y0
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+sloop32:
+	CMPQ CX, $32
+	JLT sloop8
+	VMULPS (DI), Y0, Y1
+	VMULPS 32(DI), Y0, Y2
+	VMULPS 64(DI), Y0, Y3
+	VMULPS 96(DI), Y0, Y4
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS Y3, 64(DI)
+	VMOVUPS Y4, 96(DI)
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP sloop32
+sloop8:
+	TESTQ CX, CX
+	JZ sdone
+	VMULPS (DI), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP sloop8
+sdone:
+	VZEROUPPER
+	RET
