@@ -118,6 +118,13 @@ func BenchmarkDepthwiseMobileNetV2(b *testing.B) {
 	}{
 		{"112x112x32 s1", []int{1, 112, 112, 32}, 1},
 		{"56x56x144 s2", []int{1, 56, 56, 144}, 2},
+		{"56x56x144 s1", []int{1, 56, 56, 144}, 1},
+		{"28x28x192 s1", []int{1, 28, 28, 192}, 1},
+		{"14x14x576 s1", []int{1, 14, 14, 576}, 1},
+		{"7x7x960 s1", []int{1, 7, 7, 960}, 1},
+		{"128x128x24 s1", []int{1, 128, 128, 24}, 1},
+		{"128x128x128 s1", []int{1, 128, 128, 128}, 1},
+		{"32x32x96 s1 b8", []int{8, 32, 32, 96}, 1},
 	} {
 		b.Run(c.name+"/op", func(b *testing.B) {
 			d := NewDepthwiseConv2D(3, c.stride, Same)

@@ -18,18 +18,17 @@ type dwState struct {
 	sums  []float32 // column-sum scratch, per part
 }
 
-// dwTiled reports whether Forward runs on tiled weights: with stride 1
+// dwTiled reports whether Backward runs on tiled weights: with stride 1
 // along the row and a depth multiplier of 1, a tap's input pixels for a
 // row of outputs are contiguous, so a single multiply-add, with the tap's
-// weights repeated over the row, covers the tap for the whole row.
-// kernels.DepthwiseConvRows works one pixel at a time; on MobileNetV2's
-// stride-1 layers at batch 1 (32 to 960 channels) the tiled rows measured
-// 1.1 to 4 times faster. (At stride 2, splitting the input rows into
-// phases to make the taps contiguous cost more than it saved.) Kernels
-// wider than 3 (MobileNetV3's 5x5) are not tiled: DepthwiseConvRows keeps
-// their sums in registers over all the taps, and the tiles of 25 taps
-// outgrow the cache (CenterNet's 5x5 stride-1 layers: 10.9 -> 3.5 ms per
-// run).
+// weights repeated over the row, covers the tap for the whole row. (At
+// stride 2, splitting the input rows into phases to make the taps
+// contiguous cost more than it saved.) Forward no longer tiles:
+// kernels.DepthwiseConvRows keeps each pixel's sums in registers over
+// all the taps, in blocks of pixels that stay in L1, which measured
+// 1.1-1.5x faster than the tiled rows on MobileNetV2's 3x3 layers at
+// batch 1 (BenchmarkDepthwiseMobileNetV2) and as fast on CenterNet's
+// 128x128x128 head.
 func (g *convGeo) dwTiled() bool { return g.sw == 1 && g.f == g.cin && g.kw <= 3 }
 
 // dwTask runs a pass over parts of the batch: output lines forward,
@@ -64,9 +63,6 @@ func (s *dwState) forward(g *convGeo, x, y, res, w, bias []float32, act Act) {
 	t := &s.task
 	*t = dwTask{g: *g, x: x, y: y, res: res, w: w, bias: bias, act: act}
 	t.parts = convParts(g.lines(), 2*g.ow*g.f*g.kh*g.kw)
-	if g.dwTiled() {
-		t.tile = s.tiles(g, w)
-	}
 	kernels.Parallel(t.parts, 1, t)
 	*t = dwTask{}
 }
@@ -91,67 +87,13 @@ func (t *dwTask) forwardPart(p int) {
 	mult, row := g.f/g.cin, g.ow*g.f
 	for r := r0; r < r1; r++ {
 		// One line at a time, so that the epilogue finds it in cache.
-		if t.tile != nil {
-			t.tiledLine(t.y[r*row:(r+1)*row], r)
-		} else {
-			kernels.DepthwiseConvRows(t.y, t.x, t.w, t.bias, kg, mult, r, r+1)
-		}
+		kernels.DepthwiseConvRows(t.y, t.x, t.w, t.bias, kg, mult, r, r+1)
 		if t.res != nil || t.act.Kind != "" {
 			var res []float32
 			if t.res != nil {
 				res = t.res[r*row : (r+1)*row]
 			}
 			convEpilogue(t.y[r*row:(r+1)*row], res, nil, nil, t.act)
-		}
-	}
-}
-
-// tiledLine computes output line r (see dwTiled): per kernel row, three
-// taps at a time over the pixels where all three fall inside the image,
-// and the taps one by one over the few pixels at the borders.
-func (t *dwTask) tiledLine(out []float32, r int) {
-	g := &t.g
-	c, row := g.cin, g.ow*g.cin
-	b, oy := r/g.oh, r%g.oh
-	img := t.x[b*g.inLen() : (b+1)*g.inLen()]
-	if t.bias != nil {
-		broadcastRows(out, t.bias)
-	} else {
-		clear(out)
-	}
-	for ky := 0; ky < g.kh; ky++ {
-		iy := oy*g.sh - g.padT + ky*g.dh
-		if iy < 0 || iy >= g.h {
-			continue
-		}
-		xr := img[iy*g.w*c : (iy+1)*g.w*c]
-		tiles := t.tile[ky*g.kw*row : (ky+1)*g.kw*row]
-		kx := 0
-		for ; kx+3 <= g.kw; kx += 3 {
-			var base, o0, o1 [3]int
-			a, e := 0, g.ow
-			for j := range 3 {
-				base[j] = (kx+j)*g.dw - g.padL // input pixel of output 0
-				o0[j], o1[j] = tapRange(base[j], 1, g.w, g.ow)
-				a, e = max(a, o0[j]), min(e, o1[j])
-			}
-			if a < e {
-				n := (e - a) * c
-				kernels.MulAdd3(out[a*c:e*c], xr[(base[0]+a)*c:], xr[(base[1]+a)*c:], xr[(base[2]+a)*c:],
-					tiles[kx*row:kx*row+n], tiles[(kx+1)*row:(kx+1)*row+n], tiles[(kx+2)*row:(kx+2)*row+n])
-			} else {
-				a, e = g.ow, g.ow // no pixels common to the three: each alone
-			}
-			for j := range 3 {
-				tl := tiles[(kx+j)*row : (kx+j+1)*row]
-				dwTapRun(out, xr, tl, c, base[j], o0[j], min(o1[j], a))
-				dwTapRun(out, xr, tl, c, base[j], max(o0[j], e), o1[j])
-			}
-		}
-		for ; kx < g.kw; kx++ {
-			off := kx*g.dw - g.padL
-			o0, o1 := tapRange(off, 1, g.w, g.ow)
-			dwTapRun(out, xr, tiles[kx*row:(kx+1)*row], c, off, o0, o1)
 		}
 	}
 }

@@ -44,7 +44,8 @@ func TestToRGBFastPaths(t *testing.T) {
 	var imgs []image.Image
 	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422,
 		image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410} {
-		for _, rect := range []image.Rectangle{r, image.Rect(-3, -1, 10, 6)} {
+		// The last rectangle has rows enough to be split over threads.
+		for _, rect := range []image.Rectangle{r, image.Rect(-3, -1, 10, 6), image.Rect(3, 1, 40, 70)} {
 			ycc := image.NewYCbCr(rect, ratio)
 			for i := range ycc.Y {
 				ycc.Y[i] = uint8(i * 7)

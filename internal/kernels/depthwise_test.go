@@ -67,6 +67,8 @@ func TestDepthwiseConvRowsMatchesReference(t *testing.T) {
 		{8, 12, 24, 3, 6, 1, 2, 1, 2, 2, 5, 5},  // 6 taps: two groups, dilated
 		{6, 6, 10, 3, 3, 3, 1, 1, 4, 4, 4, 4},   // padding wider than the kernel
 		{9, 9, 1000, 3, 3, 2, 1, 1, 1, 1, 1, 1}, // long channel vectors
+		{5, 21, 300, 3, 3, 1, 1, 1, 1, 1, 1, 1}, // interior rows in several blocks of pixels (dwBlock)
+		{5, 31, 200, 5, 5, 2, 1, 1, 2, 2, 2, 2}, // the same at stride 2, 5x5
 	} {
 		g := ConvGeom{N: 2, H: p.h, W: p.w, C: p.c, KH: p.kh, KW: p.kw, SH: p.s, SW: p.s, DH: p.d, DW: p.d, PadTop: p.pt, PadLeft: p.pl}
 		g.OH, g.OW = out(p.h, p.kh, p.s, p.d, p.pt, p.pb), out(p.w, p.kw, p.s, p.d, p.pl, p.pr)
