@@ -19,6 +19,7 @@ import (
 //	x * clip(x + 3, 0, 6) / 6 (or * 1/6)        HardSwish
 //	clip(x + 3, 0, 6) / 6                       HardSigmoid(1/6, 0.5)
 //	x * (erf(x / sqrt 2) + 1) * 0.5             GELU (exact)
+//	x * (maxpool(x) == x)                       PoolPeaks (a heatmap's peaks)
 //
 // where clip(., 0, 6) is ReLU6 or Clip, and / c is Div by a constant or
 // Mul by its inverse. The matched node is replaced by the activation of
@@ -51,6 +52,9 @@ func FuseDecomposed(g *Graph) (*Graph, error) {
 			continue
 		}
 		op, x, inside := matchAct(n)
+		if op == nil {
+			op, x, inside = matchPeaks(n)
+		}
 		if op == nil || !tensor.EqualShape(x.shape, n.Outputs[0].shape) {
 			continue
 		}
@@ -122,6 +126,63 @@ func FuseDecomposed(g *Graph) (*Graph, error) {
 		return nil, fmt.Errorf("graph pass: %w", err)
 	}
 	return ng, nil
+}
+
+// matchPeaks recognises x * Cast(Equal(x, MaxPool(x))), in any order of
+// the operands and with or without the Cast (or an Identity), where the pool has stride 1
+// and keeps x's size: the peak extraction PoolPeaks does in one pass.
+func matchPeaks(n *Node) (Op, *Value, []*Node) {
+	if _, ok := n.Op.(*Mul); !ok {
+		return nil, nil, nil
+	}
+	for i := range 2 {
+		x, c := n.Inputs[i], n.Inputs[1-i]
+		var inside []*Node
+		switch op := c.node.Op.(type) {
+		case *Identity: // TF.js's Cast of a bool to float
+			inside = append(inside, c.node)
+			c = c.node.Inputs[0]
+		case *Cast:
+			if op.floatType() || op.To == "int32" || op.To == "int64" || op.To == "bool" {
+				inside = append(inside, c.node)
+				c = c.node.Inputs[0]
+			}
+		}
+		eq, ok := c.node.Op.(*Compare)
+		if !ok || eq.Func != "Equal" || len(c.node.Inputs) != 2 {
+			continue
+		}
+		a, b := c.node.Inputs[0], c.node.Inputs[1]
+		if b == x {
+			a, b = b, a
+		}
+		if a != x || b.node == nil || len(b.node.Inputs) != 1 || b.node.Inputs[0] != x {
+			continue
+		}
+		pool, ok := b.node.Op.(*MaxPool2D)
+		if !ok || !tensor.EqualShape(b.shape, x.shape) || len(x.shape) != 4 || !keepsSize(pool) {
+			continue
+		}
+		return &PoolPeaks{Pool: *pool}, x, append(inside, c.node, b.node)
+	}
+	return nil, nil, nil
+}
+
+// keepsSize reports whether pool maps every input size to itself (the
+// shapes known at import may have unknown sizes): stride 1 and padding
+// of the window's size less one.
+func keepsSize(pool *MaxPool2D) bool {
+	if sh, sw := pool.win().strides(); sh != 1 || sw != 1 || pool.CeilMode {
+		return false
+	}
+	p := pool.Padding
+	switch p.Mode {
+	case "same":
+		return true
+	case "explicit":
+		return p.Top+p.Bottom == pool.PoolH-1 && p.Left+p.Right == pool.PoolW-1
+	}
+	return pool.PoolH == 1 && pool.PoolW == 1
 }
 
 // candidate reports whether a node may be dropped once unread: any node

@@ -182,3 +182,26 @@ func maxPool2x2GradGo(dx0, dx1, r0, r1, y, dy []float32, ow, c int, reluMask boo
 		}
 	}
 }
+
+// MulIfEqual sets dst[i] = src[i] * (1 if a[i] == b[i], else 0): the
+// product of a value with the 0/1 result of a comparison (a heatmap's
+// peaks: x * (maxpool(x) == x)), as one pass, with that product's bits
+// (a NaN or infinite src where not equal gives NaN, as 0 * it does).
+func MulIfEqual(dst, src, a, b []float32) {
+	if len(src) != len(dst) || len(a) != len(dst) || len(b) != len(dst) {
+		panic(fmt.Sprintf("kernels.MulIfEqual: lengths dst %d, src %d, a %d, b %d differ", len(dst), len(src), len(a), len(b)))
+	}
+	done := mulIfEqualAsm(dst, src, a, b)
+	mulIfEqualGo(dst[done:], src[done:], a[done:], b[done:])
+}
+
+func mulIfEqualGo(dst, src, a, b []float32) {
+	src, a, b = src[:len(dst)], a[:len(dst)], b[:len(dst)]
+	for i, v := range a {
+		k := uint32(0) // the bits of 1 or 0: a conditional move, not a branch
+		if v == b[i] {
+			k = 0x3f800000
+		}
+		dst[i] = src[i] * math.Float32frombits(k)
+	}
+}

@@ -103,3 +103,16 @@ func maxPool2x2GradAsm(dx0, dx1, r0, r1, y, dy []float32, ow, c int, reluMask bo
 	maxPool2x2GradAVX2(&dx0[0], &dx1[0], &r0[0], &r1[0], &y[0], &dy[0], ow, c, relu)
 	return true
 }
+
+//go:noescape
+func mulIfEqualAVX2(dst, src, a, b *float32, n int)
+
+func mulIfEqualAsm(dst, src, a, b []float32) int {
+	n := len(dst) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	_, _, _ = src[n-1], a[n-1], b[n-1]
+	mulIfEqualAVX2(&dst[0], &src[0], &a[0], &b[0], n)
+	return n
+}

@@ -365,3 +365,29 @@ mgLast:
 	JNZ  mgPixel
 	VZEROUPPER
 	RET
+
+// func mulIfEqualAVX2(dst, src, a, b *float32, n int)
+// dst = src * (a == b ? 1 : 0): the compare's all-ones lanes AND 1.0.
+TEXT ·mulIfEqualAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ a+16(FP), R8
+	MOVQ b+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVL $0x3f800000, AX
+	MOVL AX, X15
+	VBROADCASTSS X15, Y15
+mieloop:
+	VMOVUPS (R8), Y0
+	VCMPPS  $0, (R9), Y0, Y0
+	VANDPS  Y15, Y0, Y0
+	VMULPS  (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	ADDQ    $32, R8
+	ADDQ    $32, R9
+	SUBQ    $8, CX
+	JNZ     mieloop
+	VZEROUPPER
+	RET

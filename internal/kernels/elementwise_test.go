@@ -231,3 +231,31 @@ func TestSgemmSerialMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// MulIfEqual's assembly and Go loop give the product's bits, with NaNs,
+// infinities and signed zeros on either side of the comparison.
+func TestMulIfEqual(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -2.5, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 100} {
+		src, a, b := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range n {
+			src[i] = special[(i*3+1)%len(special)]
+			a[i] = special[i%len(special)]
+			b[i] = special[(i/2)%len(special)]
+			if i%3 == 0 {
+				b[i] = a[i]
+			}
+		}
+		dst := make([]float32, n)
+		MulIfEqual(dst, src, a, b)
+		for i := range n {
+			k := float32(0)
+			if a[i] == b[i] {
+				k = 1
+			}
+			if want := src[i] * k; math.Float32bits(dst[i]) != math.Float32bits(want) && !(dst[i] != dst[i] && want != want) {
+				t.Fatalf("n=%d i=%d: src %v a %v b %v: got %v, want %v", n, i, src[i], a[i], b[i], dst[i], want)
+			}
+		}
+	}
+}
