@@ -262,6 +262,7 @@ type blazeFace struct {
 // Detect finds up to k faces, most confident first.
 func (b *BlazeFace) Detect(ctx context.Context, img image.Image, k int) ([]FaceAnnotation, error) {
 	x := resized(img, blazeSize, blazeSize)
+	defer release(x)
 	for i := range x.Data {
 		x.Data[i] = x.Data[i]/127.5 - 1
 	}
@@ -363,6 +364,7 @@ func (e *Emotion) Classify(img image.Image, box image.Rectangle) ([]float64, err
 		return nil, fmt.Errorf("face box %v is too small for the emotion model", box)
 	}
 	rgb := resized(detect.Crop(img, sq), emotionSize, emotionSize)
+	defer release(rgb)
 	x := tensor.New(1, emotionSize, emotionSize, 1)
 	for i := range x.Data {
 		r, g, b := rgb.Data[3*i], rgb.Data[3*i+1], rgb.Data[3*i+2]

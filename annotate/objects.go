@@ -56,6 +56,7 @@ func (d *ObjectDetector) Detect(ctx context.Context, img image.Image, k int, min
 		k = ObjectMaxResults
 	}
 	x := resized(img, centernetSize, centernetSize)
+	defer release(x)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

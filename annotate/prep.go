@@ -5,6 +5,7 @@ import (
 	"image"
 	"os"
 	"slices"
+	"sync"
 
 	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/nn"
@@ -19,12 +20,34 @@ import (
 // models' own pipelines call: the reference runs resize the same way.
 // The 8-bit pixels are interpolated directly (the same values as from
 // their float copy, which cost more than the resize).
+//
+// The RGB copy and the returned tensor's storage come from pools (a
+// request's photo and model input are megabytes, which allocating cleared
+// each time); give the tensor back with release when done with it.
 func resized(img image.Image, w, h int) *tensor.Tensor {
-	rgb := tflite.ToRGB(img)
-	x := tensor.New(1, h, w, 3)
+	rgb, _ := rgbPool.Get().(*tflite.RGB)
+	rgb = tflite.ToRGBInto(rgb, img)
+	n := h * w * 3
+	data, _ := inputPool.Get().([]float32)
+	if cap(data) < n {
+		data = make([]float32, n)
+	}
+	x := &tensor.Tensor{Shape: []int{1, h, w, 3}, Data: data[:n]}
 	kernels.ResizeBilinearU8ToF32(x.Data, rgb.Pix, kernels.ResizeGeom{N: 1, H: rgb.H, W: rgb.W, C: 3, OH: h, OW: w, Coord: kernels.HalfPixel})
+	rgbPool.Put(rgb)
 	return x
 }
+
+// release returns a tensor from resized to the pool; x must not be used
+// after.
+func release(x *tensor.Tensor) {
+	inputPool.Put(x.Data[:0]) // boxing the slice header: 24 bytes a call
+}
+
+var (
+	rgbPool   sync.Pool // *tflite.RGB
+	inputPool sync.Pool // []float32
+)
 
 // graphModel is an imported TF.js model served concurrently: a session
 // pool over its graph, optimised for inference (batch norms folded,

@@ -47,6 +47,7 @@ func LoadSafeSearch(path string) (*SafeSearch, error) {
 // Detect classifies img.
 func (s *SafeSearch) Detect(ctx context.Context, img image.Image) (*SafeSearchAnnotation, error) {
 	x := resized(img, nsfwSize, nsfwSize)
+	defer release(x)
 	for i := range x.Data {
 		x.Data[i] /= 255
 	}

@@ -15,9 +15,21 @@ type RGB struct {
 
 // ToRGB converts any image to 8-bit RGB, dropping alpha without
 // premultiplying (as PIL's convert("RGB") does).
-func ToRGB(img image.Image) *RGB {
+func ToRGB(img image.Image) *RGB { return ToRGBInto(nil, img) }
+
+// ToRGBInto is ToRGB into out's storage when it has room (out may be
+// nil): a service converting photo after photo reuses one buffer instead
+// of allocating (and so clearing) a megabyte a call.
+func ToRGBInto(out *RGB, img image.Image) *RGB {
 	b := img.Bounds()
-	out := &RGB{W: b.Dx(), H: b.Dy(), Pix: make([]uint8, b.Dx()*b.Dy()*3)}
+	n := b.Dx() * b.Dy() * 3
+	if out == nil {
+		out = new(RGB)
+	}
+	if cap(out.Pix) < n {
+		out.Pix = make([]uint8, n)
+	}
+	out.W, out.H, out.Pix = b.Dx(), b.Dy(), out.Pix[:n]
 	switch src := img.(type) {
 	case *image.RGBA:
 		for y := 0; y < out.H; y++ {
