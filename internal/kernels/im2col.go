@@ -248,14 +248,19 @@ func im2colNarrow(dst, src []float32, g ConvGeom) {
 				if lo < hi {
 					copy(pad[(lo+padLeft)*c:(hi+padLeft)*c], img[(iy*w+lo)*c:(iy*w+hi)*c])
 				}
+				// The moves are written out in the loops: a call a patch
+				// row (copySmall, move8: memmove's or their own) cost
+				// more than the moves.
 				if wide && ky < kh-1 {
 					for ox := 0; ox < ow; ox++ {
 						o, i := ox*rowLen+ky*span, ox*sw*c
-						move8(rows[o:], pad[i:])
+						d, s := rows[o:o+8:o+8], pad[i:i+8:i+8]
+						a0, a1, a2, a3, a4, a5, a6, a7 := s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+						d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = a0, a1, a2, a3, a4, a5, a6, a7
 					}
 					continue
 				}
-				if span == 9 { // 3x3 on RGB (the stem of most networks): moves inline
+				if span == 9 { // 3x3 on RGB, the stem of most networks
 					for ox := 0; ox < ow; ox++ {
 						o, i := ox*rowLen+ky*9, ox*sw*c
 						d, s := rows[o:o+9:o+9], pad[i:i+9:i+9]
@@ -265,8 +270,11 @@ func im2colNarrow(dst, src []float32, g ConvGeom) {
 					continue
 				}
 				for ox := 0; ox < ow; ox++ {
-					o := ox*rowLen + ky*span
-					copySmall(rows[o:o+span], pad[ox*sw*c:ox*sw*c+span])
+					o, i := ox*rowLen+ky*span, ox*sw*c
+					d, s := rows[o:o+span:o+span], pad[i:i+span:i+span]
+					for k := range d {
+						d[k] = s[k]
+					}
 				}
 			}
 		}
