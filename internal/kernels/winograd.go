@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Winograd F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional
 // Neural Networks", 2016) for 3x3 stride-1 convolutions over NHWC data:
@@ -58,16 +61,60 @@ func WinoPlaneStride(n int) int {
 // channels), so walking all 25 at once, a value from each, maps them to
 // one set of the L1 cache and misses on almost every access (85 ns a
 // channel pair, most of a ResNet-18 batch-1 inference).
+//
+// The blocks are split over the pool: the transform runs at every call,
+// before the parallel products, and at batch 1 it would otherwise hold
+// the other cores idle.
 func WinoWeights(u, w []float32, cin, f int) {
 	n := cin * f
 	if len(w) < 9*n || len(u) < WinoPlanes*n {
 		panic(fmt.Sprintf("kernels.WinoWeights: %d weights, %d outputs for %d x %d channels", len(w), len(u), cin, f))
 	}
-	const blk = 128
-	var g [9][blk]float32
-	var o [WinoPlanes][blk]float32
-	for e0 := 0; e0 < n; e0 += blk {
-		m := min(blk, n-e0)
+	blocks := (n + winoBlk - 1) / winoBlk
+	if Threads() == 1 || blocks < 2*winoGrain {
+		winoWeightBlocks(u, w, n, 0, blocks)
+		return
+	}
+	winoMu.Lock()
+	var j *winoWeightsJob
+	if k := len(winoFree); k > 0 {
+		j, winoFree = winoFree[k-1], winoFree[:k-1]
+	} else {
+		j = new(winoWeightsJob)
+	}
+	winoMu.Unlock()
+	j.u, j.w, j.n = u, w, n
+	Parallel(blocks, winoGrain, j)
+	j.u, j.w = nil, nil
+	winoMu.Lock()
+	winoFree = append(winoFree, j)
+	winoMu.Unlock()
+}
+
+// winoBlk is WinoWeights' block of channel pairs; winoGrain blocks (about
+// 20us) are the least worth another core.
+const winoBlk, winoGrain = 128, 16
+
+// winoWeightsJob is one parallel WinoWeights; jobs are reused (a Task
+// handed to the pool escapes).
+type winoWeightsJob struct {
+	u, w []float32
+	n    int
+}
+
+var (
+	winoMu   sync.Mutex
+	winoFree []*winoWeightsJob
+)
+
+func (j *winoWeightsJob) Run(lo, hi int) { winoWeightBlocks(j.u, j.w, j.n, lo, hi) }
+
+// winoWeightBlocks transforms blocks [b0, b1) of winoBlk channel pairs.
+func winoWeightBlocks(u, w []float32, n, b0, b1 int) {
+	var g [9][winoBlk]float32
+	var o [WinoPlanes][winoBlk]float32
+	for e0 := b0 * winoBlk; e0 < min(n, b1*winoBlk); e0 += winoBlk {
+		m := min(winoBlk, n-e0)
 		for k := range 9 {
 			copy(g[k][:m], w[k*n+e0:k*n+e0+m])
 		}

@@ -556,3 +556,21 @@ func TestWinoConvolution(t *testing.T) {
 		})
 	}
 }
+
+// WinoWeights split over threads gives the serial blocks' bits, the last
+// block partial.
+func TestWinoWeightsParallel(t *testing.T) {
+	prev := SetThreads(3)
+	defer SetThreads(prev)
+	rng := rand.New(rand.NewPCG(5, 6))
+	c, f := 70, 65 // 4550 channel pairs: 36 blocks, the last of 70
+	w := randF32(rng, 9*c*f)
+	got, want := make([]float32, 16*c*f), make([]float32, 16*c*f)
+	WinoWeights(got, w, c, f)
+	winoWeightBlocks(want, w, c*f, 0, (c*f+winoBlk-1)/winoBlk)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("value %d: %v, serial %v", i, got[i], want[i])
+		}
+	}
+}
