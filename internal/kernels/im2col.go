@@ -46,7 +46,7 @@ func (g ConvGeom) Im2col(dst, src []float32) {
 	}
 	_ = dst[total-1]
 	_ = src[g.N*g.H*g.W*g.C-1]
-	if g.KW*g.C <= smallSpan {
+	if g.KW*g.C <= narrowSpan {
 		im2colNarrow(dst, src, g)
 		return
 	}
@@ -207,17 +207,23 @@ func (g ConvGeom) Col2im(dst, src []float32) {
 // copies with a loop rather than copy (e.g. a 5x5 kernel on one channel).
 const smallSpan = 16
 
-// im2colNarrow is Im2col for short kernel rows (KW*C <= smallSpan, e.g. a
-// 5x5 kernel on one channel) without column dilation. For each output row
-// and kernel row it copies the input row once into a zero-padded buffer,
-// so that every tap is a short copy from it with no bounds logic.
+// narrowSpan is the kernel-row length (KW*C values) up to which Im2col
+// takes im2colNarrow: the stems of most networks (3x3 to 7x7 on RGB, 9 to
+// 21 values), LeNet's 5x5 on one channel. (ResNet's 7x7 stem took 1.4-1.7
+// ms a 224x224 image in im2colWide's copy call per kernel row.)
+const narrowSpan = 32
+
+// im2colNarrow is Im2col for short kernel rows (KW*C <= narrowSpan)
+// without column dilation. For each output row and kernel row it copies
+// the input row once into a zero-padded buffer, so that the kernel row of
+// every patch is a copy from it with no bounds logic, all of them one
+// CopyRows.
 func im2colNarrow(dst, src []float32, g ConvGeom) {
 	n, h, w, c, kh, kw, sh, sw := g.N, g.H, g.W, g.C, g.KH, g.KW, g.SH, g.SW
 	padTop, padLeft, oh, ow := g.PadTop, g.PadLeft, g.OH, g.OW
 	rowLen, span := kh*kw*c, kw*c
 	// The padded row covers input columns [-padLeft, (ow-1)*sw-padLeft+kw).
 	pw := (ow-1)*sw + kw
-	// 8 values of slack: see wide below.
 	var stack [1024]float32
 	pad := stack[:0]
 	if pw*c+8 > len(stack) {
@@ -225,10 +231,6 @@ func im2colNarrow(dst, src []float32, g ConvGeom) {
 	} else {
 		pad = stack[:pw*c+8]
 	}
-	// For kernel rows of 4 to 8 values, all but the last kernel row are
-	// copied as 8 values (one vector move): the extra values land on the
-	// next kernel row of the same patch, which is written afterwards.
-	wide := span >= 4 && span <= 8
 	// Input columns [lo, hi) land in the padded row at lo+padLeft.
 	lo, hi := max(0, -padLeft), min(w, pw-padLeft)
 	for b := 0; b < n; b++ {
@@ -248,34 +250,7 @@ func im2colNarrow(dst, src []float32, g ConvGeom) {
 				if lo < hi {
 					copy(pad[(lo+padLeft)*c:(hi+padLeft)*c], img[(iy*w+lo)*c:(iy*w+hi)*c])
 				}
-				// The moves are written out in the loops: a call a patch
-				// row (copySmall, move8: memmove's or their own) cost
-				// more than the moves.
-				if wide && ky < kh-1 {
-					for ox := 0; ox < ow; ox++ {
-						o, i := ox*rowLen+ky*span, ox*sw*c
-						d, s := rows[o:o+8:o+8], pad[i:i+8:i+8]
-						a0, a1, a2, a3, a4, a5, a6, a7 := s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
-						d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = a0, a1, a2, a3, a4, a5, a6, a7
-					}
-					continue
-				}
-				if span == 9 { // 3x3 on RGB, the stem of most networks
-					for ox := 0; ox < ow; ox++ {
-						o, i := ox*rowLen+ky*9, ox*sw*c
-						d, s := rows[o:o+9:o+9], pad[i:i+9:i+9]
-						a0, a1, a2, a3, a4, a5, a6, a7, a8 := s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8]
-						d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8] = a0, a1, a2, a3, a4, a5, a6, a7, a8
-					}
-					continue
-				}
-				for ox := 0; ox < ow; ox++ {
-					o, i := ox*rowLen+ky*span, ox*sw*c
-					d, s := rows[o:o+span:o+span], pad[i:i+span:i+span]
-					for k := range d {
-						d[k] = s[k]
-					}
-				}
+				CopyRows(rows[ky*span:], rowLen, pad, sw*c, ow, span)
 			}
 		}
 	}

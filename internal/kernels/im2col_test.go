@@ -197,3 +197,32 @@ func TestCopySmall(t *testing.T) {
 		}
 	}
 }
+
+// CopyRows against copy, every tail length, strided both ways, and
+// nothing written between the rows.
+func TestCopyRows(t *testing.T) {
+	for span := 1; span <= 40; span++ {
+		for _, n := range []int{1, 2, 5} {
+			ss, ds := 1+span%3, span+span%5 // overlapping source rows
+			src := make([]float32, (n-1)*ss+span)
+			for i := range src {
+				src[i] = float32(i + 1)
+			}
+			dst := make([]float32, (n-1)*ds+span+1)
+			for i := range dst {
+				dst[i] = -1
+			}
+			CopyRows(dst, ds, src, ss, n, span)
+			for i := range dst {
+				r, k := i/ds, i%ds
+				want := float32(-1)
+				if r < n && k < span {
+					want = src[r*ss+k]
+				}
+				if dst[i] != want {
+					t.Fatalf("span %d n %d: dst[%d] = %v, want %v", span, n, i, dst[i], want)
+				}
+			}
+		}
+	}
+}
