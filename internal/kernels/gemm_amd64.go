@@ -77,24 +77,32 @@ var avx2Kernel = &gemmKernel{
 	fn: func(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
 		checkA(a, rs, ks, 6, k)
 		_ = b[(k-1)*bs+15]
-		var t [6 * 16]float32
-		dst, ld, al, be := unsafe.SliceData(c), ldc, alpha, beta
-		full := mr == 6 && nr == 16
-		if full {
-			_ = c[5*ldc+15]
-		} else {
-			dst, ld, al, be = &t[0], 16, 1, 0 // edge tile: compute into t
+		if mr != 6 || nr != 16 {
+			avx2EdgeTile(k, a, rs, ks, b, bs, c, ldc, alpha, beta, mr, nr)
+			return
 		}
+		_ = c[5*ldc+15]
 		if rs == 1 {
-			sgemmKernelAVX2Col(k, &a[0], ks, &b[0], bs, dst, ld, al, be)
+			sgemmKernelAVX2Col(k, &a[0], ks, &b[0], bs, unsafe.SliceData(c), ldc, alpha, beta)
 		} else {
-			sgemmKernelAVX2Row(k, &a[0], rs, &b[0], bs, dst, ld, al, be)
-		}
-		if !full {
-			storeTile(t[:], 16, c, ldc, alpha, beta, mr, nr)
+			sgemmKernelAVX2Row(k, &a[0], rs, &b[0], bs, unsafe.SliceData(c), ldc, alpha, beta)
 		}
 	},
 	packRows: packRows6,
+}
+
+// avx2EdgeTile computes an edge tile (mr < 6 rows or nr < 16 columns)
+// into a scratch tile and stores its part of C. A function of its own so
+// that full tiles (most of them, and with a short depth most of the time)
+// do not clear the scratch at every call.
+func avx2EdgeTile(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
+	var t [6 * 16]float32
+	if rs == 1 {
+		sgemmKernelAVX2Col(k, &a[0], ks, &b[0], bs, &t[0], 16, 1, 0)
+	} else {
+		sgemmKernelAVX2Row(k, &a[0], rs, &b[0], bs, &t[0], 16, 1, 0)
+	}
+	storeTile(t[:], 16, c, ldc, alpha, beta, mr, nr)
 }
 
 // packRows6 packs rows (<= 6) rows of A for the AVX2 kernel: six full
