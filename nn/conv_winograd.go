@@ -61,14 +61,20 @@ func (g *convGeo) winograd() bool {
 func (g *convGeo) winoTiles() (th, tw int) { return (g.oh + 1) / 2, (g.ow + 1) / 2 }
 
 // winoRows is how many tile rows a chunk holds: its V and M fit in
-// winoChunkFloats (or the test override).
+// winoChunkFloats (or the test override), but a chunk has at least
+// winoMinChunkTiles tiles, two rows of the AVX2 micro-kernel: with fewer
+// than its 6 rows the plane products fall back to edge tiles (ResNet-18's
+// 7x7x512 layers at batch 32, one tile row of 4 tiles a chunk, spent half
+// the network's time there).
 func (g *convGeo) winoRows(limit int) int {
 	if limit <= 0 {
 		limit = winoChunkFloats
 	}
 	_, tw := g.winoTiles()
-	return max(1, limit/(kernels.WinoPlanes*tw*(g.cin+g.f)))
+	return max(1, limit/(kernels.WinoPlanes*tw*(g.cin+g.f)), (winoMinChunkTiles+tw-1)/tw)
 }
+
+const winoMinChunkTiles = 12
 
 // winoBuf is the scratch of one chunk of rows tile rows: V, M and P.
 func (g *convGeo) winoBuf(rows int) int {
