@@ -178,7 +178,7 @@ func (t *convTask) forwardPart(p int) {
 		return
 	}
 	if t.impl {
-		g.implicitForward(t.col[p*t.region:(p+1)*t.region], t.x, t.w, t.y, t.res, t.bias, t.tile, t.act, r0, r1, t.lines)
+		g.implicitForward(t.wide, t.col[p*t.region:(p+1)*t.region], t.x, t.w, t.y, t.res, t.bias, t.tile, t.act, r0, r1, t.lines)
 		return
 	}
 	var res []float32
@@ -277,7 +277,7 @@ func (t *convTask) backwardPart(p int) {
 				th, _ := d.winoTiles()
 				d.winoForward(buf, t.dy, t.udx, t.dx, nil, nil, nil, Act{}, b0*th, b1*th, t.dxLines)
 			} else {
-				d.implicitForward(buf, t.dy, t.wflip, t.dx, nil, nil, nil, Act{}, b0*d.oh, b1*d.oh, t.dxLines)
+				d.implicitForward(t.wide, buf, t.dy, t.wflip, t.dx, nil, nil, nil, Act{}, b0*d.oh, b1*d.oh, t.dxLines)
 			}
 		}
 		return
@@ -488,6 +488,11 @@ func (c *Conv2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 	} else if g.implicit() {
 		t.mode, t.impl = convForward, true
 		t.parts = convParts(g.lines(), g.flopsPerLine())
+		if th := kernels.Threads(); t.parts > 1 && g.lines() < 4*th {
+			// Few lines for the cores (7 for a 7x7 layer at batch 1,
+			// split 4:3): one part whose GEMMs split the filters evenly.
+			t.parts, t.wide = 1, true
+		}
 		t.lines = g.implicitLines(c.chunkFloats)
 		t.region = g.implicitBuf(t.lines)
 		st.col = grow(st.col, t.parts*t.region)

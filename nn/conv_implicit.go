@@ -78,8 +78,9 @@ func (g *convGeo) fillP(p, img []float32, oy0, nl int) {
 
 // implicitForward computes output lines [r0, r1) of the convolution of x
 // by w (KH, KW, Cin, F) into y, finishing each row with the bias (tile),
-// residual and activation, in chunks whose buffers are taken from buf.
-func (g *convGeo) implicitForward(buf, x, w, y, res, bias, tile []float32, act Act, r0, r1, lines int) {
+// residual and activation, in chunks whose buffers are taken from buf;
+// wide: with the parallel GEMM (convGemm).
+func (g *convGeo) implicitForward(wide bool, buf, x, w, y, res, bias, tile []float32, act Act, r0, r1, lines int) {
 	wp, f, k := g.wp(), g.f, g.kw*g.cin
 	img := g.inLen()
 	for r := r0; r < r1; {
@@ -94,7 +95,7 @@ func (g *convGeo) implicitForward(buf, x, w, y, res, bias, tile []float32, act A
 			if ky == 0 {
 				beta = 0
 			}
-			kernels.SgemmSerial(false, false, m, f, k, 1, p[ky*wp*g.cin:], g.cin, w[ky*k*f:], f, beta, stage, f)
+			convGemm(wide, false, false, m, f, k, p[ky*wp*g.cin:], g.cin, w[ky*k*f:], f, beta, stage, f)
 		}
 		for i := range nl {
 			line := r + i
