@@ -27,6 +27,14 @@ func sgemmKernelAVX2Col(k int, a *float32, astride int, b *float32, bstride int,
 //go:noescape
 func sgemmKernelAVX2Row(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
 
+// The 6x8 halves, for a last column tile of 8 (see gemm_asmgen.go).
+//
+//go:noescape
+func sgemmKernelAVX2Col8(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernelAVX2Row8(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
+
 //go:generate go run gemm_asmgen.go
 
 func registerArchKernels() {
@@ -77,6 +85,15 @@ var avx2Kernel = &gemmKernel{
 	fn: func(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
 		checkA(a, rs, ks, 6, k)
 		_ = b[(k-1)*bs+15]
+		if mr == 6 && nr == 8 {
+			_ = c[5*ldc+7]
+			if rs == 1 {
+				sgemmKernelAVX2Col8(k, &a[0], ks, &b[0], bs, unsafe.SliceData(c), ldc, alpha, beta)
+			} else {
+				sgemmKernelAVX2Row8(k, &a[0], rs, &b[0], bs, unsafe.SliceData(c), ldc, alpha, beta)
+			}
+			return
+		}
 		if mr != 6 || nr != 16 {
 			avx2EdgeTile(k, a, rs, ks, b, bs, c, ldc, alpha, beta, mr, nr)
 			return

@@ -37,6 +37,7 @@ func main() {
 	avx512()
 	packA512()
 	avx2()
+	avx2Half()
 	if err := os.WriteFile("gemm_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -297,6 +298,75 @@ func avx2() {
 		p("VZEROUPPER")
 		p("RET")
 		out.WriteString("\n")
+	}
+}
+
+// func sgemmKernelAVX2Col8(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
+// and Row8: the 6x16 kernels' half, a 6x8 tile (six accumulators, one B
+// vector a k step), for the last 8 columns of a C whose width is 8 more
+// than a multiple of 16 (24, 40, 72, ... channels), which otherwise went
+// through a scratch tile.
+func avx2Half() {
+	for _, row := range []bool{false, true} {
+		name := "sgemmKernelAVX2Col8"
+		if row {
+			name = "sgemmKernelAVX2Row8"
+		}
+		fmt.Fprintf(&out, "// func %s(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)\n", name)
+		fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+		prologue(row, mr256)
+		for r := 0; r < mr256; r++ {
+			p("VXORPS Y%d, Y%d, Y%d", r, r, r)
+		}
+		p("MOVQ CX, BX")
+		p("SHRQ $1, BX")
+		p("JZ tail")
+		label("loop2")
+		bodyHalf(row, 0)
+		bodyHalf(row, 1)
+		advanceA(row, 2)
+		p("DECQ BX")
+		p("JNZ loop2")
+		label("tail")
+		p("ANDQ $1, CX")
+		p("JZ store")
+		bodyHalf(row, 0)
+		label("store")
+		p("VBROADCASTSS alpha+56(FP), Y14")
+		p("MOVL beta+60(FP), AX")
+		p("TESTL $0x7fffffff, AX")
+		p("JZ beta0")
+		p("VBROADCASTSS beta+60(FP), Y15")
+		for r := 0; r < mr256; r++ {
+			p("VMULPS Y14, Y%d, Y%d", r, r)
+			p("VFMADD231PS (DI), Y15, Y%d", r)
+			p("VMOVUPS Y%d, (DI)", r)
+			p("ADDQ R8, DI")
+		}
+		p("VZEROUPPER")
+		p("RET")
+		label("beta0")
+		for r := 0; r < mr256; r++ {
+			p("VMULPS Y14, Y%d, Y%d", r, r)
+			p("VMOVUPS Y%d, (DI)", r)
+			p("ADDQ R8, DI")
+		}
+		p("VZEROUPPER")
+		p("RET")
+		out.WriteString("\n")
+	}
+}
+
+func bodyHalf(row bool, u int) {
+	p("VMOVUPS (DX), Y12")
+	p("ADDQ R14, DX")
+	for r := 0; r < mr256; r++ {
+		t := 6 + r%2
+		p("VBROADCASTSS %s, Y%d", aAddr(row, r, u, mr256), t)
+		p("VFMADD231PS Y%d, Y12, Y%d", t, r)
+	}
+	if !row {
+		p("ADDQ R10, SI")
 	}
 }
 

@@ -369,3 +369,29 @@ func TestSgemmOneRow(t *testing.T) {
 		SetThreads(prev)
 	}
 }
+
+// Widths 8 more than a multiple of 16 end in a 6x8 tile, which the AVX2
+// kernel computes in place (its half-width variants, A packed or read in
+// place); every alpha/beta case, full and partial row tiles.
+func TestSgemmHalfTiles(t *testing.T) {
+	params := [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}, {2, 0}}
+	forEachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		iter := 0
+		for _, n := range []int{8, 24, 40, 72, 136} {
+			for _, m := range []int{6, 13, 100} {
+				for _, k := range []int{1, 5, 64, 300} {
+					for tr := 0; tr < 4; tr++ {
+						ab := params[iter%len(params)]
+						iter++
+						g := newGemmCase(rng, tr&1 != 0, tr&2 != 0, m, n, k, iter%3, ab[0], ab[1])
+						c := g.run()
+						t.Run(fmt.Sprintf("m%d_n%d_k%d_tA%v_tB%v", m, n, k, g.transA, g.transB), func(t *testing.T) {
+							g.check(t, c, allRows(m))
+						})
+					}
+				}
+			}
+		}
+	})
+}
