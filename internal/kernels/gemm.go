@@ -22,7 +22,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	}
 	kn := activeKernel.Load()
 	g := gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
-	if m == 1 && !transB && n >= gemvMinCols && useGemv {
+	if m == 1 && !transB && useGemv {
 		gemv(&g)
 		return
 	}
@@ -176,11 +176,24 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 				if !directA {
 					packA(kn, buf.a, g.transA, g.a, g.lda, ic, pc, mc, kc)
 				}
+				// C only written: the last rows and columns may be whole
+				// tiles that overlap the ones before (overlapEdges).
+				overlap := kn.overlapEdges && beta == 0 && kc == k
 				for ir := 0; ir < mc; ir += mR {
 					mr := min(mR, mc-ir)
+					r0 := ic + ir // first row of C (and op(A)) of the panel
 					var ap []float32
 					ars, aks := 1, mR
 					switch {
+					case mr < mR && overlap && m >= mR:
+						// The last mR rows of C, whole.
+						r0, mr = m-mR, mR
+						if directA {
+							ap, ars, aks = g.a[r0*rs+pc*ks:], rs, ks
+						} else {
+							packA(kn, buf.a, g.transA, g.a, g.lda, r0, pc, mR, kc)
+							ap = buf.a[:mR*kc]
+						}
 					case !directA:
 						ap = buf.a[ir*kc : (ir+mR)*kc]
 					case mr == mR:
@@ -196,14 +209,21 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 						packA(kn, buf.a, g.transA, g.a, g.lda, ic+ir, pc, mr, kc)
 						ap = buf.a[:mR*kc]
 					}
-					crow := g.c[(ic+ir)*g.ldc+jc:]
 					for jr := 0; jr < nc; jr += nR {
 						nr := min(nR, nc-jr)
 						bp, bs := buf.b[jr*kc:(jr+nR)*kc], nR
-						if directB && nr == nR {
+						c0 := jr
+						switch {
+						case directB && nr == nR:
 							bp, bs = g.b[pc*g.ldb+jc+jr:], g.ldb
+						case directB && overlap && nr != nR/2 && n >= nR:
+							// The last nR columns of C, whole, from B in
+							// place (a width of nR/2 has a kernel of its
+							// own).
+							c0, nr = n-jc-nR, nR
+							bp, bs = g.b[pc*g.ldb+n-nR:], g.ldb
 						}
-						kn.fn(kc, ap, ars, aks, bp, bs, crow[jr:], g.ldc, g.alpha, beta, mr, nr)
+						kn.fn(kc, ap, ars, aks, bp, bs, g.c[r0*g.ldc+jc+c0:], g.ldc, g.alpha, beta, mr, nr)
 					}
 				}
 			}

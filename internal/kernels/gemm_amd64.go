@@ -105,7 +105,8 @@ var avx2Kernel = &gemmKernel{
 			sgemmKernelAVX2Row(k, &a[0], rs, &b[0], bs, unsafe.SliceData(c), ldc, alpha, beta)
 		}
 	},
-	packRows: packRows6,
+	packRows:     packRows6,
+	overlapEdges: true,
 }
 
 // avx2EdgeTile computes an edge tile (mr < 6 rows or nr < 16 columns)

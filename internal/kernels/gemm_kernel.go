@@ -23,6 +23,12 @@ type gemmKernel struct {
 	// stride lda, kc columns) into one zero-padded micro-panel; it
 	// replaces the Go loop in packA.
 	packRows func(dst, a []float32, lda, kc, rows int)
+	// overlapEdges: the kernel has no edge tiles of its own (AVX2 goes
+	// through a scratch tile), so where C is only written (beta 0, one
+	// depth block) gemmBlocked computes the last rows (columns) as the
+	// whole tile that ends at C's edge, writing the rows (columns) it
+	// shares with the tile before again with the same values.
+	overlapEdges bool
 }
 
 // kernelList holds the kernels this CPU can run, best first; generic is

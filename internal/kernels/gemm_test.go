@@ -346,22 +346,25 @@ func TestSgemmManyThreads(t *testing.T) {
 	}
 }
 
-// TestSgemmOneRow covers gemv (one row of C, B not transposed): narrow and
-// wide C, short and long depths, A as a row or a column (transA), every
+// TestSgemmOneRow covers gemv (one row of C, B not transposed), in Sgemm
+// and SgemmSerial: narrow and wide C, short and long depths, A as a row or a column (transA), every
 // alpha/beta case, on 1 and 3 threads (wide C splits its columns).
 func TestSgemmOneRow(t *testing.T) {
 	params := [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}, {2, 0}}
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, th := range []int{1, 3} {
 		prev := SetThreads(th)
-		for _, n := range []int{63, 64, 65, 200, 1000, 4097} {
+		for _, n := range []int{1, 5, 24, 63, 64, 65, 200, 1000, 4097} {
 			for _, k := range []int{1, 17, 600, 2048} {
 				for i, ab := range params {
 					tA := i%2 == 1
 					g := newGemmCase(rng, tA, false, 1, n, k, i, ab[0], ab[1])
 					c := g.run()
+					cs := append([]float32(nil), g.c0...)
+					SgemmSerial(g.transA, false, 1, n, k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, cs, g.ldc)
 					t.Run(fmt.Sprintf("t%d_n%d_k%d_tA%v_a%v_b%v", th, n, k, tA, ab[0], ab[1]), func(t *testing.T) {
 						g.check(t, c, []int{0})
+						g.check(t, cs, []int{0})
 					})
 				}
 			}

@@ -6,9 +6,7 @@ import "sync"
 // row (a few KiB) stays in L1 while the group's rows of B stream past.
 const gemvGroup = axpyNGroup
 
-// gemvMinCols is the narrowest C for which a single-row product streams B
-// by rows (gemv): below it a row of B is too short for the row kernel's
-// loop and the register-tile path is as fast.
+// gemvMinCols is the width of the column ranges gemv splits C into.
 const gemvMinCols = 64
 
 // gemv is Sgemm for one row of C and B not transposed (a dense layer at

@@ -14,6 +14,11 @@ func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 	}
 	kn := activeKernel.Load()
 	g := gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	if m == 1 && !transB && useGemv {
+		// A squeeze-excite block's 1x1 convolutions on 1x1 pixels.
+		gemvCols(&g, 0, n)
+		return
+	}
 	buf := getPackBuf(kn)
 	gemmBlocked(kn, buf, &g)
 	putPackBuf(buf)
