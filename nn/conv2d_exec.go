@@ -190,7 +190,7 @@ func (t *convTask) forwardPart(p int) {
 		for r := r0; r < r1; r += t.chunk {
 			e := min(r+t.chunk, r1)
 			out := t.y[r*g.ow*f : e*g.ow*f]
-			kernels.SgemmSerial(false, false, (e-r)*g.ow, f, g.cin, 1, t.x[r*g.ow*g.cin:], g.cin, t.w, f, 0, out, f)
+			convGemm(t.wide, false, false, (e-r)*g.ow, f, g.cin, t.x[r*g.ow*g.cin:], g.cin, t.w, f, 0, out, f)
 			if t.res != nil {
 				res = t.res[r*g.ow*f:]
 			}
@@ -206,7 +206,7 @@ func (t *convTask) forwardPart(p int) {
 		base, gs := t.colAt(p, r, e)
 		g.unfold(base, gs, t.x, r, e)
 		for gi := 0; gi < g.groups; gi++ {
-			kernels.SgemmSerial(false, false, m, fg, kg, 1, base[gi*gs:], kg, t.w[gi*fg:], f, 0, t.y[r*g.ow*f+gi*fg:], f)
+			convGemm(t.wide, false, false, m, fg, kg, base[gi*gs:], kg, t.w[gi*fg:], f, 0, t.y[r*g.ow*f+gi*fg:], f)
 		}
 		if t.res != nil {
 			res = t.res[r*g.ow*f:]
@@ -500,6 +500,11 @@ func (c *Conv2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 	} else {
 		t.mode = convForward
 		t.parts = convParts(g.lines(), g.flopsPerLine())
+		if th := kernels.Threads(); t.parts > 1 && g.lines() < 4*th && g.groups == 1 {
+			// As for the implicit path: few lines, one part, the GEMMs
+			// split by filters.
+			t.parts, t.wide = 1, true
+		}
 		t.chunk = g.chunkLines(c.chunkFloats)
 		if g.direct() {
 			t.chunk = g.directLines(c.chunkFloats)
