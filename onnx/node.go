@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 
@@ -244,6 +245,14 @@ func (c *converter) build() (*nn.Graph, error) {
 // Initializer is set to zeros by the caller). Unless Trainable, the
 // params are frozen: no gradient memory.
 func (c *converter) withWeights(op nn.Op, in [][]int, ws ...*tensor.Tensor) error {
+	// The kernel is overwritten below: skip its random initialisation
+	// (a tenth of ResNet-18's load).
+	if len(ws) > 0 && ws[0] != nil {
+		if init := initializerOf(op); init != nil {
+			*init = func([]float32, int, int, *rand.Rand) {}
+			defer func() { *init = nil }()
+		}
+	}
 	if err := op.Build(in, nn.NewRNG(0)); err != nil {
 		return c.errf("%s: %v", op.Kind(), err)
 	}
@@ -261,7 +270,7 @@ func (c *converter) withWeights(op nn.Op, in [][]int, ws ...*tensor.Tensor) erro
 				return c.errf("%s %s: %d values for shape %s", op.Kind(), p.Name, tensor.Numel(w.Shape), shapeText(p.Value.Shape))
 			}
 			for _, v := range w.Data {
-				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				if v-v != 0 { // NaN or infinite
 					return c.errf("%s %s holds NaN or infinite values", op.Kind(), p.Name)
 				}
 			}
@@ -272,6 +281,22 @@ func (c *converter) withWeights(op nn.Op, in [][]int, ws ...*tensor.Tensor) erro
 		for _, p := range ps {
 			p.Grad, p.Trainable = nil, false
 		}
+	}
+	return nil
+}
+
+// initializerOf returns the kernel initialiser field of the ops that
+// have one, or nil.
+func initializerOf(op nn.Op) *nn.Initializer {
+	switch o := op.(type) {
+	case *nn.Conv2D:
+		return &o.Initializer
+	case *nn.DepthwiseConv2D:
+		return &o.Initializer
+	case *nn.Dense:
+		return &o.Initializer
+	case *nn.ConvTranspose2D:
+		return &o.Initializer
 	}
 	return nil
 }

@@ -194,6 +194,13 @@ func (d *Data) fromRaw(raw []byte, n int) {
 		d.Int = make([]int64, n)
 	}
 	le := binary.LittleEndian
+	if d.Type == TypeFloat { // the weights: one loop without the switch
+		raw = raw[:4*n]
+		for i := range d.Float {
+			d.Float[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
+		}
+		return
+	}
 	for i := range n {
 		switch d.Type {
 		case TypeFloat:
