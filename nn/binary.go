@@ -170,7 +170,10 @@ type binState struct {
 
 // binStates: Forward's and Backward's plans (Backward may see other shapes
 // for inputs it has no gradient for).
-type binStates struct{ fwd, bwd binState }
+type binStates struct {
+	fwd, bwd binState
+	scale    chanScaleTask // Mul on channel scales
+}
 
 func (st *binState) plan(a, b, o []int) (*bcast, error) {
 	if tensor.EqualShape(st.a, a) && tensor.EqualShape(st.b, b) && tensor.EqualShape(st.o, o) && st.o != nil {
@@ -270,7 +273,20 @@ func (*Mul) Saves() (inputs, outputs bool) { return true, false }
 // rather than binaryForward's call per value: CenterNet's gates and
 // squeeze-excite scales took 40 of its 200 ms that way.
 func (*Mul) Forward(c *Call, in, out []*tensor.Tensor) error {
-	bc, err := stateOf[binStates](c).fwd.plan(in[0].Shape, in[1].Shape, out[0].Shape)
+	st := stateOf[binStates](c)
+	if x, s, ok := chanScaled(in[0].Shape, in[1].Shape); ok && tensor.EqualShape(out[0].Shape, in[x].Shape) {
+		// A feature map times per-image channel scales (a squeeze-excite
+		// block): one pass per image over whole rows of pixels, split
+		// over the cores, instead of a call per pixel.
+		t := &st.scale
+		xs := in[x].Shape
+		*t = chanScaleTask{x: in[x].Data, s: in[s].Data, y: out[0].Data, c: xs[len(xs)-1], n: xs[0]}
+		t.px = len(t.x) / max(1, t.n*t.c)
+		kernels.Parallel(t.n*t.px, max(1, ewGrain/max(1, t.c)), t)
+		*t = chanScaleTask{}
+		return nil
+	}
+	bc, err := st.fwd.plan(in[0].Shape, in[1].Shape, out[0].Shape)
 	if err != nil {
 		return err
 	}
@@ -441,4 +457,44 @@ func productGrads(c *Call, in []*tensor.Tensor, dy *tensor.Tensor, din []*tensor
 		}
 	})
 	return nil
+}
+
+// chanScaled reports whether one of two shapes is a feature map (N, ...,
+// C) and the other its per-image channel scales (N, 1, ..., 1, C) of the
+// same rank (or (1, ..., C) for a batch of one), and which is which.
+func chanScaled(a, b []int) (x, s int, ok bool) {
+	match := func(m, v []int) bool {
+		if len(m) < 3 || len(v) != len(m) || v[0] != m[0] || v[len(v)-1] != m[len(m)-1] || m[len(m)-1] < 1 {
+			return false
+		}
+		for _, d := range v[1 : len(v)-1] {
+			if d != 1 {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case match(a, b) && !match(b, a):
+		return 0, 1, true
+	case match(b, a) && !match(a, b):
+		return 1, 0, true
+	}
+	return 0, 0, false
+}
+
+// chanScaleTask is Mul's channel-scale pass over pixels [lo, hi) of the
+// batch (n images of px pixels of c channels).
+type chanScaleTask struct {
+	x, s, y  []float32
+	c, n, px int
+}
+
+func (t *chanScaleTask) Run(lo, hi int) {
+	for lo < hi {
+		b := lo / t.px
+		e := min(hi, (b+1)*t.px) // within image b
+		kernels.ChanScale(t.y[lo*t.c:e*t.c], t.x[lo*t.c:e*t.c], t.s[b*t.c:(b+1)*t.c])
+		lo = e
+	}
 }

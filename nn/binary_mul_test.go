@@ -4,19 +4,23 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
 // Mul's runs (both operands stretched or not along each merged axis)
 // give the float64 reference product, broadcast by index, exactly.
 func TestMulBroadcastMatchesReference(t *testing.T) {
+	defer kernels.SetThreads(kernels.SetThreads(3))
 	rng := NewRNG(7)
 	for _, sh := range [][2][]int{
-		{{2, 5, 7, 13}, {2, 5, 7, 13}}, // same shape
-		{{1, 6, 5, 72}, {1, 1, 1, 72}}, // squeeze-excite scale
-		{{1, 1, 1, 9}, {2, 3, 4, 9}},   // the other operand stretched
-		{{3, 4, 1}, {3, 1, 5}},         // both stretched
-		{{2, 3, 5}, {1}},               // a scalar
+		{{2, 5, 7, 13}, {2, 5, 7, 13}},   // same shape
+		{{1, 6, 5, 72}, {1, 1, 1, 72}},   // squeeze-excite scale
+		{{3, 1, 1, 20}, {3, 40, 33, 20}}, // per-image scales first, pixels over the cores
+		{{2, 1, 1, 1}, {2, 7, 9, 1}},     // one channel
+		{{1, 1, 1, 9}, {2, 3, 4, 9}},     // the other operand stretched
+		{{3, 4, 1}, {3, 1, 5}},           // both stretched
+		{{2, 3, 5}, {1}},                 // a scalar
 		{{1}, {4, 3}},
 		{{4, 1, 6}, {1, 3, 1}},
 	} {
