@@ -708,7 +708,8 @@ func (p *GlobalAveragePool) Shapes(in [][]int) ([][]int, error) {
 	return globalShapes("GlobalAveragePool", in, p.KeepDims)
 }
 
-// globalTask runs a global pool over a range of images.
+// globalTask runs a global max pool, or the average's backward, over a
+// range of images.
 type globalTask struct {
 	max, backward bool
 	hw, c         int
@@ -720,14 +721,7 @@ func (t *globalTask) Run(lo, hi int) {
 	hw, c := t.hw, t.c
 	for b := lo; b < hi; b++ {
 		switch {
-		case !t.backward && !t.max:
-			y, img := t.y[b*c:(b+1)*c], t.x[b*hw*c:(b+1)*hw*c]
-			copy(y, img[:c])
-			for i := c; i < len(img); i += c {
-				kernels.Add(y, img[i:i+c])
-			}
-			kernels.Scal(1/float32(hw), y)
-		case !t.backward:
+		case !t.backward: // max (the average's forward is gapTask)
 			y, arg, img := t.y[b*c:(b+1)*c], t.argmax[b*c:(b+1)*c], t.x[b*hw*c:(b+1)*hw*c]
 			copy(y, img[:c])
 			clear(arg)
@@ -760,11 +754,58 @@ func (p *GlobalAveragePool) Forward(c *Call, in, out []*tensor.Tensor) error {
 	if len(out[0].Data) != n*ch || hw == 0 {
 		return fmt.Errorf("GlobalAveragePool: input %s, output %s", tensor.ShapeString(in[0].Shape), tensor.ShapeString(out[0].Shape))
 	}
-	t := stateOf[globalTask](c)
-	*t = globalTask{hw: hw, c: ch, x: in[0].Data, y: out[0].Data}
-	kernels.Parallel(n, poolGrain(hw*ch), t)
-	*t = globalTask{}
+	st := stateOf[gapState](c)
+	// Each image's pixels are summed in blocks of gapBlock, then the
+	// blocks in order: the same sums whatever the batch or the cores, and
+	// an image's blocks (a squeeze-excite block's 112x112 map at batch 1)
+	// spread over the cores.
+	blocks := (hw + gapBlock - 1) / gapBlock
+	if len(st.part) < n*blocks*ch {
+		st.part = make([]float32, n*blocks*ch)
+	}
+	t := &st.sum
+	*t = gapTask{hw: hw, c: ch, blocks: blocks, x: in[0].Data, part: st.part}
+	kernels.Parallel(n*blocks, poolGrain(gapBlock*ch), t)
+	y := out[0].Data
+	for b := range n {
+		yb := y[b*ch : (b+1)*ch]
+		copy(yb, st.part[b*blocks*ch:])
+		for k := 1; k < blocks; k++ {
+			kernels.Add(yb, st.part[(b*blocks+k)*ch:(b*blocks+k+1)*ch])
+		}
+		kernels.Scal(1/float32(hw), yb)
+	}
+	*t = gapTask{}
 	return nil
+}
+
+// gapBlock is how many pixels GlobalAveragePool sums into one partial.
+const gapBlock = 256
+
+type gapState struct {
+	sum  gapTask
+	grad globalTask
+	part []float32 // per image and block: c partial sums
+}
+
+// gapTask sums blocks [lo, hi) of the batch (image b's block k is unit
+// b*blocks + k) into their partials.
+type gapTask struct {
+	hw, c, blocks int
+	x, part       []float32
+}
+
+func (t *gapTask) Run(lo, hi int) {
+	c := t.c
+	for u := lo; u < hi; u++ {
+		b, k := u/t.blocks, u%t.blocks
+		p0, p1 := b*t.hw+k*gapBlock, b*t.hw+min((k+1)*gapBlock, t.hw)
+		dst := t.part[u*c : (u+1)*c]
+		copy(dst, t.x[p0*c:(p0+1)*c])
+		for p := p0 + 1; p < p1; p++ {
+			kernels.Add(dst, t.x[p*c:(p+1)*c])
+		}
+	}
 }
 
 // Backward implements Op: dx = dy / (H*W) at every pixel.
@@ -776,7 +817,7 @@ func (p *GlobalAveragePool) Backward(c *Call, in, out, dout, din []*tensor.Tenso
 	if len(dout[0].Data) != n*ch {
 		return fmt.Errorf("GlobalAveragePool: gradient shape %s for input %s", tensor.ShapeString(dout[0].Shape), tensor.ShapeString(din[0].Shape))
 	}
-	t := stateOf[globalTask](c)
+	t := &stateOf[gapState](c).grad
 	*t = globalTask{backward: true, hw: hw, c: ch, dy: dout[0].Data, dx: din[0].Data}
 	kernels.Parallel(n, poolGrain(hw*ch), t)
 	*t = globalTask{}

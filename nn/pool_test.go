@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/safetensors"
 	"github.com/dlcv-go/dlcv/tensor"
 )
@@ -458,5 +459,35 @@ func TestPoolsLoadFromVersion1File(t *testing.T) {
 	}
 	if !psEqual(y.Data, want[0].Data) {
 		t.Errorf("v1 chain gives %v, want %v", y.Data, want[0].Data)
+	}
+}
+
+// GlobalAveragePool over more pixels than a block: the float64 mean, and
+// the same bits on 1 and 3 threads (blocks are fixed by size, not by core).
+func TestGlobalAveragePoolBlocks(t *testing.T) {
+	x := psRand(9, 2, 20, 17, 5) // 340 pixels: a block and a part
+	run := func(threads int) []float32 {
+		defer kernels.SetThreads(kernels.SetThreads(threads))
+		y := tensor.New(2, 5)
+		if err := NewGlobalAveragePool().Forward(&Call{}, []*tensor.Tensor{x}, []*tensor.Tensor{y}); err != nil {
+			t.Fatal(err)
+		}
+		return y.Data
+	}
+	one, three := run(1), run(3)
+	for b := range 2 {
+		for ch := range 5 {
+			var s float64
+			for p := range 340 {
+				s += float64(x.Data[(b*340+p)*5+ch])
+			}
+			got, want := one[b*5+ch], s/340
+			if math.Abs(float64(got)-want) > 1e-6*math.Max(1, math.Abs(want)) {
+				t.Fatalf("image %d channel %d: %v, want %v", b, ch, got, want)
+			}
+			if three[b*5+ch] != got {
+				t.Fatalf("image %d channel %d: %v on 3 threads, %v on 1", b, ch, three[b*5+ch], got)
+			}
+		}
 	}
 }
