@@ -14,6 +14,24 @@ func scalar(g *Graph, v float32) *Value {
 	return g.Apply(NewConstant(k))
 }
 
+// buildFused builds g and returns FuseDecomposed's graph and its node
+// kinds in order, space-separated.
+func buildFused(t *testing.T, g *Graph) (*Graph, string) {
+	t.Helper()
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	fused, err := FuseDecomposed(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, n := range fused.Nodes() {
+		kinds = append(kinds, n.Op.Kind())
+	}
+	return fused, strings.Join(kinds, " ")
+}
+
 // Each decomposition, in the orders exporters write it, becomes one
 // activation node; the graph computes what it did (within 1e-6) and,
 // after Optimize, the activation sits in the convolution's epilogue.
@@ -69,22 +87,12 @@ func TestFuseDecomposed(t *testing.T) {
 			x := g.Input("x", 5, 6, 7)
 			y := g.Apply(NewConv2D(7, 3, 1, Same), x)
 			g.Output(g.Apply(NewReLU(), c.f(g, y)))
-			if err := g.Build(1); err != nil {
-				t.Fatal(err)
-			}
-			fused, err := FuseDecomposed(g)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var kinds []string
-			for _, n := range fused.Nodes() {
-				kinds = append(kinds, n.Op.Kind())
-			}
+			fused, got := buildFused(t, g)
 			want := "InputLayer Conv2D " + c.kind + " ReLU"
 			if c.name == "hard swish of a product" {
 				want = "InputLayer Conv2D Mul HardSwish ReLU"
 			}
-			if got := strings.Join(kinds, " "); got != want {
+			if got != want {
 				t.Fatalf("fused graph %s, want %s (%d nodes before)", got, want, len(g.Nodes()))
 			}
 			if len(fused.Nodes()) >= len(g.Nodes()) {

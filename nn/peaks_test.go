@@ -54,18 +54,7 @@ func TestFuseDecomposedPoolPeaks(t *testing.T) {
 			if v := c.f(g, y); v != nil {
 				g.Output(v)
 			}
-			if err := g.Build(1); err != nil {
-				t.Fatal(err)
-			}
-			fused, err := FuseDecomposed(g)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var kinds []string
-			for _, n := range fused.Nodes() {
-				kinds = append(kinds, n.Op.Kind())
-			}
-			got := strings.Join(kinds, " ")
+			fused, got := buildFused(t, g)
 			want := "InputLayer Conv2D PoolPeaks"
 			if c.name == "pool also an output" {
 				want = "InputLayer Conv2D MaxPool2D PoolPeaks"
