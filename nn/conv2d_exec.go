@@ -190,7 +190,13 @@ func (t *convTask) forwardPart(p int) {
 		for r := r0; r < r1; r += t.chunk {
 			e := min(r+t.chunk, r1)
 			out := t.y[r*g.ow*f : e*g.ow*f]
-			convGemm(t.wide, false, false, (e-r)*g.ow, f, g.cin, t.x[r*g.ow*g.cin:], g.cin, t.w, f, 0, out, f)
+			if !t.wide && g.cin*f <= directTilesMax {
+				// All tiles in one call, A and B in place (the weights stay
+				// in cache): no packing, no call per tile.
+				kernels.SgemmPlanes(1, (e-r)*g.ow, f, g.cin, out, 0, t.x[r*g.ow*g.cin:], 0, t.w, 0)
+			} else {
+				convGemm(t.wide, false, false, (e-r)*g.ow, f, g.cin, t.x[r*g.ow*g.cin:], g.cin, t.w, f, 0, out, f)
+			}
 			if t.res != nil {
 				res = t.res[r*g.ow*f:]
 			}

@@ -332,3 +332,8 @@ func convCheckAct(kind string, a Act) error {
 	}
 	return nil
 }
+
+// directTilesMax is the largest 1x1 kernel (Cin*F values: 256 KB) that the
+// direct path multiplies with kernels.SgemmPlanes' all-tiles kernel, which
+// reads the kernel in place once per 6 rows of pixels.
+const directTilesMax = 64 << 10
