@@ -3,7 +3,8 @@
 // conversion, graph passes), then one warm-up run and REPS timed runs on
 // the input .npy (NCHW, as ONNX Runtime takes it; the transpose to dlcv's
 // NHWC is part of each run). It prints one JSON line: the load time, the
-// first run's and every timed run's in ms. Threads: GOMAXPROCS.
+// first run's and every timed run's wall and process CPU time (all
+// threads) in ms. Threads: GOMAXPROCS.
 //
 //	go run ./bench/onnx/speed MODEL.onnx INPUT.npy REPS
 package main
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/dlcv-go/dlcv/npy"
@@ -43,19 +45,29 @@ func main() {
 		fail(err)
 	}
 	first := ms(time.Since(t0))
-	runs := make([]float64, reps)
+	runs, cpu := make([]float64, reps), make([]float64, reps)
 	for i := range runs {
-		t0 = time.Now()
+		t0, c0 := time.Now(), cpuTime()
 		if _, err := m.RunNCHW(x); err != nil {
 			fail(err)
 		}
-		runs[i] = ms(time.Since(t0))
+		runs[i], cpu[i] = ms(time.Since(t0)), ms(cpuTime()-c0)
 	}
-	b, _ := json.Marshal(map[string]any{"create": load, "first": first, "runs": runs})
+	b, _ := json.Marshal(map[string]any{"create": load, "first": first, "runs": runs, "cpu": cpu})
 	fmt.Println(string(b))
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// cpuTime is the process's user and system time so far (Linux; 0 where
+// getrusage is missing).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "speed:", err)
