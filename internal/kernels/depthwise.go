@@ -77,19 +77,22 @@ func depthwiseRows1(dst, src, w, bias []float32, g *ConvGeom, lo, hi int) {
 		if g.KW >= 3 && g.DW == 1 {
 			a, e = interior(g)
 			if a < e {
-				for ox := a; ox < e; ox++ {
-					if bias != nil {
-						copy(out[ox*c:(ox+1)*c], bias)
-					} else {
-						clear(out[ox*c : (ox+1)*c])
-					}
+				// The sums start from the bias (zeros without one) in
+				// the kernel's registers.
+				b := bias
+				if b == nil {
+					b = z
 				}
 				if ky0, ky1 := validRows(g, oy); ky0 < ky1 {
 					iy0 := oy*g.SH - g.PadTop + ky0*g.DH
 					blk := dwBlock(ky1-ky0, c, g.SW)
 					for o := a; o < e; o += blk {
 						n := min(blk, e-o)
-						dwTaps(out[o*c:(o+n)*c], img[(iy0*g.W+o*g.SW-g.PadLeft)*c:], w[ky0*span:], n, ky1-ky0, g.KW, c, g.SW*c, g.DH*g.W*c)
+						dwTaps(out[o*c:(o+n)*c], img[(iy0*g.W+o*g.SW-g.PadLeft)*c:], w[ky0*span:], b, n, ky1-ky0, g.KW, c, g.SW*c, g.DH*g.W*c)
+					}
+				} else {
+					for ox := a; ox < e; ox++ {
+						copy(out[ox*c:(ox+1)*c], b)
 					}
 				}
 			}
@@ -173,37 +176,53 @@ func validRows(g *ConvGeom, oy int) (ky0, ky1 int) {
 	return ky0, max(ky0, ky1)
 }
 
-// dwTaps adds to acc (n output pixels of c channels) the kh x kw taps of
-// a depthwise convolution with multiplier 1 and no column dilation, for
-// pixels whose taps all fall inside the image: output o reads x[o*sx +
-// ky*rowx + kx*c + ch] and w[(ky*kw + kx)*c + ch]. The AVX2 kernel keeps
-// each pixel's sums in registers over all the taps (MobileNetV3's 5x5
-// layers: see depthwise_asmgen.go), the last channels of a count that is
-// not a multiple of 8 under a mask; machines without it take dwTapsGo.
-func dwTaps(acc, x, w []float32, n, kh, kw, c, sx, rowx int) {
+// dwTaps sets acc (n output pixels of c channels) to bias plus the kh x
+// kw taps of a depthwise convolution with multiplier 1 and no column
+// dilation, for pixels whose taps all fall inside the image: output o
+// reads x[o*sx + ky*rowx + kx*c + ch] and w[(ky*kw + kx)*c + ch]; bias has
+// c values (nil: the taps are added to acc as it is). The AVX2 kernel
+// keeps each pixel's sums in registers over all the taps, starting from
+// the bias, so acc is not set in a pass of its own (see
+// depthwise_asmgen.go), the last channels of a count that is not a
+// multiple of 8 under a mask; machines without it take dwTapsGo.
+func dwTaps(acc, x, w, bias []float32, n, kh, kw, c, sx, rowx int) {
 	if n <= 0 || kh <= 0 || kw <= 0 || c <= 0 {
 		return
 	}
 	_ = acc[n*c-1]
 	_ = x[(n-1)*sx+(kh-1)*rowx+kw*c-1]
 	_ = w[kh*kw*c-1]
+	if bias != nil {
+		_ = bias[c-1]
+	}
+	at := func(ch int) *float32 {
+		if bias == nil {
+			return nil
+		}
+		return &bias[ch]
+	}
 	ch := 0
 	if useMulAddAVX2 {
 		for ; ch+16 <= c; ch += 16 {
-			dwTaps16AVX2(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx)
+			dwTaps16AVX2(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, at(ch))
 		}
 		if ch+8 <= c {
-			dwTaps8AVX2(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx)
+			dwTaps8AVX2(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, at(ch))
 			ch += 8
 		}
 		if ch < c {
 			// The last channels under a mask: in Go, CenterNet's 18- and
 			// 22-channel layers took 3 times the time of the others.
-			dwTapsMaskAVX2(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, &tailMask[8-(c-ch)])
+			dwTapsMaskAVX2(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, &tailMask[8-(c-ch)], at(ch))
 			return
 		}
 	}
 	if ch < c {
+		if bias != nil {
+			for o := range n {
+				copy(acc[o*c+ch:(o+1)*c], bias[ch:])
+			}
+		}
 		dwTapsGo(acc, x, w, n, kh, kw, c, sx, rowx, ch)
 	}
 }

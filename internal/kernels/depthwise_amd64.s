@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func dwTaps16AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int)
-TEXT ·dwTaps16AVX2(SB), NOSPLIT, $0-72
+// func dwTaps16AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32)
+TEXT ·dwTaps16AVX2(SB), NOSPLIT, $0-80
 	MOVQ acc+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ w+16(FP), DX
@@ -27,6 +27,19 @@ dwTaps16AVX2_p4:
 	JLT dwTaps16AVX2_p1
 	LEAQ (R10)(R10*2), BX
 	ADDQ DI, BX
+	MOVQ bias+72(FP), AX
+	TESTQ AX, AX
+	JZ dwTaps16AVX2_p4_acc
+	VMOVUPS 0(AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS 0(AX), Y2
+	VMOVUPS 32(AX), Y3
+	VMOVUPS 0(AX), Y4
+	VMOVUPS 32(AX), Y5
+	VMOVUPS 0(AX), Y6
+	VMOVUPS 32(AX), Y7
+	JMP dwTaps16AVX2_p4_taps
+dwTaps16AVX2_p4_acc:
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	VMOVUPS (DI)(R10*1), Y2
@@ -35,6 +48,7 @@ dwTaps16AVX2_p4:
 	VMOVUPS 32(DI)(R10*2), Y5
 	VMOVUPS (BX), Y6
 	VMOVUPS 32(BX), Y7
+dwTaps16AVX2_p4_taps:
 	MOVQ SI, BX
 	MOVQ DX, AX
 	MOVQ R8, R14
@@ -77,8 +91,16 @@ dwTaps16AVX2_p1:
 	JLT dwTaps16AVX2_done
 	LEAQ (R10)(R10*2), BX
 	ADDQ DI, BX
+	MOVQ bias+72(FP), AX
+	TESTQ AX, AX
+	JZ dwTaps16AVX2_p1_acc
+	VMOVUPS 0(AX), Y0
+	VMOVUPS 32(AX), Y1
+	JMP dwTaps16AVX2_p1_taps
+dwTaps16AVX2_p1_acc:
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
+dwTaps16AVX2_p1_taps:
 	MOVQ SI, BX
 	MOVQ DX, AX
 	MOVQ R8, R14
@@ -108,8 +130,8 @@ dwTaps16AVX2_done:
 	VZEROUPPER
 	RET
 
-// func dwTaps8AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int)
-TEXT ·dwTaps8AVX2(SB), NOSPLIT, $0-72
+// func dwTaps8AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32)
+TEXT ·dwTaps8AVX2(SB), NOSPLIT, $0-80
 	MOVQ acc+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ w+16(FP), DX
@@ -131,10 +153,20 @@ dwTaps8AVX2_p4:
 	JLT dwTaps8AVX2_p1
 	LEAQ (R10)(R10*2), BX
 	ADDQ DI, BX
+	MOVQ bias+72(FP), AX
+	TESTQ AX, AX
+	JZ dwTaps8AVX2_p4_acc
+	VMOVUPS 0(AX), Y0
+	VMOVUPS 0(AX), Y2
+	VMOVUPS 0(AX), Y4
+	VMOVUPS 0(AX), Y6
+	JMP dwTaps8AVX2_p4_taps
+dwTaps8AVX2_p4_acc:
 	VMOVUPS (DI), Y0
 	VMOVUPS (DI)(R10*1), Y2
 	VMOVUPS (DI)(R10*2), Y4
 	VMOVUPS (BX), Y6
+dwTaps8AVX2_p4_taps:
 	MOVQ SI, BX
 	MOVQ DX, AX
 	MOVQ R8, R14
@@ -168,7 +200,14 @@ dwTaps8AVX2_p1:
 	JLT dwTaps8AVX2_done
 	LEAQ (R10)(R10*2), BX
 	ADDQ DI, BX
+	MOVQ bias+72(FP), AX
+	TESTQ AX, AX
+	JZ dwTaps8AVX2_p1_acc
+	VMOVUPS 0(AX), Y0
+	JMP dwTaps8AVX2_p1_taps
+dwTaps8AVX2_p1_acc:
 	VMOVUPS (DI), Y0
+dwTaps8AVX2_p1_taps:
 	MOVQ SI, BX
 	MOVQ DX, AX
 	MOVQ R8, R14
@@ -195,8 +234,8 @@ dwTaps8AVX2_done:
 	VZEROUPPER
 	RET
 
-// func dwTapsMaskAVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32)
-TEXT ·dwTapsMaskAVX2(SB), NOSPLIT, $0-80
+// func dwTapsMaskAVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32, bias *float32)
+TEXT ·dwTapsMaskAVX2(SB), NOSPLIT, $0-88
 	MOVQ mask+72(FP), AX
 	VMOVDQU (AX), Y14
 	MOVQ acc+0(FP), DI
@@ -220,10 +259,20 @@ dwTapsMaskAVX2_p4:
 	JLT dwTapsMaskAVX2_p1
 	LEAQ (R10)(R10*2), BX
 	ADDQ DI, BX
+	MOVQ bias+80(FP), AX
+	TESTQ AX, AX
+	JZ dwTapsMaskAVX2_p4_acc
+	VMASKMOVPS 0(AX), Y14, Y0
+	VMASKMOVPS 0(AX), Y14, Y2
+	VMASKMOVPS 0(AX), Y14, Y4
+	VMASKMOVPS 0(AX), Y14, Y6
+	JMP dwTapsMaskAVX2_p4_taps
+dwTapsMaskAVX2_p4_acc:
 	VMASKMOVPS (DI), Y14, Y0
 	VMASKMOVPS (DI)(R10*1), Y14, Y2
 	VMASKMOVPS (DI)(R10*2), Y14, Y4
 	VMASKMOVPS (BX), Y14, Y6
+dwTapsMaskAVX2_p4_taps:
 	MOVQ SI, BX
 	MOVQ DX, AX
 	MOVQ R8, R14
@@ -261,7 +310,14 @@ dwTapsMaskAVX2_p1:
 	JLT dwTapsMaskAVX2_done
 	LEAQ (R10)(R10*2), BX
 	ADDQ DI, BX
+	MOVQ bias+80(FP), AX
+	TESTQ AX, AX
+	JZ dwTapsMaskAVX2_p1_acc
+	VMASKMOVPS 0(AX), Y14, Y0
+	JMP dwTapsMaskAVX2_p1_taps
+dwTapsMaskAVX2_p1_acc:
 	VMASKMOVPS (DI), Y14, Y0
+dwTapsMaskAVX2_p1_taps:
 	MOVQ SI, BX
 	MOVQ DX, AX
 	MOVQ R8, R14
