@@ -7,30 +7,7 @@
 const fs = require('fs');
 const path = require('path');
 const ort = require(process.env.HOME + '/.cache/dlcv-peers/node_modules/onnxruntime-node');
-
-function readNpy(file) {
-  const b = fs.readFileSync(file);
-  const major = b[6];
-  const hl = major === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const hdr = b.toString('latin1', start, start + hl);
-  if (!hdr.includes("'<f4'")) throw new Error(file + ': want float32');
-  const shape = hdr.match(/\(([^)]*)\)/)[1].split(',').map(s => s.trim()).filter(s => s).map(Number);
-  const data = new Float32Array(b.buffer.slice(b.byteOffset + start + hl, b.byteOffset + b.length));
-  return {shape, data};
-}
-
-function writeNpy(file, shape, data) {
-  let dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const pad = (64 - (10 + dict.length + 1) % 64) % 64;
-  dict += ' '.repeat(pad) + '\n';
-  const h = Buffer.alloc(10);
-  h.write('\x93NUMPY', 0, 'latin1');
-  h[6] = 1;
-  h.writeUInt16LE(dict.length, 8);
-  const f = Float32Array.from(data, (v) => Number(v));
-  fs.writeFileSync(file, Buffer.concat([h, Buffer.from(dict, 'latin1'), Buffer.from(f.buffer)]));
-}
+const {readNpy, writeNpy} = require('../../bench/onnx/npy.js');
 
 (async () => {
   const root = path.join(__dirname, 'ops');
@@ -43,6 +20,7 @@ function writeNpy(file, shape, data) {
       feeds[n] = new ort.Tensor('float32', x.data, x.shape);
     });
     const r = await s.run(feeds);
-    s.outputNames.forEach((n, k) => writeNpy(path.join(d, `ort_output_${k}.npy`), r[n].dims, r[n].data));
+    // Integer outputs (BigInt64Array for int64) as float32, exact below 2^24.
+    s.outputNames.forEach((n, k) => writeNpy(path.join(d, `ort_output_${k}.npy`), r[n].dims, Float32Array.from(r[n].data, (v) => Number(v))));
   }
 })();
