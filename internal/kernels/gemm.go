@@ -1,7 +1,5 @@
 package kernels
 
-import "sync"
-
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices,
 // where op(X) is X or its transpose. op(A) is m x k, op(B) is k x n, C is
 // m x n. lda, ldb, ldc are the row strides of A, B, C as stored.
@@ -87,30 +85,17 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// packBuf holds one worker's packed panels. Buffers live on a free list
-// that the garbage collector does not drain (unlike a sync.Pool), so a
-// steady stream of Sgemm calls allocates nothing; there are at most as many
-// buffers as concurrently running workers.
+// packBuf holds one worker's packed panels. Buffers live on a free list,
+// so a steady stream of Sgemm calls allocates nothing; there are at most
+// as many buffers as concurrently running workers.
 type packBuf struct {
 	a, b []float32
 }
 
-var (
-	packMu   sync.Mutex
-	packFree []*packBuf
-)
+var packBufs freeList[packBuf]
 
 func getPackBuf(kn *gemmKernel) *packBuf {
-	packMu.Lock()
-	var buf *packBuf
-	if n := len(packFree); n > 0 {
-		buf = packFree[n-1]
-		packFree = packFree[:n-1]
-	}
-	packMu.Unlock()
-	if buf == nil {
-		buf = new(packBuf)
-	}
+	buf := packBufs.get()
 	// blockSizes never exceeds a depth of 2*kc, nor kc*nc for B.
 	if len(buf.a) < 2*kn.mc*kn.kc {
 		buf.a = make([]float32, 2*kn.mc*kn.kc)
@@ -121,11 +106,7 @@ func getPackBuf(kn *gemmKernel) *packBuf {
 	return buf
 }
 
-func putPackBuf(buf *packBuf) {
-	packMu.Lock()
-	packFree = append(packFree, buf)
-	packMu.Unlock()
-}
+func putPackBuf(buf *packBuf) { packBufs.put(buf) }
 
 // directMaxTiles is the largest number of register-tile columns in C for
 // which A is read in place instead of packed: with few column tiles each

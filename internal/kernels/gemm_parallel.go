@@ -1,7 +1,5 @@
 package kernels
 
-import "sync"
-
 // parallelMinFlops is the size (2*m*n*k) below which Sgemm stays on the
 // calling goroutine (about 25us of work on one core): handing work to the
 // pool costs a few microseconds. Larger calls use at most one worker per
@@ -63,21 +61,11 @@ type gemmJob struct {
 	scratch []float32 // (tk-1) m x n partial products; grows, never shrinks
 }
 
-var (
-	jobMu   sync.Mutex
-	jobFree []*gemmJob // not a sync.Pool, so the GC keeps the scratch
-)
+var gemmJobs freeList[gemmJob] // keeps the scratch too
 
 func runParallel(kn *gemmKernel, g *gemmArgs, sp split) {
 	nw := sp.workers()
-	jobMu.Lock()
-	var job *gemmJob
-	if n := len(jobFree); n > 0 {
-		job, jobFree = jobFree[n-1], jobFree[:n-1]
-	} else {
-		job = new(gemmJob)
-	}
-	jobMu.Unlock()
+	job := gemmJobs.get()
 	job.kn, job.g, job.sp = kn, *g, sp
 	if need := (sp.tk - 1) * g.m * g.n; len(job.scratch) < need {
 		job.scratch = make([]float32, need)
@@ -91,9 +79,7 @@ func runParallel(kn *gemmKernel, g *gemmArgs, sp split) {
 		}
 	}
 	job.g = gemmArgs{} // drop references to the caller's slices
-	jobMu.Lock()
-	jobFree = append(jobFree, job)
-	jobMu.Unlock()
+	gemmJobs.put(job)
 }
 
 // Run computes the blocks of workers [lo, hi): one each when Parallel

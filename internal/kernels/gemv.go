@@ -1,7 +1,5 @@
 package kernels
 
-import "sync"
-
 // gemvGroup is how many rows of B one AxpyN pass adds into C's row: the
 // row (a few KiB) stays in L1 while the group's rows of B stream past.
 const gemvGroup = axpyNGroup
@@ -27,30 +25,17 @@ func gemv(g *gemmArgs) {
 	gemvCols(g, 0, g.n)
 }
 
-// gemvJob is one parallel gemv; jobs are reused (a Task handed to the
-// pool escapes, so a fresh one per call would allocate).
+// gemvJob is one parallel gemv, kept on a freeList.
 type gemvJob struct{ g gemmArgs }
 
-var (
-	gemvMu   sync.Mutex
-	gemvFree []*gemvJob
-)
+var gemvJobs freeList[gemvJob]
 
 func gemvParallel(g *gemmArgs, grain int) {
-	gemvMu.Lock()
-	var j *gemvJob
-	if n := len(gemvFree); n > 0 {
-		j, gemvFree = gemvFree[n-1], gemvFree[:n-1]
-	} else {
-		j = new(gemvJob)
-	}
-	gemvMu.Unlock()
+	j := gemvJobs.get()
 	j.g = *g
 	Parallel((g.n+gemvMinCols-1)/gemvMinCols, grain, j)
 	j.g = gemmArgs{} // drop references to the caller's slices
-	gemvMu.Lock()
-	gemvFree = append(gemvFree, j)
-	gemvMu.Unlock()
+	gemvJobs.put(j)
 }
 
 // Run computes columns [64*lo, 64*hi) of c.

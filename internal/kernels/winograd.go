@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"fmt"
-	"sync"
-)
+import "fmt"
 
 // Winograd F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional
 // Neural Networks", 2016) for 3x3 stride-1 convolutions over NHWC data:
@@ -75,37 +72,24 @@ func WinoWeights(u, w []float32, cin, f int) {
 		winoWeightBlocks(u, w, n, 0, blocks)
 		return
 	}
-	winoMu.Lock()
-	var j *winoWeightsJob
-	if k := len(winoFree); k > 0 {
-		j, winoFree = winoFree[k-1], winoFree[:k-1]
-	} else {
-		j = new(winoWeightsJob)
-	}
-	winoMu.Unlock()
+	j := winoJobs.get()
 	j.u, j.w, j.n = u, w, n
 	Parallel(blocks, winoGrain, j)
 	j.u, j.w = nil, nil
-	winoMu.Lock()
-	winoFree = append(winoFree, j)
-	winoMu.Unlock()
+	winoJobs.put(j)
 }
 
 // winoBlk is WinoWeights' block of channel pairs; winoGrain blocks (about
 // 20us) are the least worth another core.
 const winoBlk, winoGrain = 128, 16
 
-// winoWeightsJob is one parallel WinoWeights; jobs are reused (a Task
-// handed to the pool escapes).
+// winoWeightsJob is one parallel WinoWeights, kept on a freeList.
 type winoWeightsJob struct {
 	u, w []float32
 	n    int
 }
 
-var (
-	winoMu   sync.Mutex
-	winoFree []*winoWeightsJob
-)
+var winoJobs freeList[winoWeightsJob]
 
 func (j *winoWeightsJob) Run(lo, hi int) { winoWeightBlocks(j.u, j.w, j.n, lo, hi) }
 
