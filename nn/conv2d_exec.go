@@ -493,24 +493,14 @@ func (c *Conv2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 		t.col = st.col
 	} else if g.implicit() {
 		t.mode, t.impl = convForward, true
-		t.parts = convParts(g.lines(), g.flopsPerLine())
-		if th := kernels.Threads(); t.parts > 1 && g.lines() < 4*th {
-			// Few lines for the cores (7 for a 7x7 layer at batch 1,
-			// split 4:3): one part whose GEMMs split the filters evenly.
-			t.parts, t.wide = 1, true
-		}
+		t.parts, t.wide = g.forwardParts()
 		t.lines = g.implicitLines(c.chunkFloats)
 		t.region = g.implicitBuf(t.lines)
 		st.col = grow(st.col, t.parts*t.region)
 		t.col = st.col
 	} else {
 		t.mode = convForward
-		t.parts = convParts(g.lines(), g.flopsPerLine())
-		if th := kernels.Threads(); t.parts > 1 && g.lines() < 4*th && g.groups == 1 {
-			// As for the implicit path: few lines, one part, the GEMMs
-			// split by filters.
-			t.parts, t.wide = 1, true
-		}
+		t.parts, t.wide = g.forwardParts()
 		t.chunk = g.chunkLines(c.chunkFloats)
 		if g.direct() {
 			t.chunk = g.directLines(c.chunkFloats)

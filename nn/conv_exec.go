@@ -66,6 +66,18 @@ func convParts(units, flops int) int {
 	return max(1, min(kernels.Threads(), units/grain, units))
 }
 
+// forwardParts is how many parts a forward pass over lines (implicit or
+// im2col) splits into, and whether its GEMMs run in parallel instead
+// (wide): with fewer lines than 4 a core (7 for a 7x7 layer at batch 1,
+// split 4:3) one part whose GEMMs split the filters evenly does better.
+func (g *convGeo) forwardParts() (parts int, wide bool) {
+	parts = convParts(g.lines(), g.flopsPerLine())
+	if parts > 1 && g.lines() < 4*kernels.Threads() && g.groups == 1 {
+		return 1, true
+	}
+	return parts, false
+}
+
 // chunkLines is how many output lines a chunk of patches holds (limit:
 // chunkColFloats, or the test override).
 func (g *convGeo) chunkLines(limit int) int {
