@@ -176,13 +176,12 @@ func validRows(g *ConvGeom, oy int) (ky0, ky1 int) {
 	return ky0, max(ky0, ky1)
 }
 
-// dwTaps sets acc (n output pixels of c channels) to bias plus the kh x
-// kw taps of a depthwise convolution with multiplier 1 and no column
-// dilation, for pixels whose taps all fall inside the image: output o
-// reads x[o*sx + ky*rowx + kx*c + ch] and w[(ky*kw + kx)*c + ch]; bias has
-// c values (nil: the taps are added to acc as it is). The AVX2 kernel
-// keeps each pixel's sums in registers over all the taps, starting from
-// the bias, so acc is not set in a pass of its own (see
+// dwTaps sets acc (n output pixels of c channels) to bias (c values)
+// plus the kh x kw taps of a depthwise convolution with multiplier 1 and
+// no column dilation, for pixels whose taps all fall inside the image:
+// output o reads x[o*sx + ky*rowx + kx*c + ch] and w[(ky*kw + kx)*c + ch].
+// The AVX2 kernel keeps each pixel's sums in registers over all the taps,
+// starting from the bias, so acc is not set in a pass of its own (see
 // depthwise_asmgen.go), the last channels of a count that is not a
 // multiple of 8 under a mask; machines without it take dwTapsGo.
 func dwTaps(acc, x, w, bias []float32, n, kh, kw, c, sx, rowx int) {
@@ -192,36 +191,26 @@ func dwTaps(acc, x, w, bias []float32, n, kh, kw, c, sx, rowx int) {
 	_ = acc[n*c-1]
 	_ = x[(n-1)*sx+(kh-1)*rowx+kw*c-1]
 	_ = w[kh*kw*c-1]
-	if bias != nil {
-		_ = bias[c-1]
-	}
-	at := func(ch int) *float32 {
-		if bias == nil {
-			return nil
-		}
-		return &bias[ch]
-	}
+	_ = bias[c-1]
 	ch := 0
 	if useMulAddAVX2 {
 		for ; ch+16 <= c; ch += 16 {
-			dwTaps16AVX2(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, at(ch))
+			dwTaps16AVX2(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, &bias[ch])
 		}
 		if ch+8 <= c {
-			dwTaps8AVX2(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, at(ch))
+			dwTaps8AVX2(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, &bias[ch])
 			ch += 8
 		}
 		if ch < c {
 			// The last channels under a mask: in Go, CenterNet's 18- and
 			// 22-channel layers took 3 times the time of the others.
-			dwTapsMaskAVX2(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, &tailMask[8-(c-ch)], at(ch))
+			dwTapsMaskAVX2(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, &tailMask[8-(c-ch)], &bias[ch])
 			return
 		}
 	}
 	if ch < c {
-		if bias != nil {
-			for o := range n {
-				copy(acc[o*c+ch:(o+1)*c], bias[ch:])
-			}
+		for o := range n {
+			copy(acc[o*c+ch:(o+1)*c], bias[ch:])
 		}
 		dwTapsGo(acc, x, w, n, kh, kw, c, sx, rowx, ch)
 	}

@@ -59,9 +59,8 @@ func at(base string, j, h int, s1, s3 string) string {
 //
 // For o < n and the 8*halves channels from acc, x and w (masked: the
 // channels whose mask lane is -1, the rest neither read nor written):
-// acc[o*c] = s + sum over ky < kh, kx < kw of x[o*sx + ky*rowx + kx*c] *
-// w[(ky*kw + kx)*c], where s is bias[0:8*halves] when bias is not nil
-// (no pass over acc to set it first) and acc[o*c] otherwise. Registers: DI acc, SI x of the current pixel, DX w,
+// acc[o*c] = bias + sum over ky < kh, kx < kw of x[o*sx + ky*rowx + kx*c]
+// * w[(ky*kw + kx)*c] (acc is only written: no pass sets it first). Registers: DI acc, SI x of the current pixel, DX w,
 // CX n, R8 kh, R9 kw, R10 c, R11 sx, R12 rowx - kw*c, R13 3*sx (bytes);
 // BX and AX walk the taps of x and w, R14 and R15 count them.
 func taps(halves int, masked bool) {
@@ -126,28 +125,17 @@ func taps(halves int, masked bool) {
 			}
 			return at("DI", j, h, "R10", "")
 		}
-		// The sums start from bias when it is given (the same channels
-		// for every pixel), else from acc.
+		// The sums start from bias (the same channels for every pixel).
 		biasArg := "bias+72(FP)"
 		if masked {
 			biasArg = "bias+80(FP)"
 		}
 		p("MOVQ %s, AX", biasArg)
-		p("TESTQ AX, AX")
-		p("JZ %s_acc", loop)
 		for j := range px {
 			for h := range halves {
 				load(fmt.Sprintf("%d(AX)", 32*h), 2*j+h)
 			}
 		}
-		p("JMP %s_taps", loop)
-		label(loop + "_acc")
-		for j := range px {
-			for h := range halves {
-				load(accAt(j, h), 2*j+h)
-			}
-		}
-		label(loop + "_taps")
 		p("MOVQ SI, BX")
 		p("MOVQ DX, AX")
 		p("MOVQ R8, R14")

@@ -226,10 +226,10 @@ func im2colNarrow(dst, src []float32, g ConvGeom) {
 	pw := (ow-1)*sw + kw
 	var stack [1024]float32
 	pad := stack[:0]
-	if pw*c+8 > len(stack) {
-		pad = make([]float32, pw*c+8)
+	if pw*c > len(stack) {
+		pad = make([]float32, pw*c)
 	} else {
-		pad = stack[:pw*c+8]
+		pad = stack[:pw*c]
 	}
 	// Input columns [lo, hi) land in the padded row at lo+padLeft.
 	lo, hi := max(0, -padLeft), min(w, pw-padLeft)
