@@ -52,9 +52,9 @@ func (o *PoolPeaks) Shapes(in [][]int) ([][]int, error) {
 // peaksTask runs PoolPeaks over output rows; each part pools its rows
 // into its own row of scratch.
 type peaksTask struct {
-	pool    maxPoolTask
-	x, y    []float32 // forward: y = x * keep; backward: y = dx, x the input
-	dy      []float32 // backward only
+	pool    maxPoolTask // its x is the input
+	y       []float32   // forward: y = x * keep; backward: dx
+	dy      []float32   // backward only
 	scratch []float32 // per part: one pooled row
 	parts   int
 }
@@ -79,7 +79,7 @@ func (o *PoolPeaks) run(c *Call, x, y, dy []float32, shape []int) error {
 		st.scratch = make([]float32, parts*g.w*g.c)
 	}
 	t := &st.task
-	*t = peaksTask{x: x, y: y, dy: dy, scratch: st.scratch, parts: parts}
+	*t = peaksTask{y: y, dy: dy, scratch: st.scratch, parts: parts}
 	t.pool = maxPoolTask{g: g, x: x}
 	kernels.Parallel(parts, max(1, parts*poolGrain(g.w*g.c*g.kh*g.kw)/rows), t)
 	*t = peaksTask{}
@@ -94,7 +94,7 @@ func (t *peaksTask) Run(lo, hi int) {
 		pooled := t.scratch[p*row : (p+1)*row]
 		for r := p * rows / t.parts; r < (p+1)*rows/t.parts; r++ {
 			t.pool.forwardRowInto(pooled, r/g.h, r%g.h)
-			x := t.x[r*row : (r+1)*row]
+			x := t.pool.x[r*row : (r+1)*row]
 			out := t.y[r*row : (r+1)*row]
 			src := x // forward: y = x * keep
 			if t.dy != nil {

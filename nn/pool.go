@@ -328,7 +328,8 @@ func (t *maxPoolTask) forwardRowInto(row []float32, b, oy int) {
 	}
 	if a < e {
 		// In chunks of 8 KiB, so that the running maxima stay in L1
-		// over the taps (a 128x128x80 heatmap's row is 40 KiB).
+		// over the taps (a 128x128x80 heatmap's row is 40 KiB: its 3x3
+		// pool took 1.56-1.80 ms in whole rows, 1.41-1.66 in chunks).
 		const chunk = 2048
 		n := (e - a) * c
 		for k0 := 0; k0 < n; k0 += chunk {
