@@ -55,7 +55,7 @@ type peaksTask struct {
 	pool    maxPoolTask // its x is the input
 	y       []float32   // forward: y = x * keep; backward: dx
 	dy      []float32   // backward only
-	scratch []float32 // per part: one pooled row
+	scratch []float32   // per part: one pooled row
 	parts   int
 }
 
