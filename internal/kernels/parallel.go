@@ -94,11 +94,12 @@ type group struct {
 	t        Task
 	n, parts int
 	next     int           // next unclaimed part
-	helpers  int           // parts being run by workers
 	maxHelp  int           // at most this many workers at once
 	waiting  bool          // the caller waits on done for helpers to reach 0
 	done     chan struct{} // capacity 1
-	busy     atomic.Int32  // helpers, for the caller to poll without the lock
+	// helpers is the number of parts being run by workers: changed
+	// under pool.mu, polled without it by the caller waiting for them.
+	helpers atomic.Int32
 }
 
 func (g *group) bounds(p int) (lo, hi int) { return p * g.n / g.parts, (p + 1) * g.n / g.parts }
@@ -163,8 +164,8 @@ func (p *workPool) start(t Task, n, parts, threads int) *group {
 	} else {
 		g = &group{done: make(chan struct{}, 1)}
 	}
-	g.t, g.n, g.parts, g.next, g.helpers, g.maxHelp = t, n, parts, 1, 0, threads-1
-	g.busy.Store(0)
+	g.t, g.n, g.parts, g.next, g.maxHelp = t, n, parts, 1, threads-1
+	g.helpers.Store(0)
 	p.open = append(p.open, g)
 	p.gen.Add(1)
 	woken := min(threads-1, p.idle)
@@ -208,11 +209,11 @@ func (p *workPool) take(g *group) int {
 
 // finish waits for the parts that workers still run and recycles g.
 func (p *workPool) finish(g *group) {
-	if g.busy.Load() > 0 {
-		spin(func() bool { return g.busy.Load() == 0 })
+	if g.helpers.Load() > 0 {
+		spin(func() bool { return g.helpers.Load() == 0 })
 	}
 	p.mu.Lock()
-	if g.helpers > 0 {
+	if g.helpers.Load() > 0 {
 		g.waiting = true
 		p.mu.Unlock()
 		<-g.done
@@ -244,13 +245,11 @@ func (p *workPool) work() {
 			continue
 		}
 		part := p.take(g)
-		g.helpers++
-		g.busy.Add(1)
+		g.helpers.Add(1)
 		p.mu.Unlock()
 		g.t.Run(g.bounds(part))
 		p.mu.Lock()
-		g.busy.Add(-1)
-		if g.helpers--; g.helpers == 0 && g.waiting {
+		if g.helpers.Add(-1) == 0 && g.waiting {
 			g.waiting = false
 			g.done <- struct{}{}
 		}
@@ -261,7 +260,7 @@ func (p *workPool) work() {
 // (p.mu held), or nil.
 func (p *workPool) helpable() *group {
 	for _, g := range p.open {
-		if g.helpers < g.maxHelp {
+		if int(g.helpers.Load()) < g.maxHelp {
 			return g
 		}
 	}
