@@ -72,8 +72,7 @@ func ToRGBInto(out *RGB, img image.Image) *RGB {
 }
 
 // ycbcrRows converts rows [y0, y1) of src (horizontal chroma subsampling
-// 1<<sh) into out with color.YCbCrToRGB's arithmetic, written out here:
-// a call per pixel cost as much as the rest.
+// 1<<sh) into out.
 func ycbcrRows(out *RGB, src *image.YCbCr, sh, y0, y1 int) {
 	b := src.Rect
 	for y := y0; y < y1; y++ {
@@ -82,18 +81,10 @@ func ycbcrRows(out *RGB, src *image.YCbCr, sh, y0, y1 int) {
 		dst := out.Pix[(y-b.Min.Y)*out.W*3:][:3*out.W]
 		for i, yv := range yrow {
 			ci := c0 + (b.Min.X+i)>>sh
-			yy := int32(yv) * 0x10101
-			cb, cr := int32(src.Cb[ci])-128, int32(src.Cr[ci])-128
-			r, g, bl := yy+91881*cr, yy-22554*cb-46802*cr, yy+116130*cb
-			d := dst[3*i : 3*i+3 : 3*i+3]
-			d[0], d[1], d[2] = clampShift16(r), clampShift16(g), clampShift16(bl)
+			dst[3*i], dst[3*i+1], dst[3*i+2] = color.YCbCrToRGB(yv, src.Cb[ci], src.Cr[ci])
 		}
 	}
 }
-
-// clampShift16 is v >> 16 clamped to [0, 255], what color.YCbCrToRGB
-// computes with a branch; min and max compile to conditional moves.
-func clampShift16(v int32) uint8 { return uint8(min(max(v>>16, 0), 255)) }
 
 // anyToRGB is ToRGB through img.At, for any image type.
 func anyToRGB(out *RGB, img image.Image) {
