@@ -103,6 +103,7 @@ type convTask struct {
 	x, y, res     []float32
 	dy, dx        []float32
 	w, bias, tile []float32
+	pw            *kernels.PackedB // w packed (frozen graphs), or nil
 	act           Act
 	col           []float32
 	kept          bool // col holds (forward: receives) the patches of the whole batch
@@ -178,7 +179,7 @@ func (t *convTask) forwardPart(p int) {
 		return
 	}
 	if t.impl {
-		g.implicitForward(t.wide, t.col[p*t.region:(p+1)*t.region], t.x, t.w, t.y, t.res, t.bias, t.tile, t.act, r0, r1, t.lines)
+		g.implicitForward(t.wide, t.col[p*t.region:(p+1)*t.region], t.x, t.w, t.pw, t.y, t.res, t.bias, t.tile, t.act, r0, r1, t.lines)
 		return
 	}
 	var res []float32
@@ -195,7 +196,7 @@ func (t *convTask) forwardPart(p int) {
 				// in cache): no packing, no call per tile.
 				kernels.SgemmPlanes(1, (e-r)*g.ow, f, g.cin, out, 0, t.x[r*g.ow*g.cin:], 0, t.w, 0)
 			} else {
-				convGemm(t.wide, false, false, (e-r)*g.ow, f, g.cin, t.x[r*g.ow*g.cin:], g.cin, t.w, f, 0, out, f)
+				convGemmW(t.wide, (e-r)*g.ow, f, g.cin, t.x[r*g.ow*g.cin:], g.cin, t.w, t.pw, 0, 0, out, f)
 			}
 			if t.res != nil {
 				res = t.res[r*g.ow*f:]
@@ -211,8 +212,12 @@ func (t *convTask) forwardPart(p int) {
 		m := (e - r) * g.ow
 		base, gs := t.colAt(p, r, e)
 		g.unfold(base, gs, t.x, r, e)
-		for gi := 0; gi < g.groups; gi++ {
-			convGemm(t.wide, false, false, m, fg, kg, base[gi*gs:], kg, t.w[gi*fg:], f, 0, t.y[r*g.ow*f+gi*fg:], f)
+		if t.pw != nil { // one group
+			convGemmW(t.wide, m, f, kg, base, kg, t.w, t.pw, 0, 0, t.y[r*g.ow*f:], f)
+		} else {
+			for gi := 0; gi < g.groups; gi++ {
+				convGemm(t.wide, false, false, m, fg, kg, base[gi*gs:], kg, t.w[gi*fg:], f, 0, t.y[r*g.ow*f+gi*fg:], f)
+			}
 		}
 		if t.res != nil {
 			res = t.res[r*g.ow*f:]
@@ -283,7 +288,7 @@ func (t *convTask) backwardPart(p int) {
 				th, _ := d.winoTiles()
 				d.winoForward(buf, t.dy, t.udx, t.dx, nil, nil, nil, Act{}, b0*th, b1*th, t.dxLines)
 			} else {
-				d.implicitForward(t.wide, buf, t.dy, t.wflip, t.dx, nil, nil, nil, Act{}, b0*d.oh, b1*d.oh, t.dxLines)
+				d.implicitForward(t.wide, buf, t.dy, t.wflip, nil, t.dx, nil, nil, nil, Act{}, b0*d.oh, b1*d.oh, t.dxLines)
 			}
 		}
 		return
@@ -456,6 +461,10 @@ func (c *Conv2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 		st.dw.forward(&g, x, y, res, w, bias, c.Act)
 		return nil
 	}
+	var fw *convFrozen
+	if g.groups == 1 {
+		fw = frozenConv(call.frozen, c.kernel)
+	}
 	if m := g.groupMerge(); m > 1 {
 		st.wexp = grow(st.wexp, len(w)*m)
 		expandGroups(st.wexp, w, &g, m)
@@ -481,18 +490,23 @@ func (c *Conv2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 			clear(st.zero)
 			t.bias = st.zero
 		}
-	} else if g.winograd() {
+	} else if g.winogradFor(fw != nil) {
 		t.mode, t.wino = convForward, true
 		th, _ := g.winoTiles()
 		t.parts = convParts(g.n*th, 2*g.flopsPerLine())
 		t.lines = g.winoRows(c.chunkFloats)
 		t.region = g.winoBuf(t.lines)
-		st.wino = g.winoWeights(st.wino, w)
-		t.u = st.wino
+		if fw != nil {
+			t.u = fw.winoKernel(&g, w)
+		} else {
+			st.wino = g.winoWeights(st.wino, w)
+			t.u = st.wino
+		}
 		st.col = grow(st.col, t.parts*t.region)
 		t.col = st.col
 	} else if g.implicit() {
 		t.mode, t.impl = convForward, true
+		t.pw = fw.packedKernel(&g, w)
 		t.parts, t.wide = g.forwardParts()
 		t.lines = g.implicitLines(c.chunkFloats)
 		t.region = g.implicitBuf(t.lines)
@@ -500,6 +514,7 @@ func (c *Conv2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 		t.col = st.col
 	} else {
 		t.mode = convForward
+		t.pw = fw.packedKernel(&g, w)
 		t.parts, t.wide = g.forwardParts()
 		t.chunk = g.chunkLines(c.chunkFloats)
 		if g.direct() {

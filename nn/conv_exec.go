@@ -100,6 +100,19 @@ func convGemm(wide, transA, transB bool, m, n, k int, a []float32, lda int, b []
 	kernels.SgemmSerial(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }
 
+// convGemmW is convGemm of a by rows [p0, p0+k) of a kernel w of n
+// columns, read from its packed copy pw when there is one.
+func convGemmW(wide bool, m, n, k int, a []float32, lda int, w []float32, pw *kernels.PackedB, p0 int, beta float32, c []float32, ldc int) {
+	switch {
+	case pw == nil:
+		convGemm(wide, false, false, m, n, k, a, lda, w[p0*n:], n, beta, c, ldc)
+	case wide:
+		kernels.SgemmPacked(m, k, a, lda, pw, p0, beta, c, ldc)
+	default:
+		kernels.SgemmPackedSerial(m, k, a, lda, pw, p0, beta, c, ldc)
+	}
+}
+
 // convAxis resolves one spatial axis of a convolution: the output size
 // and the padding before it, for an input of size in (-1: unknown, which
 // gives -1) and a kernel of k taps dilated by d.

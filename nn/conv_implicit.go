@@ -79,8 +79,8 @@ func (g *convGeo) fillP(p, img []float32, oy0, nl int) {
 // implicitForward computes output lines [r0, r1) of the convolution of x
 // by w (KH, KW, Cin, F) into y, finishing each row with the bias (tile),
 // residual and activation, in chunks whose buffers are taken from buf;
-// wide: with the parallel GEMM (convGemm).
-func (g *convGeo) implicitForward(wide bool, buf, x, w, y, res, bias, tile []float32, act Act, r0, r1, lines int) {
+// wide: with the parallel GEMM (convGemm); pw: w packed, or nil.
+func (g *convGeo) implicitForward(wide bool, buf, x, w []float32, pw *kernels.PackedB, y, res, bias, tile []float32, act Act, r0, r1, lines int) {
 	wp, f, k := g.wp(), g.f, g.kw*g.cin
 	img := g.inLen()
 	for r := r0; r < r1; {
@@ -95,7 +95,7 @@ func (g *convGeo) implicitForward(wide bool, buf, x, w, y, res, bias, tile []flo
 			if ky == 0 {
 				beta = 0
 			}
-			convGemm(wide, false, false, m, f, k, p[ky*wp*g.cin:], g.cin, w[ky*k*f:], f, beta, stage, f)
+			convGemmW(wide, m, f, k, p[ky*wp*g.cin:], g.cin, w, pw, ky*k, beta, stage, f)
 		}
 		for i := range nl {
 			line := r + i

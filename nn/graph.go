@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/dlcv-go/dlcv/tensor"
 )
@@ -43,8 +44,9 @@ type Graph struct {
 	params []*Param
 	seed   uint64
 
-	exec     *Graph   // what the Model methods run: this graph with activations fused
-	sess     *Session // the Model methods' session
+	frozen   atomic.Uint64 // the freeze generation (frozen.go); 0: not frozen
+	exec     *Graph        // what the Model methods run: this graph with activations fused
+	sess     *Session      // the Model methods' session
 	trainOut *tensor.Tensor
 }
 

@@ -16,6 +16,8 @@ type Param struct {
 	Value     *tensor.Tensor
 	Grad      *tensor.Tensor
 	Trainable bool
+
+	derived *derived // a copy for frozen graphs (frozen.go)
 }
 
 // NewParam makes a trainable parameter with a zeroed gradient.

@@ -196,7 +196,8 @@ type Predictor struct {
 }
 
 // NewPredictor returns a predictor for the built graph that keeps at most
-// maxIdle idle sessions (0 means 8).
+// maxIdle idle sessions (0 means 8). It freezes the graph (SetFrozen):
+// after changing its weights, call g.SetFrozen(true) again.
 func NewPredictor(g *Graph, maxIdle int) (*Predictor, error) {
 	if !g.built {
 		return nil, fmt.Errorf("predictor: the graph is not built")
@@ -204,6 +205,7 @@ func NewPredictor(g *Graph, maxIdle int) (*Predictor, error) {
 	if maxIdle <= 0 {
 		maxIdle = 8
 	}
+	g.SetFrozen(true)
 	return &Predictor{g: g, free: make(chan *Session, maxIdle)}, nil
 }
 

@@ -84,6 +84,9 @@ type Call struct {
 
 	node *Node
 	s    *Session
+	// frozen is the graph's freeze generation for this run (frozen.go),
+	// 0 when its weights may change.
+	frozen uint64
 }
 
 // Name is the node's name, for error messages.

@@ -471,6 +471,7 @@ func loadWeights(f *safetensors.File, g *Graph, prefix string, key func(i int, n
 				return fmt.Errorf("tensor %q has shape %s, node %q (%s) needs %s", name, tensor.ShapeString(t.Shape), n.Name, n.Op.Kind(), tensor.ShapeString(p.Value.Shape))
 			}
 			copy(p.Value.Data, t.Data)
+			WeightsChanged([]*Param{p})
 			used++
 		}
 	}

@@ -38,6 +38,7 @@ type Session struct {
 	// inputGrad asks Backward for the gradients of the graph inputs.
 	inputGrad bool
 	prof      *Profile
+	frozen    uint64 // the graph's freeze generation in this run
 }
 
 // maxPlans is how many input-shape plans a session keeps (training
@@ -398,6 +399,17 @@ func (s *Session) unref(b *buffer) {
 func (s *Session) run(training bool, inputs []*tensor.Tensor, want []*Value) ([]*tensor.Tensor, error) {
 	s.releaseAll()
 	s.cur = nil
+	s.frozen = s.g.frozen.Load()
+	if training {
+		s.frozen = 0 // training reads the weights as they are
+		// An optimizer step is about to change the trained weights: their
+		// frozen copies, shared with any graph, go.
+		for _, p := range s.g.params {
+			if p.Grad != nil {
+				p.dropCopy()
+			}
+		}
+	}
 	p, err := s.planFor(training, inputs, want)
 	if err != nil {
 		return nil, err
@@ -461,6 +473,7 @@ func (s *Session) forward(p *plan, st *step) error {
 	if !st.alias {
 		s.scrOff = 0
 		st.call.Train = p.training
+		st.call.frozen = s.frozen
 		if err := s.backend.Forward(st.node.Op, st.call, st.in, st.out); err != nil {
 			return err
 		}

@@ -58,14 +58,19 @@ func ParsePreprocess(md map[string]string) Preprocess {
 
 // Run runs inference on inputs in the graph's layouts (an image input as
 // NHWC, see Inputs[i].Perm) and returns the outputs in the ONNX layout.
-// The results are copies, owned by the caller. Run is safe for concurrent
-// use (calls are serialised; use Exec().NewSession per goroutine for
+// The results are copies, owned by the caller. Run freezes the graph
+// (nn.Graph.SetFrozen): after changing its weights, freeze it again. Run
+// is safe for concurrent use (calls are serialised; use Exec().NewSession per goroutine for
 // parallel inference).
 func (m *Imported) Run(inputs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.sess == nil {
 		m.sess = m.exec.NewSession()
+	}
+	if !m.exec.Frozen() {
+		// Inference: the weights are packed once (nn.Graph.SetFrozen).
+		m.exec.SetFrozen(true)
 	}
 	if len(m.Inputs) == 0 && len(inputs) == 0 {
 		inputs = []*tensor.Tensor{tensor.New(1)} // the unused input of a constant graph

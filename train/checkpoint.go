@@ -125,6 +125,7 @@ func (c *Checkpoint) restore(m nn.Model, opt optim.Optimizer) error {
 	for i := range src {
 		copy(dst[i].Value.Data, src[i].Value.Data)
 	}
+	nn.WeightsChanged(dst)
 	if err := opt.LoadState(m.Params(), c.optState); err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}

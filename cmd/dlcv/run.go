@@ -153,6 +153,7 @@ type execOptions struct {
 // execGraph runs g on feed, prints each output (named by names) and
 // writes it to x.out; with x.profile or several runs, times them.
 func execGraph(g *nn.Graph, feed []*tensor.Tensor, names []string, x execOptions, stdout io.Writer) error {
+	g.SetFrozen(true)
 	sess := g.NewSession()
 	if x.profile || x.runs > 1 {
 		if _, err := sess.Run(false, feed...); err != nil { // warm up: plans and buffers

@@ -19,20 +19,26 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	kn := activeKernel.Load()
-	g := gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	g := gemmArgs{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	if m == 1 && !transB && useGemv {
 		gemv(&g)
 		return
 	}
+	sgemmArgs(kn, &g)
+}
+
+// sgemmArgs runs g on the pool's workers when it is large enough.
+func sgemmArgs(kn *gemmKernel, g *gemmArgs) {
+	m, n, k := g.m, g.n, g.k
 	// Each worker gets at least parallelMinFlops/2 of work.
 	if t := min(Threads(), 4*m*n*k/parallelMinFlops); t > 1 {
 		if sp := splitGrid(kn, m, n, k, t); sp.workers() > 1 {
-			runParallel(kn, &g, sp)
+			runParallel(kn, g, sp)
 			return
 		}
 	}
 	buf := getPackBuf(kn)
-	gemmBlocked(kn, buf, &g)
+	gemmBlocked(kn, buf, g)
 	putPackBuf(buf)
 }
 
@@ -48,6 +54,10 @@ type gemmArgs struct {
 	beta           float32
 	c              []float32
 	ldc            int
+	// pb, when set, replaces b: op(B) is rows [pk, pk+k) and columns
+	// [pj, pj+n) of the packed matrix (pj a multiple of its panel width).
+	pb     *PackedB
+	pk, pj int
 }
 
 // sub returns the sub-problem for rows [i0, i1) and columns [j0, j1) of C
@@ -60,9 +70,12 @@ func (g *gemmArgs) sub(i0, i1, j0, j1, p0, p1 int) gemmArgs {
 	} else {
 		s.a = g.a[i0*g.lda+p0:]
 	}
-	if g.transB {
+	switch {
+	case g.pb != nil:
+		s.pk, s.pj = g.pk+p0, g.pj+j0
+	case g.transB:
 		s.b = g.b[j0*g.ldb+p0:]
-	} else {
+	default:
 		s.b = g.b[p0*g.ldb+j0:]
 	}
 	s.c = g.c[i0*g.ldc+j0:]
@@ -130,6 +143,7 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 	nt := (n + nR - 1) / nR
 	directA := nt <= directMaxTiles/2 || (nt <= directMaxTiles && g.lda%1024 != 0)
 	directB := !g.transB && (m+mR-1)/mR <= directMaxRowTiles
+	pb := g.pb
 	// Element (i, p) of op(A) is a[i*rs + p*ks].
 	rs, ks := g.lda, 1
 	if g.transA {
@@ -147,7 +161,9 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 			// Full column panels of B are read in place when directB; the
 			// last, partial one is always packed (zero padding).
 			ncFull := nc / nR * nR
-			if !directB {
+			if pb != nil {
+				// Nothing to pack.
+			} else if !directB {
 				packB(buf.b, g.transB, g.b, g.ldb, pc, jc, kc, nc, nR)
 			} else if ncFull < nc {
 				packB(buf.b[ncFull*kc:], false, g.b, g.ldb, pc, jc+ncFull, kc, nc-ncFull, nR)
@@ -195,6 +211,8 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 						bp, bs := buf.b[jr*kc:(jr+nR)*kc], nR
 						c0 := jr
 						switch {
+						case pb != nil:
+							bp, bs = pb.data[(pb.k*(g.pj+jc+jr)+(g.pk+pc)*nR):], nR
 						case directB && nr == nR:
 							bp, bs = g.b[pc*g.ldb+jc+jr:], g.ldb
 						case directB && overlap && nr != nR/2 && n >= nR:

@@ -13,7 +13,7 @@ func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 		return
 	}
 	kn := activeKernel.Load()
-	g := gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	g := gemmArgs{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	if m == 1 && !transB && useGemv {
 		// A squeeze-excite block's 1x1 convolutions on 1x1 pixels.
 		gemvCols(&g, 0, n)
