@@ -68,6 +68,15 @@ func depthwiseRows1(dst, src, w, bias []float32, g *ConvGeom, lo, hi int) {
 		b, oy := r/g.OH, r%g.OH
 		img := src[b*g.H*g.W*c : (b+1)*g.H*g.W*c]
 		out := dst[r*g.OW*c : (r+1)*g.OW*c]
+		// The input rows the next line reads and this one does not
+		// (Prefetch).
+		if oy+1 < g.OH {
+			for ky := max(0, g.KH-g.SH); ky < g.KH; ky++ {
+				if iy := (oy+1)*g.SH - g.PadTop + ky*g.DH; iy >= 0 && iy < g.H {
+					Prefetch(img[iy*g.W*c : (iy+1)*g.W*c])
+				}
+			}
+		}
 		// The pixels whose taps all fall inside the image go through
 		// dwTaps, all taps at once, in blocks of pixels whose input
 		// window stays in L1 while every channel group passes over it
@@ -318,3 +327,4 @@ var (
 	zeroBuf atomic.Pointer[[]float32]
 	zeroMu  sync.Mutex
 )
+
