@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -124,6 +125,13 @@ func Load(path string, opts *Options) (*Imported, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	m.Path = path
+	// The file's bytes are garbage now: collected at once, their memory
+	// takes the packed weights of the first run (nn.Graph.SetFrozen)
+	// instead of the heap growing past both. ResNet-18's peak RSS fell
+	// from 241-253 to 195-196 MB; the load took 9 ms longer, the first
+	// run 26 ms less (medians of 6).
+	b = nil
+	runtime.GC()
 	return m, nil
 }
 
