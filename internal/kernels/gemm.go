@@ -32,7 +32,7 @@ func sgemmArgs(kn *gemmKernel, g *gemmArgs) {
 	m, n, k := g.m, g.n, g.k
 	// Each worker gets at least parallelMinFlops/2 of work.
 	if t := min(Threads(), 4*m*n*k/parallelMinFlops); t > 1 {
-		if sp := splitGrid(kn, m, n, k, t); sp.workers() > 1 {
+		if sp := splitGrid(kn, m, n, k, t, g.pb != nil); sp.workers() > 1 {
 			runParallel(kn, g, sp)
 			return
 		}

@@ -22,7 +22,14 @@ const maxScratch = 1 << 22
 // estimated time of the slowest worker: its share of register tiles times
 // its depth, plus the packing it repeats (each worker packs its own rows of
 // A and columns of B), plus the final sum of depth slices.
-func splitGrid(kn *gemmKernel, m, n, k, t int) split {
+//
+// With B packed once (PackB) there is no B to pack, and splitting the
+// columns measured slower than splitting the rows even where the rows
+// split unevenly (2 threads: 63x512x1536 0.94-1.03 against 0.76-0.84 ms,
+// 196x96x576 0.20-0.23 against 0.15-0.19, 196x384x64 0.13-0.15 against
+// 0.10-0.11, never the other way beyond noise; a depth split of the
+// first, 0.85-0.91): column and depth splits then cost a fifth more.
+func splitGrid(kn *gemmKernel, m, n, k, t int, packedB bool) split {
 	mt := (m + kn.mr - 1) / kn.mr
 	nt := (n + kn.nr - 1) / kn.nr
 	best, bestCost := split{1, 1, 1}, -1.0
@@ -40,7 +47,14 @@ func splitGrid(kn *gemmKernel, m, n, k, t int) split {
 			cols := float64((nt + y - 1) / y * kn.nr)
 			// One packed element costs roughly as much as 4 multiply-adds,
 			// one summed element of a depth slice as 30.
-			cost := rows*cols*kz + 4*kz*(rows+cols) + 30*float64(m*n*(z-1))
+			pack := rows + cols
+			if packedB {
+				pack = rows
+			}
+			cost := rows*cols*kz + 4*kz*pack + 30*float64(m*n*(z-1))
+			if packedB && (y > 1 || z > 1) {
+				cost *= 1.2
+			}
 			if z > 1 {
 				cost *= 1.05 // on a near tie, avoid the scratch traffic
 			}

@@ -300,7 +300,7 @@ func TestSplitGrid(t *testing.T) {
 		{25, 20, 100352, 64, true},
 		{500, 50, 25088, 2, false},
 	} {
-		sp := splitGrid(kn, tc.m, tc.n, tc.k, tc.t)
+		sp := splitGrid(kn, tc.m, tc.n, tc.k, tc.t, false)
 		if sp.workers() > tc.t || sp.workers() < 1 || (sp.tk > 1) != tc.wantDepth {
 			t.Errorf("splitGrid(%d, %d, %d, %d) = %+v", tc.m, tc.n, tc.k, tc.t, sp)
 		}
@@ -317,7 +317,7 @@ func TestSgemmDepthSplit(t *testing.T) {
 		for _, tr := range []bool{false, true} {
 			for _, beta := range []float32{0, 0.5} {
 				g := newGemmCase(rng, tr, !tr, 30, 40, 4000, 1, 0.5, beta)
-				if sp := splitGrid(activeKernel.Load(), g.m, g.n, g.k, 16); sp.tk < 2 {
+				if sp := splitGrid(activeKernel.Load(), g.m, g.n, g.k, 16, false); sp.tk < 2 {
 					t.Fatalf("%s: split %+v does not split k", name, sp)
 				}
 				g.check(t, g.run(), allRows(g.m))
