@@ -504,7 +504,7 @@ func (c *Conv2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 		}
 		st.col = grow(st.col, t.parts*t.region)
 		t.col = st.col
-	} else if g.implicit() {
+	} else if g.implicit() && (fw == nil || g.ow >= implicitMinWidthPacked) {
 		t.mode, t.impl = convForward, true
 		t.pw = fw.packedKernel(&g, w)
 		t.parts, t.wide = g.forwardParts()
