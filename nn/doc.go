@@ -17,6 +17,9 @@
 //   - Model (model.go): what training, evaluation and saving use; Graph and
 //     Sequential (a chain-shaped graph, sequential.go) implement it.
 //     Predictor serves concurrent inference on one copy of the weights.
+//   - Frozen weights (frozen.go): Graph.SetFrozen declares the weights
+//     constant, and ops keep copies in their kernels' fastest forms (GEMM
+//     panels, Winograd kernels), made once and shared by the sessions.
 //   - Passes (passes.go): FuseActivations (training-safe), Optimize
 //     (constant folding, decomposed activations, batch-norm folding,
 //     residual and activation fusion into the convolution epilogue),
