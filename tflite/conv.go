@@ -14,7 +14,8 @@ type convOp struct {
 	in, out        int
 	p              convParams
 	kh, kw, ic, oc int
-	wT             []float32 // (kh*kw*ic) x oc, transposed from TFLite's OHWI
+	wT             []float32        // (kh*kw*ic) x oc, transposed from TFLite's OHWI
+	pw             *kernels.PackedB // wT packed for the GEMM (the weights never change)
 	ep             epilogue
 	path           string
 	scratch        sync.Pool // *[]float32 im2col chunks
@@ -49,6 +50,7 @@ func (m *Model) compileConv(od *opDef) (op, error) {
 			o.wT[j*o.oc+f] = w[f*k+j]
 		}
 	}
+	o.pw = kernels.PackB(nil, k, o.oc, o.wT, o.oc)
 	return o, nil
 }
 
@@ -107,7 +109,7 @@ func (t *convTask) Run(lo, hi int) {
 			t.g.Im2colRows(a, t.x, c0, c1)
 		}
 		c := t.y[c0*o.oc : c1*o.oc]
-		kernels.Sgemm(false, false, c1-c0, o.oc, k, 1, a, k, o.wT, o.oc, 0, c, o.oc)
+		kernels.SgemmPacked(c1-c0, k, a, k, o.pw, 0, 0, c, o.oc)
 		for r := 0; r < c1-c0; r++ {
 			o.ep.row(c[r*o.oc : (r+1)*o.oc])
 		}
