@@ -327,4 +327,3 @@ var (
 	zeroBuf atomic.Pointer[[]float32]
 	zeroMu  sync.Mutex
 )
-
