@@ -39,6 +39,11 @@ type Session struct {
 	inputGrad bool
 	prof      *Profile
 	frozen    uint64 // the graph's freeze generation in this run
+	// Batch splitting (batchsplit.go): off, the storage, and (in a
+	// single-image session) the views of the image it runs.
+	noSplit bool
+	splits  splitState
+	one     []*tensor.Tensor
 }
 
 // maxPlans is how many input-shape plans a session keeps (training
@@ -156,6 +161,10 @@ type plan struct {
 	outs     []*tensor.Tensor
 	ins      []*buffer // external buffers of the inputs
 	inGrads  []*tensor.Tensor
+	// split: whether the request splits by image (batchsplit.go), 0 not
+	// yet known, 1 yes, -1 no; splitOuts then hold its results.
+	split     int8
+	splitOuts []*tensor.Tensor
 }
 
 func (p *plan) matches(training bool, inputs []*tensor.Tensor, want []*Value) bool {
@@ -399,6 +408,11 @@ func (s *Session) unref(b *buffer) {
 func (s *Session) run(training bool, inputs []*tensor.Tensor, want []*Value) ([]*tensor.Tensor, error) {
 	s.releaseAll()
 	s.cur = nil
+	if !training {
+		if outs, ok, err := s.runSplit(inputs, want); ok || err != nil {
+			return outs, err
+		}
+	}
 	s.frozen = s.g.frozen.Load()
 	if training {
 		s.frozen = 0 // training reads the weights as they are
