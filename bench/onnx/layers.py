@@ -16,8 +16,10 @@ import sys
 
 
 def key(name):
-    name = re.sub(r"_output_0(_nchwc)?$", "", name)
-    name = re.sub(r"/[^/]*\.\d+\.\d+/[^/]*$", "", name)
+    name = re.sub(r"_output_0(_nchwc)?$", "", name.rstrip("/"))
+    # ".../conv.0/conv.0.2/Clip", ".../block.0.2/Mul/QuickGeluFusion": the
+    # module is the path before the last dotted index pair.
+    name = re.sub(r"/[^/]*\.\d+\.\d+(/[^/.]*)+$", "", name)
     return re.sub(r"/(Conv|Clip|Gemm|Relu|Add|Mul|Sigmoid|HardSigmoid|HardSwish)[^/]*$", "", name)
 
 
