@@ -77,7 +77,9 @@ func batchLocal(op Op) bool {
 }
 
 // SetBatchSplit turns batch splitting (batchsplit.go) on (the default)
-// or off for this session's inference runs.
+// or off for this session's inference runs. A profiled session
+// (SetProfile) does not split, so that its profile has each node's time
+// over the whole batch.
 func (s *Session) SetBatchSplit(on bool) { s.noSplit = !on }
 
 // splitState is a Session's batch-splitting storage.

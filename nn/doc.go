@@ -12,7 +12,9 @@
 //   - Session (session.go): runs a graph. It plans which buffers each value
 //     needs, frees an activation after its last reader (keeping in training
 //     only what Backward reads), sums gradients where a value fans out, and
-//     allocates nothing in steady state. Backend is the seam for another
+//     allocates nothing in steady state. Inference batches of large
+//     networks whose ops treat images apart run image by image over the
+//     cores (batchsplit.go). Backend is the seam for another
 //     executor (an accelerator); CPU is the one there is.
 //   - Model (model.go): what training, evaluation and saving use; Graph and
 //     Sequential (a chain-shaped graph, sequential.go) implement it.
