@@ -71,3 +71,36 @@ func ExampleGraph_Build_error() {
 	fmt.Println(g.Build(1))
 	// Output: node "add" (Add) on inputs [conv2d (?, 16, 16, 32), image (?, 32, 32, 16)]: shapes (?, 16, 16, 32) and (?, 32, 32, 16) do not broadcast (axis 1: 16 vs 32)
 }
+
+// A graph served for inference freezes its weights: the convolutions pack
+// their kernels once, at the first run, and every session shares them.
+// Changing weights later needs nn.WeightsChanged (or freezing again).
+func ExampleGraph_SetFrozen() {
+	g := nn.NewGraph()
+	x := g.Input("image", 32, 32, 3)
+	h := g.Apply(nn.NewConv2D(64, 3, 1, nn.Same), x)
+	g.Output(g.Apply(nn.NewConv2D(10, 1, 1, nn.Valid), h))
+	if err := g.Build(1); err != nil {
+		fmt.Println(err)
+		return
+	}
+	img := tensor.New(1, 32, 32, 3)
+	for i := range img.Data {
+		img.Data[i] = float32(i%7) / 7
+	}
+	before, _ := g.NewSession().Run(false, img)
+	first := before[0].Data[0]
+
+	g.SetFrozen(true)
+	ys, _ := g.NewSession().Run(false, img)
+	fmt.Println(g.Frozen(), ys[0].Shape, ys[0].Data[0] == first)
+
+	kernel := g.Params()[0]
+	kernel.Value.Data[0] += 1        // a change by hand...
+	nn.WeightsChanged(g.Params()[:1]) // ...that frozen copies must see
+	ys, _ = g.NewSession().Run(false, img)
+	fmt.Println(ys[0].Shape)
+	// Output:
+	// true [1 32 32 10] true
+	// [1 32 32 10]
+}
