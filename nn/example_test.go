@@ -96,7 +96,7 @@ func ExampleGraph_SetFrozen() {
 	fmt.Println(g.Frozen(), ys[0].Shape, ys[0].Data[0] == first)
 
 	kernel := g.Params()[0]
-	kernel.Value.Data[0] += 1        // a change by hand...
+	kernel.Value.Data[0] += 1         // a change by hand...
 	nn.WeightsChanged(g.Params()[:1]) // ...that frozen copies must see
 	ys, _ = g.NewSession().Run(false, img)
 	fmt.Println(ys[0].Shape)
