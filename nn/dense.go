@@ -101,7 +101,11 @@ func (d *Dense) Forward(c *Call, in, out []*tensor.Tensor) error {
 		broadcastRows(y.Data, d.bias.Value.Data)
 		beta = 1
 	}
-	kernels.Sgemm(false, false, n, u, d.in, 1, x.Data, d.in, d.kernel.Value.Data, u, beta, y.Data, u)
+	if pb := frozenDense(c.frozen, d.kernel, n, d.in, u); pb != nil {
+		kernels.SgemmPacked(n, d.in, x.Data, d.in, pb, 0, beta, y.Data, u)
+	} else {
+		kernels.Sgemm(false, false, n, u, d.in, 1, x.Data, d.in, d.kernel.Value.Data, u, beta, y.Data, u)
+	}
 	if d.Act.Kind != "" {
 		runAct(c, d.Act, y.Data, y.Data)
 	}

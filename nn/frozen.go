@@ -132,3 +132,15 @@ func (f *convFrozen) winoKernel(g *convGeo, w []float32) []float32 {
 	f.winoOnce.Do(func() { f.wino = g.winoWeights(nil, w) })
 	return f.wino
 }
+
+// frozenDense returns a dense layer's kernel (in x units) packed for
+// generation gen, or nil when not frozen or for one row (a one-row
+// product reads the kernel in place).
+func frozenDense(gen uint64, kernel *Param, rows, in, units int) *kernels.PackedB {
+	if gen == 0 || rows < 2 || kernel == nil {
+		return nil
+	}
+	v := kernel.frozenCopy(gen, func() any { return kernels.PackB(nil, in, units, kernel.Value.Data, units) })
+	pb, _ := v.(*kernels.PackedB)
+	return pb
+}

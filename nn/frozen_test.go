@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
@@ -108,6 +109,15 @@ func TestFrozenSameBits(t *testing.T) {
 	g.SetFrozen(true)
 	runOnce(t, g.NewSession(), frozenInput(2))
 	gen := g.frozen.Load()
+	for _, n := range g.Nodes() {
+		if d, ok := n.Op.(*Dense); ok {
+			if dd := d.kernel.derived; dd == nil || dd.gen != gen {
+				t.Error("dense: no packed kernel kept at batch 2")
+			} else if _, ok := dd.val.(*kernels.PackedB); !ok {
+				t.Errorf("dense: kept %T, want a packed kernel", dd.val)
+			}
+		}
+	}
 	for name, c := range convs {
 		d := c.kernel.derived
 		var f *convFrozen
