@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"math"
+
 	"github.com/dlcv-go/dlcv/internal/kernels"
 )
 
@@ -85,10 +87,21 @@ func (t *dwTask) forwardPart(p int) {
 	kg := kernels.ConvGeom{N: g.n, H: g.h, W: g.w, C: g.cin, KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw,
 		DH: g.dh, DW: g.dw, PadTop: g.padT, PadLeft: g.padL, OH: g.oh, OW: g.ow}
 	mult, row := g.f/g.cin, g.ow*g.f
+	// ReLU and clips (ReLU6) clamp the sums as the kernel stores them,
+	// unless a residual comes first.
+	lo, hi, fused := float32(math.Inf(-1)), float32(math.Inf(1)), false
+	if t.res == nil {
+		switch t.act.Kind {
+		case "relu":
+			lo, fused = 0, true
+		case "clip":
+			lo, hi, fused = t.act.Min, t.act.Max, true
+		}
+	}
 	for r := r0; r < r1; r++ {
 		// One line at a time, so that the epilogue finds it in cache.
-		kernels.DepthwiseConvRows(t.y, t.x, t.w, t.bias, kg, mult, r, r+1)
-		if t.res != nil || t.act.Kind != "" {
+		kernels.DepthwiseConvRowsClamp(t.y, t.x, t.w, t.bias, kg, mult, r, r+1, lo, hi)
+		if !fused && (t.res != nil || t.act.Kind != "") {
 			var res []float32
 			if t.res != nil {
 				res = t.res[r*row : (r+1)*row]

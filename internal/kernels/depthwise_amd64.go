@@ -8,10 +8,10 @@ package kernels
 // chosen with the MulAdd loops' CPU check (useMulAddAVX2).
 
 //go:noescape
-func dwTaps16AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32)
+func dwTaps16AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32)
 
 //go:noescape
-func dwTaps8AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32)
+func dwTaps8AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32)
 
 //go:noescape
-func dwTapsMaskAVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32, bias *float32)
+func dwTapsMaskAVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32, bias *float32, lo, hi float32)

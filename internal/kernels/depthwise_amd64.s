@@ -4,8 +4,10 @@
 
 #include "textflag.h"
 
-// func dwTaps16AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32)
-TEXT ·dwTaps16AVX2(SB), NOSPLIT, $0-80
+// func dwTaps16AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32)
+TEXT ·dwTaps16AVX2(SB), NOSPLIT, $0-88
+	VBROADCASTSS lo+80(FP), Y12
+	VBROADCASTSS hi+84(FP), Y13
 	MOVQ acc+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ w+16(FP), DX
@@ -61,6 +63,22 @@ dwTaps16AVX2_p4_tap:
 	JNZ dwTaps16AVX2_p4_row
 	LEAQ (R10)(R10*2), BX
 	ADDQ DI, BX
+	VMAXPS Y0, Y12, Y0
+	VMAXPS Y1, Y12, Y1
+	VMAXPS Y2, Y12, Y2
+	VMAXPS Y3, Y12, Y3
+	VMAXPS Y4, Y12, Y4
+	VMAXPS Y5, Y12, Y5
+	VMAXPS Y6, Y12, Y6
+	VMAXPS Y7, Y12, Y7
+	VMINPS Y0, Y13, Y0
+	VMINPS Y1, Y13, Y1
+	VMINPS Y2, Y13, Y2
+	VMINPS Y3, Y13, Y3
+	VMINPS Y4, Y13, Y4
+	VMINPS Y5, Y13, Y5
+	VMINPS Y6, Y13, Y6
+	VMINPS Y7, Y13, Y7
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	VMOVUPS Y2, (DI)(R10*1)
@@ -100,6 +118,10 @@ dwTaps16AVX2_p1_tap:
 	JNZ dwTaps16AVX2_p1_row
 	LEAQ (R10)(R10*2), BX
 	ADDQ DI, BX
+	VMAXPS Y0, Y12, Y0
+	VMAXPS Y1, Y12, Y1
+	VMINPS Y0, Y13, Y0
+	VMINPS Y1, Y13, Y1
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	ADDQ R10, DI
@@ -110,8 +132,10 @@ dwTaps16AVX2_done:
 	VZEROUPPER
 	RET
 
-// func dwTaps8AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32)
-TEXT ·dwTaps8AVX2(SB), NOSPLIT, $0-80
+// func dwTaps8AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32)
+TEXT ·dwTaps8AVX2(SB), NOSPLIT, $0-88
+	VBROADCASTSS lo+80(FP), Y12
+	VBROADCASTSS hi+84(FP), Y13
 	MOVQ acc+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ w+16(FP), DX
@@ -158,6 +182,14 @@ dwTaps8AVX2_p4_tap:
 	JNZ dwTaps8AVX2_p4_row
 	LEAQ (R10)(R10*2), BX
 	ADDQ DI, BX
+	VMAXPS Y0, Y12, Y0
+	VMAXPS Y2, Y12, Y2
+	VMAXPS Y4, Y12, Y4
+	VMAXPS Y6, Y12, Y6
+	VMINPS Y0, Y13, Y0
+	VMINPS Y2, Y13, Y2
+	VMINPS Y4, Y13, Y4
+	VMINPS Y6, Y13, Y6
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y2, (DI)(R10*1)
 	VMOVUPS Y4, (DI)(R10*2)
@@ -190,6 +222,8 @@ dwTaps8AVX2_p1_tap:
 	JNZ dwTaps8AVX2_p1_row
 	LEAQ (R10)(R10*2), BX
 	ADDQ DI, BX
+	VMAXPS Y0, Y12, Y0
+	VMINPS Y0, Y13, Y0
 	VMOVUPS Y0, (DI)
 	ADDQ R10, DI
 	ADDQ R11, SI
@@ -199,8 +233,8 @@ dwTaps8AVX2_done:
 	VZEROUPPER
 	RET
 
-// func dwTapsMaskAVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32, bias *float32)
-TEXT ·dwTapsMaskAVX2(SB), NOSPLIT, $0-88
+// func dwTapsMaskAVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32, bias *float32, lo, hi float32)
+TEXT ·dwTapsMaskAVX2(SB), NOSPLIT, $0-96
 	MOVQ mask+72(FP), AX
 	VMOVDQU (AX), Y14
 	MOVQ acc+0(FP), DI
@@ -253,6 +287,16 @@ dwTapsMaskAVX2_p4_tap:
 	JNZ dwTapsMaskAVX2_p4_row
 	LEAQ (R10)(R10*2), BX
 	ADDQ DI, BX
+	VBROADCASTSS lo+88(FP), Y15
+	VMAXPS Y0, Y15, Y0
+	VMAXPS Y2, Y15, Y2
+	VMAXPS Y4, Y15, Y4
+	VMAXPS Y6, Y15, Y6
+	VBROADCASTSS hi+92(FP), Y15
+	VMINPS Y0, Y15, Y0
+	VMINPS Y2, Y15, Y2
+	VMINPS Y4, Y15, Y4
+	VMINPS Y6, Y15, Y6
 	VMASKMOVPS Y0, Y14, (DI)
 	VMASKMOVPS Y2, Y14, (DI)(R10*1)
 	VMASKMOVPS Y4, Y14, (DI)(R10*2)
@@ -286,6 +330,10 @@ dwTapsMaskAVX2_p1_tap:
 	JNZ dwTapsMaskAVX2_p1_row
 	LEAQ (R10)(R10*2), BX
 	ADDQ DI, BX
+	VBROADCASTSS lo+88(FP), Y15
+	VMAXPS Y0, Y15, Y0
+	VBROADCASTSS hi+92(FP), Y15
+	VMINPS Y0, Y15, Y0
 	VMASKMOVPS Y0, Y14, (DI)
 	ADDQ R10, DI
 	ADDQ R11, SI

@@ -54,26 +54,38 @@ func at(base string, j, h int, s1, s3 string) string {
 	return fmt.Sprintf("%s(%s)(%s*1)", d, base, s3)
 }
 
-// func dwTaps{16,8}AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32)
-// func dwTapsMaskAVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32, bias *float32)
+// func dwTaps{16,8}AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32)
+// func dwTapsMaskAVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32, bias *float32, lo, hi float32)
 //
 // For o < n and the 8*halves channels from acc, x and w (masked: the
 // channels whose mask lane is -1, the rest neither read nor written):
-// acc[o*c] = bias + sum over ky < kh, kx < kw of x[o*sx + ky*rowx + kx*c]
-// * w[(ky*kw + kx)*c] (acc is only written: no pass sets it first). Registers: DI acc, SI x of the current pixel, DX w,
+// acc[o*c] = clamp(bias + sum over ky < kh, kx < kw of x[o*sx + ky*rowx + kx*c]
+// * w[(ky*kw + kx)*c], lo, hi) (acc is only written: no pass sets it first). Registers: DI acc, SI x of the current pixel, DX w,
 // CX n, R8 kh, R9 kw, R10 c, R11 sx, R12 rowx - kw*c, R13 3*sx (bytes);
 // BX and AX walk the taps of x and w, R14 and R15 count them.
 func taps(halves int, masked bool) {
 	name := fmt.Sprintf("dwTaps%dAVX2", 8*halves)
 	if masked {
 		name = "dwTapsMaskAVX2"
-		fmt.Fprintf(&out, "// func %s(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32, bias *float32)\n", name)
-		fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
+		fmt.Fprintf(&out, "// func %s(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32, bias *float32, lo, hi float32)\n", name)
+		fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-96\n", name)
 		p("MOVQ mask+72(FP), AX")
 		p("VMOVDQU (AX), Y14")
 	} else {
-		fmt.Fprintf(&out, "// func %s(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32)\n", name)
-		fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-80\n", name)
+		fmt.Fprintf(&out, "// func %s(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32)\n", name)
+		fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
+	}
+	// The sums are clamped to [lo, hi] before they are stored (a fused
+	// ReLU or ReLU6; -Inf and +Inf for none): in Y12 and Y13, or, masked
+	// (Y10-Y13 hold the masked taps), loaded into Y15 in turn. The sum is
+	// MAXPS' and MINPS' second source, the one they return when either is
+	// NaN, so a NaN stays NaN.
+	loOff, hiOff := 80, 84
+	if masked {
+		loOff, hiOff = 88, 92
+	} else {
+		p("VBROADCASTSS lo+%d(FP), Y12", loOff)
+		p("VBROADCASTSS hi+%d(FP), Y13", hiOff)
 	}
 	// load and store move one register from or to memory, under the
 	// mask when masked.
@@ -164,6 +176,24 @@ func taps(halves int, masked bool) {
 		p("JNZ %s_row", loop)
 		p("LEAQ (R10)(R10*2), BX")
 		p("ADDQ DI, BX")
+		clamp := func(y int, op string, off int) {
+			if masked {
+				p("VBROADCASTSS %s+%d(FP), Y15", map[string]string{"VMAXPS": "lo", "VMINPS": "hi"}[op], off)
+				for j := range px {
+					for h := range halves {
+						p("%s Y%d, Y15, Y%d", op, 2*j+h, 2*j+h)
+					}
+				}
+				return
+			}
+			for j := range px {
+				for h := range halves {
+					p("%s Y%d, Y%d, Y%d", op, 2*j+h, y, 2*j+h)
+				}
+			}
+		}
+		clamp(12, "VMAXPS", loOff)
+		clamp(13, "VMINPS", hiOff)
 		for j := range px {
 			for h := range halves {
 				store(2*j+h, accAt(j, h))

@@ -2,14 +2,14 @@
 
 package kernels
 
-func dwTaps16AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32) {
+func dwTaps16AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32) {
 	panic("kernels: no assembly")
 }
 
-func dwTaps8AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32) {
+func dwTaps8AVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32) {
 	panic("kernels: no assembly")
 }
 
-func dwTapsMaskAVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32, bias *float32) {
+func dwTapsMaskAVX2(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32, bias *float32, lo, hi float32) {
 	panic("kernels: no assembly")
 }

@@ -84,22 +84,62 @@ func TestDepthwiseConvRowsMatchesReference(t *testing.T) {
 			// All rows at once, and a middle range that must leave the
 			// other rows alone.
 			for _, r := range [][2]int{{0, rows}, {1, rows - 1}} {
-				name := fmt.Sprintf("%+v mult=%d bias=%v rows=%v", g, c.mult, bias != nil, r)
-				got := make([]float32, len(want))
-				for i := range got {
-					got[i] = -7
-				}
-				DepthwiseConvRows(got, src, w, bias, g, c.mult, r[0], r[1])
-				for i, v := range got {
-					if row := i / (g.OW * oc); row < r[0] || row >= r[1] {
-						if v != -7 {
-							t.Fatalf("%s: wrote [%d] outside the rows", name, i)
-						}
-						continue
+				// No clamp, then clamps as fused ReLU6, ReLU and a clip
+				// on both sides (clamping cannot widen an error).
+				for _, cl := range [][2]float64{{math.Inf(-1), math.Inf(1)}, {0, 6}, {0, math.Inf(1)}, {-0.5, 0.5}} {
+					name := fmt.Sprintf("%+v mult=%d bias=%v rows=%v clamp=%v", g, c.mult, bias != nil, r, cl)
+					got := make([]float32, len(want))
+					for i := range got {
+						got[i] = -7
 					}
-					tol := float64(g.KH*g.KW+2) * 0x1p-24 * mag[i]
-					if d := math.Abs(float64(v) - want[i]); d > tol {
-						t.Fatalf("%s: [%d] = %v, want %v (tolerance %g)", name, i, v, want[i], tol)
+					if math.IsInf(cl[0], -1) {
+						DepthwiseConvRows(got, src, w, bias, g, c.mult, r[0], r[1])
+					} else {
+						DepthwiseConvRowsClamp(got, src, w, bias, g, c.mult, r[0], r[1], float32(cl[0]), float32(cl[1]))
+					}
+					for i, v := range got {
+						if row := i / (g.OW * oc); row < r[0] || row >= r[1] {
+							if v != -7 {
+								t.Fatalf("%s: wrote [%d] outside the rows", name, i)
+							}
+							continue
+						}
+						tol := float64(g.KH*g.KW+2) * 0x1p-24 * mag[i]
+						if d := math.Abs(float64(v) - min(max(want[i], cl[0]), cl[1])); d > tol {
+							t.Fatalf("%s: [%d] = %v, want %v clamped (tolerance %g)", name, i, v, want[i], tol)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// A NaN input stays NaN through a fused clamp, on the interior kernel
+// and at the borders, and the pixels it does not reach are clamped.
+func TestDepthwiseClampNaN(t *testing.T) {
+	g := ConvGeom{N: 1, H: 6, W: 9, C: 24, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 1, PadLeft: 1, OH: 6, OW: 9}
+	rng := rand.New(rand.NewPCG(25, 26))
+	src, w := randVec(rng, g.H*g.W*g.C), randVec(rng, 9*g.C)
+	for i := range src {
+		src[i] *= 50 // sums well outside [0, 6]
+	}
+	for _, px := range []int{0, 4, 2*9 + 4} { // a corner, a top border pixel, the interior
+		x := append([]float32(nil), src...)
+		x[px*g.C+5] = float32(math.NaN())
+		got := make([]float32, g.OH*g.OW*g.C)
+		DepthwiseConvRowsClamp(got, x, w, nil, g, 1, 0, g.OH, 0, 6)
+		py, pxx := px/g.W, px%g.W
+		for oy := range g.OH {
+			for ox := range g.OW {
+				for ch := range g.C {
+					v := got[(oy*g.OW+ox)*g.C+ch]
+					reached := ch == 5 && oy >= py-1 && oy <= py+1 && ox >= pxx-1 && ox <= pxx+1
+					switch {
+					case reached && !math.IsNaN(float64(v)):
+						t.Fatalf("NaN at pixel %d: output (%d, %d, %d) = %v, want NaN", px, oy, ox, ch, v)
+					case !reached && !(v >= 0 && v <= 6):
+						t.Fatalf("NaN at pixel %d: output (%d, %d, %d) = %v, outside [0, 6]", px, oy, ox, ch, v)
 					}
 				}
 			}
