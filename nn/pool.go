@@ -801,11 +801,7 @@ func (t *gapTask) Run(lo, hi int) {
 	for u := lo; u < hi; u++ {
 		b, k := u/t.blocks, u%t.blocks
 		p0, p1 := b*t.hw+k*gapBlock, b*t.hw+min((k+1)*gapBlock, t.hw)
-		dst := t.part[u*c : (u+1)*c]
-		copy(dst, t.x[p0*c:(p0+1)*c])
-		for p := p0 + 1; p < p1; p++ {
-			kernels.Add(dst, t.x[p*c:(p+1)*c])
-		}
+		kernels.ColumnSums(t.part[u*c:(u+1)*c], t.x[p0*c:p1*c], p1-p0, c)
 	}
 }
 
