@@ -40,7 +40,9 @@
 //     resampling (ResizeBilinearU8).
 //   - vec*.go, elementwise*.go: Axpy, Scal, Dot, AddBias, SumRows, ReLU,
 //     Add, MulIfEqual (a product with a comparison's 0/1), 2x2 max-pool;
-//     clip*.go: Clip (ReLU6 and other clipped
+//     colsum*.go: ColumnSums (global average pooling's blocks);
+//     packed.go: PackB and SgemmPacked (weights packed once);
+//     prefetch*.go: Prefetch; clip*.go: Clip (ReLU6 and other clipped
 //     activations, the convolutions' epilogue).
 //   - maxinto*.go: MaxInto (a pooling window's running maximum) and
 //     MaxPoolGradStep (its backward, one window position at a time).
