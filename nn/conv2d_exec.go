@@ -128,6 +128,7 @@ type convTask struct {
 	// likewise with udx (dxLines tile rows per chunk).
 	wino, dxWino bool
 	u, udx       []float32
+	uPacked      bool // u's planes packed (a frozen graph's)
 	// dwWino: the weight gradient by Winograd F(3x3, 2x2), dwLines tile
 	// rows per chunk, with acc (per part, 16 planes of Cin x F).
 	dwWino  bool
@@ -168,7 +169,7 @@ func (t *convTask) forwardPart(p int) {
 		th, _ := g.winoTiles()
 		q0, q1 := p*g.n*th/t.parts, (p+1)*g.n*th/t.parts
 		if q0 < q1 {
-			g.winoForward(t.col[p*t.region:(p+1)*t.region], t.x, t.u, t.y, t.res, t.bias, t.tile, t.act, q0, q1, t.lines)
+			g.winoForward(t.col[p*t.region:(p+1)*t.region], t.x, t.u, t.uPacked, t.y, t.res, t.bias, t.tile, t.act, q0, q1, t.lines)
 		}
 		return
 	}
@@ -286,7 +287,7 @@ func (t *convTask) backwardPart(p int) {
 			d := &t.dxg
 			if t.dxWino {
 				th, _ := d.winoTiles()
-				d.winoForward(buf, t.dy, t.udx, t.dx, nil, nil, nil, Act{}, b0*th, b1*th, t.dxLines)
+				d.winoForward(buf, t.dy, t.udx, false, t.dx, nil, nil, nil, Act{}, b0*th, b1*th, t.dxLines)
 			} else {
 				d.implicitForward(t.wide, buf, t.dy, t.wflip, nil, t.dx, nil, nil, nil, Act{}, b0*d.oh, b1*d.oh, t.dxLines)
 			}
@@ -497,7 +498,7 @@ func (c *Conv2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 		t.lines = g.winoRows(c.chunkFloats)
 		t.region = g.winoBuf(t.lines)
 		if fw != nil {
-			t.u = fw.winoKernel(&g, w)
+			t.u, t.uPacked = fw.winoKernel(&g, w)
 		} else {
 			st.wino = g.winoWeights(st.wino, w)
 			t.u = st.wino

@@ -125,10 +125,10 @@ func (g *convGeo) winoFill(p, img []float32, ty, n, tw int) {
 }
 
 // winoForward computes tile rows [q0, q1) of the convolution of x by the
-// transformed kernel u into y, finishing the lines with the bias (tile),
+// transformed kernel u (its planes packed when uPacked) into y, finishing the lines with the bias (tile),
 // residual and activation, in chunks of rows tile rows whose buffers are
 // taken from buf.
-func (g *convGeo) winoForward(buf, x, u, y, res, bias, tile []float32, act Act, q0, q1, rows int) {
+func (g *convGeo) winoForward(buf, x, u []float32, uPacked bool, y, res, bias, tile []float32, act Act, q0, q1, rows int) {
 	th, tw := g.winoTiles()
 	cin, f := g.cin, g.f
 	img, pw := g.inLen(), (2*tw+2)*cin
@@ -148,7 +148,11 @@ func (g *convGeo) winoForward(buf, x, u, y, res, bias, tile []float32, act Act, 
 			}
 			q += n
 		}
-		kernels.SgemmPlanes(kernels.WinoPlanes, t, f, cin, m, ms, v, vs, u, cin*f)
+		if uPacked {
+			kernels.SgemmPlanesPacked(kernels.WinoPlanes, t, f, cin, m, ms, v, vs, u)
+		} else {
+			kernels.SgemmPlanes(kernels.WinoPlanes, t, f, cin, m, ms, v, vs, u, cin*f)
+		}
 		rowOut := g.ow * f
 		for q := c0; q < c1; q++ {
 			b, ty := q/th, q%th

@@ -102,7 +102,10 @@ func (p *Param) frozenCopy(gen uint64, build func() any) any {
 type convFrozen struct {
 	packOnce, winoOnce sync.Once
 	packed             *kernels.PackedB // (KH*KW*Cin) x F in GEMM panels
-	wino               []float32        // Winograd-transformed (winoWeights)
+	// wino is the Winograd-transformed kernel (winoWeights), its planes
+	// packed in panels (kernels.PackPlanes) when winoPacked.
+	wino       []float32
+	winoPacked bool
 }
 
 // frozenConv returns the copies of kernel for generation gen, or nil
@@ -127,10 +130,21 @@ func (f *convFrozen) packedKernel(g *convGeo, w []float32) *kernels.PackedB {
 	return f.packed
 }
 
-// winoKernel returns w Winograd-transformed.
-func (f *convFrozen) winoKernel(g *convGeo, w []float32) []float32 {
-	f.winoOnce.Do(func() { f.wino = g.winoWeights(nil, w) })
-	return f.wino
+// winoKernel returns w Winograd-transformed, and whether its planes are
+// packed: where the plane products' kernel reads panels (1.6x faster on
+// 512x512 planes, BenchmarkSgemmPlanesPacked).
+func (f *convFrozen) winoKernel(g *convGeo, w []float32) ([]float32, bool) {
+	f.winoOnce.Do(func() {
+		u := g.winoWeights(nil, w)
+		if g.f < 16 || !kernels.PlanesPackedSupported() {
+			f.wino = u
+			return
+		}
+		f.wino = make([]float32, kernels.PackPlanesLen(kernels.WinoPlanes, g.cin, g.f))
+		kernels.PackPlanes(f.wino, kernels.WinoPlanes, g.cin, g.f, u, g.cin*g.f)
+		f.winoPacked = true
+	})
+	return f.wino, f.winoPacked
 }
 
 // frozenDense returns a dense layer's kernel (in x units) packed for

@@ -109,3 +109,27 @@ func sgemmPlanesTNAsm(planes, m, n, k int, c []float32, cs int, a []float32, as 
 	}
 	return true
 }
+
+func planesPackedAsm() bool { return useWinoAVX2 && activeKernel.Load() == avx2Kernel }
+
+// sgemmPlanesPackedAsm multiplies each plane panel by panel (m >= 6): the
+// panel (k x 16) stays in L1 while every row tile passes over it; a
+// ragged m takes a second call on the last 6 rows.
+func sgemmPlanesPackedAsm(planes, m, n, k int, c []float32, cs int, a []float32, as int, b []float32, np, per int) bool {
+	if !planesPackedAsm() {
+		return false
+	}
+	m6 := m / 6
+	for p := range planes {
+		ap, cp := a[p*as:p*as+m*k], c[p*cs:p*cs+m*n]
+		for j := range np {
+			col := min(j*planesPanel, n-planesPanel)
+			panel := b[p*per+j*k*planesPanel:]
+			sgemmTilesAVX2(m6, 1, k, &ap[0], k, &panel[0], planesPanel, &cp[col], n)
+			if m%6 != 0 {
+				sgemmTilesAVX2(1, 1, k, &ap[(m-6)*k], k, &panel[0], planesPanel, &cp[(m-6)*n+col], n)
+			}
+		}
+	}
+	return true
+}

@@ -14,3 +14,9 @@ func sgemmPlanesAsm(planes, m, n, k int, c []float32, cs int, a []float32, as in
 func sgemmPlanesTNAsm(planes, m, n, k int, c []float32, cs int, a []float32, as int, b []float32, bs int) bool {
 	return false
 }
+
+func planesPackedAsm() bool { return false }
+
+func sgemmPlanesPackedAsm(planes, m, n, k int, c []float32, cs int, a []float32, as int, b []float32, np, per int) bool {
+	return false
+}
