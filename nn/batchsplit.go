@@ -84,9 +84,9 @@ func (s *Session) SetBatchSplit(on bool) { s.noSplit = !on }
 
 // splitState is a Session's batch-splitting storage.
 type splitState struct {
-	mu   sync.Mutex
-	free []*Session // single-image sessions of the graph, idle
-	err  error      // the first error of the running split
+	mu   sync.Mutex                // guards err
+	free kernels.FreeList[Session] // single-image sessions of the graph, idle
+	err  error                     // the first error of the running split
 	task splitTask
 	// inputs and want of the running split
 	inputs []*tensor.Tensor
@@ -163,10 +163,10 @@ func (s *Session) runSplit(inputs []*tensor.Tensor, want []*Value) ([]*tensor.Te
 		return nil, false, nil
 	}
 	sp := &s.splits
-	sub := sp.get(s)
+	sub := sp.free.Get()
 	sub.one = imageOf(inputs, 0, sub.one)
 	ok := s.splitPlan(p, sub, sub.one, want)
-	sp.put(sub)
+	sp.free.Put(sub)
 	if !ok {
 		return nil, false, nil
 	}
@@ -207,23 +207,12 @@ func imageOf(inputs []*tensor.Tensor, i int, dst []*tensor.Tensor) []*tensor.Ten
 	return dst
 }
 
-func (sp *splitState) get(s *Session) *Session {
-	sp.mu.Lock()
-	defer sp.mu.Unlock()
-	if k := len(sp.free); k > 0 {
-		sub := sp.free[k-1]
-		sp.free = sp.free[:k-1]
-		return sub
-	}
+// newSub makes a single-image session for s's batch splitting (the
+// free list's New, set by NewSession).
+func (s *Session) newSub() *Session {
 	sub := s.g.NewSession()
 	sub.backend, sub.noSplit = s.backend, true
 	return sub
-}
-
-func (sp *splitState) put(sub *Session) {
-	sp.mu.Lock()
-	sp.free = append(sp.free, sub)
-	sp.mu.Unlock()
 }
 
 // splitTask runs images [lo, hi) of a split request, one at a time, on a
@@ -237,8 +226,8 @@ type splitTask struct {
 
 func (t *splitTask) Run(lo, hi int) {
 	sp := &t.s.splits
-	sub := sp.get(t.s)
-	defer sp.put(sub)
+	sub := sp.free.Get()
+	defer sp.free.Put(sub)
 	for i := lo; i < hi; i++ {
 		sub.one = imageOf(t.inputs, i, sub.one)
 		ys, err := sub.run(false, sub.one, t.want)

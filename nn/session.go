@@ -54,6 +54,7 @@ const maxPlans = 4
 // NewSession returns an executor of the built graph on the CPU backend.
 func (g *Graph) NewSession() *Session {
 	s := &Session{g: g, backend: CPU, calls: make([]Call, len(g.order))}
+	s.splits.free.New = s.newSub
 	for i, n := range g.order {
 		s.calls[i] = Call{node: n, s: s}
 	}
@@ -68,7 +69,10 @@ func (g *Graph) NewSession() *Session {
 }
 
 // SetBackend selects the backend that runs the ops (CPU by default).
-func (s *Session) SetBackend(b Backend) { s.backend = b }
+func (s *Session) SetBackend(b Backend) {
+	s.backend = b
+	s.splits.free = kernels.FreeList[Session]{New: s.newSub} // batch splitting's sessions take it too
+}
 
 // SetInputGrad makes Backward compute the gradients of the graph inputs
 // (off by default: training does not need them).

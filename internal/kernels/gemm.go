@@ -105,10 +105,10 @@ type packBuf struct {
 	a, b []float32
 }
 
-var packBufs freeList[packBuf]
+var packBufs FreeList[packBuf]
 
 func getPackBuf(kn *gemmKernel) *packBuf {
-	buf := packBufs.get()
+	buf := packBufs.Get()
 	// blockSizes never exceeds a depth of 2*kc, nor kc*nc for B.
 	if len(buf.a) < 2*kn.mc*kn.kc {
 		buf.a = make([]float32, 2*kn.mc*kn.kc)
@@ -119,7 +119,7 @@ func getPackBuf(kn *gemmKernel) *packBuf {
 	return buf
 }
 
-func putPackBuf(buf *packBuf) { packBufs.put(buf) }
+func putPackBuf(buf *packBuf) { packBufs.Put(buf) }
 
 // directMaxTiles is the largest number of register-tile columns in C for
 // which A is read in place instead of packed: with few column tiles each

@@ -75,11 +75,11 @@ type gemmJob struct {
 	scratch []float32 // (tk-1) m x n partial products; grows, never shrinks
 }
 
-var gemmJobs freeList[gemmJob] // keeps the scratch too
+var gemmJobs FreeList[gemmJob] // keeps the scratch too
 
 func runParallel(kn *gemmKernel, g *gemmArgs, sp split) {
 	nw := sp.workers()
-	job := gemmJobs.get()
+	job := gemmJobs.Get()
 	job.kn, job.g, job.sp = kn, *g, sp
 	if need := (sp.tk - 1) * g.m * g.n; len(job.scratch) < need {
 		job.scratch = make([]float32, need)
@@ -93,7 +93,7 @@ func runParallel(kn *gemmKernel, g *gemmArgs, sp split) {
 		}
 	}
 	job.g = gemmArgs{} // drop references to the caller's slices
-	gemmJobs.put(job)
+	gemmJobs.Put(job)
 }
 
 // Run computes the blocks of workers [lo, hi): one each when Parallel

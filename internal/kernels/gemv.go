@@ -28,14 +28,14 @@ func gemv(g *gemmArgs) {
 // gemvJob is one parallel gemv, kept on a freeList.
 type gemvJob struct{ g gemmArgs }
 
-var gemvJobs freeList[gemvJob]
+var gemvJobs FreeList[gemvJob]
 
 func gemvParallel(g *gemmArgs, grain int) {
-	j := gemvJobs.get()
+	j := gemvJobs.Get()
 	j.g = *g
 	Parallel((g.n+gemvMinCols-1)/gemvMinCols, grain, j)
 	j.g = gemmArgs{} // drop references to the caller's slices
-	gemvJobs.put(j)
+	gemvJobs.Put(j)
 }
 
 // Run computes columns [64*lo, 64*hi) of c.

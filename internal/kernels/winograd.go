@@ -72,11 +72,11 @@ func WinoWeights(u, w []float32, cin, f int) {
 		winoWeightBlocks(u, w, n, 0, blocks)
 		return
 	}
-	j := winoJobs.get()
+	j := winoJobs.Get()
 	j.u, j.w, j.n = u, w, n
 	Parallel(blocks, winoGrain, j)
 	j.u, j.w = nil, nil
-	winoJobs.put(j)
+	winoJobs.Put(j)
 }
 
 // winoBlk is WinoWeights' block of channel pairs; winoGrain blocks (about
@@ -89,7 +89,7 @@ type winoWeightsJob struct {
 	n    int
 }
 
-var winoJobs freeList[winoWeightsJob]
+var winoJobs FreeList[winoWeightsJob]
 
 func (j *winoWeightsJob) Run(lo, hi int) { winoWeightBlocks(j.u, j.w, j.n, lo, hi) }
 
