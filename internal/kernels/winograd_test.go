@@ -280,31 +280,51 @@ func TestSgemmPlanes(t *testing.T) {
 						c := randF32(rng, planes*cs)
 						c0 := append([]float32(nil), c...)
 						SgemmPlanes(planes, m, n, k, c, cs, a, as, b, bs)
-						for pl := range planes {
-							for i := range m {
-								for j := range n {
-									var s, mag float64
-									for q := range k {
-										x := float64(a[pl*as+i*k+q]) * float64(b[pl*bs+q*n+j])
-										s += x
-										mag += math.Abs(x)
-									}
-									got := float64(c[pl*cs+i*n+j])
-									if math.Abs(got-s) > float64(k+2)*u32*mag {
-										t.Fatalf("%dx%dx%d plane %d: C[%d][%d] = %v, want %v", m, n, k, pl, i, j, got, s)
-									}
-								}
-							}
-							for i := m * n; i < cs; i++ {
-								if c[pl*cs+i] != c0[pl*cs+i] {
-									t.Fatalf("%dx%dx%d plane %d: value %d past C written", m, n, k, pl, i)
-								}
-							}
+						checkPlanes(t, false, planes, m, n, k, c, c0, cs, a, as, b, bs)
+						if n >= 16 { // the same from planes packed in panels
+							packed := make([]float32, PackPlanesLen(planes, k, n))
+							PackPlanes(packed, planes, k, n, b, bs)
+							c = append(c[:0], c0...)
+							SgemmPlanesPacked(planes, m, n, k, c, cs, a, as, packed)
+							checkPlanes(t, false, planes, m, n, k, c, c0, cs, a, as, b, bs)
 						}
 					}
 				}
 			}
 		})
+	}
+}
+
+// checkPlanes compares C_p = A_p B_p (C written over c0), or with tn
+// C_p = c0 + A_p^T B_p (A_p k x m), with float64 sums, and checks that C
+// past each plane's m x n values is untouched.
+func checkPlanes(t *testing.T, tn bool, planes, m, n, k int, c, c0 []float32, cs int, a []float32, as int, b []float32, bs int) {
+	t.Helper()
+	for pl := range planes {
+		for i := range m {
+			for j := range n {
+				var s, mag float64
+				ai, aq, slack := k, 1, 2 // A(i, q) at i*ai + q*aq
+				if tn {
+					s = float64(c0[pl*cs+i*n+j])
+					mag, ai, aq, slack = math.Abs(s), 1, m, 3
+				}
+				for q := range k {
+					x := float64(a[pl*as+i*ai+q*aq]) * float64(b[pl*bs+q*n+j])
+					s += x
+					mag += math.Abs(x)
+				}
+				got := float64(c[pl*cs+i*n+j])
+				if math.Abs(got-s) > float64(k+slack)*u32*mag {
+					t.Fatalf("%dx%dx%d plane %d: C[%d][%d] = %v, want %v", m, n, k, pl, i, j, got, s)
+				}
+			}
+		}
+		for i := m * n; i < cs; i++ {
+			if c[pl*cs+i] != c0[pl*cs+i] {
+				t.Fatalf("%dx%dx%d plane %d: value %d past C written", m, n, k, pl, i)
+			}
+		}
 	}
 }
 
@@ -330,28 +350,7 @@ func TestSgemmPlanesTN(t *testing.T) {
 						c := randF32(rng, planes*cs)
 						c0 := append([]float32(nil), c...)
 						SgemmPlanesTN(planes, m, n, k, c, cs, a, as, b, bs)
-						for pl := range planes {
-							for i := range m {
-								for j := range n {
-									s := float64(c0[pl*cs+i*n+j])
-									mag := math.Abs(s)
-									for q := range k {
-										x := float64(a[pl*as+q*m+i]) * float64(b[pl*bs+q*n+j])
-										s += x
-										mag += math.Abs(x)
-									}
-									got := float64(c[pl*cs+i*n+j])
-									if math.Abs(got-s) > float64(k+3)*u32*mag {
-										t.Fatalf("%dx%dx%d plane %d: C[%d][%d] = %v, want %v", m, n, k, pl, i, j, got, s)
-									}
-								}
-							}
-							for i := m * n; i < cs; i++ {
-								if c[pl*cs+i] != c0[pl*cs+i] {
-									t.Fatalf("%dx%dx%d plane %d: value %d past C written", m, n, k, pl, i)
-								}
-							}
-						}
+						checkPlanes(t, true, planes, m, n, k, c, c0, cs, a, as, b, bs)
 					}
 				}
 			}
