@@ -79,3 +79,16 @@ func BenchmarkFilter2DInto(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNewPlane is the output allocation Filter2D makes per call (a
+// zeroed 1920x1080 plane), alone: the floor under its time.
+func BenchmarkNewPlane(b *testing.B) {
+	src := benchImage()
+	b.SetBytes(int64(4 * len(src.Pix)))
+	b.ReportAllocs()
+	var keep Plane
+	for b.Loop() {
+		keep = NewPlane(src.W, src.H)
+	}
+	_ = keep
+}
