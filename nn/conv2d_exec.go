@@ -194,7 +194,12 @@ func (t *convTask) forwardPart(p int) {
 			out := t.y[r*g.ow*f : e*g.ow*f]
 			if !t.wide && g.cin*f <= directTilesMax {
 				// All tiles in one call, A and B in place (the weights stay
-				// in cache): no packing, no call per tile.
+				// in cache): no packing, no call per tile; with a bias and
+				// no residual, the epilogue in the tile's registers too.
+				if lo, hi, ok := clampOf(t.act); ok && t.bias != nil && t.res == nil {
+					kernels.SgemmBiasClamp((e-r)*g.ow, f, g.cin, out, t.x[r*g.ow*g.cin:], t.w, t.bias, lo, hi)
+					continue
+				}
 				kernels.SgemmPlanes(1, (e-r)*g.ow, f, g.cin, out, 0, t.x[r*g.ow*g.cin:], 0, t.w, 0)
 			} else {
 				convGemmW(t.wide, (e-r)*g.ow, f, g.cin, t.x[r*g.ow*g.cin:], g.cin, t.w, t.pw, 0, 0, out, f)

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/dlcv-go/dlcv/internal/kernels"
 )
@@ -98,6 +99,21 @@ func convGemm(wide, transA, transB bool, m, n, k int, a []float32, lda int, b []
 		return
 	}
 	kernels.SgemmSerial(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
+// clampOf returns the clamp an activation is, if it is one: none
+// (-Inf, +Inf), ReLU (0, +Inf) or a clip such as ReLU6; kernels apply it
+// as they store their sums.
+func clampOf(a Act) (lo, hi float32, ok bool) {
+	switch a.Kind {
+	case "":
+		return float32(math.Inf(-1)), float32(math.Inf(1)), true
+	case "relu":
+		return 0, float32(math.Inf(1)), true
+	case "clip":
+		return a.Min, a.Max, true
+	}
+	return 0, 0, false
 }
 
 // convGemmW is convGemm of a by rows [p0, p0+k) of a kernel w of n

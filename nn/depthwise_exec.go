@@ -87,16 +87,12 @@ func (t *dwTask) forwardPart(p int) {
 	kg := kernels.ConvGeom{N: g.n, H: g.h, W: g.w, C: g.cin, KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw,
 		DH: g.dh, DW: g.dw, PadTop: g.padT, PadLeft: g.padL, OH: g.oh, OW: g.ow}
 	mult, row := g.f/g.cin, g.ow*g.f
-	// ReLU and clips (ReLU6) clamp the sums as the kernel stores them,
-	// unless a residual comes first.
-	lo, hi, fused := float32(math.Inf(-1)), float32(math.Inf(1)), false
-	if t.res == nil {
-		switch t.act.Kind {
-		case "relu":
-			lo, fused = 0, true
-		case "clip":
-			lo, hi, fused = t.act.Min, t.act.Max, true
-		}
+	// No activation, ReLU and clips (ReLU6) are clamps of the sums as the
+	// kernel stores them, unless a residual comes first.
+	lo, hi, fused := clampOf(t.act)
+	fused = fused && t.res == nil
+	if !fused {
+		lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	}
 	for r := r0; r < r1; r++ {
 		// One line at a time, so that the epilogue finds it in cache.

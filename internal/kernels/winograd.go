@@ -319,6 +319,34 @@ func SgemmPlanes(planes, m, n, k int, c []float32, cs int, a []float32, as int, 
 	}
 }
 
+// SgemmBiasClamp sets C = clamp(A B + bias, lo, hi) for row-major A (m x
+// k), B (k x n) and C (m x n) without strides of their own, bias per
+// column, on the calling goroutine: a 1x1 convolution whose weights stay
+// in cache, with its bias and a fused ReLU or ReLU6 added in the tile's
+// registers instead of a pass over the output (-Inf and +Inf for no
+// clamp). The sums are SgemmPlanes', the bias added after them, so the
+// bits are those of the product followed by the epilogue; a NaN stays
+// NaN.
+func SgemmBiasClamp(m, n, k int, c, a, b, bias []float32, lo, hi float32) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if len(a) < m*k || len(b) < k*n || len(c) < m*n || len(bias) < n {
+		panic(fmt.Sprintf("kernels.SgemmBiasClamp: %dx%dx%d: lengths c %d, a %d, b %d, bias %d", m, n, k, len(c), len(a), len(b), len(bias)))
+	}
+	if k > 0 && sgemmBiasAsm(m, n, k, c, a, b, bias, lo, hi) {
+		return
+	}
+	SgemmPlanes(1, m, n, k, c, 0, a, 0, b, 0)
+	bias = bias[:n]
+	for i := range m {
+		row := c[i*n : (i+1)*n]
+		for j, v := range row {
+			row[j] = min(max(v+bias[j], lo), hi)
+		}
+	}
+}
+
 // SgemmPlanesTN adds, for each of planes planes p, the product
 // C_p += A_p^T B_p to row-major matrices without strides of their own:
 // C_p (m x n) at c[p*cs:], A_p (k x m) at a[p*as:], B_p (k x n) at

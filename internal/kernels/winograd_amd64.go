@@ -21,6 +21,9 @@ func winoGradOutputAVX2(v *float32, vs int, dy *float32, ys, f, n int)
 func sgemmTilesAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
 
 //go:noescape
+func sgemmTilesBiasAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, lo, hi float32)
+
+//go:noescape
 func sgemmTilesTNAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, rskip, cskip int)
 
 // The ...Asm wrappers transform the first c &^ 7 channels (the callers
@@ -129,6 +132,27 @@ func sgemmPlanesPackedAsm(planes, m, n, k int, c []float32, cs int, a []float32,
 			if m%6 != 0 {
 				sgemmTilesAVX2(1, 1, k, &ap[(m-6)*k], k, &panel[0], planesPanel, &cp[(m-6)*n+col], n)
 			}
+		}
+	}
+	return true
+}
+
+// sgemmBiasAsm runs SgemmBiasClamp with sgemmTilesBiasAVX2 under
+// sgemmPlanesAsm's conditions, ragged edges as overlapping second calls
+// (the bias of the last 16 columns with them).
+func sgemmBiasAsm(m, n, k int, c, a, b, bias []float32, lo, hi float32) bool {
+	if !useWinoAVX2 || activeKernel.Load() != avx2Kernel || m < 6 || n < 16 {
+		return false
+	}
+	m6, n16 := m/6, n/16
+	sgemmTilesBiasAVX2(m6, n16, k, &a[0], k, &b[0], n, &c[0], n, &bias[0], lo, hi)
+	if m%6 != 0 {
+		sgemmTilesBiasAVX2(1, n16, k, &a[(m-6)*k], k, &b[0], n, &c[(m-6)*n], n, &bias[0], lo, hi)
+	}
+	if n%16 != 0 {
+		sgemmTilesBiasAVX2(m6, 1, k, &a[0], k, &b[n-16], n, &c[n-16], n, &bias[n-16], lo, hi)
+		if m%6 != 0 {
+			sgemmTilesBiasAVX2(1, 1, k, &a[(m-6)*k], k, &b[n-16], n, &c[(m-6)*n+n-16], n, &bias[n-16], lo, hi)
 		}
 	}
 	return true

@@ -33,7 +33,8 @@ func main() {
 	input()
 	output()
 	gradOutput()
-	tiles()
+	tiles(false)
+	tiles(true)
 	tilesTN()
 	if err := os.WriteFile("winograd_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
@@ -254,15 +255,26 @@ func aRow(r, u int) string {
 }
 
 // func sgemmTilesAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// func sgemmTilesBiasAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, lo, hi float32)
 //
-// C[0:6*m6, 0:16*n16] = A*B (C is not read). A row block (6 x k) is
+// C[0:6*m6, 0:16*n16] = A*B (C is not read); the bias variant stores
+// clamp(A*B + bias, lo, hi), bias per column (R15 walks it). A row block (6 x k) is
 // multiplied by every column block of B in turn while it is in L1.
 // Registers: SI/R12 A, DX B (R14 = ldb bytes), DI C (R8 = ldc bytes),
 // R9 row blocks left, AX column blocks left, CX/BX k counters. The frame
 // keeps the row block's A and C and the column block's B.
-func tiles() {
-	out.WriteString("// func sgemmTilesAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)\n")
-	out.WriteString("TEXT ·sgemmTilesAVX2(SB), NOSPLIT, $24-72\n")
+func tiles(bias bool) {
+	pre := ""
+	if bias {
+		pre = "b_"
+		out.WriteString("// func sgemmTilesBiasAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, lo, hi float32)\n")
+		out.WriteString("TEXT ·sgemmTilesBiasAVX2(SB), NOSPLIT, $24-88\n")
+	} else {
+		out.WriteString("// func sgemmTilesAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)\n")
+		out.WriteString("TEXT ·sgemmTilesAVX2(SB), NOSPLIT, $24-72\n")
+	}
+	label := func(l string) { fmt.Fprintf(&out, "%s%s:\n", pre, l) }
+	jump := func(op, l string) { p("%s %s%s", op, pre, l) }
 	p("MOVQ m6+0(FP), R9")
 	p("MOVQ a+24(FP), SI")
 	p("MOVQ SI, arow-8(SP)")
@@ -279,6 +291,9 @@ func tiles() {
 	label("rows")
 	p("MOVQ b+40(FP), DX")
 	p("MOVQ DX, bcol-24(SP)")
+	if bias {
+		p("MOVQ bias+72(FP), R15") // the column block's bias
+	}
 	p("MOVQ crow-16(SP), DI")
 	p("MOVQ n16+8(FP), AX")
 	label("cols")
@@ -291,7 +306,7 @@ func tiles() {
 	p("MOVQ k+16(FP), CX")
 	p("MOVQ CX, BX")
 	p("SHRQ $2, BX")
-	p("JZ tail")
+	jump("JZ", "tail")
 	label("loop4")
 	for u := range 4 {
 		tileStep(u)
@@ -299,17 +314,32 @@ func tiles() {
 	p("ADDQ $16, SI")
 	p("ADDQ $16, R12")
 	p("DECQ BX")
-	p("JNZ loop4")
+	jump("JNZ", "loop4")
 	label("tail")
 	p("ANDQ $3, CX")
-	p("JZ store")
+	jump("JZ", "store")
 	label("loop1")
 	tileStep(0)
 	p("ADDQ $4, SI")
 	p("ADDQ $4, R12")
 	p("DECQ CX")
-	p("JNZ loop1")
+	jump("JNZ", "loop1")
 	label("store")
+	if bias {
+		// The sums plus the bias, clamped to [lo, hi]: the epilogue of a
+		// 1x1 convolution in the tile's registers. The sum is MAXPS' and
+		// MINPS' second source, so a NaN stays NaN.
+		p("VMOVUPS (R15), Y12")
+		p("VMOVUPS 32(R15), Y13")
+		p("VBROADCASTSS lo+80(FP), Y14")
+		p("VBROADCASTSS hi+84(FP), Y15")
+		for r := range 12 {
+			p("VADDPS Y%d, Y%d, Y%d", 12+r%2, r, r)
+			p("VMAXPS Y%d, Y14, Y%d", r, r)
+			p("VMINPS Y%d, Y15, Y%d", r, r)
+		}
+		p("ADDQ $64, R15")
+	}
 	p("MOVQ DI, BX")
 	for r := range 6 {
 		p("VMOVUPS Y%d, (BX)", 2*r)
@@ -321,7 +351,7 @@ func tiles() {
 	p("ADDQ $64, bcol-24(SP)")
 	p("ADDQ $64, DI")
 	p("DECQ AX")
-	p("JNZ cols")
+	jump("JNZ", "cols")
 	// Next row block: A and C move on by 6 rows.
 	p("MOVQ arow-8(SP), SI")
 	p("LEAQ (SI)(R10*4), SI")
@@ -332,7 +362,7 @@ func tiles() {
 	p("LEAQ (DI)(R8*2), DI")
 	p("MOVQ DI, crow-16(SP)")
 	p("DECQ R9")
-	p("JNZ rows")
+	jump("JNZ", "rows")
 	p("VZEROUPPER")
 	p("RET")
 	out.WriteString("\n")

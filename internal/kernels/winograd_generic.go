@@ -20,3 +20,5 @@ func planesPackedAsm() bool { return false }
 func sgemmPlanesPackedAsm(planes, m, n, k int, c []float32, cs int, a []float32, as int, b []float32, np, per int) bool {
 	return false
 }
+
+func sgemmBiasAsm(m, n, k int, c, a, b, bias []float32, lo, hi float32) bool { return false }

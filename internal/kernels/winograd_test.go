@@ -573,3 +573,52 @@ func TestWinoWeightsParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmBiasClamp: the product with its bias and clamp equals
+// SgemmPlanes' product followed by the epilogue (the same sums, then
+// the same two steps), on every kernel, for ragged shapes and clamps of
+// one, two or no sides, and a NaN in A stays NaN.
+func TestSgemmBiasClamp(t *testing.T) {
+	inf := float32(math.Inf(1))
+	for _, name := range AvailableKernels() {
+		t.Run(name, func(t *testing.T) {
+			restore, err := SetKernel(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer restore()
+			rng := rand.New(rand.NewPCG(7, 11))
+			for _, m := range []int{1, 5, 6, 7, 13, 48} {
+				for _, n := range []int{1, 15, 16, 17, 40, 64} {
+					for _, k := range []int{1, 3, 16, 37} {
+						for _, cl := range [][2]float32{{-inf, inf}, {0, 6}, {0, inf}, {-0.2, 0.3}} {
+							a, b, bias := randF32(rng, m*k), randF32(rng, k*n), randF32(rng, n)
+							want := make([]float32, m*n)
+							SgemmPlanes(1, m, n, k, want, 0, a, 0, b, 0)
+							for i, v := range want {
+								want[i] = min(max(v+bias[i%n], cl[0]), cl[1])
+							}
+							got := randF32(rng, m*n)
+							SgemmBiasClamp(m, n, k, got, a, b, bias, cl[0], cl[1])
+							for i := range want {
+								if got[i] != want[i] {
+									t.Fatalf("%dx%dx%d clamp %v: C[%d] = %v, want %v", m, n, k, cl, i, got[i], want[i])
+								}
+							}
+						}
+					}
+				}
+			}
+			m, n, k := 12, 32, 8
+			a, b, bias := randF32(rng, m*k), randF32(rng, k*n), randF32(rng, n)
+			a[7*k+2] = float32(math.NaN()) // row 7
+			c := make([]float32, m*n)
+			SgemmBiasClamp(m, n, k, c, a, b, bias, 0, 6)
+			for i, v := range c {
+				if nan := math.IsNaN(float64(v)); nan != (i/n == 7) {
+					t.Fatalf("C[%d] = %v with a NaN in row 7 of A", i, v)
+				}
+			}
+		})
+	}
+}
