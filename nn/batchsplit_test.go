@@ -104,3 +104,40 @@ func frozenInputShape(shape ...int) *tensor.Tensor {
 	}
 	return x
 }
+
+// TestBatchSplitConcurrent: sessions of one frozen graph splitting their
+// batches at once (run with -race) give each image's batch-1 result.
+func TestBatchSplitConcurrent(t *testing.T) {
+	defer kernels.SetThreads(kernels.SetThreads(2))
+	defer func(v int) { splitMinFlops = v }(splitMinFlops)
+	splitMinFlops = 0
+	g, _ := frozenNet(t)
+	x := frozenInput(4)
+	want := perImage(t, g, x)
+	g.SetFrozen(true)
+	defer g.SetFrozen(false)
+	outs := make([][]float32, 3)
+	done := make(chan int)
+	for i := range outs {
+		go func() {
+			s := g.NewSession()
+			for range 3 {
+				ys, err := s.Run(false, x)
+				if err != nil {
+					break
+				}
+				outs[i] = append(outs[i][:0], ys[0].Data...)
+			}
+			done <- i
+		}()
+	}
+	for range outs {
+		<-done
+	}
+	for i, o := range outs {
+		if o == nil {
+			t.Fatalf("session %d failed", i)
+		}
+		frozenClose(t, "concurrent split", o, want)
+	}
+}
