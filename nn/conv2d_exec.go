@@ -218,9 +218,16 @@ func (t *convTask) forwardPart(p int) {
 		m := (e - r) * g.ow
 		base, gs := t.colAt(p, r, e)
 		g.unfold(base, gs, t.x, r, e)
-		if t.pw != nil { // one group
+		if lo, hi, ok := clampOf(t.act); ok && g.groups == 1 && !t.wide && kg*f <= directTilesMax && t.bias != nil && t.res == nil {
+			// Weights that stay in cache (RGB stems): the all-tiles kernel
+			// with the epilogue in its registers.
+			kernels.SgemmBiasClamp(m, f, kg, t.y[r*g.ow*f:e*g.ow*f], base, t.w, t.bias, lo, hi)
+			continue
+		}
+		switch {
+		case t.pw != nil: // one group
 			convGemmW(t.wide, m, f, kg, base, kg, t.w, t.pw, 0, 0, t.y[r*g.ow*f:], f)
-		} else {
+		default:
 			for gi := 0; gi < g.groups; gi++ {
 				convGemm(t.wide, false, false, m, fg, kg, base[gi*gs:], kg, t.w[gi*fg:], f, 0, t.y[r*g.ow*f+gi*fg:], f)
 			}
