@@ -14,8 +14,10 @@
 //   - winograd*.go: Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions:
 //     the input, output, output-gradient and kernel transforms, and the
 //     16 per-position products in one call per plane (SgemmPlanes: C =
-//     A B; SgemmPlanesTN: C += A^T B for the weight gradient), AVX2 with
-//     Go twins.
+//     A B; SgemmPlanesTN: C += A^T B for the weight gradient;
+//     planes_packed.go: the same from planes packed in panels), AVX2 with
+//     Go twins; SgemmBiasClamp, one such product with a bias and a clamp
+//     in the tile's registers (small 1x1 convolutions and stems).
 //   - im2col.go: ConvGeom (stride, dilation, padding) and
 //     Im2col/Im2colRows/Col2im for NHWC convolutions; copyrows*.go:
 //     CopyRows, a strided run of short rows (a kernel row of every patch
