@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/dlcv-go/dlcv/internal/kernels"
@@ -93,17 +94,14 @@ type splitState struct {
 	want   []*Value
 }
 
-// splitPlan decides once per plan whether p's request splits (sub is a
-// single-image session planning the same request on one).
-func (s *Session) splitPlan(p *plan, sub *Session, one []*tensor.Tensor, want []*Value) bool {
-	if p.split != 0 {
-		return p.split > 0
-	}
+// splitPlan decides whether p's request splits (sub is a single-image
+// session planning the same request on one) and records it in p.split.
+func (s *Session) splitPlan(p *plan, sub *Session, one []*tensor.Tensor, want []*Value) {
 	p.split = -1
 	n := p.inShapes[0][0]
 	sp, err := sub.planFor(false, one, want)
 	if err != nil || len(sp.steps) != len(p.steps) {
-		return false
+		return
 	}
 	flops, nodes := 0, 0
 	for i, st := range p.steps {
@@ -113,37 +111,37 @@ func (s *Session) splitPlan(p *plan, sub *Session, one []*tensor.Tensor, want []
 		flops += imageFlops(sp.steps[i])
 		nodes++
 		if st.node != sp.steps[i].node || !batchLocal(st.node.Op) {
-			return false
+			return
 		}
 		for _, id := range st.outIDs {
-			full, single := p.vals[id].Shape, sp.vals[id].Shape
-			if len(full) == 0 || len(single) != len(full) || full[0] != n || single[0] != 1 {
-				return false
-			}
-			for d := 1; d < len(full); d++ {
-				if full[d] != single[d] {
-					return false
-				}
+			if !batchScaled(p.vals[id].Shape, sp.vals[id].Shape, n) {
+				return
 			}
 		}
 	}
 	for i, o := range p.outs {
-		if len(o.Shape) == 0 || o.Shape[0] != n || len(sp.outs[i].Shape) == 0 || sp.outs[i].Shape[0] != 1 {
-			return false
+		if !batchScaled(o.Shape, sp.outs[i].Shape, n) {
+			return
 		}
 	}
-	if flops < splitMinFlops*nodes {
-		return false
+	if flops >= splitMinFlops*nodes {
+		p.split = 1
 	}
-	p.split = 1
-	return true
 }
 
-// runSplit runs an inference request image by image over the cores when
-// it splits, and reports whether it did.
-func (s *Session) runSplit(inputs []*tensor.Tensor, want []*Value) ([]*tensor.Tensor, bool, error) {
-	threads := kernels.Threads()
-	if s.noSplit || s.prof != nil || threads < 2 || len(inputs) == 0 || len(inputs[0].Shape) == 0 {
+// batchScaled reports whether shape full is single with the batch of one
+// image grown to n.
+func batchScaled(full, single []int, n int) bool {
+	if len(full) == 0 || len(single) != len(full) || full[0] != n || single[0] != 1 {
+		return false
+	}
+	return slices.Equal(full[1:], single[1:])
+}
+
+// runSplit runs the inference request of plan p image by image over the
+// cores when it splits, and reports whether it did.
+func (s *Session) runSplit(p *plan, inputs []*tensor.Tensor, want []*Value) ([]*tensor.Tensor, bool, error) {
+	if s.noSplit || s.prof != nil || kernels.Threads() < 2 || p.split < 0 || len(inputs) == 0 || len(inputs[0].Shape) == 0 {
 		return nil, false, nil
 	}
 	n := inputs[0].Shape[0]
@@ -155,19 +153,14 @@ func (s *Session) runSplit(inputs []*tensor.Tensor, want []*Value) ([]*tensor.Te
 			return nil, false, nil
 		}
 	}
-	p, err := s.planFor(false, inputs, want)
-	if err != nil {
-		return nil, false, err
+	sp := &s.splits
+	if p.split == 0 {
+		sub := sp.free.Get()
+		sub.one = imageOf(inputs, 0, sub.one)
+		s.splitPlan(p, sub, sub.one, want)
+		sp.free.Put(sub)
 	}
 	if p.split < 0 {
-		return nil, false, nil
-	}
-	sp := &s.splits
-	sub := sp.free.Get()
-	sub.one = imageOf(inputs, 0, sub.one)
-	ok := s.splitPlan(p, sub, sub.one, want)
-	sp.free.Put(sub)
-	if !ok {
 		return nil, false, nil
 	}
 	if p.splitOuts == nil {

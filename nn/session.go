@@ -412,11 +412,6 @@ func (s *Session) unref(b *buffer) {
 func (s *Session) run(training bool, inputs []*tensor.Tensor, want []*Value) ([]*tensor.Tensor, error) {
 	s.releaseAll()
 	s.cur = nil
-	if !training {
-		if outs, ok, err := s.runSplit(inputs, want); ok || err != nil {
-			return outs, err
-		}
-	}
 	s.frozen = s.g.frozen.Load()
 	if training {
 		s.frozen = 0 // training reads the weights as they are
@@ -431,6 +426,11 @@ func (s *Session) run(training bool, inputs []*tensor.Tensor, want []*Value) ([]
 	p, err := s.planFor(training, inputs, want)
 	if err != nil {
 		return nil, err
+	}
+	if !training {
+		if outs, ok, err := s.runSplit(p, inputs, want); ok {
+			return outs, err
+		}
 	}
 	for i, x := range inputs {
 		v := s.g.inputs[i]
