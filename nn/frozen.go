@@ -136,7 +136,7 @@ func (f *convFrozen) packedKernel(g *convGeo, w []float32) *kernels.PackedB {
 func (f *convFrozen) winoKernel(g *convGeo, w []float32) ([]float32, bool) {
 	f.winoOnce.Do(func() {
 		u := g.winoWeights(nil, w)
-		if g.f < 16 || !kernels.PlanesPackedSupported() {
+		if !kernels.PlanesPackedSupported(g.f) {
 			f.wino = u
 			return
 		}

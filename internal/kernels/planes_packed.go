@@ -10,10 +10,11 @@ package kernels
 // planesPanel is the panel width: the AVX2 tile's 16 columns.
 const planesPanel = 16
 
-// PlanesPackedSupported reports whether SgemmPlanesPacked runs its fast
-// kernel now (the AVX2 SGEMM kernel active, as SgemmPlanes needs): a
-// caller packs only then.
-func PlanesPackedSupported() bool { return planesPackedAsm() }
+// PlanesPackedSupported reports whether planes of n columns can be
+// packed (n >= 16) and SgemmPlanesPacked runs its fast kernel on them now
+// (the AVX2 SGEMM kernel active, as SgemmPlanes needs): a caller packs
+// only then.
+func PlanesPackedSupported(n int) bool { return n >= planesPanel && planesPackedAsm() }
 
 // planesPanels is the number of panels of a plane of n >= 16 columns:
 // the full ones, and one more of the last 16 columns for a ragged n.
