@@ -107,23 +107,33 @@ func allRows(m int) []int {
 	return r
 }
 
+// eachKernel runs f in a subtest per available micro-kernel, that
+// kernel active.
+func eachKernel(t *testing.T, f func(t *testing.T)) {
+	for _, name := range AvailableKernels() {
+		t.Run(name, func(t *testing.T) {
+			restore, err := SetKernel(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer restore()
+			f(t)
+		})
+	}
+}
+
 // forEachKernel runs f once per available micro-kernel, with 1 and 3
 // threads (the latter exercises the parallel split).
 func forEachKernel(t *testing.T, f func(t *testing.T)) {
-	for _, name := range AvailableKernels() {
+	eachKernel(t, func(t *testing.T) {
 		for _, th := range []int{1, 3} {
-			t.Run(fmt.Sprintf("%s/t%d", name, th), func(t *testing.T) {
-				restore, err := SetKernel(name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer restore()
+			t.Run(fmt.Sprintf("t%d", th), func(t *testing.T) {
 				prev := SetThreads(th)
 				defer SetThreads(prev)
 				f(t)
 			})
 		}
-	}
+	})
 }
 
 func TestSgemmSizes(t *testing.T) {

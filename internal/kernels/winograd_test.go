@@ -262,37 +262,30 @@ func TestWinoOutputTransforms(t *testing.T) {
 // kernel runs only under the AVX2 SGEMM kernel), against float64 with the
 // bound of float32 dot products.
 func TestSgemmPlanes(t *testing.T) {
-	for _, name := range AvailableKernels() {
-		t.Run(name, func(t *testing.T) {
-			restore, err := SetKernel(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer restore()
-			rng := rand.New(rand.NewPCG(7, 8))
-			for _, m := range []int{1, 5, 6, 7, 13, 48} {
-				for _, n := range []int{1, 15, 16, 17, 40, 64} {
-					for _, k := range []int{1, 3, 16, 37} {
-						const planes = 3
-						cs, as, bs := m*n+2, m*k+1, k*n+3
-						a := randF32(rng, planes*as)
-						b := randF32(rng, planes*bs)
-						c := randF32(rng, planes*cs)
-						c0 := append([]float32(nil), c...)
-						SgemmPlanes(planes, m, n, k, c, cs, a, as, b, bs)
+	eachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 8))
+		for _, m := range []int{1, 5, 6, 7, 13, 48} {
+			for _, n := range []int{1, 15, 16, 17, 40, 64} {
+				for _, k := range []int{1, 3, 16, 37} {
+					const planes = 3
+					cs, as, bs := m*n+2, m*k+1, k*n+3
+					a := randF32(rng, planes*as)
+					b := randF32(rng, planes*bs)
+					c := randF32(rng, planes*cs)
+					c0 := append([]float32(nil), c...)
+					SgemmPlanes(planes, m, n, k, c, cs, a, as, b, bs)
+					checkPlanes(t, false, planes, m, n, k, c, c0, cs, a, as, b, bs)
+					if n >= 16 { // the same from planes packed in panels
+						packed := make([]float32, PackPlanesLen(planes, k, n))
+						PackPlanes(packed, planes, k, n, b, bs)
+						c = append(c[:0], c0...)
+						SgemmPlanesPacked(planes, m, n, k, c, cs, a, as, packed)
 						checkPlanes(t, false, planes, m, n, k, c, c0, cs, a, as, b, bs)
-						if n >= 16 { // the same from planes packed in panels
-							packed := make([]float32, PackPlanesLen(planes, k, n))
-							PackPlanes(packed, planes, k, n, b, bs)
-							c = append(c[:0], c0...)
-							SgemmPlanesPacked(planes, m, n, k, c, cs, a, as, packed)
-							checkPlanes(t, false, planes, m, n, k, c, c0, cs, a, as, b, bs)
-						}
 					}
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // checkPlanes compares C_p = A_p B_p (C written over c0), or with tn
@@ -332,30 +325,23 @@ func checkPlanes(t *testing.T, tn bool, planes, m, n, k int, c, c0 []float32, cs
 // float64: C is accumulated (its old value is one more term of the sum),
 // and what lies past each C is left alone.
 func TestSgemmPlanesTN(t *testing.T) {
-	for _, name := range AvailableKernels() {
-		t.Run(name, func(t *testing.T) {
-			restore, err := SetKernel(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer restore()
-			rng := rand.New(rand.NewPCG(7, 9))
-			for _, m := range []int{1, 5, 6, 7, 8, 9, 10, 16, 48} {
-				for _, n := range []int{1, 15, 16, 17, 40, 64} {
-					for _, k := range []int{1, 3, 16, 37} {
-						const planes = 3
-						cs, as, bs := m*n+2, m*k+1, k*n+3
-						a := randF32(rng, planes*as)
-						b := randF32(rng, planes*bs)
-						c := randF32(rng, planes*cs)
-						c0 := append([]float32(nil), c...)
-						SgemmPlanesTN(planes, m, n, k, c, cs, a, as, b, bs)
-						checkPlanes(t, true, planes, m, n, k, c, c0, cs, a, as, b, bs)
-					}
+	eachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 9))
+		for _, m := range []int{1, 5, 6, 7, 8, 9, 10, 16, 48} {
+			for _, n := range []int{1, 15, 16, 17, 40, 64} {
+				for _, k := range []int{1, 3, 16, 37} {
+					const planes = 3
+					cs, as, bs := m*n+2, m*k+1, k*n+3
+					a := randF32(rng, planes*as)
+					b := randF32(rng, planes*bs)
+					c := randF32(rng, planes*cs)
+					c0 := append([]float32(nil), c...)
+					SgemmPlanesTN(planes, m, n, k, c, cs, a, as, b, bs)
+					checkPlanes(t, true, planes, m, n, k, c, c0, cs, a, as, b, bs)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // winoConvRef is the convolution of an h x w x c image x, zero padded by
@@ -473,87 +459,80 @@ func winoMags(p []float32, pw, h, w, c int, k []float32, f int, dy []float32) (f
 // weights 4u, products and their sum over the c channels (or the tiles)
 // (c+1)u, output 4u: (c+11)u in all, first order.
 func TestWinoConvolution(t *testing.T) {
-	for _, name := range AvailableKernels() {
-		t.Run(name, func(t *testing.T) {
-			restore, err := SetKernel(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer restore()
-			forEachWinoPath(t, func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(9, 10))
-				for _, sz := range []struct{ h, w, c, f int }{{4, 4, 16, 16}, {5, 7, 3, 17}, {8, 6, 13, 5}, {3, 9, 32, 24}, {1, 2, 8, 16}} {
-					t.Run(fmt.Sprintf("%dx%dx%d_f%d", sz.h, sz.w, sz.c, sz.f), func(t *testing.T) {
-						h, w, c, f := sz.h, sz.w, sz.c, sz.f
-						th, tw := (h+1)/2, (w+1)/2
-						x := randF32(rng, h*w*c)
-						k := randF32(rng, 9*c*f)
-						p := winoPad(x, h, w, c, th, tw)
-						ps := (2*tw + 2) * c
-						T := th * tw
-						u := make([]float32, 16*c*f)
-						WinoWeights(u, k, c, f)
-						v := make([]float32, 16*T*c)
-						mm := make([]float32, 16*T*f)
-						for ty := range th {
-							WinoInput(v[ty*tw*c:], T*c, p[2*ty*ps:], ps, c, tw)
+	eachKernel(t, func(t *testing.T) {
+		forEachWinoPath(t, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, 10))
+			for _, sz := range []struct{ h, w, c, f int }{{4, 4, 16, 16}, {5, 7, 3, 17}, {8, 6, 13, 5}, {3, 9, 32, 24}, {1, 2, 8, 16}} {
+				t.Run(fmt.Sprintf("%dx%dx%d_f%d", sz.h, sz.w, sz.c, sz.f), func(t *testing.T) {
+					h, w, c, f := sz.h, sz.w, sz.c, sz.f
+					th, tw := (h+1)/2, (w+1)/2
+					x := randF32(rng, h*w*c)
+					k := randF32(rng, 9*c*f)
+					p := winoPad(x, h, w, c, th, tw)
+					ps := (2*tw + 2) * c
+					T := th * tw
+					u := make([]float32, 16*c*f)
+					WinoWeights(u, k, c, f)
+					v := make([]float32, 16*T*c)
+					mm := make([]float32, 16*T*f)
+					for ty := range th {
+						WinoInput(v[ty*tw*c:], T*c, p[2*ty*ps:], ps, c, tw)
+					}
+					SgemmPlanes(16, T, f, c, mm, T*f, v, T*c, u, c*f)
+					y := make([]float32, h*w*f)
+					for ty := range th {
+						WinoOutput(y[2*ty*w*f:], w*f, mm[ty*tw*f:], T*f, f, tw, min(2, h-2*ty), w)
+					}
+					dy := randF32(rng, h*w*f)
+					fmag, gmag := winoMags(p, 2*tw+2, h, w, c, k, f, dy)
+					for oy := range h {
+						for ox := range w {
+							for j := range f {
+								s, _ := winoConvRef(x, h, w, c, k, f, oy, ox, j)
+								got := float64(y[(oy*w+ox)*f+j])
+								if math.Abs(got-s) > float64(c+11)*u32*fmag[(oy*w+ox)*f+j] {
+									t.Fatalf("y[%d, %d, %d] = %v, want %v", oy, ox, j, got, s)
+								}
+							}
 						}
-						SgemmPlanes(16, T, f, c, mm, T*f, v, T*c, u, c*f)
-						y := make([]float32, h*w*f)
-						for ty := range th {
-							WinoOutput(y[2*ty*w*f:], w*f, mm[ty*tw*f:], T*f, f, tw, min(2, h-2*ty), w)
-						}
-						dy := randF32(rng, h*w*f)
-						fmag, gmag := winoMags(p, 2*tw+2, h, w, c, k, f, dy)
-						for oy := range h {
-							for ox := range w {
+					}
+					// The weight gradient for the output gradient dy.
+					g := make([]float32, 16*T*f)
+					for ty := range th {
+						WinoGradOutput(g[ty*tw*f:], T*f, dy[2*ty*w*f:], w*f, f, tw, min(2, h-2*ty), w)
+					}
+					acc := make([]float32, 16*c*f)
+					for xi := range 16 {
+						SgemmSerial(true, false, c, f, T, 1, v[xi*T*c:], c, g[xi*T*f:], f, 0, acc[xi*c*f:], f)
+					}
+					dw := make([]float32, 9*c*f)
+					WinoWeightGrad(dw, acc, c, f)
+					for ky := range 3 {
+						for kx := range 3 {
+							for ch := range c {
 								for j := range f {
-									s, _ := winoConvRef(x, h, w, c, k, f, oy, ox, j)
-									got := float64(y[(oy*w+ox)*f+j])
-									if math.Abs(got-s) > float64(c+11)*u32*fmag[(oy*w+ox)*f+j] {
-										t.Fatalf("y[%d, %d, %d] = %v, want %v", oy, ox, j, got, s)
-									}
-								}
-							}
-						}
-						// The weight gradient for the output gradient dy.
-						g := make([]float32, 16*T*f)
-						for ty := range th {
-							WinoGradOutput(g[ty*tw*f:], T*f, dy[2*ty*w*f:], w*f, f, tw, min(2, h-2*ty), w)
-						}
-						acc := make([]float32, 16*c*f)
-						for xi := range 16 {
-							SgemmSerial(true, false, c, f, T, 1, v[xi*T*c:], c, g[xi*T*f:], f, 0, acc[xi*c*f:], f)
-						}
-						dw := make([]float32, 9*c*f)
-						WinoWeightGrad(dw, acc, c, f)
-						for ky := range 3 {
-							for kx := range 3 {
-								for ch := range c {
-									for j := range f {
-										var s float64
-										for oy := range h {
-											for ox := range w {
-												iy, ix := oy-1+ky, ox-1+kx
-												if iy < 0 || iy >= h || ix < 0 || ix >= w {
-													continue
-												}
-												s += float64(x[(iy*w+ix)*c+ch]) * float64(dy[(oy*w+ox)*f+j])
+									var s float64
+									for oy := range h {
+										for ox := range w {
+											iy, ix := oy-1+ky, ox-1+kx
+											if iy < 0 || iy >= h || ix < 0 || ix >= w {
+												continue
 											}
+											s += float64(x[(iy*w+ix)*c+ch]) * float64(dy[(oy*w+ox)*f+j])
 										}
-										e := ((ky*3+kx)*c+ch)*f + j
-										if got := float64(dw[e]); math.Abs(got-s) > float64(T+11)*u32*gmag[e] {
-											t.Fatalf("dW[%d, %d, %d, %d] = %v, want %v", ky, kx, ch, j, got, s)
-										}
+									}
+									e := ((ky*3+kx)*c+ch)*f + j
+									if got := float64(dw[e]); math.Abs(got-s) > float64(T+11)*u32*gmag[e] {
+										t.Fatalf("dW[%d, %d, %d, %d] = %v, want %v", ky, kx, ch, j, got, s)
 									}
 								}
 							}
 						}
-					})
-				}
-			})
+					}
+				})
+			}
 		})
-	}
+	})
 }
 
 // WinoWeights split over threads gives the serial blocks' bits, the last
@@ -580,45 +559,38 @@ func TestWinoWeightsParallel(t *testing.T) {
 // one, two or no sides, and a NaN in A stays NaN.
 func TestSgemmBiasClamp(t *testing.T) {
 	inf := float32(math.Inf(1))
-	for _, name := range AvailableKernels() {
-		t.Run(name, func(t *testing.T) {
-			restore, err := SetKernel(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer restore()
-			rng := rand.New(rand.NewPCG(7, 11))
-			for _, m := range []int{1, 5, 6, 7, 13, 48} {
-				for _, n := range []int{1, 15, 16, 17, 40, 64} {
-					for _, k := range []int{1, 3, 16, 37} {
-						for _, cl := range [][2]float32{{-inf, inf}, {0, 6}, {0, inf}, {-0.2, 0.3}} {
-							a, b, bias := randF32(rng, m*k), randF32(rng, k*n), randF32(rng, n)
-							want := make([]float32, m*n)
-							SgemmPlanes(1, m, n, k, want, 0, a, 0, b, 0)
-							for i, v := range want {
-								want[i] = min(max(v+bias[i%n], cl[0]), cl[1])
-							}
-							got := randF32(rng, m*n)
-							SgemmBiasClamp(m, n, k, got, a, b, bias, cl[0], cl[1])
-							for i := range want {
-								if got[i] != want[i] {
-									t.Fatalf("%dx%dx%d clamp %v: C[%d] = %v, want %v", m, n, k, cl, i, got[i], want[i])
-								}
+	eachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 11))
+		for _, m := range []int{1, 5, 6, 7, 13, 48} {
+			for _, n := range []int{1, 15, 16, 17, 40, 64} {
+				for _, k := range []int{1, 3, 16, 37} {
+					for _, cl := range [][2]float32{{-inf, inf}, {0, 6}, {0, inf}, {-0.2, 0.3}} {
+						a, b, bias := randF32(rng, m*k), randF32(rng, k*n), randF32(rng, n)
+						want := make([]float32, m*n)
+						SgemmPlanes(1, m, n, k, want, 0, a, 0, b, 0)
+						for i, v := range want {
+							want[i] = min(max(v+bias[i%n], cl[0]), cl[1])
+						}
+						got := randF32(rng, m*n)
+						SgemmBiasClamp(m, n, k, got, a, b, bias, cl[0], cl[1])
+						for i := range want {
+							if got[i] != want[i] {
+								t.Fatalf("%dx%dx%d clamp %v: C[%d] = %v, want %v", m, n, k, cl, i, got[i], want[i])
 							}
 						}
 					}
 				}
 			}
-			m, n, k := 12, 32, 8
-			a, b, bias := randF32(rng, m*k), randF32(rng, k*n), randF32(rng, n)
-			a[7*k+2] = float32(math.NaN()) // row 7
-			c := make([]float32, m*n)
-			SgemmBiasClamp(m, n, k, c, a, b, bias, 0, 6)
-			for i, v := range c {
-				if nan := math.IsNaN(float64(v)); nan != (i/n == 7) {
-					t.Fatalf("C[%d] = %v with a NaN in row 7 of A", i, v)
-				}
+		}
+		m, n, k := 12, 32, 8
+		a, b, bias := randF32(rng, m*k), randF32(rng, k*n), randF32(rng, n)
+		a[7*k+2] = float32(math.NaN()) // row 7
+		c := make([]float32, m*n)
+		SgemmBiasClamp(m, n, k, c, a, b, bias, 0, 6)
+		for i, v := range c {
+			if nan := math.IsNaN(float64(v)); nan != (i/n == 7) {
+				t.Fatalf("C[%d] = %v with a NaN in row 7 of A", i, v)
 			}
-		})
-	}
+		}
+	})
 }
