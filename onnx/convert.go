@@ -289,13 +289,21 @@ func permuteData(d *Data, perm []int) *tensor.Tensor {
 }
 
 // transposeTensor returns t with output axis i = input axis perm[i].
-func transposeTensor(t *tensor.Tensor, perm []int) *tensor.Tensor {
+func transposeTensor(t *tensor.Tensor, perm []int) *tensor.Tensor { return transposeInto(nil, t, perm) }
+
+// transposeInto is transposeTensor writing into y's storage where it is
+// large enough (y may be nil), and returns the result.
+func transposeInto(y *tensor.Tensor, t *tensor.Tensor, perm []int) *tensor.Tensor {
 	r := len(t.Shape)
 	out := make([]int, r)
 	for i, a := range perm {
 		out[i] = t.Shape[a]
 	}
-	y := tensor.New(out...)
+	if n := tensor.Numel(out); y != nil && cap(y.Data) >= n {
+		y = &tensor.Tensor{Shape: out, Data: y.Data[:n]}
+	} else {
+		y = tensor.New(out...)
+	}
 	if len(y.Data) == 0 {
 		return y
 	}

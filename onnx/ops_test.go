@@ -68,6 +68,17 @@ func TestOpsMatchORT(t *testing.T) {
 					t.Errorf("batch of one, output %d: differs from the first sample of the batch by %.3g", k, r)
 				}
 			}
+			// The whole batch again, after the smaller one in RunNCHW's
+			// reused input buffers: the same bits as the first run.
+			outs2, err := m.RunNCHW(ins...)
+			if err != nil {
+				t.Fatalf("batch again: %v", err)
+			}
+			for k, got := range outs2 {
+				if r := relDiff(got, outs[k]); r != 0 {
+					t.Errorf("batch again, output %d: differs from the first run by %.3g", k, r)
+				}
+			}
 		})
 	}
 }

@@ -249,6 +249,70 @@ GLOBL actk<>(SB), RODATA|NOPTR, $1248
 	VBLENDVPS x, Y7, Y6, s \
 	VBLENDVPS x, Y6, Y7, c
 
+// SIG2 sets Y4 = sigmoid(Y0) and Y12 = sigmoid(Y8): SIGPAIR's steps
+// (the same operations, so the same bits) on two vectors, interleaved
+// step by step. One vector's chain of about 25 dependent operations
+// fills the FP scheduler with waiting instructions and runs near its
+// latency; two interleaved chains measured 1.15-1.3x faster
+// (BenchmarkSiLU, 64K values: 52-57 -> 44-46 us; three chains do not fit
+// in the registers). Needs ONE in Y15; clobbers Y1-Y3, Y5-Y7, Y9-Y11,
+// Y13 and Y14.
+#define SIG2 \
+	VORPS        SIGN, Y0, Y1 \
+	VORPS        SIGN, Y8, Y9 \
+	VMULPS       LOG2E, Y1, Y2 \
+	VMULPS       LOG2E, Y9, Y10 \
+	VROUNDPS     $0, Y2, Y2 \
+	VROUNDPS     $0, Y10, Y10 \
+	VMOVAPS      Y1, Y3 \
+	VMOVAPS      Y9, Y11 \
+	VFNMADD231PS C1, Y2, Y3 \
+	VFNMADD231PS C1, Y10, Y11 \
+	VFNMADD231PS C2, Y2, Y3 \
+	VFNMADD231PS C2, Y10, Y11 \
+	VMOVUPS      P0, Y4 \
+	VMOVUPS      P0, Y12 \
+	VFMADD213PS  P1, Y3, Y4 \
+	VFMADD213PS  P1, Y11, Y12 \
+	VFMADD213PS  P2, Y3, Y4 \
+	VFMADD213PS  P2, Y11, Y12 \
+	VFMADD213PS  P3, Y3, Y4 \
+	VFMADD213PS  P3, Y11, Y12 \
+	VFMADD213PS  P4, Y3, Y4 \
+	VFMADD213PS  P4, Y11, Y12 \
+	VFMADD213PS  P5, Y3, Y4 \
+	VFMADD213PS  P5, Y11, Y12 \
+	VMULPS       Y3, Y4, Y4 \
+	VMULPS       Y11, Y12, Y12 \
+	VFMADD213PS  Y3, Y3, Y4 \
+	VFMADD213PS  Y11, Y11, Y12 \
+	VADDPS       ONE, Y4, Y4 \
+	VADDPS       ONE, Y12, Y12 \
+	VCVTPS2DQ    Y2, Y2 \
+	VCVTPS2DQ    Y10, Y10 \
+	VPADDD       BIAS, Y2, Y2 \
+	VPADDD       BIAS, Y10, Y10 \
+	VPSLLD       $23, Y2, Y2 \
+	VPSLLD       $23, Y10, Y10 \
+	VMULPS       Y2, Y4, Y5 \
+	VMULPS       Y10, Y12, Y13 \
+	VCMPPS       $1, EXPMIN, Y1, Y2 \
+	VCMPPS       $1, EXPMIN, Y9, Y10 \
+	VANDNPS      Y5, Y2, Y5 \
+	VANDNPS      Y13, Y10, Y13 \
+	VADDPS       Y15, Y5, Y6 \
+	VADDPS       Y15, Y13, Y14 \
+	VRCPPS       Y6, Y7 \
+	VRCPPS       Y14, Y3 \
+	VFNMADD213PS Y15, Y7, Y6 \
+	VFNMADD213PS Y15, Y3, Y14 \
+	VFMADD213PS  Y7, Y7, Y6 \
+	VFMADD213PS  Y3, Y3, Y14 \
+	VMULPS       Y6, Y5, Y7 \
+	VMULPS       Y14, Y13, Y3 \
+	VBLENDVPS    Y0, Y7, Y6, Y4 \
+	VBLENDVPS    Y8, Y3, Y14, Y12
+
 // GELUTANHARG sets u2 = 2*sqrt(2/pi)*(x + 0.044715 x^3).
 #define GELUTANHARG(x, u2) \
 	VMULPS      x, x, u2 \
@@ -293,14 +357,29 @@ TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
 	MOVQ    n+16(FP), CX
 	VMOVUPS ONE, Y15
 
-sigloop:
+	CMPQ    CX, $16
+	JB      sigtail
+
+sigloop2:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y8
+	SIG2
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y12, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	CMPQ    CX, $16
+	JAE     sigloop2
+	TESTQ   CX, CX
+	JZ      sigdone
+
+sigtail:
 	VMOVUPS (SI), Y0
 	SIGPAIR(Y0, Y8, Y9)
 	VMOVUPS Y8, (DI)
-	ADDQ    $32, SI
-	ADDQ    $32, DI
-	SUBQ    $8, CX
-	JNZ     sigloop
+
+sigdone:
 	VZEROUPPER
 	RET
 
@@ -311,15 +390,32 @@ TEXT ·siluAVX2(SB), NOSPLIT, $0-24
 	MOVQ    n+16(FP), CX
 	VMOVUPS ONE, Y15
 
-siluloop:
+	CMPQ    CX, $16
+	JB      silutail
+
+siluloop2:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y8
+	SIG2
+	VMULPS  Y0, Y4, Y4
+	VMULPS  Y8, Y12, Y12
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y12, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	CMPQ    CX, $16
+	JAE     siluloop2
+	TESTQ   CX, CX
+	JZ      siludone
+
+silutail:
 	VMOVUPS (SI), Y0
 	SIGPAIR(Y0, Y8, Y9)
 	VMULPS  Y0, Y8, Y8
 	VMOVUPS Y8, (DI)
-	ADDQ    $32, SI
-	ADDQ    $32, DI
-	SUBQ    $8, CX
-	JNZ     siluloop
+
+siludone:
 	VZEROUPPER
 	RET
 

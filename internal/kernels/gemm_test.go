@@ -358,14 +358,18 @@ func TestSgemmManyThreads(t *testing.T) {
 
 // TestSgemmOneRow covers gemv (one row of C, B not transposed), in Sgemm
 // and SgemmSerial: narrow and wide C, short and long depths, A as a row or a column (transA), every
-// alpha/beta case, on 1 and 3 threads (wide C splits its columns).
+// alpha/beta case, on 1 and 3 threads (large products split their depth,
+// or with a depth too short for that, wide C its columns: n 40000, k 17).
 func TestSgemmOneRow(t *testing.T) {
 	params := [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}, {2, 0}}
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, th := range []int{1, 3} {
 		prev := SetThreads(th)
-		for _, n := range []int{1, 5, 24, 63, 64, 65, 200, 1000, 4097} {
+		for _, n := range []int{1, 5, 24, 63, 64, 65, 200, 1000, 4097, 40000} {
 			for _, k := range []int{1, 17, 600, 2048} {
+				if n == 40000 && k > 17 {
+					continue
+				}
 				for i, ab := range params {
 					tA := i%2 == 1
 					g := newGemmCase(rng, tA, false, 1, n, k, i, ab[0], ab[1])

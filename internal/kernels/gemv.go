@@ -15,31 +15,78 @@ const gemvMinCols = 64
 // are split over the pool when B is large.
 func gemv(g *gemmArgs) {
 	// B streams from cache or memory once, so a range of columns takes
-	// about as long as 4x its multiply-adds would in register tiles;
-	// ranges are whole multiples of 64 columns.
+	// about as long as 4x its multiply-adds would in register tiles.
+	if t := min(Threads(), 8*g.k*g.n/parallelMinFlops, g.k/gemvGroup); t > 1 {
+		gemvParallel(g, t)
+		return
+	}
 	cols := max(parallelMinFlops/(8*g.k), gemvMinCols)
 	if t := Threads(); t > 1 && g.n >= 2*cols {
-		gemvParallel(g, (cols+gemvMinCols-1)/gemvMinCols)
+		gemvParallelCols(g, (cols+gemvMinCols-1)/gemvMinCols)
 		return
 	}
 	gemvCols(g, 0, g.n)
 }
 
-// gemvJob is one parallel gemv, kept on a freeList.
-type gemvJob struct{ g gemmArgs }
+// gemvJob is one parallel gemv, kept on a freeList. Split over the depth
+// (parts > 0), part p adds rows [k0, k1) of B into its own copy of c:
+// each worker then streams one contiguous block of B, which the
+// prefetchers follow from memory at twice the rate of every worker
+// reading a stripe of each row (1280x1000 from memory, 2 threads: 0.38 ->
+// 0.26 ms in MobileNetV2's classifier).
+type gemvJob struct {
+	g       gemmArgs
+	parts   int
+	scratch []float32 // parts-1 rows of n, for parts after the first
+}
 
 var gemvJobs FreeList[gemvJob]
 
-func gemvParallel(g *gemmArgs, grain int) {
+// gemvParallel splits the depth into parts and sums the parts' rows into
+// c in order, so the bits do not depend on which worker ran what.
+func gemvParallel(g *gemmArgs, parts int) {
 	j := gemvJobs.Get()
-	j.g = *g
-	Parallel((g.n+gemvMinCols-1)/gemvMinCols, grain, j)
+	j.g, j.parts = *g, parts
+	if need := (parts - 1) * g.n; len(j.scratch) < need {
+		j.scratch = make([]float32, need)
+	}
+	Parallel(parts, 1, j)
+	for p := 1; p < parts; p++ {
+		Axpy(1, j.scratch[(p-1)*g.n:p*g.n], g.c[:g.n])
+	}
 	j.g = gemmArgs{} // drop references to the caller's slices
 	gemvJobs.Put(j)
 }
 
-// Run computes columns [64*lo, 64*hi) of c.
-func (j *gemvJob) Run(lo, hi int) { gemvCols(&j.g, lo*gemvMinCols, min(hi*gemvMinCols, j.g.n)) }
+func gemvParallelCols(g *gemmArgs, grain int) {
+	j := gemvJobs.Get()
+	j.g, j.parts = *g, 0
+	Parallel((g.n+gemvMinCols-1)/gemvMinCols, grain, j)
+	j.g = gemmArgs{}
+	gemvJobs.Put(j)
+}
+
+// Run computes depth parts [lo, hi), or columns [64*lo, 64*hi) of c.
+func (j *gemvJob) Run(lo, hi int) {
+	if j.parts == 0 {
+		gemvCols(&j.g, lo*gemvMinCols, min(hi*gemvMinCols, j.g.n))
+		return
+	}
+	g := &j.g
+	ks := 1
+	if g.transA {
+		ks = g.lda
+	}
+	for p := lo; p < hi; p++ {
+		k0, k1 := splitRange(g.k, gemvGroup, j.parts, p)
+		s := *g
+		s.k, s.a, s.b = k1-k0, g.a[k0*ks:], g.b[k0*g.ldb:]
+		if p > 0 {
+			s.c, s.beta = j.scratch[(p-1)*g.n:p*g.n], 0
+		}
+		gemvCols(&s, 0, g.n)
+	}
+}
 
 func gemvCols(g *gemmArgs, j0, j1 int) {
 	c := g.c[j0:j1]
