@@ -96,7 +96,13 @@ func transposeFewRows(dst []float32, ldd int, src []float32, lds int, rows, cols
 		}
 	case 3:
 		r0, r1, r2 := src[:cols], src[lds:lds+cols], src[2*lds:2*lds+cols]
-		for j := range r0 {
+		j0 := 0
+		if ldd == 3 {
+			// Dense pixels (an RGB input to NHWC), 8 at a time:
+			// BenchmarkTranspose/3x50176 105-117 -> 25 us.
+			j0 = interleave3Asm(dst, r0, r1, r2)
+		}
+		for j := j0; j < cols; j++ {
 			d := dst[j*ldd : j*ldd+3 : j*ldd+3]
 			d[0], d[1], d[2] = r0[j], r1[j], r2[j]
 		}

@@ -77,3 +77,77 @@ tile:
 
 	VZEROUPPER
 	RET
+
+// Permutation indexes of interleave3AVX2: output vector v of 8 pixels
+// takes, at each position, that index of all three rows; blends then keep
+// row 0, 1 or 2 by position.
+DATA il3<>+0(SB)/4, $0
+DATA il3<>+4(SB)/4, $0
+DATA il3<>+8(SB)/4, $0
+DATA il3<>+12(SB)/4, $1
+DATA il3<>+16(SB)/4, $1
+DATA il3<>+20(SB)/4, $1
+DATA il3<>+24(SB)/4, $2
+DATA il3<>+28(SB)/4, $2
+DATA il3<>+32(SB)/4, $2
+DATA il3<>+36(SB)/4, $3
+DATA il3<>+40(SB)/4, $3
+DATA il3<>+44(SB)/4, $3
+DATA il3<>+48(SB)/4, $4
+DATA il3<>+52(SB)/4, $4
+DATA il3<>+56(SB)/4, $4
+DATA il3<>+60(SB)/4, $5
+DATA il3<>+64(SB)/4, $5
+DATA il3<>+68(SB)/4, $5
+DATA il3<>+72(SB)/4, $6
+DATA il3<>+76(SB)/4, $6
+DATA il3<>+80(SB)/4, $6
+DATA il3<>+84(SB)/4, $7
+DATA il3<>+88(SB)/4, $7
+DATA il3<>+92(SB)/4, $7
+GLOBL il3<>(SB), RODATA|NOPTR, $96
+
+// func interleave3AVX2(dst, r0, r1, r2 *float32, n int)
+// dst[3j+c] = rc[j] for j < n (n a positive multiple of 8): three planes
+// (an RGB image's NCHW channels) into pixels (NHWC), 8 pixels per pass:
+// three permutes and two blends for each of the 24 values' 3 vectors.
+TEXT ·interleave3AVX2(SB), NOSPLIT, $0-40
+	MOVQ    dst+0(FP), DI
+	MOVQ    r0+8(FP), SI
+	MOVQ    r1+16(FP), DX
+	MOVQ    r2+24(FP), BX
+	MOVQ    n+32(FP), CX
+	VMOVUPS il3<>+0(SB), Y13
+	VMOVUPS il3<>+32(SB), Y14
+	VMOVUPS il3<>+64(SB), Y15
+
+il3loop:
+	VMOVUPS  (SI), Y0
+	VMOVUPS  (DX), Y1
+	VMOVUPS  (BX), Y2
+	VPERMPS  Y0, Y13, Y3
+	VPERMPS  Y1, Y13, Y4
+	VPERMPS  Y2, Y13, Y5
+	VBLENDPS $0x92, Y4, Y3, Y3
+	VBLENDPS $0x24, Y5, Y3, Y3
+	VMOVUPS  Y3, (DI)
+	VPERMPS  Y0, Y14, Y6
+	VPERMPS  Y1, Y14, Y7
+	VPERMPS  Y2, Y14, Y8
+	VBLENDPS $0x24, Y7, Y6, Y6
+	VBLENDPS $0x49, Y8, Y6, Y6
+	VMOVUPS  Y6, 32(DI)
+	VPERMPS  Y0, Y15, Y9
+	VPERMPS  Y1, Y15, Y10
+	VPERMPS  Y2, Y15, Y11
+	VBLENDPS $0x49, Y10, Y9, Y9
+	VBLENDPS $0x92, Y11, Y9, Y9
+	VMOVUPS  Y9, 64(DI)
+	ADDQ     $32, SI
+	ADDQ     $32, DX
+	ADDQ     $32, BX
+	ADDQ     $96, DI
+	SUBQ     $8, CX
+	JNZ      il3loop
+	VZEROUPPER
+	RET
