@@ -35,6 +35,8 @@ func main() {
 	gradOutput()
 	tiles(false)
 	tiles(true)
+	tiles8(false)
+	tiles8(true)
 	tilesTN()
 	if err := os.WriteFile("winograd_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
@@ -380,6 +382,141 @@ func tileStep(u int) {
 		p("VFMADD231PS Y%d, Y12, Y%d", t, 2*r)
 		p("VFMADD231PS Y%d, Y13, Y%d", t, 2*r+1)
 	}
+}
+
+// aRow12 gives the address of A(r, p+u) for the 12-row blocks of tiles8:
+// rows 0..4 from SI, 5..9 from R12 = SI + 5*lda, 10..11 from R13 = SI +
+// 10*lda; R10 = lda, R11 = 3*lda (bytes).
+func aRow12(r, u int) string {
+	base, rr := "SI", r
+	switch {
+	case r >= 10:
+		base, rr = "R13", r-10
+	case r >= 5:
+		base, rr = "R12", r-5
+	}
+	off := 4 * u
+	switch rr {
+	case 0:
+		return fmt.Sprintf("%d(%s)", off, base)
+	case 1:
+		return fmt.Sprintf("%d(%s)(R10*1)", off, base)
+	case 2:
+		return fmt.Sprintf("%d(%s)(R10*2)", off, base)
+	case 3:
+		return fmt.Sprintf("%d(%s)(R11*1)", off, base)
+	}
+	return fmt.Sprintf("%d(%s)(R10*4)", off, base)
+}
+
+// func sgemmTiles8AVX2(m12, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// func sgemmTiles8BiasAVX2(m12, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, lo, hi float32)
+//
+// C[0:12*m12, 0:8] = A*B[:, 0:8] (C is not read), the bias variant
+// clamped as sgemmTilesBiasAVX2's: the last 8 columns of a width that
+// is not a multiple of 16, which the 6x16 tile would cover with a whole
+// overlapping tile (a width of 24 paid for 32). Twelve rows of one vector
+// keep twelve independent sums, as many as the 6x16 tile (a 6x8 tile's
+// six would wait on the FMA latency). Each sum is the same chain of FMAs
+// over k as the 6x16 tile's, so the bits are the same. Registers: SI,
+// R12, R13 A; DX B (R14 = ldb bytes); DI C (R8 = ldc bytes); AX the row
+// block's A; R9 row blocks left; CX, BX k counters; R15 the bias.
+func tiles8(bias bool) {
+	pre, name, frame := "t8_", "sgemmTiles8AVX2", "$0-64"
+	if bias {
+		pre, name, frame = "t8b_", "sgemmTiles8BiasAVX2", "$0-80"
+		out.WriteString("// func sgemmTiles8BiasAVX2(m12, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, lo, hi float32)\n")
+	} else {
+		out.WriteString("// func sgemmTiles8AVX2(m12, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)\n")
+	}
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, %s\n", name, frame)
+	label := func(l string) { fmt.Fprintf(&out, "%s%s:\n", pre, l) }
+	jump := func(op, l string) { p("%s %s%s", op, pre, l) }
+	p("MOVQ m12+0(FP), R9")
+	p("MOVQ a+16(FP), AX")
+	p("MOVQ lda+24(FP), R10")
+	p("SHLQ $2, R10")
+	p("LEAQ (R10)(R10*2), R11")
+	p("MOVQ ldb+40(FP), R14")
+	p("SHLQ $2, R14")
+	p("MOVQ c+48(FP), DI")
+	p("MOVQ ldc+56(FP), R8")
+	p("SHLQ $2, R8")
+	if bias {
+		p("MOVQ bias+64(FP), R15")
+	}
+	label("rows")
+	p("MOVQ AX, SI")
+	p("LEAQ (SI)(R10*4), R12")
+	p("ADDQ R10, R12")
+	p("LEAQ (R12)(R10*4), R13")
+	p("ADDQ R10, R13")
+	p("MOVQ b+32(FP), DX")
+	for r := range 12 {
+		p("VXORPS Y%d, Y%d, Y%d", r, r, r)
+	}
+	step := func(u int) {
+		p("VMOVUPS (DX), Y12")
+		p("ADDQ R14, DX")
+		for r := range 12 {
+			t := 13 + r%2
+			p("VBROADCASTSS %s, Y%d", aRow12(r, u), t)
+			p("VFMADD231PS Y%d, Y12, Y%d", t, r)
+		}
+	}
+	p("MOVQ k+8(FP), CX")
+	p("MOVQ CX, BX")
+	p("SHRQ $2, BX")
+	jump("JZ", "tail")
+	label("loop4")
+	for u := range 4 {
+		step(u)
+	}
+	for _, r := range []string{"SI", "R12", "R13"} {
+		p("ADDQ $16, %s", r)
+	}
+	p("DECQ BX")
+	jump("JNZ", "loop4")
+	label("tail")
+	p("ANDQ $3, CX")
+	jump("JZ", "store")
+	label("loop1")
+	step(0)
+	for _, r := range []string{"SI", "R12", "R13"} {
+		p("ADDQ $4, %s", r)
+	}
+	p("DECQ CX")
+	jump("JNZ", "loop1")
+	label("store")
+	if bias {
+		// As sgemmTilesBiasAVX2: the sum is MAXPS' and MINPS' second
+		// source, so a NaN stays NaN.
+		p("VMOVUPS (R15), Y12")
+		p("VBROADCASTSS lo+72(FP), Y13")
+		p("VBROADCASTSS hi+76(FP), Y14")
+		for r := range 12 {
+			p("VADDPS Y12, Y%d, Y%d", r, r)
+			p("VMAXPS Y%d, Y13, Y%d", r, r)
+			p("VMINPS Y%d, Y14, Y%d", r, r)
+		}
+	}
+	p("MOVQ DI, BX")
+	for r := range 12 {
+		p("VMOVUPS Y%d, (BX)", r)
+		if r < 11 {
+			p("ADDQ R8, BX")
+		}
+	}
+	// Next row block: A and C move on by 12 rows.
+	p("LEAQ (AX)(R10*8), AX")
+	p("LEAQ (AX)(R10*4), AX")
+	p("LEAQ (DI)(R8*8), DI")
+	p("LEAQ (DI)(R8*4), DI")
+	p("DECQ R9")
+	jump("JNZ", "rows")
+	p("VZEROUPPER")
+	p("RET")
+	out.WriteString("\n")
 }
 
 // func sgemmTilesTNAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, rskip, cskip int)

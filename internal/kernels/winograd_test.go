@@ -264,8 +264,8 @@ func TestWinoOutputTransforms(t *testing.T) {
 func TestSgemmPlanes(t *testing.T) {
 	eachKernel(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(7, 8))
-		for _, m := range []int{1, 5, 6, 7, 13, 48} {
-			for _, n := range []int{1, 15, 16, 17, 40, 64} {
+		for _, m := range []int{1, 5, 6, 7, 12, 13, 25, 48} {
+			for _, n := range []int{1, 15, 16, 17, 24, 30, 40, 64} {
 				for _, k := range []int{1, 3, 16, 37} {
 					const planes = 3
 					cs, as, bs := m*n+2, m*k+1, k*n+3
@@ -561,8 +561,8 @@ func TestSgemmBiasClamp(t *testing.T) {
 	inf := float32(math.Inf(1))
 	eachKernel(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(7, 11))
-		for _, m := range []int{1, 5, 6, 7, 13, 48} {
-			for _, n := range []int{1, 15, 16, 17, 40, 64} {
+		for _, m := range []int{1, 5, 6, 7, 12, 13, 25, 48} {
+			for _, n := range []int{1, 15, 16, 17, 24, 30, 40, 64} {
 				for _, k := range []int{1, 3, 16, 37} {
 					for _, cl := range [][2]float32{{-inf, inf}, {0, 6}, {0, inf}, {-0.2, 0.3}} {
 						a, b, bias := randF32(rng, m*k), randF32(rng, k*n), randF32(rng, n)
@@ -593,4 +593,33 @@ func TestSgemmBiasClamp(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSgemmPlanesEdge8Bits checks that the last 8 columns computed by the
+// 12x8 tiles (a width of 16j+8 or less past the last 16) have the bits
+// of the 6x16 tiles: the same product, B padded with zero columns to a
+// multiple of 16, so that only 6x16 tiles run.
+func TestSgemmPlanesEdge8Bits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, m := range []int{12, 25, 48} {
+		for _, n := range []int{17, 24, 40} {
+			k := 37
+			np := (n + 15) / 16 * 16
+			a, b := randF32(rng, m*k), randF32(rng, k*n)
+			bp := make([]float32, k*np)
+			for p := range k {
+				copy(bp[p*np:], b[p*n:(p+1)*n])
+			}
+			got, want := make([]float32, m*n), make([]float32, m*np)
+			SgemmPlanes(1, m, n, k, got, 0, a, 0, b, 0)
+			SgemmPlanes(1, m, np, k, want, 0, a, 0, bp, 0)
+			for i := range m {
+				for j := range n {
+					if got[i*n+j] != want[i*np+j] {
+						t.Fatalf("%dx%dx%d: C[%d][%d] = %v, the 6x16 tiles give %v", m, n, k, i, j, got[i*n+j], want[i*np+j])
+					}
+				}
+			}
+		}
+	}
 }
