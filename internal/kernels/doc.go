@@ -10,14 +10,18 @@
 //   - gemm*.go: SGEMM (cache-blocked, packed, parallel over the pool;
 //     AVX-512 and AVX2+FMA micro-kernels chosen at run time, Go
 //     fallback), SgemmSerial for callers that split work themselves;
-//     gemv.go: one-row products, B streamed by rows through AxpyN.
+//     gemv.go: one-row products, B streamed by rows through AxpyN (a
+//     large product's depth split over the cores, its parts summed in
+//     order).
 //   - winograd*.go: Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions:
 //     the input, output, output-gradient and kernel transforms, and the
 //     16 per-position products in one call per plane (SgemmPlanes: C =
 //     A B; SgemmPlanesTN: C += A^T B for the weight gradient;
 //     planes_packed.go: the same from planes packed in panels), AVX2 with
 //     Go twins; SgemmBiasClamp, one such product with a bias and a clamp
-//     in the tile's registers (small 1x1 convolutions and stems).
+//     in the tile's registers (small 1x1 convolutions and stems). A last
+//     8 columns (widths 24, 40, 72) take 12x8 tiles, with the 6x16
+//     tiles' bits.
 //   - im2col.go: ConvGeom (stride, dilation, padding) and
 //     Im2col/Im2colRows/Col2im for NHWC convolutions; copyrows*.go:
 //     CopyRows, a strided run of short rows (a kernel row of every patch
@@ -49,7 +53,8 @@
 //   - maxinto*.go: MaxInto (a pooling window's running maximum) and
 //     MaxPoolGradStep (its backward, one window position at a time).
 //   - transpose*.go: Transpose of a matrix with strides, in 8x8 AVX2
-//     tiles (NCHW <-> NHWC per image).
+//     tiles (NCHW <-> NHWC per image); three rows into dense pixels (an
+//     RGB input to NHWC) by permutes and blends, 8 pixels at a time.
 //
 // Every assembly routine (amd64, selected at run time from
 // golang.org/x/sys/cpu) has a Go twin; the purego build tag forces the Go
