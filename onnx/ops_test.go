@@ -108,3 +108,58 @@ func relDiff(got, want *tensor.Tensor) float64 {
 }
 
 var _ = os.Stat
+
+// TestRunNCHWConcurrent runs one model from several goroutines: RunNCHW
+// serialises the calls, and its reused input buffers must not let one
+// call's input into another's results.
+func TestRunNCHWConcurrent(t *testing.T) {
+	dir := filepath.Join("testdata", "ops", "conv_depthwise_bn_relu6")
+	m, err := Load(filepath.Join(dir, "model.onnx"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := npy.ReadFile(filepath.Join(dir, "input_0.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two inputs, x and x scaled, each with its own expected outputs.
+	x2 := x.Clone()
+	for i := range x2.Data {
+		x2.Data[i] *= -0.5
+	}
+	ins := []*tensor.Tensor{x, x2}
+	want := make([][]*tensor.Tensor, len(ins))
+	for i, in := range ins {
+		if want[i], err = m.RunNCHW(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const workers, runs = 4, 20
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for r := range runs {
+				k := (w + r) % len(ins)
+				got, err := m.RunNCHW(ins[k])
+				if err == nil {
+					for j := range got {
+						if d := relDiff(got[j], want[k][j]); d != 0 {
+							err = fmt.Errorf("worker %d run %d: output %d differs from the serial run by %.3g", w, r, j, d)
+							break
+						}
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
