@@ -279,7 +279,9 @@ func TestTranspose(t *testing.T) {
 		{[]int{1, 3, 70, 90}, []int{0, 2, 3, 1}},     // one image, few channels, several column blocks
 		{[]int{2, 130, 3, 1}, []int{0, 3, 2, 1}},     // size-1 axes
 		{[]int{3, 4, 5}, []int{1, 0, 2}},             // the innermost axis stays
-		{[]int{3, 4, 5}, []int{2, 1, 0}},             // a gather
+		{[]int{3, 4, 5}, []int{2, 1, 0}},             // (A, B, C) -> (C, B, A)
+		{[]int{20, 7, 3, 3}, []int{2, 3, 1, 0}},      // OIHW -> HWIO: the same, merged
+		{[]int{2, 3, 4, 5}, []int{3, 1, 2, 0}},       // a gather
 		{[]int{3, 4, 5}, nil},                        // empty: reversed
 		{[]int{2, 3, 4, 5, 6}, []int{4, 0, 3, 1, 2}}, // five axes
 		{[]int{4, 1, 1}, []int{1, 2, 0}},             // only one axis above 1

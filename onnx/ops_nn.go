@@ -267,7 +267,7 @@ func convOp(c *converter) error {
 	}
 	inShape := slices.Clone(shape)
 	inShape[3] = cin
-	if err := c.withWeights(op, [][]int{inShape}, transposeTensor(wt, []int{2, 3, 1, 0}), bias); err != nil {
+	if err := c.withKernel(op, [][]int{inShape}, wt, []int{2, 3, 1, 0}, bias); err != nil {
 		return err
 	}
 	ref, oshape, err := c.emit1("", op, in)
@@ -392,7 +392,7 @@ func convTransposeOp(c *converter) error {
 	inShape := slices.Clone(shape)
 	inShape[3] = cin
 	// (Cin, F/g, KH, KW) -> (KH, KW, F/g, Cin).
-	if err := c.withWeights(op, [][]int{inShape}, transposeTensor(wt, []int{2, 3, 1, 0}), bias); err != nil {
+	if err := c.withKernel(op, [][]int{inShape}, wt, []int{2, 3, 1, 0}, bias); err != nil {
 		return err
 	}
 	ref, oshape, err := c.emit1("", op, in)

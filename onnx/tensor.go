@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"unsafe"
 
 	"github.com/dlcv-go/dlcv/tensor"
 )
@@ -188,14 +189,27 @@ func (t *TensorProto) external(dir string, want int) ([]byte, error) {
 }
 
 // fromRaw decodes n little-endian elements.
+// littleEndian reports whether this machine stores a float32 as ONNX's
+// raw_data does.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
 func (d *Data) fromRaw(raw []byte, n int) {
 	d.Float = make([]float32, n)
 	if isInteger(d.Type) {
 		d.Int = make([]int64, n)
 	}
 	le := binary.LittleEndian
-	if d.Type == TypeFloat { // the weights: one loop without the switch
+	if d.Type == TypeFloat { // the weights
 		raw = raw[:4*n]
+		if littleEndian && n > 0 {
+			// The bytes are the floats' own: one copy (ResNet-18's 47 MB
+			// took 25-30 ms a value at a time).
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(&d.Float[0])), 4*n), raw)
+			return
+		}
 		for i := range d.Float {
 			d.Float[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
 		}

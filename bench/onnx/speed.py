@@ -5,8 +5,11 @@ process that loads the model, warms up and times REPS runs; prints the
 median run time of each side (median over rounds of each round's
 median), the ratio dlcv / ONNX Runtime (lower is better), the process
 CPU time per run (all threads; dlcv's workers poll up to 200 us after
-each part, which counts), the load or session-creation time and the peak
-RSS.
+each part, which counts), the load or session-creation time, the first
+(warm-up) run's time and the peak RSS. dlcv packs a frozen graph's
+weights during its first run, ONNX Runtime during session creation: the
+load plus the first run's extra time over a run is what compares with
+the session creation.
 
     /usr/bin/python3 bench/onnx/speed.py SPEED_BINARY DIR ROUNDS MODEL...
 """
@@ -30,8 +33,8 @@ def run(cmd, threads):
 def main():
     binary, d, rounds, models = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
     configs = [(1, 1), (1, 2), (32, 2)]  # (batch, threads)
-    print("| model | batch | threads | dlcv ms | ONNX Runtime ms | ratio | dlcv CPU ms | ORT CPU ms | dlcv load ms | ORT session ms | dlcv RSS MB | ORT RSS MB |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| model | batch | threads | dlcv ms | ONNX Runtime ms | ratio | dlcv CPU ms | ORT CPU ms | dlcv load ms | ORT session ms | dlcv first run ms | ORT first run ms | dlcv RSS MB | ORT RSS MB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for m in models:
         f = os.path.join(d, m + ".onnx")
         for batch, threads in configs:
@@ -49,8 +52,10 @@ def main():
             cpu = {s: statistics.median(statistics.median(o["cpu"]) for o in res[s]) for s in res}
             load = {s: statistics.median(o["create"] for o in res[s]) for s in res}
             rss = {s: statistics.median(o["rss_mb"] for o in res[s]) for s in res}
+            first = {s: statistics.median(o["first"] for o in res[s]) for s in res}
             print(f"| {m} | {batch} | {threads} | {med['dlcv']:.2f} | {med['ort']:.2f} | {med['dlcv'] / med['ort']:.2f} "
-                  f"| {cpu['dlcv']:.2f} | {cpu['ort']:.2f} | {load['dlcv']:.0f} | {load['ort']:.0f} | {rss['dlcv']:.0f} | {rss['ort']:.0f} |", flush=True)
+                  f"| {cpu['dlcv']:.2f} | {cpu['ort']:.2f} | {load['dlcv']:.0f} | {load['ort']:.0f} | {first['dlcv']:.0f} | {first['ort']:.0f} "
+                  f"| {rss['dlcv']:.0f} | {rss['ort']:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

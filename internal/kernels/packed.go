@@ -42,10 +42,23 @@ func PackB(p *PackedB, k, n int, b []float32, ldb int) *PackedB {
 		j0 := j * nr
 		w := min(nr, n-j0)
 		d := p.data[j*nr*k : (j+1)*nr*k]
-		for r := range k {
-			row := d[r*nr : (r+1)*nr]
-			copy(row, b[r*ldb+j0:r*ldb+j0+w])
-			clear(row[w:])
+		switch {
+		case w == 16 && nr == 16:
+			// A row of a full panel as one array assignment: copy's
+			// call per 64 bytes made packing ResNet-18 take 22 ms.
+			for r := range k {
+				*(*[16]float32)(d[r*16:]) = *(*[16]float32)(b[r*ldb+j0:])
+			}
+		case w == 32 && nr == 32:
+			for r := range k {
+				*(*[32]float32)(d[r*32:]) = *(*[32]float32)(b[r*ldb+j0:])
+			}
+		default:
+			for r := range k {
+				row := d[r*nr : (r+1)*nr]
+				copy(row, b[r*ldb+j0:r*ldb+j0+w])
+				clear(row[w:])
+			}
 		}
 	}
 	return p
