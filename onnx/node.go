@@ -250,8 +250,9 @@ func (c *converter) withWeights(op nn.Op, in [][]int, ws ...*tensor.Tensor) erro
 
 // withKernel is withWeights with the op's first parameter taken from k
 // transposed by perm, written straight into the parameter's storage (a
-// convolution kernel from OIHW): ResNet-18's load spent 14 ms copying
-// the transposed kernels, besides a 47 MB copy of them.
+// convolution kernel from OIHW), without an intermediate transposed
+// tensor and its copy: ResNet-18's 47 MB of kernels loaded in 110-115 ms
+// before (repeated loads in one process), 77-86 after.
 func (c *converter) withKernel(op nn.Op, in [][]int, k *tensor.Tensor, perm []int, ws ...*tensor.Tensor) error {
 	if k != nil {
 		ws = append([]*tensor.Tensor{k}, ws...)

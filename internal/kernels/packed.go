@@ -44,8 +44,8 @@ func PackB(p *PackedB, k, n int, b []float32, ldb int) *PackedB {
 		d := p.data[j*nr*k : (j+1)*nr*k]
 		switch {
 		case w == 16 && nr == 16:
-			// A row of a full panel as one array assignment: copy's
-			// call per 64 bytes made packing ResNet-18 take 22 ms.
+			// A row of a full panel as one array assignment, not a
+			// copy call per 64 bytes (ResNet-18's packing: 22 -> 16 ms).
 			for r := range k {
 				*(*[16]float32)(d[r*16:]) = *(*[16]float32)(b[r*ldb+j0:])
 			}
