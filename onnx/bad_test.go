@@ -279,3 +279,27 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// TestAllFinite puts a NaN or an infinity at every position of a few
+// lengths (the four chains and the tail).
+func TestAllFinite(t *testing.T) {
+	for _, n := range []int{0, 1, 3, 4, 5, 9, 17} {
+		d := make([]float32, n)
+		for i := range d {
+			d[i] = float32(i) - 3.5
+		}
+		if !allFinite(d) {
+			t.Fatalf("n %d: finite values reported not finite", n)
+		}
+		for i := range n {
+			for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+				old := d[i]
+				d[i] = bad
+				if allFinite(d) {
+					t.Fatalf("n %d: %v at %d not seen", n, bad, i)
+				}
+				d[i] = old
+			}
+		}
+	}
+}
