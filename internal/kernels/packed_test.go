@@ -101,3 +101,31 @@ func BenchmarkSgemmPacked(b *testing.B) {
 		b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
 }
+
+// TestPackBLayout checks every packed value, padding included, of a
+// matrix large enough for PackB to split its panels over 3 threads, with
+// a ragged last panel and a row stride wider than the matrix.
+func TestPackBLayout(t *testing.T) {
+	defer SetThreads(SetThreads(3))
+	forEachKernel(t, func(t *testing.T) {
+		k, n, ldb := 700, 410, 413
+		rng := rand.New(rand.NewPCG(3, 5))
+		b := randSlice(rng, k*ldb)
+		p := PackB(nil, k, n, b, ldb)
+		nr := p.kn.nr
+		if p.k*((n+nr-1)/nr)*nr < packParallelFloats {
+			t.Fatalf("%dx%d is too small to split", k, n)
+		}
+		for c := range (n + nr - 1) / nr * nr {
+			for r := range k {
+				want := float32(0)
+				if c < n {
+					want = b[r*ldb+c]
+				}
+				if got := p.data[(c/nr)*nr*k+r*nr+c%nr]; got != want {
+					t.Fatalf("packed (%d, %d) = %v, want %v", r, c, got, want)
+				}
+			}
+		}
+	})
+}
