@@ -35,13 +35,18 @@ func PackPlanes(dst []float32, planes, k, n int, b []float32, bs int) {
 	np := planesPanels(n)
 	per := np * k * planesPanel
 	_ = dst[planes*per-1]
+	// Rows in blocks that every panel takes its part of while they are in
+	// L1, as PackB does.
 	for p := range planes {
 		src := b[p*bs : p*bs+k*n]
-		for j := range np {
-			col := min(j*planesPanel, n-planesPanel)
-			d := dst[p*per+j*k*planesPanel : p*per+(j+1)*k*planesPanel]
-			for r := range k {
-				copy(d[r*planesPanel:(r+1)*planesPanel], src[r*n+col:r*n+col+planesPanel])
+		for r0 := 0; r0 < k; r0 += packRowBlock {
+			r1 := min(r0+packRowBlock, k)
+			for j := range np {
+				col := min(j*planesPanel, n-planesPanel)
+				d := dst[p*per+j*k*planesPanel : p*per+(j+1)*k*planesPanel]
+				for r := r0; r < r1; r++ {
+					*(*[planesPanel]float32)(d[r*planesPanel:]) = *(*[planesPanel]float32)(src[r*n+col:])
+				}
 			}
 		}
 	}
