@@ -188,7 +188,6 @@ func (t *TensorProto) external(dir string, want int) ([]byte, error) {
 	return buf, nil
 }
 
-// fromRaw decodes n little-endian elements.
 // littleEndian reports whether this machine stores a float32 as ONNX's
 // raw_data does.
 var littleEndian = func() bool {
@@ -196,6 +195,7 @@ var littleEndian = func() bool {
 	return *(*byte)(unsafe.Pointer(&x)) == 1
 }()
 
+// fromRaw decodes n little-endian elements.
 func (d *Data) fromRaw(raw []byte, n int) {
 	d.Float = make([]float32, n)
 	if isInteger(d.Type) {

@@ -15,18 +15,19 @@ const gemvMinCols = 64
 // batch 1): c = alpha*a*B + beta*c. The tile path would read each column
 // panel of B down its k rows, a cache line per row 4n bytes apart, which
 // the prefetchers follow poorly, and run the 6-row micro-kernel for one
-// row; streaming B's rows through AxpyN reads it in order, once. Columns
-// are split over the pool when B is large.
+// row; streaming B's rows through AxpyN reads it in order, once. When B
+// is large its depth is split over the pool, or with too short a depth
+// its columns.
 func gemv(g *gemmArgs) {
 	// B streams from cache or memory once, so a range of columns takes
 	// about as long as 4x its multiply-adds would in register tiles.
 	if t := min(Threads(), 8*g.k*g.n/parallelMinFlops, g.k/gemvGroup); t > 1 {
-		gemvParallel(g, t)
+		gemvParallel(g, t, 1)
 		return
 	}
 	cols := max(parallelMinFlops/(8*g.k), gemvMinCols)
 	if t := Threads(); t > 1 && g.n >= 2*cols {
-		gemvParallelCols(g, (cols+gemvMinCols-1)/gemvMinCols)
+		gemvParallel(g, 0, (cols+gemvMinCols-1)/gemvMinCols)
 		return
 	}
 	gemvCols(g, 0, g.n)
@@ -37,8 +38,9 @@ func gemv(g *gemmArgs) {
 // each worker then streams one contiguous block of B, which the
 // prefetchers follow from memory faster than every worker reading a
 // stripe of each row (MobileNetV2's 1280x1000 classifier, 2 threads, in
-// the model: 0.25-0.32 -> 0.21-0.25 ms; three copies cycled from L3:
-// shape: 0.12-0.17 -> 0.10-0.12 ms).
+// the model: 0.25-0.32 -> 0.21-0.25 ms; three copies of it cycled from
+// L3: 0.12-0.17 -> 0.10-0.12 ms). With parts == 0 the job splits C's
+// columns instead, 64 a range.
 type gemvJob struct {
 	g       gemmArgs
 	parts   int
@@ -47,27 +49,24 @@ type gemvJob struct {
 
 var gemvJobs FreeList[gemvJob]
 
-// gemvParallel splits the depth into parts and sums the parts' rows into
-// c in order, so the bits do not depend on which worker ran what.
-func gemvParallel(g *gemmArgs, parts int) {
+// gemvParallel runs g on the pool: split into parts of its depth, the
+// parts' rows summed into c in order afterwards (so the bits do not
+// depend on which worker ran what), or with parts 0 into ranges of
+// columns, grain ranges at least per worker.
+func gemvParallel(g *gemmArgs, parts, grain int) {
 	j := gemvJobs.Get()
 	j.g, j.parts = *g, parts
-	if need := (parts - 1) * g.n; len(j.scratch) < need {
+	n := parts
+	if parts == 0 {
+		n = (g.n + gemvMinCols - 1) / gemvMinCols
+	} else if need := (parts - 1) * g.n; len(j.scratch) < need {
 		j.scratch = make([]float32, need)
 	}
-	Parallel(parts, 1, j)
+	Parallel(n, grain, j)
 	for p := 1; p < parts; p++ {
 		Axpy(1, j.scratch[(p-1)*g.n:p*g.n], g.c[:g.n])
 	}
 	j.g = gemmArgs{} // drop references to the caller's slices
-	gemvJobs.Put(j)
-}
-
-func gemvParallelCols(g *gemmArgs, grain int) {
-	j := gemvJobs.Get()
-	j.g, j.parts = *g, 0
-	Parallel((g.n+gemvMinCols-1)/gemvMinCols, grain, j)
-	j.g = gemmArgs{}
 	gemvJobs.Put(j)
 }
 

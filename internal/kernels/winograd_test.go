@@ -268,11 +268,7 @@ func TestSgemmPlanes(t *testing.T) {
 			for _, n := range []int{1, 15, 16, 17, 24, 30, 40, 64} {
 				for _, k := range []int{1, 3, 16, 37} {
 					const planes = 3
-					cs, as, bs := m*n+2, m*k+1, k*n+3
-					a := randF32(rng, planes*as)
-					b := randF32(rng, planes*bs)
-					c := randF32(rng, planes*cs)
-					c0 := append([]float32(nil), c...)
+					a, b, c, c0, as, bs, cs := planesCase(rng, planes, m, n, k)
 					SgemmPlanes(planes, m, n, k, c, cs, a, as, b, bs)
 					checkPlanes(t, false, planes, m, n, k, c, c0, cs, a, as, b, bs)
 					if n >= 16 { // the same from planes packed in panels
@@ -286,6 +282,16 @@ func TestSgemmPlanes(t *testing.T) {
 			}
 		}
 	})
+}
+
+// planesCase makes random planes of A (m*k values), B (k*n) and C (m*n)
+// with strides a few values longer, and a copy c0 of C.
+func planesCase(rng *rand.Rand, planes, m, n, k int) (a, b, c, c0 []float32, as, bs, cs int) {
+	cs, as, bs = m*n+2, m*k+1, k*n+3
+	a = randF32(rng, planes*as)
+	b = randF32(rng, planes*bs)
+	c = randF32(rng, planes*cs)
+	return a, b, c, append([]float32(nil), c...), as, bs, cs
 }
 
 // checkPlanes compares C_p = A_p B_p (C written over c0), or with tn
@@ -331,11 +337,7 @@ func TestSgemmPlanesTN(t *testing.T) {
 			for _, n := range []int{1, 15, 16, 17, 40, 64} {
 				for _, k := range []int{1, 3, 16, 37} {
 					const planes = 3
-					cs, as, bs := m*n+2, m*k+1, k*n+3
-					a := randF32(rng, planes*as)
-					b := randF32(rng, planes*bs)
-					c := randF32(rng, planes*cs)
-					c0 := append([]float32(nil), c...)
+					a, b, c, c0, as, bs, cs := planesCase(rng, planes, m, n, k)
 					SgemmPlanesTN(planes, m, n, k, c, cs, a, as, b, bs)
 					checkPlanes(t, true, planes, m, n, k, c, c0, cs, a, as, b, bs)
 				}
