@@ -17,6 +17,7 @@ type convOp struct {
 	wT             []float32        // (kh*kw*ic) x oc, transposed from TFLite's OHWI
 	pw             *kernels.PackedB // wT packed for the GEMM (the weights never change)
 	ep             epilogue
+	q              *qconv // the integer path, nil for float32
 	path           string
 	scratch        sync.Pool // *[]float32 im2col chunks
 }
@@ -44,6 +45,9 @@ func (m *Model) compileConv(od *opDef) (op, error) {
 	}
 	o.ep = ep
 	k := o.kh * o.kw * o.ic
+	if o.q = m.newQConv(od, w, ep, k, o.oc); o.q != nil {
+		return o, nil
+	}
 	o.wT = make([]float32, k*o.oc)
 	for f := 0; f < o.oc; f++ {
 		for j := 0; j < k; j++ {
@@ -65,6 +69,10 @@ func (o *convOp) run(st *state) error {
 	n, h, w := s[0], s[1], s[2]
 	oh, pt := outSize(h, o.kh, o.p.strideH, o.p.dilH, o.p.same)
 	ow, pl := outSize(w, o.kw, o.p.strideW, o.p.dilW, o.p.same)
+	if o.q != nil {
+		o.runQ(st, n, h, w, oh, ow, pt, pl)
+		return nil
+	}
 	t := &st.conv
 	*t = convTask{o: o, x: st.data[o.in], y: st.out(o.out, []int{n, oh, ow, o.oc}),
 		direct: o.kh == 1 && o.kw == 1 && o.p.strideH == 1 && o.p.strideW == 1,

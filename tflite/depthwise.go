@@ -16,6 +16,7 @@ type depthwiseOp struct {
 	mult           int
 	w              []float32 // [kh][kw][oc]
 	ep             epilogue
+	q              *qdepthwise // the integer path, nil for float32
 	path           string
 }
 
@@ -44,6 +45,7 @@ func (m *Model) compileDepthwise(od *opDef) (op, error) {
 		mult = 0
 	}
 	o.mult = mult
+	o.q = m.newQDepthwise(od, o.w, o.ep, o.kh*o.kw, o.oc, mult)
 	return o, nil
 }
 
@@ -58,10 +60,17 @@ func (o *depthwiseOp) run(st *state) error {
 	}
 	oh, pt := outSize(h, o.kh, o.p.strideH, o.p.dilH, o.p.same)
 	ow, pl := outSize(w, o.kw, o.p.strideW, o.p.dilW, o.p.same)
+	g := kernels.ConvGeom{N: n, H: h, W: w, C: c, KH: o.kh, KW: o.kw, SH: o.p.strideH, SW: o.p.strideW,
+		DH: o.p.dilH, DW: o.p.dilW, PadTop: pt, PadLeft: pl, OH: oh, OW: ow}
+	if o.q != nil {
+		if c != o.oc {
+			return fmt.Errorf("tflite: %s (DEPTHWISE_CONV_2D): input %v has %d channels, filter wants %d", o.path, s, c, o.oc)
+		}
+		o.runQ(st, g)
+		return nil
+	}
 	t := &st.depthwise
-	*t = depthwiseTask{o: o, x: st.data[o.in], y: st.out(o.out, []int{n, oh, ow, o.oc}), mult: o.oc / c,
-		g: kernels.ConvGeom{N: n, H: h, W: w, C: c, KH: o.kh, KW: o.kw, SH: o.p.strideH, SW: o.p.strideW,
-			DH: o.p.dilH, DW: o.p.dilW, PadTop: pt, PadLeft: pl, OH: oh, OW: ow}}
+	*t = depthwiseTask{o: o, x: st.data[o.in], y: st.out(o.out, []int{n, oh, ow, o.oc}), mult: o.oc / c, g: g}
 	// Each core gets at least about 2048 outputs: smaller layers are not
 	// worth waking a worker for.
 	kernels.Parallel(n*oh, max(1, 2048/max(ow*o.oc, 1)), t)

@@ -27,6 +27,7 @@ type Model struct {
 	output  int
 	pool    sync.Pool
 	probs   bool   // the output comes from a SOFTMAX (maybe requantized/reshaped)
+	inBytes bool   // the input is quantized straight into bytes (see qconv.go)
 	src     []byte // a copy of the file, which ToGraph converts
 	path    string // the file's path when loaded by Load, for ToGraph's errors
 }
@@ -41,10 +42,59 @@ type state struct {
 	shapes [][]int
 	data   [][]float32
 	free   [][]float32 // buffers of tensors no longer needed
+	// Tensors kept as bytes between integer operators (see qconv.go).
+	q     [][]byte
+	qfree [][]byte
+	qtmp  [2][]byte // an operator's float32 inputs converted to bytes
 	// The parallel operators' tasks: one image's operators run one after
 	// another, so one of each per state is enough.
-	conv      convTask
-	depthwise depthwiseTask
+	conv       convTask
+	qconv      qconvTask
+	qdepthwise qdepthwiseTask
+	qadd       qaddTask
+	depthwise  depthwiseTask
+}
+
+// qSlack is how far past a byte tensor's end the integer kernels may
+// read (whole quads of depth); they never use what they read there.
+const qSlack = 64
+
+// outQ returns tensor i's byte buffer resized for shape, as out does.
+func (st *state) outQ(i int, shape []int) []byte {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	st.shapes[i] = append(st.shapes[i][:0], shape...)
+	if cap(st.q[i]) < n+qSlack {
+		best := -1
+		for j, f := range st.qfree {
+			if cap(f) >= n+qSlack && (best < 0 || cap(f) < cap(st.qfree[best])) {
+				best = j
+			}
+		}
+		if best >= 0 {
+			st.q[i] = st.qfree[best]
+			st.qfree = append(st.qfree[:best], st.qfree[best+1:]...)
+		} else {
+			st.q[i] = make([]byte, n, n+qSlack)
+		}
+	}
+	st.q[i] = st.q[i][:n]
+	return st.q[i]
+}
+
+// toBytes converts centred float32 values to bytes (value + zp) in a
+// buffer the state keeps.
+func (st *state) toBytes(slot int, x []float32, zp int32) []byte {
+	if cap(st.qtmp[slot]) < len(x)+qSlack {
+		st.qtmp[slot] = make([]byte, len(x), len(x)+qSlack)
+	}
+	b := st.qtmp[slot][:len(x)]
+	for i, v := range x {
+		b[i] = byte(int32(v) + zp)
+	}
+	return b
 }
 
 // out returns tensor i's buffer resized for shape (reusing memory).
@@ -152,6 +202,7 @@ func compile(def *modelDef) (*Model, error) {
 		return nil, fmt.Errorf("tflite: input tensor %q has shape %v, want NHWC", in.Name, in.Shape)
 	}
 	produced := make([]bool, len(def.Tensors))
+	var compiled []*opDef // the definition of each of m.ops
 	fromSoftmax := make([]bool, len(def.Tensors))
 	lastUse := make(map[int]int)
 	var unsupported []string
@@ -199,6 +250,7 @@ func compile(def *modelDef) (*Model, error) {
 			produced[t] = true
 		}
 		m.ops = append(m.ops, o)
+		compiled = append(compiled, od)
 		m.release = append(m.release, nil)
 		for _, t := range od.Inputs {
 			if t >= 0 && def.Tensors[t].Data == nil {
@@ -220,6 +272,7 @@ func compile(def *modelDef) (*Model, error) {
 			m.release[i] = append(m.release[i], t)
 		}
 	}
+	m.placeBytes(compiled)
 	m.probs = fromSoftmax[m.output]
 	for i := range m.defs {
 		m.defs[i].Data = nil // weights were copied; drop the file's bytes
@@ -228,6 +281,46 @@ func compile(def *modelDef) (*Model, error) {
 		return nil, fmt.Errorf("tflite: output tensor %q is never computed", def.Tensors[m.output].Name)
 	}
 	return m, nil
+}
+
+// byteOp is an operator that can read and write its data as bytes.
+type byteOp interface {
+	integer() bool         // whether it compiled to the integer path
+	setBytes(bytes []bool) // which of its tensors are bytes
+}
+
+// placeBytes decides which tensors live as bytes: those an integer
+// operator writes and only integer operators read. The others stay
+// centred float32, which every operator reads.
+func (m *Model) placeBytes(ods []*opDef) {
+	isInt := func(i int) bool {
+		b, ok := m.ops[i].(byteOp)
+		return ok && b.integer()
+	}
+	bytes := make([]bool, len(m.defs))
+	for i, od := range ods {
+		if isInt(i) {
+			bytes[od.Outputs[0]] = true
+		}
+	}
+	// The input goes straight to bytes when only integer operators read it.
+	bytes[m.input] = m.qps[m.input] != nil
+	bytes[m.output] = false
+	for i, od := range ods {
+		if !isInt(i) {
+			for _, t := range od.Inputs {
+				if t >= 0 {
+					bytes[t] = false
+				}
+			}
+		}
+	}
+	for i := range ods {
+		if isInt(i) {
+			m.ops[i].(byteOp).setBytes(bytes)
+		}
+	}
+	m.inBytes = bytes[m.input]
 }
 
 // InputShape is the NHWC shape of the input tensor as stored (batch 1).
@@ -291,13 +384,17 @@ func (m *Model) Run(x *tensor.Tensor) (*tensor.Tensor, error) {
 func (m *Model) runOne(x []float32, hwc []int) (*tensor.Tensor, error) {
 	st, _ := m.pool.Get().(*state)
 	if st == nil {
-		st = &state{shapes: make([][]int, len(m.defs)), data: make([][]float32, len(m.defs))}
+		st = &state{shapes: make([][]int, len(m.defs)), data: make([][]float32, len(m.defs)), q: make([][]byte, len(m.defs))}
 	}
 	defer m.pool.Put(st)
-	in := st.out(m.input, append([]int{1}, hwc...))
-	copy(in, x)
-	if q := m.qps[m.input]; q != nil {
-		q.quantizeReal(in)
+	if shape := append([]int{1}, hwc...); m.inBytes {
+		m.qps[m.input].quantizeBytes(st.outQ(m.input, shape), x)
+	} else {
+		in := st.out(m.input, shape)
+		copy(in, x)
+		if q := m.qps[m.input]; q != nil {
+			q.quantizeReal(in)
+		}
 	}
 	for i, o := range m.ops {
 		if err := o.run(st); err != nil {
@@ -307,6 +404,10 @@ func (m *Model) runOne(x []float32, hwc []int) (*tensor.Tensor, error) {
 			if st.data[t] != nil {
 				st.free = append(st.free, st.data[t])
 				st.data[t] = nil
+			}
+			if st.q[t] != nil {
+				st.qfree = append(st.qfree, st.q[t])
+				st.q[t] = nil
 			}
 		}
 	}

@@ -431,6 +431,7 @@ type addOp struct {
 	ma, mb, mo kernels.Multiplier
 	zp         int32
 	qlo, qhi   int32
+	q          *qadd // the integer path
 	path       string
 }
 
@@ -456,10 +457,14 @@ func (m *Model) compileAdd(od *opDef, act uint8) (op, error) {
 	o.mo = kernels.QuantizeMultiplier(twiceMax / (float64(int(1)<<addLeftShift) * float64(qo.scale)))
 	o.zp = qo.zp
 	o.qlo, o.qhi = qo.actBounds(act)
+	o.newQAdd(m)
 	return o, nil
 }
 
 func (o *addOp) run(st *state) error {
+	if o.q != nil {
+		return o.runQ(st)
+	}
 	sa, sb := st.shapes[o.a], st.shapes[o.b]
 	xa, xb := st.data[o.a], st.data[o.b]
 	scalar := false

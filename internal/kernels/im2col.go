@@ -313,3 +313,61 @@ func addTo(dst, src []float32) {
 		dst[i] += v
 	}
 }
+
+// Im2colRowsU8 is Im2colRows for byte activations: pixels outside the
+// image read as pad (a quantized tensor's zero point).
+func (g ConvGeom) Im2colRowsU8(dst, src []byte, lo, hi int, pad byte) {
+	g = g.norm()
+	h, w, c, kh, kw := g.H, g.W, g.C, g.KH, g.KW
+	sh, sw, dh, dw, oh, ow := g.SH, g.SW, g.DH, g.DW, g.OH, g.OW
+	span := kw * c
+	rowLen := kh * span
+	if hi <= lo || rowLen == 0 {
+		return
+	}
+	dst = dst[:(hi-lo)*rowLen]
+	imgLen := h * w * c
+	_ = src[g.N*imgLen-1]
+	b, oy, ox := lo/(oh*ow), lo/ow%oh, lo%ow
+	img := src[b*imgLen : (b+1)*imgLen]
+	for d := 0; d < len(dst); {
+		ix0 := ox*sw - g.PadLeft
+		inside := dw == 1 && ix0 >= 0 && ix0+kw <= w
+		iy := oy*sh - g.PadTop
+		for ky := 0; ky < kh; ky, iy = ky+1, iy+dh {
+			out := dst[d : d+span]
+			d += span
+			if iy < 0 || iy >= h {
+				fillBytes(out, pad)
+				continue
+			}
+			row := img[iy*w*c : (iy+1)*w*c]
+			if inside {
+				copy(out, row[ix0*c:ix0*c+span])
+				continue
+			}
+			for kx, ix := 0, ix0; kx < span; kx, ix = kx+c, ix+dw {
+				if ix < 0 || ix >= w {
+					fillBytes(out[kx:kx+c], pad)
+				} else {
+					copy(out[kx:kx+c], row[ix*c:(ix+1)*c])
+				}
+			}
+		}
+		if ox++; ox == ow {
+			ox = 0
+			if oy++; oy == oh {
+				oy = 0
+				if b++; b < g.N {
+					img = src[b*imgLen : (b+1)*imgLen]
+				}
+			}
+		}
+	}
+}
+
+func fillBytes(b []byte, v byte) {
+	for i := range b {
+		b[i] = v
+	}
+}

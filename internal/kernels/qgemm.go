@@ -1,0 +1,214 @@
+package kernels
+
+// The integer GEMM of quantized models: unsigned 8-bit activations times
+// signed 8-bit weights, summed exactly in int32, as TFLite's integer
+// kernels do. The weights are packed once for the dot-product instruction
+// of AVX-512 VNNI (vpdpbusd multiplies four unsigned bytes by four signed
+// bytes and adds the four products to an int32 lane): panels of QPanel
+// columns, each holding the depth in quads, a quad of a column being four
+// consecutive bytes.
+
+// QPanel is the number of columns in a panel of PackedQ; GemmQ writes
+// whole panels, so its output rows are at least b.Cols() long.
+const QPanel = 32
+
+// qRows is the number of rows one call of the assembly kernel computes
+// (12 rows x 2 vectors of 16 int32: 24 of the 32 vector registers).
+const qRows = 12
+
+// PackedQ is a K x N int8 matrix packed for GemmQ.
+type PackedQ struct {
+	K, N   int
+	quads  int    // ceil(K/4)
+	panels int    // ceil(N/QPanel)
+	data   []byte // panel p, quad q, column j, byte i at ((p*quads+q)*QPanel+j)*4+i
+}
+
+// PackQ packs b, K x N row-major with row stride ldb. Depth and columns
+// beyond K and N are zero, so they add nothing.
+func PackQ(k, n int, b []int8, ldb int) *PackedQ {
+	p := &PackedQ{K: k, N: n, quads: (k + 3) / 4, panels: (n + QPanel - 1) / QPanel}
+	p.data = make([]byte, p.panels*p.quads*QPanel*4)
+	if k > 0 && n > 0 {
+		_ = b[(k-1)*ldb+n-1]
+	}
+	for kk := 0; kk < k; kk++ {
+		q, i := kk/4, kk%4
+		row := b[kk*ldb : kk*ldb+n]
+		for j, v := range row {
+			pp, jj := j/QPanel, j%QPanel
+			p.data[((pp*p.quads+q)*QPanel+jj)*4+i] = byte(v)
+		}
+	}
+	return p
+}
+
+// Cols is N rounded up to whole panels: the width GemmQ writes.
+func (p *PackedQ) Cols() int { return p.panels * QPanel }
+
+// QScratch is the scratch GemmQ needs for rows it cannot read in place
+// (the last rows of a when K is not a multiple of 4, and the last m%12
+// rows); callers keep one per worker to avoid allocating per call.
+type QScratch struct {
+	buf []byte
+	c   []int32
+}
+
+// GemmQ sets c[i*ldc+j] = sum_k int32(a[i*lda+k]) * int32(b[k][j]) for
+// i < m and j < b.Cols() (columns past N are zero). ldc >= b.Cols(),
+// lda >= K. s may be nil.
+func GemmQ(m int, a []byte, lda int, b *PackedQ, c []int32, ldc int, s *QScratch) {
+	if m <= 0 {
+		return
+	}
+	k := b.K
+	if lda < k || ldc < b.Cols() {
+		panic("kernels: GemmQ strides too small")
+	}
+	_ = a[(m-1)*lda+k-1]
+	_ = c[(m-1)*ldc+b.Cols()-1]
+	// The kernel reads whole quads: row i's reads end at i*lda + 4*quads.
+	// Rows whose reads stay inside a, in blocks of qRows, go in place.
+	kb := 4 * b.quads
+	safe := m
+	for safe > 0 && (safe-1)*lda+kb > len(a) {
+		safe--
+	}
+	full := safe / qRows * qRows
+	if full > 0 {
+		gemmQRows(full, a, lda, b, c, ldc)
+	}
+	if full == m {
+		return
+	}
+	// The rest: copied into a zeroed block of whole quads.
+	if s == nil {
+		s = &QScratch{}
+	}
+	need := qRows * kb
+	if cap(s.buf) < need {
+		s.buf = make([]byte, need)
+	}
+	buf := s.buf[:need]
+	for r0 := full; r0 < m; r0 += qRows {
+		rows := min(qRows, m-r0)
+		clear(buf)
+		for i := 0; i < rows; i++ {
+			copy(buf[i*kb:i*kb+k], a[(r0+i)*lda:(r0+i)*lda+k])
+		}
+		if rows == qRows {
+			gemmQRows(qRows, buf, kb, b, c[r0*ldc:], ldc)
+			continue
+		}
+		cols := b.Cols()
+		if cap(s.c) < qRows*cols {
+			s.c = make([]int32, qRows*cols)
+		}
+		tmp := s.c[:qRows*cols]
+		gemmQRows(qRows, buf, kb, b, tmp, cols)
+		for i := 0; i < rows; i++ {
+			copy(c[(r0+i)*ldc:(r0+i)*ldc+cols], tmp[i*cols:(i+1)*cols])
+		}
+	}
+}
+
+// gemmQRowsGo is gemmQRows in Go: m is a multiple of qRows and every row
+// can be read in whole quads.
+func gemmQRowsGo(m int, a []byte, lda int, b *PackedQ, c []int32, ldc int) {
+	for r := 0; r < m; r += qRows {
+		for p := 0; p < b.panels; p++ {
+			gemmQTileGo(c[r*ldc+p*QPanel:], a[r*lda:], lda, b, p, ldc)
+		}
+	}
+}
+
+// gemmQTileGo computes qRows x QPanel outputs of panel p (c row stride
+// ldc) from qRows rows of a that can be read in whole quads: the portable
+// twin of the assembly kernel.
+func gemmQTileGo(c []int32, a []byte, lda int, b *PackedQ, p, ldc int) {
+	var acc [qRows][QPanel]int32
+	pd := b.data[p*b.quads*QPanel*4 : (p+1)*b.quads*QPanel*4]
+	for q := 0; q < b.quads; q++ {
+		bq := pd[q*QPanel*4 : (q+1)*QPanel*4]
+		for i := 0; i < qRows; i++ {
+			av := a[i*lda+4*q : i*lda+4*q+4]
+			a0, a1, a2, a3 := int32(av[0]), int32(av[1]), int32(av[2]), int32(av[3])
+			r := &acc[i]
+			for j := 0; j < QPanel; j++ {
+				w := bq[4*j : 4*j+4]
+				r[j] += a0*int32(int8(w[0])) + a1*int32(int8(w[1])) + a2*int32(int8(w[2])) + a3*int32(int8(w[3]))
+			}
+		}
+	}
+	for i := 0; i < qRows; i++ {
+		copy(c[i*ldc:i*ldc+QPanel], acc[i][:])
+	}
+}
+
+// RowSumsU8 sets sums[i] to the sum of a[i*lda : i*lda+k] for i < m: the
+// correction a zero point needs (sum (x - zx)(w + d) = sum x*w + d*sum x
+// - zx*sum (w + d)).
+func RowSumsU8(sums []int32, a []byte, lda, k, m int) {
+	for i := 0; i < m; i++ {
+		sums[i] = sumU8(a[i*lda : i*lda+k])
+	}
+}
+
+// QRequant holds the per-column constants that turn GemmQ's sums into
+// quantized outputs: out = clamp(roundeven(float32(acc + Bias[j] +
+// add) * Scale[j]), Lo, Hi) relative to the output's zero point, where
+// add is the row's zero-point correction. Clamping before rounding, in
+// float32, is XNNPACK's fp32 requantization (TFLite's default CPU
+// delegate); it also keeps a product beyond int32 from wrapping.
+type QRequant struct {
+	Bias   []int32
+	Scale  []float32
+	Lo, Hi float32 // output range minus the zero point
+	ZP     int32   // the output's zero point as stored in bytes
+}
+
+// RowU8 requantizes one row of n accumulators into bytes (value + ZP).
+func (r *QRequant) RowU8(dst []byte, acc []int32, add int32) {
+	n := len(dst)
+	acc, bias, scale := acc[:n], r.Bias[:n], r.Scale[:n]
+	i := requantRowU8Arch(dst, acc, bias, scale, add, r.Lo, r.Hi, r.ZP)
+	for ; i < n; i++ {
+		dst[i] = byte(requantOne(acc[i]+bias[i]+add, scale[i], r.Lo, r.Hi) + r.ZP)
+	}
+}
+
+// RowF32 requantizes one row of n accumulators into centred values
+// (relative to the zero point) held in float32.
+func (r *QRequant) RowF32(dst []float32, acc []int32, add int32) {
+	n := len(dst)
+	acc, bias, scale := acc[:n], r.Bias[:n], r.Scale[:n]
+	i := requantRowF32Arch(dst, acc, bias, scale, add, r.Lo, r.Hi)
+	for ; i < n; i++ {
+		dst[i] = float32(requantOne(acc[i]+bias[i]+add, scale[i], r.Lo, r.Hi))
+	}
+}
+
+func requantOne(acc int32, scale, lo, hi float32) int32 {
+	return int32(RoundEven(min(max(float32(acc)*scale, lo), hi)))
+}
+
+// HasQDot reports whether GemmQ runs on int8 dot-product instructions;
+// without them a float32 GEMM of the same integers is faster.
+func HasQDot() bool { return useQVNNI }
+
+func dwRowQGo(acc []int32, x []byte, xstride, tapstride int, w []int32, n, c, kw int) {
+	for p := 0; p < n; p++ {
+		a := acc[p*c : (p+1)*c]
+		for t := 0; t < kw; t++ {
+			xs := x[p*xstride+t*tapstride : p*xstride+t*tapstride+c]
+			ws := w[t*c : (t+1)*c]
+			for ch, v := range xs {
+				a[ch] += int32(v) * int32(int16(ws[ch]))
+			}
+		}
+	}
+}
+
+// DwWeightQ is a depthwise weight as DwRowQ takes it: v (|v| < 2^15) in
+// the low half of an int32, the high half zero.
+func DwWeightQ(v int32) int32 { return int32(uint16(int16(v))) }

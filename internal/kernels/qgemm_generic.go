@@ -1,0 +1,31 @@
+//go:build !amd64 || purego
+
+package kernels
+
+const useQVNNI = false
+
+func gemmQRows(m int, a []byte, lda int, b *PackedQ, c []int32, ldc int) {
+	gemmQRowsGo(m, a, lda, b, c, ldc)
+}
+
+func requantRowU8Arch(dst []byte, acc, bias []int32, scale []float32, add int32, lo, hi float32, zp int32) int {
+	return 0
+}
+
+func requantRowF32Arch(dst []float32, acc, bias []int32, scale []float32, add int32, lo, hi float32) int {
+	return 0
+}
+
+func sumU8(a []byte) int32 {
+	var s int32
+	for _, v := range a {
+		s += int32(v)
+	}
+	return s
+}
+
+// DwRowQ adds kw taps of a depthwise convolution on bytes to n pixels of
+// int32 accumulators (see the amd64 version).
+func DwRowQ(acc []int32, x []byte, xstride, tapstride int, w []int32, n, c, kw int) {
+	dwRowQGo(acc, x, xstride, tapstride, w, n, c, kw)
+}

@@ -1,0 +1,201 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// gemmQRef is the integer product in int64.
+func gemmQRef(m, k, n int, a []byte, lda int, b []int8) []int64 {
+	c := make([]int64, m*n)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s int64
+			for kk := 0; kk < k; kk++ {
+				s += int64(a[i*lda+kk]) * int64(b[kk*n+j])
+			}
+			c[i*n+j] = s
+		}
+	}
+	return c
+}
+
+func TestGemmQ(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 7))
+	for _, m := range []int{1, 5, 12, 13, 25, 49} {
+		for _, k := range []int{1, 3, 4, 5, 27, 144, 291} {
+			for _, n := range []int{1, 16, 24, 33, 96, 100} {
+				lda := k + r.IntN(3)
+				// a ends right after its last row's k bytes: the rows
+				// the kernel cannot read in whole quads go through the
+				// scratch.
+				a := make([]byte, (m-1)*lda+k)
+				for i := range a {
+					a[i] = byte(r.IntN(256))
+				}
+				if m > 2 { // extremes: saturating pair sums would show
+					for kk := 0; kk < k; kk++ {
+						a[lda+kk] = 255
+					}
+				}
+				b := make([]int8, k*n)
+				for i := range b {
+					b[i] = int8(r.IntN(256) - 128)
+				}
+				for i := 0; i < min(k, 8)*n; i++ {
+					b[i] = -128
+				}
+				want := gemmQRef(m, k, n, a, lda, b)
+				pb := PackQ(k, n, b, n)
+				ldc := pb.Cols() + r.IntN(2)
+				c := make([]int32, (m-1)*ldc+pb.Cols())
+				GemmQ(m, a, lda, pb, c, ldc, nil)
+				for i := 0; i < m; i++ {
+					for j := 0; j < pb.Cols(); j++ {
+						var w int64
+						if j < n {
+							w = want[i*n+j]
+						}
+						if int64(c[i*ldc+j]) != w {
+							t.Fatalf("m=%d k=%d n=%d: c[%d][%d] = %d, want %d", m, k, n, i, j, c[i*ldc+j], w)
+						}
+					}
+				}
+				// The Go twin on the same whole blocks.
+				mp, kb := (m+qRows-1)/qRows*qRows, 4*pb.quads
+				ap := make([]byte, mp*kb)
+				for i := 0; i < m; i++ {
+					copy(ap[i*kb:], a[i*lda:i*lda+k])
+				}
+				cg := make([]int32, mp*pb.Cols())
+				gemmQRowsGo(mp, ap, kb, pb, cg, pb.Cols())
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						if int64(cg[i*pb.Cols()+j]) != want[i*n+j] {
+							t.Fatalf("Go twin m=%d k=%d n=%d: c[%d][%d] = %d, want %d", m, k, n, i, j, cg[i*pb.Cols()+j], want[i*n+j])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestRowSumsU8(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, k := range []int{0, 1, 63, 64, 65, 200, 1153} {
+		const m = 3
+		a := make([]byte, m*(k+1))
+		for i := range a {
+			a[i] = byte(r.IntN(256))
+		}
+		a[0] = 255
+		sums := make([]int32, m)
+		RowSumsU8(sums, a, k+1, k, m)
+		for i := 0; i < m; i++ {
+			var w int32
+			for _, v := range a[i*(k+1) : i*(k+1)+k] {
+				w += int32(v)
+			}
+			if sums[i] != w {
+				t.Fatalf("k=%d row %d: sum %d, want %d", k, i, sums[i], w)
+			}
+		}
+	}
+}
+
+func TestQRequant(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 3))
+	for _, n := range append(tapLengths, 1001) {
+		acc, bias, scale := make([]int32, n), make([]int32, n), make([]float32, n)
+		for i := range acc {
+			acc[i] = int32(r.IntN(400001) - 200000)
+			bias[i] = int32(r.IntN(4001) - 2000)
+			scale[i] = 0.003*r.Float32() + 1e-5
+		}
+		for i := 0; i < n; i += 5 { // ties: an odd sum times 0.5
+			acc[i], bias[i], scale[i] = int32(2*r.IntN(300)-299), 0, 0.5
+		}
+		if n > 0 {
+			acc[n-1], scale[n-1] = math.MaxInt32-5000, 4 // far beyond the range
+		}
+		const add = 7
+		q := QRequant{Bias: bias, Scale: scale, Lo: -100, Hi: 27, ZP: 128}
+		u8, f32 := make([]byte, n), make([]float32, n)
+		q.RowU8(u8, acc, add)
+		q.RowF32(f32, acc, add)
+		for i := range acc {
+			x := float64(float32(acc[i]+bias[i]+add)) * float64(scale[i])
+			want := math.RoundToEven(min(max(float64(float32(x)), -100), 27))
+			if float64(f32[i]) != want || int(u8[i]) != int(want)+128 {
+				t.Fatalf("n=%d [%d]: (%d+%d+%d)*%v -> %v / byte %d, want %v", n, i, acc[i], bias[i], add, scale[i], f32[i], u8[i], want)
+			}
+		}
+	}
+}
+
+func BenchmarkGemmQ(b *testing.B) {
+	for _, sz := range [][3]int{{3136, 24, 144}, {196, 384, 64}, {49, 960, 160}, {12544, 16, 96}} {
+		m, k, n := sz[0], sz[1], sz[2]
+		a := make([]byte, m*k)
+		w := make([]int8, k*n)
+		for i := range a {
+			a[i] = byte(i * 7)
+		}
+		for i := range w {
+			w[i] = int8(i * 3)
+		}
+		pb := PackQ(k, n, w, n)
+		c := make([]int32, m*pb.Cols())
+		var s QScratch
+		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
+			for range b.N {
+				GemmQ(m, a, k, pb, c, pb.Cols(), &s)
+			}
+			b.ReportMetric(float64(2*m*k*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+		})
+	}
+}
+
+func TestDwRowQ(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, c := range []int{16, 32, 96, 7, 40} {
+		for _, kw := range []int{1, 3, 5} {
+			for _, strides := range [][2]int{{c, c}, {2 * c, c}, {0, 0}, {c, 2 * c}} {
+				xs, ts := strides[0], strides[1]
+				const n = 9
+				x := make([]byte, (n-1)*xs+(kw-1)*ts+c)
+				for i := range x {
+					x[i] = byte(r.IntN(256))
+				}
+				w, ws := make([]int32, kw*c), make([]int32, kw*c)
+				for i := range w {
+					ws[i] = int32(r.IntN(511) - 255)
+					w[i] = DwWeightQ(ws[i])
+				}
+				acc := make([]int32, n*c)
+				for i := range acc {
+					acc[i] = int32(r.IntN(1000) - 500)
+				}
+				want := append([]int32(nil), acc...)
+				for p := 0; p < n; p++ {
+					for tp := 0; tp < kw; tp++ {
+						for ch := 0; ch < c; ch++ {
+							want[p*c+ch] += int32(x[p*xs+tp*ts+ch]) * ws[tp*c+ch]
+						}
+					}
+				}
+				twin := append([]int32(nil), acc...)
+				DwRowQ(acc, x, xs, ts, w, n, c, kw)
+				dwRowQGo(twin, x, xs, ts, w, n, c, kw)
+				for i := range want {
+					if acc[i] != want[i] || twin[i] != want[i] {
+						t.Fatalf("c=%d kw=%d strides %v: acc[%d] = %d (twin %d), want %d", c, kw, strides, i, acc[i], twin[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
