@@ -52,6 +52,7 @@ type state struct {
 	qconv      qconvTask
 	qdepthwise qdepthwiseTask
 	qadd       qaddTask
+	quantize   quantizeTask
 	depthwise  depthwiseTask
 }
 
@@ -388,7 +389,10 @@ func (m *Model) runOne(x []float32, hwc []int) (*tensor.Tensor, error) {
 	}
 	defer m.pool.Put(st)
 	if shape := append([]int{1}, hwc...); m.inBytes {
-		m.qps[m.input].quantizeBytes(st.outQ(m.input, shape), x)
+		t := &st.quantize
+		*t = quantizeTask{q: m.qps[m.input], dst: st.outQ(m.input, shape), x: x}
+		kernels.Parallel(len(x), 1<<14, t)
+		*t = quantizeTask{}
 	} else {
 		in := st.out(m.input, shape)
 		copy(in, x)
@@ -420,3 +424,12 @@ func (m *Model) runOne(x []float32, hwc []int) (*tensor.Tensor, error) {
 	}
 	return out, nil
 }
+
+// quantizeTask quantizes input values [lo, hi) into bytes.
+type quantizeTask struct {
+	q   *qparams
+	dst []byte
+	x   []float32
+}
+
+func (t *quantizeTask) Run(lo, hi int) { t.q.quantizeBytes(t.dst[lo:hi], t.x[lo:hi]) }

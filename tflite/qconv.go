@@ -42,8 +42,11 @@ func byteShift(q *qparams) int32 {
 type qconv struct {
 	pw *kernels.PackedQ
 	rq kernels.QRequant
-	d  int32 // w - zw = w8 + d
-	zx byte  // the input's zero point as a byte: the padding value
+	// rqp is rq with bias and scale padded to whole panels, for
+	// GemmQBytes.
+	rqp kernels.QRequant
+	d   int32 // w - zw = w8 + d
+	zx  byte  // the input's zero point as a byte: the padding value
 	// Where the input and output live (set once the graph is compiled):
 	// bytes between integer operators, centred float32 elsewhere.
 	inBytes, outBytes bool
@@ -111,7 +114,10 @@ func (m *Model) newQConv(od *opDef, w []float32, ep epilogue, k, oc int) *qconv 
 	if !ok {
 		return nil
 	}
-	q.rq = rq
+	q.rq, q.rqp = rq, rq
+	cols := q.pw.Cols()
+	q.rqp.Bias = append(make([]int32, 0, cols), rq.Bias...)[:cols]
+	q.rqp.Scale = append(make([]float32, 0, cols), rq.Scale...)[:cols]
 	return q
 }
 
@@ -171,22 +177,26 @@ func (t *qconvTask) Run(lo, hi int) {
 			a = s.a[:rows*k]
 			t.g.Im2colRowsU8(a, t.x, c0, c1, q.zx)
 		}
-		kernels.GemmQ(rows, a, k, q.pw, s.acc, cols, &s.g)
+		var adds []int32
 		if q.d != 0 {
 			kernels.RowSumsU8(s.sums, a, k, k, rows)
+			for r := range rows {
+				s.sums[r] *= q.d
+			}
+			adds = s.sums[:rows]
 		}
+		if t.yq != nil {
+			kernels.GemmQBytes(rows, a, k, q.pw, t.yq[c0*o.oc:], o.oc, &q.rqp, adds, &s.g)
+			continue
+		}
+		kernels.GemmQ(rows, a, k, q.pw, s.acc, cols, &s.g)
 		for r := 0; r < rows; r++ {
 			var add int32
-			if q.d != 0 {
-				add = q.d * s.sums[r]
+			if adds != nil {
+				add = adds[r]
 			}
-			acc := s.acc[r*cols : r*cols+o.oc]
 			p := (c0 + r) * o.oc
-			if t.yq != nil {
-				q.rq.RowU8(t.yq[p:p+o.oc], acc, add)
-			} else {
-				q.rq.RowF32(t.y[p:p+o.oc], acc, add)
-			}
+			q.rq.RowF32(t.y[p:p+o.oc], s.acc[r*cols:r*cols+o.oc], add)
 		}
 	}
 }

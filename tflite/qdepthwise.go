@@ -119,18 +119,39 @@ func (t *qdepthwiseTask) Run(lo, hi int) {
 		oxb = min(last/g.SW+1, ow)
 	}
 	oxa = min(oxa, oxb)
+	// Tap offsets from a pixel's first tap, for rows whose taps all lie
+	// inside the image.
+	taps := o.kh * o.kw
+	var offBuf [25]int
+	offs := offBuf[:0]
+	if taps > len(offBuf) {
+		offs = make([]int, 0, taps)
+	}
+	for ky := 0; ky < o.kh; ky++ {
+		for kx := 0; kx < o.kw; kx++ {
+			offs = append(offs, (ky*dh*g.W+kx*dw)*c)
+		}
+	}
 	for r := lo; r < hi; r++ {
 		b, oy := r/g.OH, r%g.OH
+		iy0 := oy*g.SH - g.PadTop
+		inside := t.yq != nil && iy0 >= 0 && iy0+(o.kh-1)*dh < g.H && oxa < oxb
+		if inside {
+			// The columns whose taps are all inside in one call, sums
+			// kept in registers; the border columns below.
+			x := t.x[((b*g.H+iy0)*g.W+oxa*g.SW-g.PadLeft)*c:]
+			kernels.DwQBytes(t.yq[(r*ow+oxa)*c:], c, x, g.SW*c, offs, q.w, oxb-oxa, c, &q.rq)
+		}
 		clear(acc)
 		for ky := 0; ky < o.kh; ky++ {
 			wrow := q.w[ky*o.kw*c : (ky+1)*o.kw*c]
-			iy := oy*g.SH - g.PadTop + ky*dh
+			iy := iy0 + ky*dh
 			if iy < 0 || iy >= g.H {
 				kernels.DwRowQ(acc, q.zxPix, 0, 0, wrow, ow, c, o.kw)
 				continue
 			}
 			row := t.x[(b*g.H+iy)*g.W*c : (b*g.H+iy+1)*g.W*c]
-			if oxa < oxb {
+			if oxa < oxb && !inside {
 				kernels.DwRowQ(acc[oxa*c:], row[(oxa*g.SW-g.PadLeft)*c:], g.SW*c, dw*c, wrow, oxb-oxa, c, o.kw)
 			}
 			for ox := 0; ox < ow; ox++ {
@@ -149,6 +170,10 @@ func (t *qdepthwiseTask) Run(lo, hi int) {
 		}
 		base := r * ow * c
 		for ox := 0; ox < ow; ox++ {
+			if inside && ox == oxa {
+				ox = oxb - 1
+				continue
+			}
 			a := acc[ox*c : (ox+1)*c]
 			if t.yq != nil {
 				q.rq.RowU8(t.yq[base+ox*c:base+(ox+1)*c], a, 0)

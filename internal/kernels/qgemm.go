@@ -47,8 +47,8 @@ func PackQ(k, n int, b []int8, ldb int) *PackedQ {
 func (p *PackedQ) Cols() int { return p.panels * QPanel }
 
 // QScratch is the scratch GemmQ needs for rows it cannot read in place
-// (the last rows of a when K is not a multiple of 4, and the last m%12
-// rows); callers keep one per worker to avoid allocating per call.
+// (the last rows of a when K is not a multiple of 4); callers keep one
+// per worker to avoid allocating per call.
 type QScratch struct {
 	buf []byte
 	c   []int32
@@ -67,70 +67,64 @@ func GemmQ(m int, a []byte, lda int, b *PackedQ, c []int32, ldc int, s *QScratch
 	}
 	_ = a[(m-1)*lda+k-1]
 	_ = c[(m-1)*ldc+b.Cols()-1]
-	// The kernel reads whole quads: row i's reads end at i*lda + 4*quads.
-	// Rows whose reads stay inside a, in blocks of qRows, go in place.
+	// The kernels read whole quads: row i's reads end at i*lda + 4*quads.
+	// Rows whose reads stay inside a go in place, the others (the last
+	// one or few when K is not a multiple of 4) through a zeroed copy.
 	kb := 4 * b.quads
-	safe := m
-	for safe > 0 && (safe-1)*lda+kb > len(a) {
-		safe--
-	}
-	full := safe / qRows * qRows
-	if full > 0 {
-		gemmQRows(full, a, lda, b, c, ldc)
-	}
-	if full == m {
+	safe := safeRows(m, lda, kb, len(a))
+	gemmQRows(safe, a, lda, b, c, ldc)
+	if safe == m {
 		return
 	}
-	// The rest: copied into a zeroed block of whole quads.
 	if s == nil {
 		s = &QScratch{}
 	}
-	need := qRows * kb
+	buf := s.rows(a, lda, k, kb, safe, m)
+	gemmQRows(m-safe, buf, kb, b, c[safe*ldc:], ldc)
+}
+
+// safeRows is how many of the first rows of a (stride lda, len n) can be
+// read kb bytes each.
+func safeRows(m, lda, kb, n int) int {
+	safe := m
+	for safe > 0 && (safe-1)*lda+kb > n {
+		safe--
+	}
+	return safe
+}
+
+// rows copies rows [r0, r1) of a (k bytes each) into zeroed rows of kb.
+func (s *QScratch) rows(a []byte, lda, k, kb, r0, r1 int) []byte {
+	need := (r1 - r0) * kb
 	if cap(s.buf) < need {
 		s.buf = make([]byte, need)
 	}
 	buf := s.buf[:need]
-	for r0 := full; r0 < m; r0 += qRows {
-		rows := min(qRows, m-r0)
-		clear(buf)
-		for i := 0; i < rows; i++ {
-			copy(buf[i*kb:i*kb+k], a[(r0+i)*lda:(r0+i)*lda+k])
-		}
-		if rows == qRows {
-			gemmQRows(qRows, buf, kb, b, c[r0*ldc:], ldc)
-			continue
-		}
-		cols := b.Cols()
-		if cap(s.c) < qRows*cols {
-			s.c = make([]int32, qRows*cols)
-		}
-		tmp := s.c[:qRows*cols]
-		gemmQRows(qRows, buf, kb, b, tmp, cols)
-		for i := 0; i < rows; i++ {
-			copy(c[(r0+i)*ldc:(r0+i)*ldc+cols], tmp[i*cols:(i+1)*cols])
-		}
+	clear(buf)
+	for i := r0; i < r1; i++ {
+		copy(buf[(i-r0)*kb:(i-r0)*kb+k], a[i*lda:i*lda+k])
 	}
+	return buf
 }
 
-// gemmQRowsGo is gemmQRows in Go: m is a multiple of qRows and every row
-// can be read in whole quads.
+// gemmQRowsGo is gemmQRows in Go: every row can be read in whole quads.
 func gemmQRowsGo(m int, a []byte, lda int, b *PackedQ, c []int32, ldc int) {
 	for r := 0; r < m; r += qRows {
 		for p := 0; p < b.panels; p++ {
-			gemmQTileGo(c[r*ldc+p*QPanel:], a[r*lda:], lda, b, p, ldc)
+			gemmQTileGo(min(qRows, m-r), c[r*ldc+p*QPanel:], a[r*lda:], lda, b, p, ldc)
 		}
 	}
 }
 
-// gemmQTileGo computes qRows x QPanel outputs of panel p (c row stride
-// ldc) from qRows rows of a that can be read in whole quads: the portable
-// twin of the assembly kernel.
-func gemmQTileGo(c []int32, a []byte, lda int, b *PackedQ, p, ldc int) {
+// gemmQTileGo computes rows x QPanel outputs (rows <= qRows) of panel p
+// (c row stride ldc) from rows of a that can be read in whole quads: the
+// portable twin of the assembly kernels.
+func gemmQTileGo(rows int, c []int32, a []byte, lda int, b *PackedQ, p, ldc int) {
 	var acc [qRows][QPanel]int32
 	pd := b.data[p*b.quads*QPanel*4 : (p+1)*b.quads*QPanel*4]
 	for q := 0; q < b.quads; q++ {
 		bq := pd[q*QPanel*4 : (q+1)*QPanel*4]
-		for i := 0; i < qRows; i++ {
+		for i := 0; i < rows; i++ {
 			av := a[i*lda+4*q : i*lda+4*q+4]
 			a0, a1, a2, a3 := int32(av[0]), int32(av[1]), int32(av[2]), int32(av[3])
 			r := &acc[i]
@@ -140,7 +134,7 @@ func gemmQTileGo(c []int32, a []byte, lda int, b *PackedQ, p, ldc int) {
 			}
 		}
 	}
-	for i := 0; i < qRows; i++ {
+	for i := 0; i < rows; i++ {
 		copy(c[i*ldc:i*ldc+QPanel], acc[i][:])
 	}
 }
@@ -149,8 +143,15 @@ func gemmQTileGo(c []int32, a []byte, lda int, b *PackedQ, p, ldc int) {
 // correction a zero point needs (sum (x - zx)(w + d) = sum x*w + d*sum x
 // - zx*sum (w + d)).
 func RowSumsU8(sums []int32, a []byte, lda, k, m int) {
+	if rowSumsU8Arch(sums, a, lda, k, m) {
+		return
+	}
 	for i := 0; i < m; i++ {
-		sums[i] = sumU8(a[i*lda : i*lda+k])
+		var s int32
+		for _, v := range a[i*lda : i*lda+k] {
+			s += int32(v)
+		}
+		sums[i] = s
 	}
 }
 
@@ -212,3 +213,85 @@ func dwRowQGo(acc []int32, x []byte, xstride, tapstride int, w []int32, n, c, kw
 // DwWeightQ is a depthwise weight as DwRowQ takes it: v (|v| < 2^15) in
 // the low half of an int32, the high half zero.
 func DwWeightQ(v int32) int32 { return int32(uint16(int16(v))) }
+
+// GemmQBytes is GemmQ followed by r.RowU8 on each row i (with add
+// adds[i], or 0 for nil adds) into dst, row stride ldd >= N: with int8
+// dot products the requantization happens in the kernel's registers and
+// no int32 sums are stored. r.Bias and r.Scale must hold b.Cols() values
+// (those past N are not used).
+func GemmQBytes(m int, a []byte, lda int, b *PackedQ, dst []byte, ldd int, r *QRequant, adds []int32, s *QScratch) {
+	if m <= 0 {
+		return
+	}
+	k, cols := b.K, b.Cols()
+	if lda < k || ldd < b.N || len(r.Bias) < cols || len(r.Scale) < cols || adds != nil && len(adds) < m {
+		panic("kernels: GemmQBytes strides or requantization too small")
+	}
+	_ = a[(m-1)*lda+k-1]
+	_ = dst[(m-1)*ldd+b.N-1]
+	if s == nil {
+		s = &QScratch{}
+	}
+	if !useQVNNI {
+		// The Go twin: int32 sums of up to qRows rows, then each row.
+		if cap(s.c) < qRows*cols {
+			s.c = make([]int32, qRows*cols)
+		}
+		for r0 := 0; r0 < m; r0 += qRows {
+			rows := min(qRows, m-r0)
+			GemmQ(rows, a[r0*lda:], lda, b, s.c, cols, s)
+			for i := 0; i < rows; i++ {
+				var add int32
+				if adds != nil {
+					add = adds[r0+i]
+				}
+				r.RowU8(dst[(r0+i)*ldd:(r0+i)*ldd+b.N], s.c[i*cols:(i+1)*cols], add)
+			}
+		}
+		return
+	}
+	kb := 4 * b.quads
+	safe := safeRows(m, lda, kb, len(a))
+	gemmQBytesRows(safe, a, lda, b, dst, ldd, r, adds)
+	if safe == m {
+		return
+	}
+	buf := s.rows(a, lda, k, kb, safe, m)
+	var tail []int32
+	if adds != nil {
+		tail = adds[safe:]
+	}
+	gemmQBytesRows(m-safe, buf, kb, b, dst[safe*ldd:], ldd, r, tail)
+}
+
+// DwQBytes computes n output pixels of a depthwise convolution on bytes
+// whose taps all lie inside the input, requantized to bytes: pixel p's
+// channel ch is r applied to sum_t x[p*xstride+offs[t]+ch] *
+// int16(w[t*c+ch]), written to dst[p*dstride+ch]. With int8 dot products
+// the sums never leave the registers.
+func DwQBytes(dst []byte, dstride int, x []byte, xstride int, offs []int, w []int32, n, c int, r *QRequant) {
+	taps := len(offs)
+	if n <= 0 || c <= 0 || taps == 0 {
+		return
+	}
+	_ = dst[(n-1)*dstride+c-1]
+	_ = w[taps*c-1]
+	_, _ = r.Bias[c-1], r.Scale[c-1]
+	for _, o := range offs {
+		if o < 0 {
+			panic("kernels: DwQBytes negative tap offset")
+		}
+		_ = x[(n-1)*xstride+o+c-1]
+	}
+	if dwQBytesArch(dst, dstride, x, xstride, offs, w, n, c, r) {
+		return
+	}
+	acc := make([]int32, c)
+	for p := 0; p < n; p++ {
+		clear(acc)
+		for t, o := range offs {
+			dwRowQGo(acc, x[p*xstride+o:], 0, 0, w[t*c:], 1, c, 1)
+		}
+		r.RowU8(dst[p*dstride:p*dstride+c], acc, 0)
+	}
+}

@@ -16,25 +16,60 @@ var useQAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
 func qgemm12VNNI(a *byte, lda int, b *byte, quads, panels int, c *int32, ldc int)
 
 //go:noescape
+func qgemm4VNNI(a *byte, lda int, b *byte, quads, panels int, c *int32, ldc int)
+
+//go:noescape
+func qgemm1VNNI(a *byte, lda int, b *byte, quads, panels int, c *int32, ldc int)
+
+//go:noescape
+func qgemm12RqVNNI(a *byte, lda int, b *byte, quads, panels int, dst *byte, ldd int, bias *int32, scale *float32, adds *int32, lo, hi float32, zp int32, mask uint32)
+
+//go:noescape
+func qgemm4RqVNNI(a *byte, lda int, b *byte, quads, panels int, dst *byte, ldd int, bias *int32, scale *float32, adds *int32, lo, hi float32, zp int32, mask uint32)
+
+//go:noescape
+func qgemm1RqVNNI(a *byte, lda int, b *byte, quads, panels int, dst *byte, ldd int, bias *int32, scale *float32, adds *int32, lo, hi float32, zp int32, mask uint32)
+
+//go:noescape
 func requantRowU8AVX512(dst *byte, acc, bias *int32, scale *float32, n int, add int32, lo, hi float32, zp int32)
 
 //go:noescape
 func requantRowF32AVX512(dst *float32, acc, bias *int32, scale *float32, n int, add int32, lo, hi float32)
 
 //go:noescape
-func sumU8AVX512(a *byte, n int) int64
+func rowSumsU8AVX512(sums *int32, a *byte, lda, k, m int)
 
-// gemmQRows computes m rows (a multiple of qRows, each readable in whole
-// quads) of GemmQ.
+// qBlock is the number of rows the next kernel call takes of the m left:
+// 12, then 4, then 1 at a time.
+func qBlock(m int) int {
+	switch {
+	case m >= 12:
+		return 12
+	case m >= 4:
+		return 4
+	}
+	return 1
+}
+
+// gemmQRows computes m rows of GemmQ, each readable in whole quads.
 func gemmQRows(m int, a []byte, lda int, b *PackedQ, c []int32, ldc int) {
 	if !useQVNNI {
 		gemmQRowsGo(m, a, lda, b, c, ldc)
 		return
 	}
-	for r := 0; r < m; r += qRows {
-		_ = a[(r+qRows-1)*lda+4*b.quads-1]
-		_ = c[(r+qRows-1)*ldc+b.Cols()-1]
-		qgemm12VNNI(&a[r*lda], lda, &b.data[0], b.quads, b.panels, &c[r*ldc], ldc)
+	for r := 0; r < m; {
+		n := qBlock(m - r)
+		_ = a[(r+n-1)*lda+4*b.quads-1]
+		_ = c[(r+n-1)*ldc+b.Cols()-1]
+		f := qgemm1VNNI
+		switch n {
+		case 12:
+			f = qgemm12VNNI
+		case 4:
+			f = qgemm4VNNI
+		}
+		f(&a[r*lda], lda, &b.data[0], b.quads, b.panels, &c[r*ldc], ldc)
+		r += n
 	}
 }
 
@@ -56,16 +91,14 @@ func requantRowF32Arch(dst []float32, acc, bias []int32, scale []float32, add in
 	return n
 }
 
-func sumU8(a []byte) int32 {
-	n := len(a) &^ 63
-	var s int64
-	if useQAVX512 && n > 0 {
-		s = sumU8AVX512(&a[0], n)
+func rowSumsU8Arch(sums []int32, a []byte, lda, k, m int) bool {
+	if !useQAVX512 || m <= 0 || k <= 0 {
+		return false
 	}
-	for _, v := range a[n:] {
-		s += int64(v)
-	}
-	return int32(s)
+	_ = sums[m-1]
+	_ = a[(m-1)*lda+k-1]
+	rowSumsU8AVX512(&sums[0], &a[0], lda, k, m)
+	return true
 }
 
 //go:noescape
@@ -86,4 +119,53 @@ func DwRowQ(acc []int32, x []byte, xstride, tapstride int, w []int32, n, c, kw i
 		return
 	}
 	dwRowQGo(acc, x, xstride, tapstride, w, n, c, kw)
+}
+
+// gemmQBytesRows is GemmQBytes on m rows, each readable in whole quads;
+// false without the instructions.
+func gemmQBytesRows(m int, a []byte, lda int, b *PackedQ, dst []byte, ldd int, r *QRequant, adds []int32) bool {
+	if !useQVNNI {
+		return false
+	}
+	if m <= 0 {
+		return true
+	}
+	cols := b.Cols()
+	_, _ = r.Bias[cols-1], r.Scale[cols-1]
+	mask := uint32(1)<<(b.N-(b.panels-1)*QPanel) - 1
+	if b.N%QPanel == 0 {
+		mask = ^uint32(0)
+	}
+	var zero [qRows]int32
+	for r0 := 0; r0 < m; {
+		n := qBlock(m - r0)
+		_ = a[(r0+n-1)*lda+4*b.quads-1]
+		_ = dst[(r0+n-1)*ldd+b.N-1]
+		add := &zero[0]
+		if adds != nil {
+			_ = adds[r0+n-1]
+			add = &adds[r0]
+		}
+		f := qgemm1RqVNNI
+		switch n {
+		case 12:
+			f = qgemm12RqVNNI
+		case 4:
+			f = qgemm4RqVNNI
+		}
+		f(&a[r0*lda], lda, &b.data[0], b.quads, b.panels, &dst[r0*ldd], ldd, &r.Bias[0], &r.Scale[0], add, r.Lo, r.Hi, r.ZP, mask)
+		r0 += n
+	}
+	return true
+}
+
+//go:noescape
+func dwRqAVX512(dst *byte, dstride int, x *byte, xstride int, offs *int, w *int32, n, c, taps int, bias *int32, scale *float32, lo, hi float32, zp int32)
+
+func dwQBytesArch(dst []byte, dstride int, x []byte, xstride int, offs []int, w []int32, n, c int, r *QRequant) bool {
+	if !useQVNNI || c&15 != 0 {
+		return false
+	}
+	dwRqAVX512(&dst[0], dstride, &x[0], xstride, &offs[0], &w[0], n, c, len(offs), &r.Bias[0], &r.Scale[0], r.Lo, r.Hi, r.ZP)
+	return true
 }

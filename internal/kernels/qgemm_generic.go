@@ -16,16 +16,18 @@ func requantRowF32Arch(dst []float32, acc, bias []int32, scale []float32, add in
 	return 0
 }
 
-func sumU8(a []byte) int32 {
-	var s int32
-	for _, v := range a {
-		s += int32(v)
-	}
-	return s
-}
+func rowSumsU8Arch(sums []int32, a []byte, lda, k, m int) bool { return false }
 
 // DwRowQ adds kw taps of a depthwise convolution on bytes to n pixels of
 // int32 accumulators (see the amd64 version).
 func DwRowQ(acc []int32, x []byte, xstride, tapstride int, w []int32, n, c, kw int) {
 	dwRowQGo(acc, x, xstride, tapstride, w, n, c, kw)
+}
+
+func gemmQBytesRows(m int, a []byte, lda int, b *PackedQ, dst []byte, ldd int, r *QRequant, adds []int32) bool {
+	return false
+}
+
+func dwQBytesArch(dst []byte, dstride int, x []byte, xstride int, offs []int, w []int32, n, c int, r *QRequant) bool {
+	return false
 }

@@ -199,3 +199,102 @@ func TestDwRowQ(t *testing.T) {
 		}
 	}
 }
+
+func TestGemmQBytes(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 1))
+	for _, m := range []int{1, 11, 12, 30} {
+		for _, k := range []int{3, 16, 45} {
+			for _, n := range []int{5, 24, 32, 40, 96} {
+				lda, ldd := k+r.IntN(2), n+r.IntN(3)
+				a := make([]byte, (m-1)*lda+k)
+				for i := range a {
+					a[i] = byte(r.IntN(256))
+				}
+				b := make([]int8, k*n)
+				for i := range b {
+					b[i] = int8(r.IntN(256) - 128)
+				}
+				pb := PackQ(k, n, b, n)
+				q := QRequant{Bias: make([]int32, pb.Cols()), Scale: make([]float32, pb.Cols()), Lo: -60, Hi: 90, ZP: 100}
+				for j := 0; j < n; j++ {
+					q.Bias[j] = int32(r.IntN(4001) - 2000)
+					q.Scale[j] = 0.02 * r.Float32()
+				}
+				for _, withAdds := range []bool{false, true} {
+					var adds []int32
+					if withAdds {
+						adds = make([]int32, m)
+						for i := range adds {
+							adds[i] = int32(r.IntN(20001) - 10000)
+						}
+					}
+					dst := make([]byte, (m-1)*ldd+n+5)
+					for i := range dst {
+						dst[i] = 0xaa
+					}
+					GemmQBytes(m, a, lda, pb, dst, ldd, &q, adds, nil)
+					acc := make([]int32, m*pb.Cols())
+					GemmQ(m, a, lda, pb, acc, pb.Cols(), nil)
+					want := make([]byte, n)
+					for i := 0; i < m; i++ {
+						var add int32
+						if adds != nil {
+							add = adds[i]
+						}
+						q.RowU8(want, acc[i*pb.Cols():], add)
+						for j := 0; j < ldd && i*ldd+j < len(dst); j++ {
+							got := dst[i*ldd+j]
+							if j < n && got != want[j] || j >= n && got != 0xaa {
+								t.Fatalf("m=%d k=%d n=%d adds %v: dst[%d][%d] = %d, want %d (0xaa past n)", m, k, n, withAdds, i, j, got, want[min(j, n-1)])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestDwQBytes(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 2))
+	for _, c := range []int{16, 48, 20, 96, 160} {
+		for _, taps := range []int{1, 9, 25} {
+			const n, xs = 7, 2
+			offs := make([]int, taps)
+			for i := range offs {
+				offs[i] = r.IntN(40) * c
+			}
+			x := make([]byte, (n-1)*xs*c+40*c+c)
+			for i := range x {
+				x[i] = byte(r.IntN(256))
+			}
+			w, ws := make([]int32, taps*c), make([]int32, taps*c)
+			for i := range w {
+				ws[i] = int32(r.IntN(511) - 255)
+				w[i] = DwWeightQ(ws[i])
+			}
+			q := QRequant{Bias: make([]int32, c), Scale: make([]float32, c), Lo: -30, Hi: 120, ZP: 128}
+			for i := range q.Bias {
+				q.Bias[i] = int32(r.IntN(40001) - 20000)
+				q.Scale[i] = 0.004 * r.Float32()
+			}
+			dst := make([]byte, n*(c+3))
+			DwQBytes(dst, c+3, x, xs*c, offs, w, n, c, &q)
+			want := make([]byte, c)
+			for p := 0; p < n; p++ {
+				acc := make([]int32, c)
+				for tp, o := range offs {
+					for ch := 0; ch < c; ch++ {
+						acc[ch] += int32(x[p*xs*c+o+ch]) * ws[tp*c+ch]
+					}
+				}
+				q.RowU8(want, acc, 0)
+				for ch := 0; ch < c; ch++ {
+					if dst[p*(c+3)+ch] != want[ch] {
+						t.Fatalf("c=%d taps=%d: pixel %d channel %d: %d, want %d", c, taps, p, ch, dst[p*(c+3)+ch], want[ch])
+					}
+				}
+			}
+		}
+	}
+}
