@@ -139,7 +139,15 @@ func (o *convOp) runQ(st *state, n, h, w, oh, ow, pt, pl int) {
 	} else {
 		t.y = st.out(o.out, shape)
 	}
-	kernels.Parallel(n*oh*ow, convRows/2, t)
+	// Few rows (7x7 maps, a classifier's one pixel) split their columns
+	// over the cores instead: rows alone would leave a core idle.
+	m, th := n*oh*ow, kernels.Threads()
+	if np := q.pw.NumPanels(); th > 1 && np > 1 && m < th*convRows {
+		t.groups = min(np, th)
+		kernels.Parallel(t.groups, 1, t)
+	} else {
+		kernels.Parallel(m, convRows/2, t)
+	}
 	*t = qconvTask{}
 }
 
@@ -152,9 +160,28 @@ type qconvTask struct {
 	yq     []byte    // as bytes
 	g      kernels.ConvGeom
 	direct bool
+	groups int // > 0: Run's range is over column groups, each of all rows
 }
 
 func (t *qconvTask) Run(lo, hi int) {
+	q := t.o.q
+	if t.groups == 0 {
+		t.rows(lo, hi, q.pw, 0)
+		return
+	}
+	np := q.pw.NumPanels()
+	for g := lo; g < hi; g++ {
+		p0, p1 := g*np/t.groups, (g+1)*np/t.groups
+		if p0 < p1 {
+			pw := q.pw.Panels(p0, p1)
+			t.rows(0, t.g.N*t.g.OH*t.g.OW, &pw, p0*kernels.QPanel)
+		}
+	}
+}
+
+// rows computes output pixels [lo, hi), convRows at a time, for the
+// columns of pw, which start at column col.
+func (t *qconvTask) rows(lo, hi int, pw *kernels.PackedQ, col int) {
 	o := t.o
 	q := o.q
 	k := o.kh * o.kw * o.ic
@@ -167,6 +194,9 @@ func (t *qconvTask) Run(lo, hi int) {
 		}
 	}
 	defer q.scratch.Put(s)
+	rq, rqp := q.rq, q.rqp
+	rq.Bias, rq.Scale = rq.Bias[col:col+pw.N], rq.Scale[col:col+pw.N]
+	rqp.Bias, rqp.Scale = rqp.Bias[col:], rqp.Scale[col:]
 	for c0 := lo; c0 < hi; c0 += convRows {
 		c1 := min(c0+convRows, hi)
 		rows := c1 - c0
@@ -186,17 +216,18 @@ func (t *qconvTask) Run(lo, hi int) {
 			adds = s.sums[:rows]
 		}
 		if t.yq != nil {
-			kernels.GemmQBytes(rows, a, k, q.pw, t.yq[c0*o.oc:], o.oc, &q.rqp, adds, &s.g)
+			kernels.GemmQBytes(rows, a, k, pw, t.yq[c0*o.oc+col:], o.oc, &rqp, adds, &s.g)
 			continue
 		}
-		kernels.GemmQ(rows, a, k, q.pw, s.acc, cols, &s.g)
+		pc := pw.Cols()
+		kernels.GemmQ(rows, a, k, pw, s.acc, pc, &s.g)
 		for r := 0; r < rows; r++ {
 			var add int32
 			if adds != nil {
 				add = adds[r]
 			}
-			p := (c0 + r) * o.oc
-			q.rq.RowF32(t.y[p:p+o.oc], s.acc[r*cols:r*cols+o.oc], add)
+			p := (c0+r)*o.oc + col
+			rq.RowF32(t.y[p:p+pw.N], s.acc[r*pc:r*pc+pw.N], add)
 		}
 	}
 }

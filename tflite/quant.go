@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/dlcv-go/dlcv/internal/kernels"
+
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
@@ -60,29 +62,13 @@ func (q *qparams) actBounds(act uint8) (lo, hi int32) {
 // from zero, clamping to the type's range).
 func (q *qparams) quantizeReal(v []float32) {
 	for i, x := range v {
-		v[i] = float32(q.quantizeOne(x) - q.zp)
+		v[i] = float32(kernels.QuantizeOne(x, q.scale, q.zp, q.qmin, q.qmax) - q.zp)
 	}
 }
 
 // quantizeBytes is quantizeReal into bytes (q, plus 128 for int8).
 func (q *qparams) quantizeBytes(dst []byte, v []float32) {
-	s := byteShift(q)
-	for i, x := range v {
-		dst[i] = byte(q.quantizeOne(x) + s)
-	}
-}
-
-func (q *qparams) quantizeOne(x float32) int32 {
-	// x/scale is a float32, so r + 0.5 is exact in float64 and the floor
-	// rounds half away from zero as math.Round does, at a fraction of
-	// its cost.
-	r := min(max(float64(x/q.scale), -1e9), 1e9)
-	if r >= 0 {
-		r = math.Floor(r + 0.5)
-	} else {
-		r = -math.Floor(0.5 - r)
-	}
-	return min(max(int32(r)+q.zp, q.qmin), q.qmax)
+	kernels.QuantizeU8(dst, v, q.scale, q.zp, q.qmin, q.qmax, byteShift(q))
 }
 
 // activation function codes of the schema.

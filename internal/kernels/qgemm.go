@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // The integer GEMM of quantized models: unsigned 8-bit activations times
 // signed 8-bit weights, summed exactly in int32, as TFLite's integer
 // kernels do. The weights are packed once for the dot-product instruction
@@ -295,3 +297,38 @@ func DwQBytes(dst []byte, dstride int, x []byte, xstride int, offs []int, w []in
 		r.RowU8(dst[p*dstride:p*dstride+c], acc, 0)
 	}
 }
+
+// QuantizeU8 quantizes real values as TFLite's QUANTIZE does, into bytes:
+// dst[i] = clamp(round(x[i]/scale) + zp, qmin, qmax) + shift, rounding
+// half away from zero (shift 128 stores int8 values as bytes).
+func QuantizeU8(dst []byte, x []float32, scale float32, zp, qmin, qmax, shift int32) {
+	dst = dst[:len(x)]
+	i := quantizeU8Arch(dst, x, scale, zp, qmin, qmax, shift)
+	for ; i < len(x); i++ {
+		dst[i] = byte(QuantizeOne(x[i], scale, zp, qmin, qmax) + shift)
+	}
+}
+
+// QuantizeOne is one value of QuantizeU8 before the shift.
+func QuantizeOne(x, scale float32, zp, qmin, qmax int32) int32 {
+	// x/scale is a float32, so r + 0.5 is exact in float64 and the floor
+	// rounds half away from zero as math.Round does, at a fraction of
+	// its cost.
+	r := min(max(float64(x/scale), -1e9), 1e9)
+	if r >= 0 {
+		r = math.Floor(r + 0.5)
+	} else {
+		r = -math.Floor(0.5 - r)
+	}
+	return min(max(int32(r)+zp, qmin), qmax)
+}
+
+// Panels returns the view of b's panels [p0, p1): columns p0*QPanel up
+// to p1*QPanel (or N), for splitting a product's columns over cores.
+func (p *PackedQ) Panels(p0, p1 int) PackedQ {
+	per := p.quads * QPanel * 4
+	return PackedQ{K: p.K, N: min(p.N, p1*QPanel) - p0*QPanel, quads: p.quads, panels: p1 - p0, data: p.data[p0*per : p1*per]}
+}
+
+// NumPanels is the number of column panels.
+func (p *PackedQ) NumPanels() int { return p.panels }

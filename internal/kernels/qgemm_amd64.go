@@ -25,10 +25,19 @@ func qgemm1VNNI(a *byte, lda int, b *byte, quads, panels int, c *int32, ldc int)
 func qgemm12RqVNNI(a *byte, lda int, b *byte, quads, panels int, dst *byte, ldd int, bias *int32, scale *float32, adds *int32, lo, hi float32, zp int32, mask uint32)
 
 //go:noescape
+func qgemm12RqAddVNNI(a *byte, lda int, b *byte, quads, panels int, dst *byte, ldd int, bias *int32, scale *float32, adds *int32, lo, hi float32, zp int32, mask uint32)
+
+//go:noescape
 func qgemm4RqVNNI(a *byte, lda int, b *byte, quads, panels int, dst *byte, ldd int, bias *int32, scale *float32, adds *int32, lo, hi float32, zp int32, mask uint32)
 
 //go:noescape
+func qgemm4RqAddVNNI(a *byte, lda int, b *byte, quads, panels int, dst *byte, ldd int, bias *int32, scale *float32, adds *int32, lo, hi float32, zp int32, mask uint32)
+
+//go:noescape
 func qgemm1RqVNNI(a *byte, lda int, b *byte, quads, panels int, dst *byte, ldd int, bias *int32, scale *float32, adds *int32, lo, hi float32, zp int32, mask uint32)
+
+//go:noescape
+func qgemm1RqAddVNNI(a *byte, lda int, b *byte, quads, panels int, dst *byte, ldd int, bias *int32, scale *float32, adds *int32, lo, hi float32, zp int32, mask uint32)
 
 //go:noescape
 func requantRowU8AVX512(dst *byte, acc, bias *int32, scale *float32, n int, add int32, lo, hi float32, zp int32)
@@ -147,11 +156,17 @@ func gemmQBytesRows(m int, a []byte, lda int, b *PackedQ, dst []byte, ldd int, r
 			add = &adds[r0]
 		}
 		f := qgemm1RqVNNI
-		switch n {
-		case 12:
+		switch {
+		case n == 12 && adds != nil:
+			f = qgemm12RqAddVNNI
+		case n == 12:
 			f = qgemm12RqVNNI
-		case 4:
+		case n == 4 && adds != nil:
+			f = qgemm4RqAddVNNI
+		case n == 4:
 			f = qgemm4RqVNNI
+		case adds != nil:
+			f = qgemm1RqAddVNNI
 		}
 		f(&a[r0*lda], lda, &b.data[0], b.quads, b.panels, &dst[r0*ldd], ldd, &r.Bias[0], &r.Scale[0], add, r.Lo, r.Hi, r.ZP, mask)
 		r0 += n
@@ -168,4 +183,17 @@ func dwQBytesArch(dst []byte, dstride int, x []byte, xstride int, offs []int, w 
 	}
 	dwRqAVX512(&dst[0], dstride, &x[0], xstride, &offs[0], &w[0], n, c, len(offs), &r.Bias[0], &r.Scale[0], r.Lo, r.Hi, r.ZP)
 	return true
+}
+
+//go:noescape
+func quantizeU8AVX512(dst *byte, x *float32, n int, scale float32, zp, qmin, qmax, shift int32)
+
+func quantizeU8Arch(dst []byte, x []float32, scale float32, zp, qmin, qmax, shift int32) int {
+	n := len(x) &^ 15
+	if !useQAVX512 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	quantizeU8AVX512(&dst[0], &x[0], n, scale, zp, qmin, qmax, shift)
+	return n
 }

@@ -31,3 +31,7 @@ func gemmQBytesRows(m int, a []byte, lda int, b *PackedQ, dst []byte, ldd int, r
 func dwQBytesArch(dst []byte, dstride int, x []byte, xstride int, offs []int, w []int32, n, c int, r *QRequant) bool {
 	return false
 }
+
+func quantizeU8Arch(dst []byte, x []float32, scale float32, zp, qmin, qmax, shift int32) int {
+	return 0
+}

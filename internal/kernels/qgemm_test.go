@@ -298,3 +298,32 @@ func TestDwQBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestQuantizeU8(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 9))
+	x := make([]float32, 1003)
+	for i := range x {
+		x[i] = float32(r.NormFloat64() * 3)
+	}
+	const scale = 0.0125
+	for i := 0; i < 200; i++ { // exact halves, both signs, and extremes
+		x[i] = (float32(r.IntN(400)-200) + 0.5) * scale
+	}
+	x[200], x[201], x[202] = 1e30, -1e30, 0.4999999*scale
+	for _, tc := range []struct{ zp, qmin, qmax, shift int32 }{{128, 0, 255, 0}, {-5, -128, 127, 128}} {
+		dst := make([]byte, len(x))
+		QuantizeU8(dst, x, scale, tc.zp, tc.qmin, tc.qmax, tc.shift)
+		for i, v := range x {
+			q := int32(math.Round(float64(v / scale))) // math.Round: half away from zero
+			if f := math.Round(float64(v / scale)); f > 1e9 {
+				q = 1e9
+			} else if f < -1e9 {
+				q = -1e9
+			}
+			want := byte(min(max(q+tc.zp, tc.qmin), tc.qmax) + tc.shift)
+			if dst[i] != want {
+				t.Fatalf("%+v: x[%d] = %v (x/scale %v): %d, want %d", tc, i, v, v/scale, dst[i], want)
+			}
+		}
+	}
+}
