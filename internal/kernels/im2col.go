@@ -315,7 +315,10 @@ func addTo(dst, src []float32) {
 }
 
 // Im2colRowsU8 is Im2colRows for byte activations: pixels outside the
-// image read as pad (a quantized tensor's zero point).
+// image read as pad (a quantized tensor's zero point). It goes output
+// row by output row and kernel row by kernel row: the pixels whose
+// kernel row lies inside the image take one strided copy (RGB stems copy
+// 9 bytes per pixel and kernel row), the others tap by tap.
 func (g ConvGeom) Im2colRowsU8(dst, src []byte, lo, hi int, pad byte) {
 	g = g.norm()
 	h, w, c, kh, kw := g.H, g.W, g.C, g.KH, g.KW
@@ -328,41 +331,55 @@ func (g ConvGeom) Im2colRowsU8(dst, src []byte, lo, hi int, pad byte) {
 	dst = dst[:(hi-lo)*rowLen]
 	imgLen := h * w * c
 	_ = src[g.N*imgLen-1]
-	b, oy, ox := lo/(oh*ow), lo/ow%oh, lo%ow
-	img := src[b*imgLen : (b+1)*imgLen]
-	for d := 0; d < len(dst); {
-		ix0 := ox*sw - g.PadLeft
-		inside := dw == 1 && ix0 >= 0 && ix0+kw <= w
+	// Output columns [oxa, oxb) read kernel rows inside the image.
+	oxa, oxb := ow, ow
+	if dw == 1 {
+		oxa = min((g.PadLeft+sw-1)/sw, ow)
+		oxb = 0
+		if last := w - kw + g.PadLeft; last >= 0 {
+			oxb = min(last/sw+1, ow)
+		}
+		oxb = max(oxb, oxa)
+	}
+	for p := lo; p < hi; {
+		b, oy, ox0 := p/(oh*ow), p/ow%oh, p%ow
+		ox1 := min(ow, ox0+hi-p) // this output row's pixels in the range
+		img := src[b*imgLen : (b+1)*imgLen]
+		out := dst[(p-lo)*rowLen:]
 		iy := oy*sh - g.PadTop
 		for ky := 0; ky < kh; ky, iy = ky+1, iy+dh {
-			out := dst[d : d+span]
-			d += span
 			if iy < 0 || iy >= h {
-				fillBytes(out, pad)
+				for j := 0; j < ox1-ox0; j++ {
+					fillBytes(out[j*rowLen+ky*span:j*rowLen+(ky+1)*span], pad)
+				}
 				continue
 			}
 			row := img[iy*w*c : (iy+1)*w*c]
-			if inside {
-				copy(out, row[ix0*c:ix0*c+span])
-				continue
+			a, e := max(ox0, oxa), min(ox1, oxb)
+			if a < e {
+				d := out[(a-ox0)*rowLen+ky*span:]
+				s := row[(a*sw-g.PadLeft)*c:]
+				if !copyStridedArch(d, rowLen, s, sw*c, span, e-a) {
+					for j := 0; j < e-a; j++ {
+						copy(d[j*rowLen:j*rowLen+span], s[j*sw*c:j*sw*c+span])
+					}
+				}
 			}
-			for kx, ix := 0, ix0; kx < span; kx, ix = kx+c, ix+dw {
-				if ix < 0 || ix >= w {
-					fillBytes(out[kx:kx+c], pad)
-				} else {
-					copy(out[kx:kx+c], row[ix*c:(ix+1)*c])
+			for ox := ox0; ox < ox1; ox++ {
+				if ox >= a && ox < e {
+					continue
+				}
+				t := out[(ox-ox0)*rowLen+ky*span:]
+				for kx, ix := 0, ox*sw-g.PadLeft; kx < kw; kx, ix = kx+1, ix+dw {
+					if ix < 0 || ix >= w {
+						fillBytes(t[kx*c:(kx+1)*c], pad)
+					} else {
+						copy(t[kx*c:(kx+1)*c], row[ix*c:(ix+1)*c])
+					}
 				}
 			}
 		}
-		if ox++; ox == ow {
-			ox = 0
-			if oy++; oy == oh {
-				oy = 0
-				if b++; b < g.N {
-					img = src[b*imgLen : (b+1)*imgLen]
-				}
-			}
-		}
+		p += ox1 - ox0
 	}
 }
 

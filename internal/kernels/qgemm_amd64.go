@@ -197,3 +197,14 @@ func quantizeU8Arch(dst []byte, x []float32, scale float32, zp, qmin, qmax, shif
 	quantizeU8AVX512(&dst[0], &x[0], n, scale, zp, qmin, qmax, shift)
 	return n
 }
+
+//go:noescape
+func copyStridedU8AVX512(dst *byte, dstride int, src *byte, sstride, span, n int)
+
+func copyStridedArch(dst []byte, dstride int, src []byte, sstride, span, n int) bool {
+	if !useQAVX512 || span > 64 {
+		return false
+	}
+	copyStridedU8AVX512(&dst[0], dstride, &src[0], sstride, span, n)
+	return true
+}

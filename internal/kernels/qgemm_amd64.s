@@ -1463,7 +1463,7 @@ rqpix:
 	SHRQ $6, CX
 rqblk4:
 	CMPQ CX, $4
-	JLT rqblk1
+	JLT rqblk2
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
@@ -1526,6 +1526,49 @@ rqblk4tap:
 	ADDQ $256, R10
 	SUBQ $4, CX
 	JMP rqblk4
+rqblk2:
+	CMPQ CX, $2
+	JLT rqblk1
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	MOVQ offs+32(FP), R11
+	MOVQ R12, R9
+	NEGQ R9
+rqblk2tap:
+	MOVQ (R11), R8
+	VPMOVZXBD 0(AX)(R8*1), Z10
+	VPMOVZXBD 16(AX)(R8*1), Z11
+	VPDPWSSD 0(R10)(R9*1), Z10, Z1
+	VPDPWSSD 64(R10)(R9*1), Z11, Z2
+	ADDQ $8, R11
+	ADDQ R13, R9
+	JNZ rqblk2tap
+	MOVQ R10, R8
+	SUBQ R12, R8
+	SUBQ DX, R8
+	MOVQ bias+72(FP), R9
+	MOVQ scale+80(FP), R11
+	VPADDD 0(R9)(R8*1), Z1, Z1
+	VCVTDQ2PS Z1, Z1
+	VMULPS 0(R11)(R8*1), Z1, Z1
+	VMAXPS Z28, Z1, Z1
+	VMINPS Z29, Z1, Z1
+	VCVTPS2DQ.RN_SAE Z1, Z1
+	VPADDD Z30, Z1, Z1
+	VPADDD 64(R9)(R8*1), Z2, Z2
+	VCVTDQ2PS Z2, Z2
+	VMULPS 64(R11)(R8*1), Z2, Z2
+	VMAXPS Z28, Z2, Z2
+	VMINPS Z29, Z2, Z2
+	VCVTPS2DQ.RN_SAE Z2, Z2
+	VPADDD Z30, Z2, Z2
+	SHRQ $2, R8
+	VPMOVUSDB Z1, 0(DI)(R8*1)
+	VPMOVUSDB Z2, 16(DI)(R8*1)
+	ADDQ $32, AX
+	ADDQ $128, R10
+	SUBQ $2, CX
+	JMP rqblk2
 rqblk1:
 	TESTQ CX, CX
 	JZ rqnext
@@ -1615,5 +1658,31 @@ qzloop:
 	DECQ CX
 	JNZ qzloop
 qzdone:
+	VZEROUPPER
+	RET
+
+// func copyStridedU8AVX512(dst *byte, dstride int, src *byte, sstride, span, n int)
+TEXT ·copyStridedU8AVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstride+8(FP), BX
+	MOVQ src+16(FP), SI
+	MOVQ sstride+24(FP), DX
+	MOVQ span+32(FP), CX
+	MOVQ n+40(FP), R8
+	MOVQ $-1, AX
+	SHLQ CX, AX
+	NOTQ AX
+	CMPQ CX, $64
+	JLT csmask
+	MOVQ $-1, AX
+csmask:
+	KMOVQ AX, K1
+csloop:
+	VMOVDQU8.Z (SI), K1, Z0
+	VMOVDQU8 Z0, K1, (DI)
+	ADDQ DX, SI
+	ADDQ BX, DI
+	DECQ R8
+	JNZ csloop
 	VZEROUPPER
 	RET

@@ -37,6 +37,7 @@ func main() {
 	dwRow()
 	dwRq()
 	quantize()
+	copyStrided()
 	if err := os.WriteFile("qgemm_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -344,7 +345,7 @@ func dwRow() {
 // previous tap's c; R10 points past the block's last tap weights and R9
 // runs from -taps*c*4 up to zero. Channels go four blocks of 16 at a
 // time while they last, so that four accumulation chains overlap (one
-// chain waits on vpdpwssd's latency), then one block at a time.
+// chain waits on vpdpwssd's latency), then two, then one.
 func dwRq() {
 	out.WriteString("\n// func dwRqAVX512(dst *byte, dstride int, x *byte, xstride int, offs *int, w *int32, n, c, taps int, bias *int32, scale *float32, lo, hi float32, zp int32)\n")
 	out.WriteString("TEXT ·dwRqAVX512(SB), NOSPLIT, $0-100\n")
@@ -365,12 +366,12 @@ func dwRq() {
 	p("LEAQ (DX)(R12*1), R10")
 	p("MOVQ R13, CX")
 	p("SHRQ $6, CX")
-	for _, g := range []int{4, 1} {
+	for _, g := range []int{4, 2, 1} {
 		lb := fmt.Sprintf("rqblk%d", g)
 		label(lb)
-		if g == 4 {
-			p("CMPQ CX, $4")
-			p("JLT rqblk1")
+		if g > 1 {
+			p("CMPQ CX, $%d", g)
+			p("JLT rqblk%d", g/2)
 		} else {
 			p("TESTQ CX, CX")
 			p("JZ rqnext")
@@ -480,6 +481,37 @@ func quantize() {
 	p("DECQ CX")
 	p("JNZ qzloop")
 	label("qzdone")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// copyStrided writes copyStridedU8AVX512: n copies of span <= 64 bytes
+// from src + i*sstride to dst + i*dstride, each one masked load and
+// store (K1 holds span ones).
+func copyStrided() {
+	out.WriteString("\n// func copyStridedU8AVX512(dst *byte, dstride int, src *byte, sstride, span, n int)\n")
+	out.WriteString("TEXT ·copyStridedU8AVX512(SB), NOSPLIT, $0-48\n")
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ dstride+8(FP), BX")
+	p("MOVQ src+16(FP), SI")
+	p("MOVQ sstride+24(FP), DX")
+	p("MOVQ span+32(FP), CX")
+	p("MOVQ n+40(FP), R8")
+	p("MOVQ $-1, AX")
+	p("SHLQ CX, AX")
+	p("NOTQ AX")
+	p("CMPQ CX, $64")
+	p("JLT csmask")
+	p("MOVQ $-1, AX")
+	label("csmask")
+	p("KMOVQ AX, K1")
+	label("csloop")
+	p("VMOVDQU8.Z (SI), K1, Z0")
+	p("VMOVDQU8 Z0, K1, (DI)")
+	p("ADDQ DX, SI")
+	p("ADDQ BX, DI")
+	p("DECQ R8")
+	p("JNZ csloop")
 	p("VZEROUPPER")
 	p("RET")
 }

@@ -35,3 +35,5 @@ func dwQBytesArch(dst []byte, dstride int, x []byte, xstride int, offs []int, w 
 func quantizeU8Arch(dst []byte, x []float32, scale float32, zp, qmin, qmax, shift int32) int {
 	return 0
 }
+
+func copyStridedArch(dst []byte, dstride int, src []byte, sstride, span, n int) bool { return false }

@@ -257,7 +257,7 @@ func TestGemmQBytes(t *testing.T) {
 
 func TestDwQBytes(t *testing.T) {
 	r := rand.New(rand.NewPCG(6, 2))
-	for _, c := range []int{16, 48, 20, 96, 160} {
+	for _, c := range []int{16, 32, 48, 20, 96, 112, 160} {
 		for _, taps := range []int{1, 9, 25} {
 			const n, xs = 7, 2
 			offs := make([]int, taps)
@@ -323,6 +323,53 @@ func TestQuantizeU8(t *testing.T) {
 			want := byte(min(max(q+tc.zp, tc.qmin), tc.qmax) + tc.shift)
 			if dst[i] != want {
 				t.Fatalf("%+v: x[%d] = %v (x/scale %v): %d, want %d", tc, i, v, v/scale, dst[i], want)
+			}
+		}
+	}
+}
+
+func TestIm2colRowsU8(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 8))
+	for _, g := range []ConvGeom{
+		{N: 2, H: 9, W: 11, C: 3, KH: 3, KW: 3, SH: 2, SW: 2, PadTop: 0, PadLeft: 0, OH: 5, OW: 6},
+		{N: 1, H: 7, W: 8, C: 5, KH: 3, KW: 3, SH: 1, SW: 1, PadTop: 1, PadLeft: 1, OH: 7, OW: 8},
+		{N: 1, H: 10, W: 9, C: 2, KH: 3, KW: 5, SH: 1, SW: 2, DH: 2, DW: 2, PadTop: 2, PadLeft: 3, OH: 8, OW: 4},
+		{N: 1, H: 6, W: 40, C: 16, KH: 1, KW: 7, SH: 1, SW: 3, PadTop: 0, PadLeft: 3, OH: 6, OW: 14},
+	} {
+		x := make([]byte, g.N*g.H*g.W*g.C)
+		for i := range x {
+			x[i] = byte(r.IntN(256))
+		}
+		rowLen := g.KH * g.KW * g.C
+		m := g.N * g.OH * g.OW
+		want := make([]byte, m*rowLen)
+		gn := g.norm()
+		for p := 0; p < m; p++ {
+			b, oy, ox := p/(g.OH*g.OW), p/g.OW%g.OH, p%g.OW
+			for ky := 0; ky < g.KH; ky++ {
+				for kx := 0; kx < g.KW; kx++ {
+					iy, ix := oy*g.SH-g.PadTop+ky*gn.DH, ox*g.SW-g.PadLeft+kx*gn.DW
+					for ch := 0; ch < g.C; ch++ {
+						v := byte(201)
+						if iy >= 0 && iy < g.H && ix >= 0 && ix < g.W {
+							v = x[((b*g.H+iy)*g.W+ix)*g.C+ch]
+						}
+						want[p*rowLen+(ky*g.KW+kx)*g.C+ch] = v
+					}
+				}
+			}
+		}
+		// Whole, and in chunks that start and end mid-row.
+		for _, chunk := range []int{m, 7, 1} {
+			got := make([]byte, m*rowLen)
+			for lo := 0; lo < m; lo += chunk {
+				hi := min(lo+chunk, m)
+				g.Im2colRowsU8(got[lo*rowLen:hi*rowLen], x, lo, hi, 201)
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%+v chunk %d: byte %d (pixel %d) = %d, want %d", g, chunk, i, i/rowLen, got[i], want[i])
+				}
 			}
 		}
 	}
