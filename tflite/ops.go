@@ -348,6 +348,8 @@ type poolOp struct {
 	max      bool
 	q        *qparams // nil for float
 	qlo, qhi int32    // activation bounds in q
+	// The integer path (qpool.go): where the input and output are bytes.
+	inBytes, outBytes bool
 }
 
 func (o *poolOp) run(st *state) error {
@@ -358,6 +360,10 @@ func (o *poolOp) run(st *state) error {
 	n, h, w, c := s[0], s[1], s[2], s[3]
 	oh, pt := outSize(h, o.p.kh, o.p.strideH, 1, o.p.same)
 	ow, pl := outSize(w, o.p.kw, o.p.strideW, 1, o.p.same)
+	if o.integer() {
+		o.runQ(st, n, h, w, c, oh, ow, pt, pl)
+		return nil
+	}
 	x := st.data[o.in]
 	y := st.out(o.out, []int{n, oh, ow, c})
 	acc := make([]float32, c)

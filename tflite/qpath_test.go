@@ -44,7 +44,8 @@ func runBothPaths(t *testing.T, load func() (*Model, error), x *tensor.Tensor) {
 
 // qChain is conv 3x3/2 -> depthwise 3x3 -> conv 1x1 (weights too wide
 // for int8 once centred when uint8: the per-row sums) -> ADD with the
-// first conv's output -> depthwise 3x3/2, odd sizes throughout.
+// first conv's output -> depthwise 3x3/2 -> max pool 2x2 SAME -> average
+// pool 2x2 VALID, odd sizes throughout.
 func qChain(r *rand.Rand, typ TensorType) []byte {
 	const c = 20
 	q := func(n int) []byte {
@@ -104,14 +105,18 @@ func qChain(r *rand.Rand, typ TensorType) []byte {
 		act("t4", []int32{1, 5, 6, c}, 0.07),
 		weights("wd2", []int32{1, 3, 3, c}, 3, 128),
 		bt("bd2"),
-		act("out", []int32{1, 3, 3, c}, 0.03),
+		act("t5", []int32{1, 3, 3, c}, 0.03),
+		act("t6", []int32{1, 2, 2, c}, 0.03),
+		act("out", []int32{1, 1, 1, c}, 0.03),
 	}, []tOp{
 		{code: opConv2D, in: []int32{0, 1, 2}, out: []int32{3}, optType: 1, opts: convOpts(false, true, 2, actRelu6)},
 		{code: opDepthwiseConv, in: []int32{3, 4, 5}, out: []int32{6}, optType: 2, opts: convOpts(true, true, 1, actRelu)},
 		{code: opConv2D, in: []int32{6, 7, 8}, out: []int32{9}, optType: 1, opts: convOpts(false, true, 1, actNone)},
 		{code: opAdd, in: []int32{9, 3}, out: []int32{10}},
 		{code: opDepthwiseConv, in: []int32{10, 11, 12}, out: []int32{13}, optType: 2, opts: convOpts(true, true, 2, actNone)},
-	}, []int32{0}, []int32{13})
+		{code: opMaxPool2D, in: []int32{13}, out: []int32{14}, optType: 5, opts: poolOptions(true, 2, 2, actNone)},
+		{code: opAveragePool2D, in: []int32{14}, out: []int32{15}, optType: 5, opts: poolOptions(false, 1, 2, actRelu)},
+	}, []int32{0}, []int32{15})
 }
 
 func TestIntegerPathMatchesFloat(t *testing.T) {
