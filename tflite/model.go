@@ -53,6 +53,7 @@ type state struct {
 	qdepthwise qdepthwiseTask
 	qadd       qaddTask
 	quantize   quantizeTask
+	qpool      qpoolTask
 	poolAcc    []int32 // the integer pool's sums
 	depthwise  depthwiseTask
 }

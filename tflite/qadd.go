@@ -69,7 +69,7 @@ func (o *addOp) runQ(st *state) error {
 	} else {
 		t.y = st.out(o.out, sa)
 	}
-	kernels.Parallel(len(xa), 16384, t)
+	kernels.Parallel(len(xa), 4096, t)
 	*t = qaddTask{}
 	return nil
 }

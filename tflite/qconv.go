@@ -139,14 +139,20 @@ func (o *convOp) runQ(st *state, n, h, w, oh, ow, pt, pl int) {
 	} else {
 		t.y = st.out(o.out, shape)
 	}
-	// Few rows (7x7 maps, a classifier's one pixel) split their columns
-	// over the cores instead: rows alone would leave a core idle.
+	// Rows split over the cores in parts of at least 64 (one im2col chunk
+	// in cache between lowering and multiplying), or of 12 (one kernel
+	// tile) for small maps; too few rows for that (a classifier's one
+	// pixel) split their columns instead. Rows keep each core's output
+	// in its cache for the next operator, which splits by rows too.
 	m, th := n*oh*ow, kernels.Threads()
-	if np := q.pw.NumPanels(); th > 1 && np > 1 && m < th*convRows {
+	switch np := q.pw.NumPanels(); {
+	case m/(convRows/2) >= 2*th:
+		kernels.Parallel(m, convRows/2, t)
+	case m/12 >= 2*th || np == 1 || th == 1:
+		kernels.Parallel(m, 12, t)
+	default:
 		t.groups = min(np, th)
 		kernels.Parallel(t.groups, 1, t)
-	} else {
-		kernels.Parallel(m, convRows/2, t)
 	}
 	*t = qconvTask{}
 }

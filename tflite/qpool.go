@@ -1,5 +1,7 @@
 package tflite
 
+import "github.com/dlcv-go/dlcv/internal/kernels"
+
 // The integer path of quantized AVERAGE_POOL_2D and MAX_POOL_2D: bytes in
 // and out (see qconv.go), the same integer rounding as the float32 path.
 // Input and output share their quantization (sameQuant), so a byte is the
@@ -12,8 +14,7 @@ func (o *poolOp) setBytes(bytes []bool) { o.inBytes, o.outBytes = bytes[o.in], b
 // runQ pools with integer sums of the input's centred values, read from
 // bytes or from centred float32.
 func (o *poolOp) runQ(st *state, n, h, w, c, oh, ow, pt, pl int) {
-	shift := byteShift(o.q)
-	zb := o.q.zp + shift // the zero point as a byte
+	zb := o.q.zp + byteShift(o.q) // the zero point as a byte
 	var x []byte
 	if o.inBytes {
 		x = st.q[o.in]
@@ -31,30 +32,47 @@ func (o *poolOp) runQ(st *state, n, h, w, c, oh, ow, pt, pl int) {
 	if cap(st.poolAcc) < c {
 		st.poolAcc = make([]int32, c)
 	}
-	acc := st.poolAcc[:c]
+	t := &st.qpool
+	*t = qpoolTask{o: o, x: x, y: y, yq: yq, acc: st.poolAcc[:c], n: n, h: h, w: w, c: c, oh: oh, ow: ow, pt: pt, pl: pl}
+	// The channels split over the cores (a global pool has one pixel).
+	kernels.Parallel(c, max(16, 8192/max(o.p.kh*o.p.kw*oh*ow, 1)), t)
+	*t = qpoolTask{}
+}
+
+// qpoolTask pools channels [lo, hi) of every output pixel.
+type qpoolTask struct {
+	o                          *poolOp
+	x                          []byte
+	y                          []float32
+	yq                         []byte
+	acc                        []int32
+	n, h, w, c, oh, ow, pt, pl int
+}
+
+func (t *qpoolTask) Run(lo, hi int) {
+	o, c, h, w := t.o, t.c, t.h, t.w
+	shift := byteShift(o.q)
 	zp := o.q.zp
-	for b := 0; b < n; b++ {
-		for i := 0; i < oh; i++ {
-			for j := 0; j < ow; j++ {
-				y0, y1 := max(i*o.p.strideH-pt, 0), min(i*o.p.strideH-pt+o.p.kh, h)
-				x0, x1 := max(j*o.p.strideW-pl, 0), min(j*o.p.strideW-pl+o.p.kw, w)
+	acc := t.acc[lo:hi]
+	for b := 0; b < t.n; b++ {
+		for i := 0; i < t.oh; i++ {
+			for j := 0; j < t.ow; j++ {
+				y0, y1 := max(i*o.p.strideH-t.pt, 0), min(i*o.p.strideH-t.pt+o.p.kh, h)
+				x0, x1 := max(j*o.p.strideW-t.pl, 0), min(j*o.p.strideW-t.pl+o.p.kw, w)
 				clear(acc)
 				for yy := y0; yy < y1; yy++ {
 					for xx := x0; xx < x1; xx++ {
-						row := x[((b*h+yy)*w+xx)*c:][:c]
+						p := ((b*h+yy)*w+xx)*c + lo
+						row := t.x[p : p+len(acc)]
 						if o.max {
-							for k, v := range row {
-								acc[k] = max(acc[k], int32(v))
-							}
+							kernels.MaxU8(acc, row)
 						} else {
-							for k, v := range row {
-								acc[k] += int32(v)
-							}
+							kernels.AddU8(acc, row)
 						}
 					}
 				}
 				cnt := int32(max((y1-y0)*(x1-x0), 1))
-				base := ((b*oh+i)*ow + j) * c
+				base := ((b*t.oh+i)*t.ow+j)*c + lo
 				for k, s := range acc {
 					// s sums bytes: q values plus shift each.
 					var q int32
@@ -67,10 +85,10 @@ func (o *poolOp) runQ(st *state, n, h, w, c, oh, ow, pt, pl int) {
 						q = (sum - cnt/2) / cnt
 					}
 					q = min(max(q, o.qlo), o.qhi)
-					if yq != nil {
-						yq[base+k] = byte(q + shift)
+					if t.yq != nil {
+						t.yq[base+k] = byte(q + shift)
 					} else {
-						y[base+k] = float32(q - zp)
+						t.y[base+k] = float32(q - zp)
 					}
 				}
 			}

@@ -332,3 +332,20 @@ func (p *PackedQ) Panels(p0, p1 int) PackedQ {
 
 // NumPanels is the number of column panels.
 func (p *PackedQ) NumPanels() int { return p.panels }
+
+// AddU8 sets acc[i] += x[i]; MaxU8 sets acc[i] = max(acc[i], x[i]): the
+// integer pools' sums over their window.
+func AddU8(acc []int32, x []byte) {
+	acc = acc[:len(x)]
+	for i := accumulateU8Arch(acc, x, false); i < len(x); i++ {
+		acc[i] += int32(x[i])
+	}
+}
+
+// MaxU8 is AddU8 with max for the sum.
+func MaxU8(acc []int32, x []byte) {
+	acc = acc[:len(x)]
+	for i := accumulateU8Arch(acc, x, true); i < len(x); i++ {
+		acc[i] = max(acc[i], int32(x[i]))
+	}
+}

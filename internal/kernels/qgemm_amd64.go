@@ -208,3 +208,23 @@ func copyStridedArch(dst []byte, dstride int, src []byte, sstride, span, n int) 
 	copyStridedU8AVX512(&dst[0], dstride, &src[0], sstride, span, n)
 	return true
 }
+
+//go:noescape
+func addU8AVX512(acc *int32, x *byte, n int)
+
+//go:noescape
+func maxU8AVX512(acc *int32, x *byte, n int)
+
+func accumulateU8Arch(acc []int32, x []byte, isMax bool) int {
+	n := len(x) &^ 15
+	if !useQAVX512 || n == 0 {
+		return 0
+	}
+	_ = acc[n-1]
+	if isMax {
+		maxU8AVX512(&acc[0], &x[0], n)
+	} else {
+		addU8AVX512(&acc[0], &x[0], n)
+	}
+	return n
+}

@@ -1686,3 +1686,41 @@ csloop:
 	JNZ csloop
 	VZEROUPPER
 	RET
+
+// func addU8AVX512(acc *int32, x *byte, n int)
+TEXT ·addU8AVX512(SB), NOSPLIT, $0-24
+	MOVQ acc+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+	JZ addU8AVX512done
+addU8AVX512loop:
+	VPMOVZXBD (SI), Z0
+	VPADDD (DI), Z0, Z0
+	VMOVDQU32 Z0, (DI)
+	ADDQ $16, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ addU8AVX512loop
+addU8AVX512done:
+	VZEROUPPER
+	RET
+
+// func maxU8AVX512(acc *int32, x *byte, n int)
+TEXT ·maxU8AVX512(SB), NOSPLIT, $0-24
+	MOVQ acc+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+	JZ maxU8AVX512done
+maxU8AVX512loop:
+	VPMOVZXBD (SI), Z0
+	VPMAXSD (DI), Z0, Z0
+	VMOVDQU32 Z0, (DI)
+	ADDQ $16, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ maxU8AVX512loop
+maxU8AVX512done:
+	VZEROUPPER
+	RET

@@ -38,6 +38,8 @@ func main() {
 	dwRq()
 	quantize()
 	copyStrided()
+	accumulate(false)
+	accumulate(true)
 	if err := os.WriteFile("qgemm_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -512,6 +514,33 @@ func copyStrided() {
 	p("ADDQ BX, DI")
 	p("DECQ R8")
 	p("JNZ csloop")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// accumulate writes addU8AVX512 (acc[i] += x[i]) or maxU8AVX512 (acc[i]
+// = max(acc[i], x[i])) over n/16*16 bytes: the integer pools' sums.
+func accumulate(isMax bool) {
+	name, op := "addU8AVX512", "VPADDD"
+	if isMax {
+		name, op = "maxU8AVX512", "VPMAXSD"
+	}
+	fmt.Fprintf(&out, "\n// func %s(acc *int32, x *byte, n int)\n", name)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-24\n", name)
+	p("MOVQ acc+0(FP), DI")
+	p("MOVQ x+8(FP), SI")
+	p("MOVQ n+16(FP), CX")
+	p("SHRQ $4, CX")
+	p("JZ %sdone", name)
+	label(name + "loop")
+	p("VPMOVZXBD (SI), Z0")
+	p("%s (DI), Z0, Z0", op)
+	p("VMOVDQU32 Z0, (DI)")
+	p("ADDQ $16, SI")
+	p("ADDQ $64, DI")
+	p("DECQ CX")
+	p("JNZ %sloop", name)
+	label(name + "done")
 	p("VZEROUPPER")
 	p("RET")
 }

@@ -374,3 +374,22 @@ func TestIm2colRowsU8(t *testing.T) {
 		}
 	}
 }
+
+func TestAddMaxU8(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for _, n := range []int{0, 5, 16, 33, 100} {
+		x := make([]byte, n)
+		acc := make([]int32, n)
+		for i := range x {
+			x[i], acc[i] = byte(r.IntN(256)), int32(r.IntN(600))-100
+		}
+		sum, mx := append([]int32(nil), acc...), append([]int32(nil), acc...)
+		AddU8(sum, x)
+		MaxU8(mx, x)
+		for i := range x {
+			if sum[i] != acc[i]+int32(x[i]) || mx[i] != max(acc[i], int32(x[i])) {
+				t.Fatalf("n=%d [%d]: sum %d max %d from %d and %d", n, i, sum[i], mx[i], acc[i], x[i])
+			}
+		}
+	}
+}
