@@ -140,7 +140,11 @@ func (t *qdepthwiseTask) Run(lo, hi int) {
 			// The columns whose taps are all inside in one call, sums
 			// kept in registers; the border columns below.
 			x := t.x[((b*g.H+iy0)*g.W+oxa*g.SW-g.PadLeft)*c:]
-			kernels.DwQBytes(t.yq[(r*ow+oxa)*c:], c, x, g.SW*c, offs, q.w, oxb-oxa, c, &q.rq)
+			if y := t.yq[(r*ow+oxa)*c:]; g.SW == 1 && o.kw == 3 && dw == 1 {
+				kernels.DwQBytes3(y, x, dh*g.W*c, q.w, oxb-oxa, c, o.kh, &q.rq)
+			} else {
+				kernels.DwQBytes(y, c, x, g.SW*c, offs, q.w, oxb-oxa, c, &q.rq)
+			}
 		}
 		clear(acc)
 		for ky := 0; ky < o.kh; ky++ {

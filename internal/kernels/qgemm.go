@@ -349,3 +349,30 @@ func MaxU8(acc []int32, x []byte) {
 		acc[i] = max(acc[i], int32(x[i]))
 	}
 }
+
+// DwQBytes3 is DwQBytes for stride 1 and kh kernel rows of 3 taps, rows
+// rowstride bytes apart (the taps of kernel row ky at ky*rowstride +
+// {0, c, 2c}), dst and x pixels c bytes apart: the common depthwise
+// layer, eight and four pixels at a time where the CPU allows.
+func DwQBytes3(dst, x []byte, rowstride int, w []int32, n, c, kh int, r *QRequant) {
+	if n <= 0 || c <= 0 || kh <= 0 {
+		return
+	}
+	_ = dst[n*c-1]
+	_ = x[(kh-1)*rowstride+(n+1)*c+c-1]
+	_ = w[3*kh*c-1]
+	_, _ = r.Bias[c-1], r.Scale[c-1]
+	done := dwQBytes3Arch(dst, x, rowstride, w, n, c, kh, r)
+	if done == n {
+		return
+	}
+	var offBuf [48]int
+	offs := offBuf[:0]
+	if 3*kh > len(offBuf) {
+		offs = make([]int, 0, 3*kh)
+	}
+	for ky := 0; ky < kh; ky++ {
+		offs = append(offs, ky*rowstride, ky*rowstride+c, ky*rowstride+2*c)
+	}
+	DwQBytes(dst[done*c:], c, x[done*c:], c, offs, w, n-done, c, r)
+}

@@ -228,3 +228,27 @@ func accumulateU8Arch(acc []int32, x []byte, isMax bool) int {
 	}
 	return n
 }
+
+//go:noescape
+func dwRq3x8AVX512(dst, x *byte, rowstride int, w *int32, groups, c, kh int, bias *int32, scale *float32, lo, hi float32, zp int32)
+
+//go:noescape
+func dwRq3x4AVX512(dst, x *byte, rowstride int, w *int32, groups, c, kh int, bias *int32, scale *float32, lo, hi float32, zp int32)
+
+// dwQBytes3Arch does the first pixels of DwQBytes3, 8 then 4 at a time,
+// and returns how many.
+func dwQBytes3Arch(dst, x []byte, rowstride int, w []int32, n, c, kh int, r *QRequant) int {
+	if !useQVNNI || c&15 != 0 {
+		return 0
+	}
+	done := 0
+	if g := n / 8; g > 0 {
+		dwRq3x8AVX512(&dst[0], &x[0], rowstride, &w[0], g, c, kh, &r.Bias[0], &r.Scale[0], r.Lo, r.Hi, r.ZP)
+		done = 8 * g
+	}
+	if n-done >= 4 {
+		dwRq3x4AVX512(&dst[done*c], &x[done*c], rowstride, &w[0], 1, c, kh, &r.Bias[0], &r.Scale[0], r.Lo, r.Hi, r.ZP)
+		done += 4
+	}
+	return done
+}

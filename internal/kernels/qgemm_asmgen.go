@@ -40,6 +40,8 @@ func main() {
 	copyStrided()
 	accumulate(false)
 	accumulate(true)
+	dwRow3(8)
+	dwRow3(4)
 	if err := os.WriteFile("qgemm_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -541,6 +543,110 @@ func accumulate(isMax bool) {
 	p("DECQ CX")
 	p("JNZ %sloop", name)
 	label(name + "done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// dwRow3 writes dwRq3x<px>AVX512: dwRqAVX512 for stride 1 and kernel rows
+// of 3 taps, px output pixels at a time, so that the px+2 input pixels a
+// kernel row of px outputs reads are widened once each (vpmovzxbd is the
+// bottleneck) and the weights are loaded once per px pixels.
+// Channel blocks of 16 are the outer loop (DX points at the block's
+// weights), groups of four pixels the inner one.
+func dwRow3(px int) {
+	name := fmt.Sprintf("dwRq3x%dAVX512", px)
+	pre := fmt.Sprintf("d3x%d", px)
+	fmt.Fprintf(&out, "\n// func %s(dst, x *byte, rowstride int, w *int32, groups, c, kh int, bias *int32, scale *float32, lo, hi float32, zp int32)\n", name)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-84\n", name)
+	p("MOVQ c+40(FP), BX")
+	p("LEAQ (BX)(BX*2), R12")
+	p("MOVQ BX, R13")
+	p("SHLQ $2, R13")
+	p("MOVQ rowstride+16(FP), R8")
+	p("MOVQ w+24(FP), DX")
+	p("VBROADCASTSS lo+72(FP), Z28")
+	p("VBROADCASTSS hi+76(FP), Z29")
+	p("MOVL zp+80(FP), AX")
+	p("VPBROADCASTD AX, Z30")
+	label(pre + "blk")
+	p("MOVQ DX, AX")
+	p("SUBQ w+24(FP), AX")
+	p("SHRQ $2, AX")
+	p("MOVQ dst+0(FP), DI")
+	p("ADDQ AX, DI")
+	p("MOVQ x+8(FP), SI")
+	p("ADDQ AX, SI")
+	p("MOVQ groups+32(FP), R11")
+	label(pre + "grp")
+	for i := 0; i < px; i++ {
+		p("VPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("MOVQ SI, R9")
+	p("MOVQ DX, R10")
+	p("MOVQ kh+48(FP), CX")
+	label(pre + "ky")
+	p("VMOVDQU32 (R10), Z8")
+	p("VMOVDQU32 (R10)(R13*1), Z9")
+	p("VMOVDQU32 (R10)(R13*2), Z10")
+	// Input pixel j of the kernel row: R9 + j*c, by a base that moves
+	// four pixels at a time (AX).
+	for j := 0; j < px+2; j++ {
+		if j%4 == 0 && j > 0 {
+			if j == 4 {
+				p("LEAQ (R9)(BX*4), AX")
+			} else {
+				p("LEAQ (AX)(BX*4), AX")
+			}
+		}
+		base := "R9"
+		if j >= 4 {
+			base = "AX"
+		}
+		idx := []string{"", "(BX*1)", "(BX*2)", "(R12*1)"}[j%4]
+		p("VPMOVZXBD (%s)%s, Z%d", base, idx, 12+j)
+	}
+	for kx := 0; kx < 3; kx++ {
+		for i := 0; i < px; i++ {
+			p("VPDPWSSD Z%d, Z%d, Z%d", 8+kx, 12+i+kx, i)
+		}
+	}
+	p("ADDQ R8, R9")
+	p("LEAQ (R10)(R13*2), R10")
+	p("ADDQ R13, R10")
+	p("DECQ CX")
+	p("JNZ %sky", pre)
+	p("MOVQ DX, AX")
+	p("SUBQ w+24(FP), AX")
+	p("MOVQ bias+56(FP), R9")
+	p("MOVQ scale+64(FP), R10")
+	for i := 0; i < px; i++ {
+		p("VPADDD (R9)(AX*1), Z%d, Z%d", i, i)
+		p("VCVTDQ2PS Z%d, Z%d", i, i)
+		p("VMULPS (R10)(AX*1), Z%d, Z%d", i, i)
+		p("VMAXPS Z28, Z%d, Z%d", i, i)
+		p("VMINPS Z29, Z%d, Z%d", i, i)
+		p("VCVTPS2DQ.RN_SAE Z%d, Z%d", i, i)
+		p("VPADDD Z30, Z%d, Z%d", i, i)
+	}
+	p("MOVQ DI, AX")
+	for i := 0; i < px; i++ {
+		if i%4 == 0 && i > 0 {
+			p("LEAQ (AX)(BX*4), AX")
+		}
+		idx := []string{"", "(BX*1)", "(BX*2)", "(R12*1)"}[i%4]
+		p("VPMOVUSDB Z%d, (AX)%s", i, idx)
+	}
+	for range px / 4 {
+		p("LEAQ (SI)(BX*4), SI")
+		p("LEAQ (DI)(BX*4), DI")
+	}
+	p("DECQ R11")
+	p("JNZ %sgrp", pre)
+	p("ADDQ $64, DX")
+	p("MOVQ w+24(FP), AX")
+	p("ADDQ R13, AX")
+	p("CMPQ DX, AX")
+	p("JLT %sblk", pre)
 	p("VZEROUPPER")
 	p("RET")
 }

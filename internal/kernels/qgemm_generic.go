@@ -39,3 +39,7 @@ func quantizeU8Arch(dst []byte, x []float32, scale float32, zp, qmin, qmax, shif
 func copyStridedArch(dst []byte, dstride int, src []byte, sstride, span, n int) bool { return false }
 
 func accumulateU8Arch(acc []int32, x []byte, isMax bool) int { return 0 }
+
+func dwQBytes3Arch(dst, x []byte, rowstride int, w []int32, n, c, kh int, r *QRequant) int {
+	return 0
+}

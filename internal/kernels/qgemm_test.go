@@ -393,3 +393,39 @@ func TestAddMaxU8(t *testing.T) {
 		}
 	}
 }
+
+func TestDwQBytes3(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 3))
+	for _, c := range []int{16, 32, 144, 20} {
+		for _, n := range []int{1, 4, 7, 13, 8, 21} {
+			for _, kh := range []int{1, 3} {
+				rowstride := (n + 5) * c
+				x := make([]byte, (kh-1)*rowstride+(n+2)*c)
+				for i := range x {
+					x[i] = byte(r.IntN(256))
+				}
+				w := make([]int32, 3*kh*c)
+				for i := range w {
+					w[i] = DwWeightQ(int32(r.IntN(511) - 255))
+				}
+				q := QRequant{Bias: make([]int32, c), Scale: make([]float32, c), Lo: -30, Hi: 120, ZP: 128}
+				for i := range q.Bias {
+					q.Bias[i] = int32(r.IntN(40001) - 20000)
+					q.Scale[i] = 0.004 * r.Float32()
+				}
+				offs := []int{}
+				for ky := 0; ky < kh; ky++ {
+					offs = append(offs, ky*rowstride, ky*rowstride+c, ky*rowstride+2*c)
+				}
+				got, want := make([]byte, n*c), make([]byte, n*c)
+				DwQBytes3(got, x, rowstride, w, n, c, kh, &q)
+				DwQBytes(want, c, x, c, offs, w, n, c, &q)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("c=%d n=%d kh=%d: byte %d = %d, want %d", c, n, kh, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
