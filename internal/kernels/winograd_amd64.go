@@ -23,6 +23,14 @@ func sgemmTilesAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c 
 //go:noescape
 func sgemmTilesBiasAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, lo, hi float32)
 
+// The 12x32 AVX-512 tiles (same bits as the 6x16 ones).
+//
+//go:noescape
+func sgemmTilesAVX512(m12, n32, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func sgemmTilesBiasAVX512(m12, n32, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, lo, hi float32)
+
 //go:noescape
 func sgemmTiles8AVX2(m12, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
 
@@ -78,26 +86,85 @@ func sgemmPlanesAsm(planes, m, n, k int, c []float32, cs int, a []float32, as in
 	if !useWinoAVX2 || !tilesKernel(planes) || m < 6 || n < 16 {
 		return false
 	}
-	m6, n16 := m/6, n/16
 	for p := range planes {
 		cp, ap, bp := c[p*cs:p*cs+m*n], a[p*as:p*as+m*k], b[p*bs:p*bs+k*n]
-		sgemmTilesAVX2(m6, n16, k, &ap[0], k, &bp[0], n, &cp[0], n)
-		if m%6 != 0 {
-			sgemmTilesAVX2(1, n16, k, &ap[(m-6)*k], k, &bp[0], n, &cp[(m-6)*n], n)
-		}
-		if edge8(m, n) {
-			sgemmTiles8AVX2(m/12, k, &ap[0], k, &bp[n-8], n, &cp[n-8], n)
-			if m%12 != 0 {
-				sgemmTiles8AVX2(1, k, &ap[(m-12)*k], k, &bp[n-8], n, &cp[(m-12)*n+n-8], n)
-			}
-		} else if n%16 != 0 {
-			sgemmTilesAVX2(m6, 1, k, &ap[0], k, &bp[n-16], n, &cp[n-16], n)
-			if m%6 != 0 {
-				sgemmTilesAVX2(1, 1, k, &ap[(m-6)*k], k, &bp[n-16], n, &cp[(m-6)*n+n-16], n)
-			}
-		}
+		tilesAll(m, n, k, cp, ap, bp, nil, 0, 0)
 	}
 	return true
+}
+
+// use512Tiles: the 12x32 tiles serve the columns they can when the
+// AVX-512 SGEMM kernel is the active one (196x96x576 on one thread: 115
+// GFLOP/s with the 6x16 tiles, 184 with these).
+func use512Tiles(m, n int) bool { return hasAVX512 && activeKernel.Load() == avx512Kernel && m >= 12 && n >= 32 }
+
+// tilesAll computes C = A*B (plus bias, clamped, for a non-nil bias) for
+// row-major A (m x k), B (k x n) and C (m x n), m >= 6 and n >= 16: the
+// 12x32 AVX-512 tiles where they apply, the 6x16 and 12x8 AVX2 tiles on
+// the rest, ragged edges as overlapping calls (C is only written, and
+// every tile gives the same bits).
+func tilesAll(m, n, k int, c, a, b, bias []float32, lo, hi float32) {
+	c0 := 0
+	if use512Tiles(m, n) {
+		m12, n32 := m/12, n/32
+		if bias != nil {
+			sgemmTilesBiasAVX512(m12, n32, k, &a[0], k, &b[0], n, &c[0], n, &bias[0], lo, hi)
+			if m%12 != 0 {
+				sgemmTilesBiasAVX512(1, n32, k, &a[(m-12)*k], k, &b[0], n, &c[(m-12)*n], n, &bias[0], lo, hi)
+			}
+		} else {
+			sgemmTilesAVX512(m12, n32, k, &a[0], k, &b[0], n, &c[0], n)
+			if m%12 != 0 {
+				sgemmTilesAVX512(1, n32, k, &a[(m-12)*k], k, &b[0], n, &c[(m-12)*n], n)
+			}
+		}
+		if c0 = 32 * n32; c0 == n {
+			return
+		}
+		c0 = min(c0, n-16) // at least 16 columns for the AVX2 tiles
+	}
+	tilesAVX2(m, n-c0, k, a, b[c0:], n, c[c0:], bias, c0, lo, hi)
+}
+
+// tilesAVX2 is tilesAll's AVX2 part: the w >= 16 columns of B and C that
+// start at b[0] and c[0] (row strides ldb = ldc = n), with the bias from
+// bias[b0].
+func tilesAVX2(m, w, k int, a, b []float32, n int, c, bias []float32, b0 int, lo, hi float32) {
+	m6, n16 := m/6, w/16
+	if bias == nil {
+		sgemmTilesAVX2(m6, n16, k, &a[0], k, &b[0], n, &c[0], n)
+		if m%6 != 0 {
+			sgemmTilesAVX2(1, n16, k, &a[(m-6)*k], k, &b[0], n, &c[(m-6)*n], n)
+		}
+		if edge8(m, w) {
+			sgemmTiles8AVX2(m/12, k, &a[0], k, &b[w-8], n, &c[w-8], n)
+			if m%12 != 0 {
+				sgemmTiles8AVX2(1, k, &a[(m-12)*k], k, &b[w-8], n, &c[(m-12)*n+w-8], n)
+			}
+		} else if w%16 != 0 {
+			sgemmTilesAVX2(m6, 1, k, &a[0], k, &b[w-16], n, &c[w-16], n)
+			if m%6 != 0 {
+				sgemmTilesAVX2(1, 1, k, &a[(m-6)*k], k, &b[w-16], n, &c[(m-6)*n+w-16], n)
+			}
+		}
+		return
+	}
+	bs := bias[b0:]
+	sgemmTilesBiasAVX2(m6, n16, k, &a[0], k, &b[0], n, &c[0], n, &bs[0], lo, hi)
+	if m%6 != 0 {
+		sgemmTilesBiasAVX2(1, n16, k, &a[(m-6)*k], k, &b[0], n, &c[(m-6)*n], n, &bs[0], lo, hi)
+	}
+	if edge8(m, w) {
+		sgemmTiles8BiasAVX2(m/12, k, &a[0], k, &b[w-8], n, &c[w-8], n, &bs[w-8], lo, hi)
+		if m%12 != 0 {
+			sgemmTiles8BiasAVX2(1, k, &a[(m-12)*k], k, &b[w-8], n, &c[(m-12)*n+w-8], n, &bs[w-8], lo, hi)
+		}
+	} else if w%16 != 0 {
+		sgemmTilesBiasAVX2(m6, 1, k, &a[0], k, &b[w-16], n, &c[w-16], n, &bs[w-16], lo, hi)
+		if m%6 != 0 {
+			sgemmTilesBiasAVX2(1, 1, k, &a[(m-6)*k], k, &b[w-16], n, &c[(m-6)*n+w-16], n, &bs[w-16], lo, hi)
+		}
+	}
 }
 
 // sgemmPlanesTNAsm runs SgemmPlanesTN with sgemmTilesTNAVX2 under the same
@@ -133,12 +200,13 @@ func edge8(m, n int) bool { return n%16 != 0 && n%16 <= 8 && m >= 12 }
 
 func planesPackedAsm() bool { return useWinoAVX2 && tilesKernel(2) }
 
-// tilesKernel reports whether the AVX2 all-tiles kernels serve a product
-// of the given number of planes: under the AVX2 SGEMM kernel always;
-// under the AVX-512 one for single products only (the 1x1 convolutions
-// whose weights stay in cache: MobileNetV2 on one thread 11.0-11.5 ->
-// 7.8-8.1 ms), since its packed GEMM measured faster on Winograd's
-// planes (ResNet-18). Tests switch to the Go kernel to check the twins.
+// tilesKernel reports whether the all-tiles kernels serve a product of
+// the given number of planes: under the AVX2 SGEMM kernel always; under
+// the AVX-512 one for single products only (the 1x1 convolutions whose
+// weights stay in cache: MobileNetV2 on one thread 11.0-11.5 -> 6.3-6.4
+// ms), since its packed GEMM measured faster on Winograd's planes
+// (ResNet-18 on one thread 29.5-30.0 against 32.0-32.2 ms with the
+// tiles). Tests switch to the Go kernel to check the twins.
 func tilesKernel(planes int) bool {
 	switch activeKernel.Load() {
 	case avx2Kernel:
@@ -178,21 +246,6 @@ func sgemmBiasAsm(m, n, k int, c, a, b, bias []float32, lo, hi float32) bool {
 	if !useWinoAVX2 || !tilesKernel(1) || m < 6 || n < 16 {
 		return false
 	}
-	m6, n16 := m/6, n/16
-	sgemmTilesBiasAVX2(m6, n16, k, &a[0], k, &b[0], n, &c[0], n, &bias[0], lo, hi)
-	if m%6 != 0 {
-		sgemmTilesBiasAVX2(1, n16, k, &a[(m-6)*k], k, &b[0], n, &c[(m-6)*n], n, &bias[0], lo, hi)
-	}
-	if edge8(m, n) {
-		sgemmTiles8BiasAVX2(m/12, k, &a[0], k, &b[n-8], n, &c[n-8], n, &bias[n-8], lo, hi)
-		if m%12 != 0 {
-			sgemmTiles8BiasAVX2(1, k, &a[(m-12)*k], k, &b[n-8], n, &c[(m-12)*n+n-8], n, &bias[n-8], lo, hi)
-		}
-	} else if n%16 != 0 {
-		sgemmTilesBiasAVX2(m6, 1, k, &a[0], k, &b[n-16], n, &c[n-16], n, &bias[n-16], lo, hi)
-		if m%6 != 0 {
-			sgemmTilesBiasAVX2(1, 1, k, &a[(m-6)*k], k, &b[n-16], n, &c[(m-6)*n+n-16], n, &bias[n-16], lo, hi)
-		}
-	}
+	tilesAll(m, n, k, c, a, b, bias, lo, hi)
 	return true
 }

@@ -38,6 +38,8 @@ func main() {
 	tiles8(false)
 	tiles8(true)
 	tilesTN()
+	tiles512(false)
+	tiles512(true)
 	if err := os.WriteFile("winograd_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -649,4 +651,127 @@ func tileStepTN(u int) {
 		p("VFMADD231PS Y%d, Y12, Y%d", t, 2*r)
 		p("VFMADD231PS Y%d, Y13, Y%d", t, 2*r+1)
 	}
+}
+
+// func sgemmTilesAVX512(m12, n32, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// func sgemmTilesBiasAVX512(m12, n32, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, lo, hi float32)
+//
+// sgemmTilesAVX2 and sgemmTilesBiasAVX2 with 12 x 32 tiles of AVX-512
+// registers (24 sums, two vectors of B per k, one broadcast of A per
+// row): every sum is the same chain of FMAs over k as in the 6 x 16
+// tile, so both give the same bits.
+func tiles512(bias bool) {
+	pre, name, frame := "z_", "sgemmTilesAVX512", "$24-72"
+	if bias {
+		pre, name, frame = "zb_", "sgemmTilesBiasAVX512", "$24-88"
+	}
+	fmt.Fprintf(&out, "// func %s(m12, n32, k int, ...)\n", name)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, %s\n", name, frame)
+	label := func(l string) { fmt.Fprintf(&out, "%s%s:\n", pre, l) }
+	jump := func(op, l string) { p("%s %s%s", op, pre, l) }
+	p("MOVQ m12+0(FP), R9")
+	p("MOVQ a+24(FP), SI")
+	p("MOVQ SI, arow-8(SP)")
+	p("MOVQ c+56(FP), DI")
+	p("MOVQ DI, crow-16(SP)")
+	p("MOVQ lda+32(FP), R10")
+	p("SHLQ $2, R10")
+	p("LEAQ (R10)(R10*2), R11")
+	p("MOVQ ldb+48(FP), R14")
+	p("SHLQ $2, R14")
+	p("MOVQ ldc+64(FP), R8")
+	p("SHLQ $2, R8")
+	label("rows")
+	p("MOVQ b+40(FP), DX")
+	p("MOVQ DX, bcol-24(SP)")
+	if bias {
+		p("MOVQ bias+72(FP), R15")
+	}
+	p("MOVQ crow-16(SP), DI")
+	p("MOVQ n32+8(FP), AX")
+	label("cols")
+	p("MOVQ arow-8(SP), SI")
+	p("LEAQ (SI)(R10*4), R12")
+	p("ADDQ R10, R12")
+	p("LEAQ (R12)(R10*4), R13")
+	p("ADDQ R10, R13")
+	p("MOVQ bcol-24(SP), DX")
+	for r := range 24 {
+		p("VPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	step := func(u int) {
+		p("VMOVUPS (DX), Z24")
+		p("VMOVUPS 64(DX), Z25")
+		p("ADDQ R14, DX")
+		for r := range 12 {
+			t := 26 + r%6
+			p("VBROADCASTSS %s, Z%d", aRow12(r, u), t)
+			p("VFMADD231PS Z%d, Z24, Z%d", t, 2*r)
+			p("VFMADD231PS Z%d, Z25, Z%d", t, 2*r+1)
+		}
+	}
+	p("MOVQ k+16(FP), CX")
+	p("MOVQ CX, BX")
+	p("SHRQ $2, BX")
+	jump("JZ", "tail")
+	label("loop4")
+	for u := range 4 {
+		step(u)
+	}
+	for _, r := range []string{"SI", "R12", "R13"} {
+		p("ADDQ $16, %s", r)
+	}
+	p("DECQ BX")
+	jump("JNZ", "loop4")
+	label("tail")
+	p("ANDQ $3, CX")
+	jump("JZ", "store")
+	label("loop1")
+	step(0)
+	for _, r := range []string{"SI", "R12", "R13"} {
+		p("ADDQ $4, %s", r)
+	}
+	p("DECQ CX")
+	jump("JNZ", "loop1")
+	label("store")
+	if bias {
+		// As sgemmTilesBiasAVX2: the sum is MAXPS' and MINPS' second
+		// source, so a NaN stays NaN.
+		p("VMOVUPS (R15), Z24")
+		p("VMOVUPS 64(R15), Z25")
+		p("VBROADCASTSS lo+80(FP), Z26")
+		p("VBROADCASTSS hi+84(FP), Z27")
+		for r := range 24 {
+			p("VADDPS Z%d, Z%d, Z%d", 24+r%2, r, r)
+			p("VMAXPS Z%d, Z26, Z%d", r, r)
+			p("VMINPS Z%d, Z27, Z%d", r, r)
+		}
+		p("ADDQ $128, R15")
+	}
+	p("MOVQ DI, BX")
+	for r := range 12 {
+		p("VMOVUPS Z%d, (BX)", 2*r)
+		p("VMOVUPS Z%d, 64(BX)", 2*r+1)
+		if r < 11 {
+			p("ADDQ R8, BX")
+		}
+	}
+	p("ADDQ $128, bcol-24(SP)")
+	p("ADDQ $128, DI")
+	p("DECQ AX")
+	jump("JNZ", "cols")
+	// Next row block: A and C move on by 12 rows.
+	p("MOVQ arow-8(SP), SI")
+	p("LEAQ (SI)(R10*8), SI")
+	p("LEAQ (SI)(R10*4), SI")
+	p("MOVQ SI, arow-8(SP)")
+	p("MOVQ crow-16(SP), DI")
+	p("LEAQ (DI)(R8*8), DI")
+	p("LEAQ (DI)(R8*4), DI")
+	p("MOVQ DI, crow-16(SP)")
+	p("DECQ R9")
+	jump("JNZ", "rows")
+	p("VZEROUPPER")
+	p("RET")
+	out.WriteString("\n")
 }
