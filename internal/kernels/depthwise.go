@@ -222,6 +222,15 @@ func dwTaps(acc, x, w, bias []float32, n, kh, kw, c, sx, rowx int, cmin, cmax fl
 	_ = w[kh*kw*c-1]
 	_ = bias[c-1]
 	ch := 0
+	if useDwAVX512 {
+		for ; ch+32 <= c; ch += 32 {
+			dwTaps32AVX512(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, &bias[ch], cmin, cmax)
+		}
+		if ch+16 <= c {
+			dwTaps16AVX512(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, &bias[ch], cmin, cmax)
+			ch += 16
+		}
+	}
 	if useMulAddAVX2 {
 		for ; ch+16 <= c; ch += 16 {
 			dwTaps16AVX2(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, &bias[ch], cmin, cmax)

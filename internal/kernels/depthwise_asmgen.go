@@ -31,6 +31,8 @@ func main() {
 	taps(2, false)
 	taps(1, false)
 	taps(1, true)
+	taps512(2)
+	taps512(1)
 	if err := os.WriteFile("depthwise_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -189,6 +191,171 @@ func taps(halves int, masked bool) {
 			for j := range px {
 				for h := range halves {
 					p("%s Y%d, Y%d, Y%d", op, 2*j+h, y, 2*j+h)
+				}
+			}
+		}
+		clamp(12, "VMAXPS", loOff)
+		clamp(13, "VMINPS", hiOff)
+		for j := range px {
+			for h := range halves {
+				store(2*j+h, accAt(j, h))
+			}
+		}
+		if px == 4 {
+			p("LEAQ (DI)(R10*4), DI")
+			p("LEAQ (SI)(R11*4), SI")
+		} else {
+			p("ADDQ R10, DI")
+			p("ADDQ R11, SI")
+		}
+		p("SUBQ $%d, CX", px)
+		p("JMP %s", loop)
+	}
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+	out.WriteString("\n")
+}
+
+// at512 is at for 16-channel halves (64 bytes).
+func at512(base string, j, h int, s1, s3 string) string {
+	a := at(base, j, 0, s1, s3)
+	if h > 0 {
+		a = fmt.Sprint(64*h) + a
+	}
+	return a
+}
+
+// taps512 writes dwTaps{32,16}AVX512: dwTaps{16,8}AVX2 with AVX-512
+// registers (16 channels a half), the same FMAs in the same order, so the
+// same bits.
+func taps512(halves int) {
+	masked := false
+	name := fmt.Sprintf("dwTaps%dAVX512", 16*halves)
+	if masked {
+		name = "dwTapsMaskAVX2"
+		fmt.Fprintf(&out, "// func %s(acc, x, w *float32, n, kh, kw, c, sx, rowx int, mask *int32, bias *float32, lo, hi float32)\n", name)
+		fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-96\n", name)
+		p("MOVQ mask+72(FP), AX")
+		p("VMOVDQU (AX), Z14")
+	} else {
+		fmt.Fprintf(&out, "// func %s(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32)\n", name)
+		fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
+	}
+	// The sums are clamped to [lo, hi] before they are stored (a fused
+	// ReLU or ReLU6; -Inf and +Inf for none): in Y12 and Y13, or, masked
+	// (Y10-Y13 hold the masked taps), loaded into Z15 in turn. The sum is
+	// MAXPS' and MINPS' second source, the one they return when either is
+	// NaN, so a NaN stays NaN.
+	loOff, hiOff := 80, 84
+	if masked {
+		loOff, hiOff = 88, 92
+	} else {
+		p("VBROADCASTSS lo+%d(FP), Z12", loOff)
+		p("VBROADCASTSS hi+%d(FP), Z13", hiOff)
+	}
+	// load and store move one register from or to memory, under the
+	// mask when masked.
+	load := func(m string, y int) {
+		if masked {
+			p("VMASKMOVPS %s, Z14, Z%d", m, y)
+		} else {
+			p("VMOVUPS %s, Z%d", m, y)
+		}
+	}
+	store := func(y int, m string) {
+		if masked {
+			p("VMASKMOVPS Z%d, Z14, %s", y, m)
+		} else {
+			p("VMOVUPS Z%d, %s", y, m)
+		}
+	}
+	p("MOVQ acc+0(FP), DI")
+	p("MOVQ x+8(FP), SI")
+	p("MOVQ w+16(FP), DX")
+	p("MOVQ n+24(FP), CX")
+	p("MOVQ kh+32(FP), R8")
+	p("MOVQ kw+40(FP), R9")
+	p("MOVQ c+48(FP), R10")
+	p("SHLQ $2, R10")
+	p("MOVQ sx+56(FP), R11")
+	p("SHLQ $2, R11")
+	p("MOVQ rowx+64(FP), R12")
+	p("SHLQ $2, R12")
+	p("MOVQ R9, AX")
+	p("IMULQ R10, AX")
+	p("SUBQ AX, R12")
+	p("LEAQ (R11)(R11*2), R13")
+	for _, px := range []int{4, 1} {
+		loop, done := fmt.Sprintf("%s_p%d", name, px), name+"_done"
+		if px == 4 {
+			done = name + "_p1"
+		}
+		label(loop)
+		p("CMPQ CX, $%d", px)
+		p("JLT %s", done)
+		// Accumulators: pixel j, half h in Y(2j+h); BX = acc + 3c for
+		// pixel 3.
+		p("LEAQ (R10)(R10*2), BX")
+		p("ADDQ DI, BX")
+		accAt := func(j, h int) string {
+			if j == 3 {
+				return at512("BX", 0, h, "", "")
+			}
+			return at512("DI", j, h, "R10", "")
+		}
+		// The sums start from bias (the same channels for every pixel).
+		biasArg := "bias+72(FP)"
+		if masked {
+			biasArg = "bias+80(FP)"
+		}
+		p("MOVQ %s, AX", biasArg)
+		for j := range px {
+			for h := range halves {
+				load(fmt.Sprintf("%d(AX)", 64*h), 2*j+h)
+			}
+		}
+		p("MOVQ SI, BX")
+		p("MOVQ DX, AX")
+		p("MOVQ R8, R14")
+		label(loop + "_row")
+		p("MOVQ R9, R15")
+		label(loop + "_tap")
+		for h := range halves {
+			load(fmt.Sprintf("%d(AX)", 64*h), 8+h)
+		}
+		for j := range px {
+			for h := range halves {
+				if masked { // lanes outside the mask load as 0
+					p("VMASKMOVPS %s, Z14, Z%d", at512("BX", j, h, "R11", "R13"), 10+j)
+					p("VFMADD231PS Z%d, Z%d, Z%d", 10+j, 8+h, 2*j+h)
+					continue
+				}
+				p("VFMADD231PS %s, Z%d, Z%d", at512("BX", j, h, "R11", "R13"), 8+h, 2*j+h)
+			}
+		}
+		p("ADDQ R10, AX")
+		p("ADDQ R10, BX")
+		p("DECQ R15")
+		p("JNZ %s_tap", loop)
+		p("ADDQ R12, BX")
+		p("DECQ R14")
+		p("JNZ %s_row", loop)
+		p("LEAQ (R10)(R10*2), BX")
+		p("ADDQ DI, BX")
+		clamp := func(y int, op string, off int) {
+			if masked {
+				p("VBROADCASTSS %s+%d(FP), Z15", map[string]string{"VMAXPS": "lo", "VMINPS": "hi"}[op], off)
+				for j := range px {
+					for h := range halves {
+						p("%s Z%d, Z15, Z%d", op, 2*j+h, 2*j+h)
+					}
+				}
+				return
+			}
+			for j := range px {
+				for h := range halves {
+					p("%s Z%d, Z%d, Z%d", op, 2*j+h, y, 2*j+h)
 				}
 			}
 		}

@@ -159,7 +159,7 @@ func TestDepthwiseWideMatchesReference(t *testing.T) {
 		for _, s := range []int{1, 2} {
 			for _, pd := range []pad{{k[0] / 2, k[0] / 2, k[1] / 2, k[1] / 2}, {0, 0, 0, 0}, {1, 3, 0, 4}, {3, 0, 4, 1}} {
 				for w := 1; w <= 17; w++ {
-					for _, c := range []int{1, 3, 8, 13, 16, 24, 41} {
+					for _, c := range []int{1, 3, 8, 13, 16, 24, 41, 48, 64} {
 						g := ConvGeom{N: 1, H: 6, W: w, C: c, KH: k[0], KW: k[1], SH: s, SW: s, DH: 1, DW: 1, PadTop: pd.t, PadLeft: pd.l}
 						g.OH, g.OW = out(g.H, g.KH, s, pd.t, pd.b), out(w, g.KW, s, pd.l, pd.r)
 						if g.OH == 0 || g.OW == 0 {
