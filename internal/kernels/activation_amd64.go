@@ -6,6 +6,14 @@ import "golang.org/x/sys/cpu"
 
 var useActAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+var useActAVX512 = cpu.X86.HasAVX512F
+
+//go:noescape
+func sigmoidAVX512(dst, x *float32, n int)
+
+//go:noescape
+func siluAVX512(dst, x *float32, n int)
+
 //go:noescape
 func sigmoidAVX2(dst, x *float32, n int)
 
@@ -48,14 +56,32 @@ func sigmoidAsm(dst, x []float32) int {
 	if !useActAVX2 || n == 0 {
 		return 0
 	}
+	if n16 := len(x) &^ 15; useActAVX512 && n16 > 0 {
+		sigmoidAVX512(&dst[0], &x[0], n16)
+		if n16 == n {
+			return n
+		}
+		sigmoidAVX2(&dst[n16], &x[n16], n-n16)
+		return n
+	}
 	sigmoidAVX2(&dst[0], &x[0], n)
 	return n
 }
 
+// siluAsm: AVX-512 where the CPU has it (BenchmarkSiLU, 64K values, one
+// thread: see docs/benchmarks.md), then AVX2 for a last 8.
 func siluAsm(dst, x []float32) int {
 	n := len(x) &^ 7
 	if !useActAVX2 || n == 0 {
 		return 0
+	}
+	if n16 := len(x) &^ 15; useActAVX512 && n16 > 0 {
+		siluAVX512(&dst[0], &x[0], n16)
+		if n16 == n {
+			return n
+		}
+		siluAVX2(&dst[n16], &x[n16], n-n16)
+		return n
 	}
 	siluAVX2(&dst[0], &x[0], n)
 	return n
