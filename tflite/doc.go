@@ -4,12 +4,17 @@
 // The .tflite flatbuffer is read with small hand-written accessors over
 // github.com/google/flatbuffers that bounds-check every field, so corrupt
 // files give errors naming the field. Float models compute in float32.
-// Quantized models (uint8 per-tensor, int8 per-channel) are emulated
-// exactly: activations are kept as centred integers q - zero_point in
-// float32, whose products and sums are exact below 2^24, so the float GEMM
-// yields TFLite's int32 accumulators; each operator then requantizes as
-// TFLite does (see quant.go and epilogue.go). Convolutions lower to NHWC
-// im2col + SGEMM (1x1 convolutions are a plain GEMM); depthwise
+// Quantized models (uint8 per-tensor, int8 per-channel) give TFLite's
+// integers. Where the CPU has int8 dot products (AVX-512 VNNI,
+// kernels.HasQDot), convolutions, depthwise convolutions, ADD and the
+// pools run on bytes with exact int32 sums (qconv.go, qdepthwise.go,
+// qadd.go, qpool.go), and tensors between such operators stay bytes;
+// elsewhere activations are centred integers q - zero_point in float32,
+// whose products and sums are exact below 2^24, so the float GEMM yields
+// the same int32 accumulators. Either way each operator then requantizes
+// as XNNPACK does (see quant.go and epilogue.go), so both paths give the
+// same outputs (TestIntegerPathMatchesFloat). Float convolutions lower
+// to NHWC im2col + SGEMM (1x1 convolutions are a plain GEMM); depthwise
 // convolutions run kernels.DepthwiseConvRows. Batches run image by image,
 // in parallel.
 //

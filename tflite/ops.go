@@ -185,6 +185,7 @@ func (m *Model) compileOp(od *opDef) (op, error) {
 		}
 		if o.q != nil {
 			o.qlo, o.qhi = o.q.actBounds(p.act)
+			o.qint = useQ()
 		}
 		return o, nil
 	case opAdd:
@@ -348,7 +349,9 @@ type poolOp struct {
 	max      bool
 	q        *qparams // nil for float
 	qlo, qhi int32    // activation bounds in q
-	// The integer path (qpool.go): where the input and output are bytes.
+	// The integer path (qpool.go), chosen at load; where the input and
+	// output are bytes.
+	qint              bool
 	inBytes, outBytes bool
 }
 

@@ -7,7 +7,7 @@ import "github.com/dlcv-go/dlcv/internal/kernels"
 // Input and output share their quantization (sameQuant), so a byte is the
 // same value on both sides.
 
-func (o *poolOp) integer() bool { return o.q != nil && useQ() }
+func (o *poolOp) integer() bool { return o.qint }
 
 func (o *poolOp) setBytes(bytes []bool) { o.inBytes, o.outBytes = bytes[o.in], bytes[o.out] }
 
