@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/tensor"
@@ -218,10 +219,20 @@ func (t *convTask) forwardPart(p int) {
 		m := (e - r) * g.ow
 		base, gs := t.colAt(p, r, e)
 		g.unfold(base, gs, t.x, r, e)
-		if lo, hi, ok := clampOf(t.act); ok && g.groups == 1 && !t.wide && kg*f <= directTilesMax && t.bias != nil && t.res == nil {
+		if g.groups == 1 && !t.wide && kg*f <= directTilesMax && t.bias != nil && t.res == nil {
 			// Weights that stay in cache (RGB stems): the all-tiles kernel
-			// with the epilogue in its registers.
-			kernels.SgemmBiasClamp(m, f, kg, t.y[r*g.ow*f:e*g.ow*f], base, t.w, t.bias, lo, hi)
+			// with the bias and a clamp in its registers; another
+			// activation (SiLU, hard swish) then runs on the chunk while
+			// it is in cache.
+			out := t.y[r*g.ow*f : e*g.ow*f]
+			lo, hi, ok := clampOf(t.act)
+			if !ok {
+				lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+			}
+			kernels.SgemmBiasClamp(m, f, kg, out, base, t.w, t.bias, lo, hi)
+			if !ok {
+				convEpilogue(out, nil, nil, nil, t.act)
+			}
 			continue
 		}
 		switch {
