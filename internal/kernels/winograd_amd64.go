@@ -96,7 +96,9 @@ func sgemmPlanesAsm(planes, m, n, k int, c []float32, cs int, a []float32, as in
 // use512Tiles: the 12x32 tiles serve the columns they can when the
 // AVX-512 SGEMM kernel is the active one (196x96x576 on one thread: 115
 // GFLOP/s with the 6x16 tiles, 184 with these).
-func use512Tiles(m, n int) bool { return hasAVX512 && activeKernel.Load() == avx512Kernel && m >= 12 && n >= 32 }
+func use512Tiles(m, n int) bool {
+	return hasAVX512 && activeKernel.Load() == avx512Kernel && m >= 12 && n >= 32
+}
 
 // tilesAll computes C = A*B (plus bias, clamped, for a non-nil bias) for
 // row-major A (m x k), B (k x n) and C (m x n), m >= 6 and n >= 16: the

@@ -10,13 +10,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
-	"syscall"
-	"time"
 
+	"github.com/dlcv-go/dlcv/internal/testutil"
 	"github.com/dlcv-go/dlcv/npy"
 	"github.com/dlcv-go/dlcv/onnx"
 )
@@ -34,39 +32,17 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	t0 := time.Now()
-	m, err := onnx.Load(os.Args[1], nil)
+	b, err := testutil.SpeedJSON(reps, func() (func() error, error) {
+		m, err := onnx.Load(os.Args[1], nil)
+		if err != nil {
+			return nil, err
+		}
+		return func() error { _, err := m.RunNCHW(x); return err }, nil
+	})
 	if err != nil {
 		fail(err)
 	}
-	load := ms(time.Since(t0))
-	t0 = time.Now()
-	if _, err := m.RunNCHW(x); err != nil {
-		fail(err)
-	}
-	first := ms(time.Since(t0))
-	runs, cpu := make([]float64, reps), make([]float64, reps)
-	for i := range runs {
-		t0, c0 := time.Now(), cpuTime()
-		if _, err := m.RunNCHW(x); err != nil {
-			fail(err)
-		}
-		runs[i], cpu[i] = ms(time.Since(t0)), ms(cpuTime()-c0)
-	}
-	b, _ := json.Marshal(map[string]any{"create": load, "first": first, "runs": runs, "cpu": cpu})
 	fmt.Println(string(b))
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// cpuTime is the process's user and system time so far (Linux; 0 where
-// getrusage is missing).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func fail(err error) {

@@ -1,6 +1,7 @@
 // Command qspeed times a quantized TFLite classifier in dlcv's integer
 // interpreter for bench/tflite/ort.sh, printing the JSON line that
-// bench/onnx/ort_speed.js prints for ONNX Runtime: the load, the first
+// bench/onnx/ort_speed.js prints for ONNX Runtime: the load (with the
+// photo's preprocessing), the first
 // run and every timed run's wall and process CPU time (all threads) in
 // ms, batch 1, the photo preprocessed once as classification does.
 // Threads: GOMAXPROCS.
@@ -9,14 +10,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
-	"syscall"
-	"time"
 
 	"github.com/dlcv-go/dlcv/imgproc"
+	"github.com/dlcv-go/dlcv/internal/testutil"
 	"github.com/dlcv-go/dlcv/tflite"
 )
 
@@ -33,41 +32,21 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	t0 := time.Now()
-	m, err := tflite.Load(os.Args[1])
-	if err != nil {
-		fail(err)
-	}
-	load := ms(time.Since(t0))
-	x, err := m.Preprocess(img)
-	if err != nil {
-		fail(err)
-	}
-	t0 = time.Now()
-	if _, err := m.Run(x); err != nil {
-		fail(err)
-	}
-	first := ms(time.Since(t0))
-	runs, cpu := make([]float64, reps), make([]float64, reps)
-	for i := range runs {
-		t0, c0 := time.Now(), cpuTime()
-		if _, err := m.Run(x); err != nil {
-			fail(err)
+	b, err := testutil.SpeedJSON(reps, func() (func() error, error) {
+		m, err := tflite.Load(os.Args[1])
+		if err != nil {
+			return nil, err
 		}
-		runs[i], cpu[i] = ms(time.Since(t0)), ms(cpuTime()-c0)
+		x, err := m.Preprocess(img)
+		if err != nil {
+			return nil, err
+		}
+		return func() error { _, err := m.Run(x); return err }, nil
+	})
+	if err != nil {
+		fail(err)
 	}
-	b, _ := json.Marshal(map[string]any{"create": load, "first": first, "runs": runs, "cpu": cpu})
 	fmt.Println(string(b))
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func fail(err error) {
