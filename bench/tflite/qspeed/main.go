@@ -1,10 +1,9 @@
 // Command qspeed times a quantized TFLite classifier in dlcv's integer
 // interpreter for bench/tflite/ort.sh, printing the JSON line that
 // bench/onnx/ort_speed.js prints for ONNX Runtime: the load (with the
-// photo's preprocessing), the first
-// run and every timed run's wall and process CPU time (all threads) in
-// ms, batch 1, the photo preprocessed once as classification does.
-// Threads: GOMAXPROCS.
+// photo's preprocessing, once, as classification does), the first run
+// and every timed run's wall and process CPU time (all threads) in ms, at
+// batch 1. Threads: GOMAXPROCS.
 //
 //	go run ./bench/tflite/qspeed MODEL.tflite PHOTO REPS
 package main
