@@ -26,10 +26,18 @@ func sgemmTilesBiasAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int
 // The 12x32 AVX-512 tiles (same bits as the 6x16 ones).
 //
 //go:noescape
-func sgemmTilesAVX512(m12, n32, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+func sgemmTilesAVX512(m12, ncols, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
 
 //go:noescape
-func sgemmTilesBiasAVX512(m12, n32, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, lo, hi float32)
+func sgemmTilesBiasAVX512(m12, ncols, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, lo, hi float32)
+
+// The 12x16 ones.
+//
+//go:noescape
+func sgemmTiles16AVX512(m12, ncols, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func sgemmTiles16BiasAVX512(m12, ncols, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, lo, hi float32)
 
 //go:noescape
 func sgemmTiles8AVX2(m12, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
@@ -93,39 +101,59 @@ func sgemmPlanesAsm(planes, m, n, k int, c []float32, cs int, a []float32, as in
 	return true
 }
 
-// use512Tiles: the 12x32 tiles serve the columns they can when the
-// AVX-512 SGEMM kernel is the active one (196x96x576 on one thread: 115
-// GFLOP/s with the 6x16 tiles, 184 with these).
+// use512Tiles: the 12x32 and 12x16 tiles serve products of 12 rows and
+// 16 columns or more when the AVX-512 SGEMM kernel is the active one
+// (196x96x576 on one thread: 115 GFLOP/s with the 6x16 tiles, 184 with
+// these).
 func use512Tiles(m, n int) bool {
-	return hasAVX512 && activeKernel.Load() == avx512Kernel && m >= 12 && n >= 32
+	return hasAVX512 && activeKernel.Load() == avx512Kernel && m >= 12 && n >= 16
 }
 
 // tilesAll computes C = A*B (plus bias, clamped, for a non-nil bias) for
-// row-major A (m x k), B (k x n) and C (m x n), m >= 6 and n >= 16: the
-// 12x32 AVX-512 tiles where they apply, the 6x16 and 12x8 AVX2 tiles on
-// the rest, ragged edges as overlapping calls (C is only written, and
-// every tile gives the same bits).
+// row-major A (m x k), B (k x n) and C (m x n), m >= 6 and n >= 16: with
+// AVX-512 12x32 tiles, then 12x16 ones, a last columns short of 16 as an
+// overlapping 12x16 tile; else the 6x16 and 12x8 AVX2 tiles. Ragged rows
+// are overlapping calls too (C is only written, and every tile gives the
+// same bits).
 func tilesAll(m, n, k int, c, a, b, bias []float32, lo, hi float32) {
-	c0 := 0
-	if use512Tiles(m, n) {
-		m12, n32 := m/12, n/32
-		if bias != nil {
-			sgemmTilesBiasAVX512(m12, n32, k, &a[0], k, &b[0], n, &c[0], n, &bias[0], lo, hi)
-			if m%12 != 0 {
-				sgemmTilesBiasAVX512(1, n32, k, &a[(m-12)*k], k, &b[0], n, &c[(m-12)*n], n, &bias[0], lo, hi)
-			}
-		} else {
-			sgemmTilesAVX512(m12, n32, k, &a[0], k, &b[0], n, &c[0], n)
-			if m%12 != 0 {
-				sgemmTilesAVX512(1, n32, k, &a[(m-12)*k], k, &b[0], n, &c[(m-12)*n], n)
-			}
-		}
-		if c0 = 32 * n32; c0 == n {
-			return
-		}
-		c0 = min(c0, n-16) // at least 16 columns for the AVX2 tiles
+	if !use512Tiles(m, n) {
+		tilesAVX2(m, n, k, a, b, n, c, bias, 0, lo, hi)
+		return
 	}
-	tilesAVX2(m, n-c0, k, a, b[c0:], n, c[c0:], bias, c0, lo, hi)
+	c0 := 0
+	if n32 := n / 32; n32 > 0 {
+		tiles512(2, n32, m, n, k, c, a, b, bias, 0, lo, hi)
+		c0 = 32 * n32
+	}
+	if n-c0 >= 16 {
+		tiles512(1, 1, m, n, k, c, a, b, bias, c0, lo, hi)
+		c0 += 16
+	}
+	if c0 < n {
+		tiles512(1, 1, m, n, k, c, a, b, bias, n-16, lo, hi)
+	}
+}
+
+// tiles512 runs cols column tiles of 16*nv from column c0 over all m
+// rows (the last 12 again when m is not a multiple of 12).
+func tiles512(nv, cols, m, n, k int, c, a, b, bias []float32, c0 int, lo, hi float32) {
+	call := func(m12, r0 int) {
+		ap, bp, cp := &a[r0*k], &b[c0], &c[r0*n+c0]
+		switch {
+		case nv == 2 && bias != nil:
+			sgemmTilesBiasAVX512(m12, cols, k, ap, k, bp, n, cp, n, &bias[c0], lo, hi)
+		case nv == 2:
+			sgemmTilesAVX512(m12, cols, k, ap, k, bp, n, cp, n)
+		case bias != nil:
+			sgemmTiles16BiasAVX512(m12, cols, k, ap, k, bp, n, cp, n, &bias[c0], lo, hi)
+		default:
+			sgemmTiles16AVX512(m12, cols, k, ap, k, bp, n, cp, n)
+		}
+	}
+	call(m/12, 0)
+	if m%12 != 0 {
+		call(1, m-12)
+	}
 }
 
 // tilesAVX2 is tilesAll's AVX2 part: the w >= 16 columns of B and C that

@@ -38,8 +38,10 @@ func main() {
 	tiles8(false)
 	tiles8(true)
 	tilesTN()
-	tiles512(false)
-	tiles512(true)
+	tiles512(false, 2)
+	tiles512(true, 2)
+	tiles512(false, 1)
+	tiles512(true, 1)
 	if err := os.WriteFile("winograd_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -653,17 +655,22 @@ func tileStepTN(u int) {
 	}
 }
 
-// func sgemmTilesAVX512(m12, n32, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
-// func sgemmTilesBiasAVX512(m12, n32, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, lo, hi float32)
+// func sgemmTiles{,16}AVX512(m12, ncols, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// func sgemmTiles{,16}BiasAVX512(m12, ncols, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, lo, hi float32)
 //
-// sgemmTilesAVX2 and sgemmTilesBiasAVX2 with 12 x 32 tiles of AVX-512
-// registers (24 sums, two vectors of B per k, one broadcast of A per
-// row): every sum is the same chain of FMAs over k as in the 6 x 16
-// tile, so both give the same bits.
-func tiles512(bias bool) {
-	pre, name, frame := "z_", "sgemmTilesAVX512", "$24-72"
+// sgemmTilesAVX2 and sgemmTilesBiasAVX2 with 12-row tiles of AVX-512
+// registers, nv vectors (32 or 16 columns) wide: 12*nv sums, nv vectors
+// of B per k, one broadcast of A per row. Every sum is the same chain of
+// FMAs over k as in the 6 x 16 tile, so all give the same bits. ncols
+// counts column tiles of 16*nv.
+func tiles512(bias bool, nv int) {
+	w := ""
+	if nv == 1 {
+		w = "16"
+	}
+	pre, name, frame := "z"+w+"_", "sgemmTiles"+w+"AVX512", "$24-72"
 	if bias {
-		pre, name, frame = "zb_", "sgemmTilesBiasAVX512", "$24-88"
+		pre, name, frame = "zb"+w+"_", "sgemmTiles"+w+"BiasAVX512", "$24-88"
 	}
 	fmt.Fprintf(&out, "// func %s(m12, n32, k int, ...)\n", name)
 	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, %s\n", name, frame)
@@ -688,7 +695,7 @@ func tiles512(bias bool) {
 		p("MOVQ bias+72(FP), R15")
 	}
 	p("MOVQ crow-16(SP), DI")
-	p("MOVQ n32+8(FP), AX")
+	p("MOVQ ncols+8(FP), AX")
 	label("cols")
 	p("MOVQ arow-8(SP), SI")
 	p("LEAQ (SI)(R10*4), R12")
@@ -696,18 +703,21 @@ func tiles512(bias bool) {
 	p("LEAQ (R12)(R10*4), R13")
 	p("ADDQ R10, R13")
 	p("MOVQ bcol-24(SP), DX")
-	for r := range 24 {
+	// Sum (r, v) lives in Z(nv*r + v).
+	for r := range 12 * nv {
 		p("VPXORD Z%d, Z%d, Z%d", r, r, r)
 	}
 	step := func(u int) {
-		p("VMOVUPS (DX), Z24")
-		p("VMOVUPS 64(DX), Z25")
+		for v := range nv {
+			p("VMOVUPS %d(DX), Z%d", 64*v, 24+v)
+		}
 		p("ADDQ R14, DX")
 		for r := range 12 {
 			t := 26 + r%6
 			p("VBROADCASTSS %s, Z%d", aRow12(r, u), t)
-			p("VFMADD231PS Z%d, Z24, Z%d", t, 2*r)
-			p("VFMADD231PS Z%d, Z25, Z%d", t, 2*r+1)
+			for v := range nv {
+				p("VFMADD231PS Z%d, Z%d, Z%d", t, 24+v, nv*r+v)
+			}
 		}
 	}
 	p("MOVQ k+16(FP), CX")
@@ -737,27 +747,29 @@ func tiles512(bias bool) {
 	if bias {
 		// As sgemmTilesBiasAVX2: the sum is MAXPS' and MINPS' second
 		// source, so a NaN stays NaN.
-		p("VMOVUPS (R15), Z24")
-		p("VMOVUPS 64(R15), Z25")
+		for v := range nv {
+			p("VMOVUPS %d(R15), Z%d", 64*v, 24+v)
+		}
 		p("VBROADCASTSS lo+80(FP), Z26")
 		p("VBROADCASTSS hi+84(FP), Z27")
-		for r := range 24 {
-			p("VADDPS Z%d, Z%d, Z%d", 24+r%2, r, r)
+		for r := range 12 * nv {
+			p("VADDPS Z%d, Z%d, Z%d", 24+r%nv, r, r)
 			p("VMAXPS Z%d, Z26, Z%d", r, r)
 			p("VMINPS Z%d, Z27, Z%d", r, r)
 		}
-		p("ADDQ $128, R15")
+		p("ADDQ $%d, R15", 64*nv)
 	}
 	p("MOVQ DI, BX")
 	for r := range 12 {
-		p("VMOVUPS Z%d, (BX)", 2*r)
-		p("VMOVUPS Z%d, 64(BX)", 2*r+1)
+		for v := range nv {
+			p("VMOVUPS Z%d, %d(BX)", nv*r+v, 64*v)
+		}
 		if r < 11 {
 			p("ADDQ R8, BX")
 		}
 	}
-	p("ADDQ $128, bcol-24(SP)")
-	p("ADDQ $128, DI")
+	p("ADDQ $%d, bcol-24(SP)", 64*nv)
+	p("ADDQ $%d, DI", 64*nv)
 	p("DECQ AX")
 	jump("JNZ", "cols")
 	// Next row block: A and C move on by 12 rows.

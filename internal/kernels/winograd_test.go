@@ -265,7 +265,7 @@ func TestSgemmPlanes(t *testing.T) {
 	eachKernel(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(7, 8))
 		for _, m := range []int{1, 5, 6, 7, 12, 13, 25, 48} {
-			for _, n := range []int{1, 15, 16, 17, 24, 30, 40, 47, 64, 80, 100} {
+			for _, n := range []int{1, 15, 16, 17, 24, 30, 33, 40, 47, 64, 80, 100} {
 				for _, k := range []int{1, 3, 16, 37} {
 					const planes = 3
 					a, b, c, c0, as, bs, cs := planesCase(rng, planes, m, n, k)
