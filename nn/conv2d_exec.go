@@ -197,8 +197,17 @@ func (t *convTask) forwardPart(p int) {
 				// All tiles in one call, A and B in place (the weights stay
 				// in cache): no packing, no call per tile; with a bias and
 				// no residual, the epilogue in the tile's registers too.
-				if lo, hi, ok := clampOf(t.act); ok && t.bias != nil && t.res == nil {
+				if t.bias != nil && t.res == nil {
+					// Another activation than a clamp (SiLU) runs after,
+					// on the chunk in cache, without a pass for the bias.
+					lo, hi, ok := clampOf(t.act)
+					if !ok {
+						lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+					}
 					kernels.SgemmBiasClamp((e-r)*g.ow, f, g.cin, out, t.x[r*g.ow*g.cin:], t.w, t.bias, lo, hi)
+					if !ok {
+						convEpilogue(out, nil, nil, nil, t.act)
+					}
 					continue
 				}
 				kernels.SgemmPlanes(1, (e-r)*g.ow, f, g.cin, out, 0, t.x[r*g.ow*g.cin:], 0, t.w, 0)
