@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -81,56 +82,64 @@ func TestFuseDecomposed(t *testing.T) {
 			return g.Mul(g.Mul(p, scalar(g, 1.0/6)), relu6(g, plus3(g, p)))
 		}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			g := NewGraph()
-			x := g.Input("x", 5, 6, 7)
-			y := g.Apply(NewConv2D(7, 3, 1, Same), x)
-			g.Output(g.Apply(NewReLU(), c.f(g, y)))
-			fused, got := buildFused(t, g)
-			want := "InputLayer Conv2D " + c.kind + " ReLU"
-			if c.name == "hard swish of a product" {
-				want = "InputLayer Conv2D Mul HardSwish ReLU"
-			}
-			if got != want {
-				t.Fatalf("fused graph %s, want %s (%d nodes before)", got, want, len(g.Nodes()))
-			}
-			if len(fused.Nodes()) >= len(g.Nodes()) {
-				t.Errorf("%d nodes fused, %d before", len(fused.Nodes()), len(g.Nodes()))
-			}
-			in := convRand(NewRNG(2), 3, 5, 6, 7)
-			for i := range in.Data {
-				in.Data[i] *= 4 // reach both kinks of the hard activations
-			}
-			y1, err := g.NewSession().Run(false, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want1 := y1[0].Clone()
-			y2, err := fused.NewSession().Run(false, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fuseClose(t, "fused", y2[0].Data, want1.Data, 1e-6)
-			opt, err := Optimize(g)
-			if err != nil {
-				t.Fatal(err)
-			}
-			y3, err := opt.NewSession().Run(false, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fuseClose(t, "optimized", y3[0].Data, want1.Data, 1e-6)
-			if c.name != "hard swish of a product" {
-				if n := len(opt.Nodes()); n != 3 {
-					t.Errorf("optimized graph has %d nodes, want input, conv and relu", n)
-				}
-				if cv, ok := opt.Nodes()[1].Op.(*Conv2D); !ok || cv.Act.Kind == "" {
-					t.Errorf("the activation did not fuse into the conv: %v", opt.Nodes()[1].Op.Kind())
-				}
-			}
-		})
+	// 3x3 and 1x1 kernels of 20 filters: the stems' and the 1x1
+	// convolutions' all-tiles paths, whose activation runs after them.
+	for _, k := range []int{3, 1} {
+		for _, c := range cases {
+			testFuseDecomposed(t, k, c.name, c.kind, c.f)
+		}
 	}
+}
+
+func testFuseDecomposed(t *testing.T, k int, name, kind string, f func(g *Graph, x *Value) *Value) {
+	t.Run(fmt.Sprintf("%s %dx%d", name, k, k), func(t *testing.T) {
+		g := NewGraph()
+		x := g.Input("x", 5, 6, 7)
+		y := g.Apply(NewConv2D(20, k, 1, Same), x)
+		g.Output(g.Apply(NewReLU(), f(g, y)))
+		fused, got := buildFused(t, g)
+		want := "InputLayer Conv2D " + kind + " ReLU"
+		if name == "hard swish of a product" {
+			want = "InputLayer Conv2D Mul HardSwish ReLU"
+		}
+		if got != want {
+			t.Fatalf("fused graph %s, want %s (%d nodes before)", got, want, len(g.Nodes()))
+		}
+		if len(fused.Nodes()) >= len(g.Nodes()) {
+			t.Errorf("%d nodes fused, %d before", len(fused.Nodes()), len(g.Nodes()))
+		}
+		in := convRand(NewRNG(2), 3, 5, 6, 7)
+		for i := range in.Data {
+			in.Data[i] *= 4 // reach both kinks of the hard activations
+		}
+		y1, err := g.NewSession().Run(false, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want1 := y1[0].Clone()
+		y2, err := fused.NewSession().Run(false, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fuseClose(t, "fused", y2[0].Data, want1.Data, 1e-6)
+		opt, err := Optimize(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y3, err := opt.NewSession().Run(false, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fuseClose(t, "optimized", y3[0].Data, want1.Data, 1e-6)
+		if name != "hard swish of a product" {
+			if n := len(opt.Nodes()); n != 3 {
+				t.Errorf("optimized graph has %d nodes, want input, conv and relu", n)
+			}
+			if cv, ok := opt.Nodes()[1].Op.(*Conv2D); !ok || cv.Act.Kind == "" {
+				t.Errorf("the activation did not fuse into the conv: %v", opt.Nodes()[1].Op.Kind())
+			}
+		}
+	})
 }
 
 // Near misses stay as they are: a wrong constant, a different x, a gate
