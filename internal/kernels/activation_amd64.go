@@ -51,39 +51,29 @@ func clipGradAVX2(dx, dy, y *float32, n int, lo, hi float32)
 // callers have checked that the lengths match) and return how many; the
 // Go loops finish the rest.
 
-func sigmoidAsm(dst, x []float32) int {
-	n := len(x) &^ 7
-	if !useActAVX2 || n == 0 {
-		return 0
-	}
-	if n16 := len(x) &^ 15; useActAVX512 && n16 > 0 {
-		sigmoidAVX512(&dst[0], &x[0], n16)
-		if n16 == n {
-			return n
-		}
-		sigmoidAVX2(&dst[n16], &x[n16], n-n16)
-		return n
-	}
-	sigmoidAVX2(&dst[0], &x[0], n)
-	return n
-}
+func sigmoidAsm(dst, x []float32) int { return actAsm512(dst, x, sigmoidAVX512, sigmoidAVX2) }
 
 // siluAsm: AVX-512 where the CPU has it (BenchmarkSiLU, 64K values, one
-// thread: see docs/benchmarks.md), then AVX2 for a last 8.
-func siluAsm(dst, x []float32) int {
+// thread: 31.5 -> 20.5 us), then AVX2 for a last 8.
+func siluAsm(dst, x []float32) int { return actAsm512(dst, x, siluAVX512, siluAVX2) }
+
+// actAsm512 runs f512 on the largest multiple of 16 values where the CPU
+// has AVX-512, f2 (AVX2) on the rest of the largest multiple of 8.
+func actAsm512(dst, x []float32, f512, f2 func(dst, x *float32, n int)) int {
 	n := len(x) &^ 7
 	if !useActAVX2 || n == 0 {
 		return 0
 	}
-	if n16 := len(x) &^ 15; useActAVX512 && n16 > 0 {
-		siluAVX512(&dst[0], &x[0], n16)
-		if n16 == n {
-			return n
-		}
-		siluAVX2(&dst[n16], &x[n16], n-n16)
-		return n
+	n16 := 0
+	if useActAVX512 {
+		n16 = len(x) &^ 15
 	}
-	siluAVX2(&dst[0], &x[0], n)
+	if n16 > 0 {
+		f512(&dst[0], &x[0], n16)
+	}
+	if n16 < n {
+		f2(&dst[n16], &x[n16], n-n16)
+	}
 	return n
 }
 
