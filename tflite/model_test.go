@@ -278,6 +278,9 @@ func FuzzLoad(f *testing.F) {
 	f.Add(good)
 	f.Add(good[:len(good)/2])
 	f.Add([]byte("\x08\x00\x00\x00TFL3"))
+	// Quantized chains: the integer path's operators (qpath_test.go).
+	f.Add(qChain(rand.New(rand.NewPCG(1, 1)), Uint8))
+	f.Add(qChain(rand.New(rand.NewPCG(2, 2)), Int8))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Parse(b)
 		if err != nil {
