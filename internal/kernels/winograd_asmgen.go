@@ -469,29 +469,7 @@ func tiles8(bias bool) {
 		}
 	}
 	p("MOVQ k+8(FP), CX")
-	p("MOVQ CX, BX")
-	p("SHRQ $2, BX")
-	jump("JZ", "tail")
-	label("loop4")
-	for u := range 4 {
-		step(u)
-	}
-	for _, r := range []string{"SI", "R12", "R13"} {
-		p("ADDQ $16, %s", r)
-	}
-	p("DECQ BX")
-	jump("JNZ", "loop4")
-	label("tail")
-	p("ANDQ $3, CX")
-	jump("JZ", "store")
-	label("loop1")
-	step(0)
-	for _, r := range []string{"SI", "R12", "R13"} {
-		p("ADDQ $4, %s", r)
-	}
-	p("DECQ CX")
-	jump("JNZ", "loop1")
-	label("store")
+	depthLoop12(step, label, jump)
 	if bias {
 		// As sgemmTilesBiasAVX2: the sum is MAXPS' and MINPS' second
 		// source, so a NaN stays NaN.
@@ -721,29 +699,7 @@ func tiles512(bias bool, nv int) {
 		}
 	}
 	p("MOVQ k+16(FP), CX")
-	p("MOVQ CX, BX")
-	p("SHRQ $2, BX")
-	jump("JZ", "tail")
-	label("loop4")
-	for u := range 4 {
-		step(u)
-	}
-	for _, r := range []string{"SI", "R12", "R13"} {
-		p("ADDQ $16, %s", r)
-	}
-	p("DECQ BX")
-	jump("JNZ", "loop4")
-	label("tail")
-	p("ANDQ $3, CX")
-	jump("JZ", "store")
-	label("loop1")
-	step(0)
-	for _, r := range []string{"SI", "R12", "R13"} {
-		p("ADDQ $4, %s", r)
-	}
-	p("DECQ CX")
-	jump("JNZ", "loop1")
-	label("store")
+	depthLoop12(step, label, jump)
 	if bias {
 		// As sgemmTilesBiasAVX2: the sum is MAXPS' and MINPS' second
 		// source, so a NaN stays NaN.
@@ -786,4 +742,33 @@ func tiles512(bias bool, nv int) {
 	p("VZEROUPPER")
 	p("RET")
 	out.WriteString("\n")
+}
+
+// depthLoop12 is the k loop of the 12-row tiles (tiles8, tiles512): CX
+// holds k; four steps at a time, then one, A's row bases SI, R12 and R13
+// moving on by one value a step; it ends at the "store" label.
+func depthLoop12(step func(u int), label func(string), jump func(op, l string)) {
+	p("MOVQ CX, BX")
+	p("SHRQ $2, BX")
+	jump("JZ", "tail")
+	label("loop4")
+	for u := range 4 {
+		step(u)
+	}
+	for _, r := range []string{"SI", "R12", "R13"} {
+		p("ADDQ $16, %s", r)
+	}
+	p("DECQ BX")
+	jump("JNZ", "loop4")
+	label("tail")
+	p("ANDQ $3, CX")
+	jump("JZ", "store")
+	label("loop1")
+	step(0)
+	for _, r := range []string{"SI", "R12", "R13"} {
+		p("ADDQ $4, %s", r)
+	}
+	p("DECQ CX")
+	jump("JNZ", "loop1")
+	label("store")
 }
