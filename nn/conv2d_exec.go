@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/dlcv-go/dlcv/internal/kernels"
 	"github.com/dlcv-go/dlcv/tensor"
@@ -198,16 +197,7 @@ func (t *convTask) forwardPart(p int) {
 				// in cache): no packing, no call per tile; with a bias and
 				// no residual, the epilogue in the tile's registers too.
 				if t.bias != nil && t.res == nil {
-					// Another activation than a clamp (SiLU) runs after,
-					// on the chunk in cache, without a pass for the bias.
-					lo, hi, ok := clampOf(t.act)
-					if !ok {
-						lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
-					}
-					kernels.SgemmBiasClamp((e-r)*g.ow, f, g.cin, out, t.x[r*g.ow*g.cin:], t.w, t.bias, lo, hi)
-					if !ok {
-						convEpilogue(out, nil, nil, nil, t.act)
-					}
+					biasTiles((e-r)*g.ow, f, g.cin, out, t.x[r*g.ow*g.cin:], t.w, t.bias, t.act)
 					continue
 				}
 				kernels.SgemmPlanes(1, (e-r)*g.ow, f, g.cin, out, 0, t.x[r*g.ow*g.cin:], 0, t.w, 0)
@@ -229,19 +219,9 @@ func (t *convTask) forwardPart(p int) {
 		base, gs := t.colAt(p, r, e)
 		g.unfold(base, gs, t.x, r, e)
 		if g.groups == 1 && !t.wide && kg*f <= directTilesMax && t.bias != nil && t.res == nil {
-			// Weights that stay in cache (RGB stems): the all-tiles kernel
-			// with the bias and a clamp in its registers; another
-			// activation (SiLU, hard swish) then runs on the chunk while
-			// it is in cache.
-			out := t.y[r*g.ow*f : e*g.ow*f]
-			lo, hi, ok := clampOf(t.act)
-			if !ok {
-				lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
-			}
-			kernels.SgemmBiasClamp(m, f, kg, out, base, t.w, t.bias, lo, hi)
-			if !ok {
-				convEpilogue(out, nil, nil, nil, t.act)
-			}
+			// Weights that stay in cache (RGB stems): the all-tiles kernel,
+			// the epilogue as biasTiles does it.
+			biasTiles(m, f, kg, t.y[r*g.ow*f:e*g.ow*f], base, t.w, t.bias, t.act)
 			continue
 		}
 		switch {

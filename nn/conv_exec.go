@@ -340,6 +340,21 @@ func convEpilogue(out, res, bias, tile []float32, act Act) {
 	}
 }
 
+// biasTiles sets out = act(a w + bias) for row-major a (m x k) and w
+// (k x n) with kernels.SgemmBiasClamp: the bias, and an activation that
+// is a clamp (ReLU, ReLU6), in the tile's registers; another activation
+// (SiLU, hard swish) after, on out while it is in cache.
+func biasTiles(m, n, k int, out, a, w, bias []float32, act Act) {
+	lo, hi, ok := clampOf(act)
+	if !ok {
+		lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	}
+	kernels.SgemmBiasClamp(m, n, k, out, a, w, bias, lo, hi)
+	if !ok {
+		convEpilogue(out, nil, nil, nil, act)
+	}
+}
+
 // fillTile repeats bias over tile (len(tile) a multiple of len(bias)).
 func fillTile(tile, bias []float32) {
 	for j := range tile {
