@@ -158,41 +158,40 @@ func tiles512(nv, cols, m, n, k int, c, a, b, bias []float32, c0 int, lo, hi flo
 
 // tilesAVX2 is tilesAll's AVX2 part: the w >= 16 columns of B and C that
 // start at b[0] and c[0] (row strides ldb = ldc = n), with the bias from
-// bias[b0].
+// bias[b0] (none for a nil bias).
 func tilesAVX2(m, w, k int, a, b []float32, n int, c, bias []float32, b0 int, lo, hi float32) {
-	m6, n16 := m/6, w/16
-	if bias == nil {
-		sgemmTilesAVX2(m6, n16, k, &a[0], k, &b[0], n, &c[0], n)
-		if m%6 != 0 {
-			sgemmTilesAVX2(1, n16, k, &a[(m-6)*k], k, &b[0], n, &c[(m-6)*n], n)
+	// t16 runs m6 6-row blocks of n16 column tiles from row r0, column
+	// c0; t8 m12 12-row blocks of the 8 columns from c0.
+	t16 := func(m6, n16, r0, c0 int) {
+		ap, bp, cp := &a[r0*k], &b[c0], &c[r0*n+c0]
+		if bias == nil {
+			sgemmTilesAVX2(m6, n16, k, ap, k, bp, n, cp, n)
+		} else {
+			sgemmTilesBiasAVX2(m6, n16, k, ap, k, bp, n, cp, n, &bias[b0+c0], lo, hi)
 		}
-		if edge8(m, w) {
-			sgemmTiles8AVX2(m/12, k, &a[0], k, &b[w-8], n, &c[w-8], n)
-			if m%12 != 0 {
-				sgemmTiles8AVX2(1, k, &a[(m-12)*k], k, &b[w-8], n, &c[(m-12)*n+w-8], n)
-			}
-		} else if w%16 != 0 {
-			sgemmTilesAVX2(m6, 1, k, &a[0], k, &b[w-16], n, &c[w-16], n)
-			if m%6 != 0 {
-				sgemmTilesAVX2(1, 1, k, &a[(m-6)*k], k, &b[w-16], n, &c[(m-6)*n+w-16], n)
-			}
-		}
-		return
 	}
-	bs := bias[b0:]
-	sgemmTilesBiasAVX2(m6, n16, k, &a[0], k, &b[0], n, &c[0], n, &bs[0], lo, hi)
+	t8 := func(m12, r0, c0 int) {
+		ap, bp, cp := &a[r0*k], &b[c0], &c[r0*n+c0]
+		if bias == nil {
+			sgemmTiles8AVX2(m12, k, ap, k, bp, n, cp, n)
+		} else {
+			sgemmTiles8BiasAVX2(m12, k, ap, k, bp, n, cp, n, &bias[b0+c0], lo, hi)
+		}
+	}
+	m6, n16 := m/6, w/16
+	t16(m6, n16, 0, 0)
 	if m%6 != 0 {
-		sgemmTilesBiasAVX2(1, n16, k, &a[(m-6)*k], k, &b[0], n, &c[(m-6)*n], n, &bs[0], lo, hi)
+		t16(1, n16, m-6, 0)
 	}
 	if edge8(m, w) {
-		sgemmTiles8BiasAVX2(m/12, k, &a[0], k, &b[w-8], n, &c[w-8], n, &bs[w-8], lo, hi)
+		t8(m/12, 0, w-8)
 		if m%12 != 0 {
-			sgemmTiles8BiasAVX2(1, k, &a[(m-12)*k], k, &b[w-8], n, &c[(m-12)*n+w-8], n, &bs[w-8], lo, hi)
+			t8(1, m-12, w-8)
 		}
 	} else if w%16 != 0 {
-		sgemmTilesBiasAVX2(m6, 1, k, &a[0], k, &b[w-16], n, &c[w-16], n, &bs[w-16], lo, hi)
+		t16(m6, 1, 0, w-16)
 		if m%6 != 0 {
-			sgemmTilesBiasAVX2(1, 1, k, &a[(m-6)*k], k, &b[w-16], n, &c[(m-6)*n+w-16], n, &bs[w-16], lo, hi)
+			t16(1, 1, m-6, w-16)
 		}
 	}
 }
