@@ -64,26 +64,7 @@ const qSlack = 64
 
 // outQ returns tensor i's byte buffer resized for shape, as out does.
 func (st *state) outQ(i int, shape []int) []byte {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	st.shapes[i] = append(st.shapes[i][:0], shape...)
-	if cap(st.q[i]) < n+qSlack {
-		best := -1
-		for j, f := range st.qfree {
-			if cap(f) >= n+qSlack && (best < 0 || cap(f) < cap(st.qfree[best])) {
-				best = j
-			}
-		}
-		if best >= 0 {
-			st.q[i] = st.qfree[best]
-			st.qfree = append(st.qfree[:best], st.qfree[best+1:]...)
-		} else {
-			st.q[i] = make([]byte, n, n+qSlack)
-		}
-	}
-	st.q[i] = st.q[i][:n]
+	st.q[i] = reuse(st.q[i], &st.qfree, st.setShape(i, shape), qSlack)
 	return st.q[i]
 }
 
@@ -102,28 +83,39 @@ func (st *state) toBytes(slot int, x []float32, zp int32) []byte {
 
 // out returns tensor i's buffer resized for shape (reusing memory).
 func (st *state) out(i int, shape []int) []float32 {
+	st.data[i] = reuse(st.data[i], &st.free, st.setShape(i, shape), 0)
+	return st.data[i]
+}
+
+// setShape records tensor i's shape and returns its number of values.
+func (st *state) setShape(i int, shape []int) int {
 	n := 1
 	for _, d := range shape {
 		n *= d
 	}
 	st.shapes[i] = append(st.shapes[i][:0], shape...)
-	if cap(st.data[i]) < n {
-		// Take the smallest free buffer that fits, else allocate.
+	return n
+}
+
+// reuse returns buf resized to n values with room for slack more: buf
+// itself when it is large enough, else the smallest buffer of free that
+// is (taken out of free), else a new one.
+func reuse[T byte | float32](buf []T, free *[][]T, n, slack int) []T {
+	if cap(buf) < n+slack {
 		best := -1
-		for j, f := range st.free {
-			if cap(f) >= n && (best < 0 || cap(f) < cap(st.free[best])) {
+		for j, f := range *free {
+			if cap(f) >= n+slack && (best < 0 || cap(f) < cap((*free)[best])) {
 				best = j
 			}
 		}
 		if best >= 0 {
-			st.data[i] = st.free[best]
-			st.free = append(st.free[:best], st.free[best+1:]...)
+			buf = (*free)[best]
+			*free = append((*free)[:best], (*free)[best+1:]...)
 		} else {
-			st.data[i] = make([]float32, n)
+			buf = make([]T, n, n+slack)
 		}
 	}
-	st.data[i] = st.data[i][:n]
-	return st.data[i]
+	return buf[:n]
 }
 
 // Load reads and compiles a .tflite file.
