@@ -355,6 +355,15 @@ type poolOp struct {
 	inBytes, outBytes bool
 }
 
+// roundedAverage is TFLite's integer rounding of a quantized average
+// pool: sum/cnt rounded half away from zero.
+func roundedAverage(sum, cnt int32) int32 {
+	if sum >= 0 {
+		return (sum + cnt/2) / cnt
+	}
+	return (sum - cnt/2) / cnt
+}
+
 func (o *poolOp) run(st *state) error {
 	s, err := inShape(st, o.in, 4, "pool")
 	if err != nil {
@@ -413,13 +422,7 @@ func (o *poolOp) run(st *state) error {
 					for k, v := range acc {
 						q := int32(v) + zp
 						if !o.max {
-							// Integer rounding of TFLite's quantized average pool.
-							sum := int32(v) + int32(cnt)*zp
-							if sum >= 0 {
-								q = (sum + int32(cnt)/2) / int32(cnt)
-							} else {
-								q = (sum - int32(cnt)/2) / int32(cnt)
-							}
+							q = roundedAverage(int32(v)+int32(cnt)*zp, int32(cnt))
 						}
 						dst[k] = float32(min(max(q, o.qlo), o.qhi) - zp)
 					}

@@ -11,8 +11,8 @@ func (o *poolOp) integer() bool { return o.qint }
 
 func (o *poolOp) setBytes(bytes []bool) { o.inBytes, o.outBytes = bytes[o.in], bytes[o.out] }
 
-// runQ pools with integer sums of the input's centred values, read from
-// bytes or from centred float32.
+// runQ pools the input's bytes (converted first when it is centred
+// float32) with int32 sums.
 func (o *poolOp) runQ(st *state, n, h, w, c, oh, ow, pt, pl int) {
 	zb := o.q.zp + byteShift(o.q) // the zero point as a byte
 	var x []byte
@@ -75,14 +75,9 @@ func (t *qpoolTask) Run(lo, hi int) {
 				base := ((b*t.oh+i)*t.ow+j)*c + lo
 				for k, s := range acc {
 					// s sums bytes: q values plus shift each.
-					var q int32
-					if o.max {
-						q = s - shift
-					} else if sum := s - cnt*shift; sum >= 0 {
-						// TFLite's rounding of the quantized average.
-						q = (sum + cnt/2) / cnt
-					} else {
-						q = (sum - cnt/2) / cnt
+					q := s - shift
+					if !o.max {
+						q = roundedAverage(s-cnt*shift, cnt)
 					}
 					q = min(max(q, o.qlo), o.qhi)
 					if t.yq != nil {
