@@ -69,15 +69,15 @@ func (o *convOp) run(st *state) error {
 	n, h, w := s[0], s[1], s[2]
 	oh, pt := outSize(h, o.kh, o.p.strideH, o.p.dilH, o.p.same)
 	ow, pl := outSize(w, o.kw, o.p.strideW, o.p.dilW, o.p.same)
+	g := kernels.ConvGeom{N: n, H: h, W: w, C: o.ic, KH: o.kh, KW: o.kw, SH: o.p.strideH, SW: o.p.strideW,
+		DH: o.p.dilH, DW: o.p.dilW, PadTop: pt, PadLeft: pl, OH: oh, OW: ow}
+	direct := o.kh == 1 && o.kw == 1 && o.p.strideH == 1 && o.p.strideW == 1
 	if o.q != nil {
-		o.runQ(st, n, h, w, oh, ow, pt, pl)
+		o.runQ(st, g, direct)
 		return nil
 	}
 	t := &st.conv
-	*t = convTask{o: o, x: st.data[o.in], y: st.out(o.out, []int{n, oh, ow, o.oc}),
-		direct: o.kh == 1 && o.kw == 1 && o.p.strideH == 1 && o.p.strideW == 1,
-		g: kernels.ConvGeom{N: n, H: h, W: w, C: o.ic, KH: o.kh, KW: o.kw, SH: o.p.strideH, SW: o.p.strideW,
-			DH: o.p.dilH, DW: o.p.dilW, PadTop: pt, PadLeft: pl, OH: oh, OW: ow}}
+	*t = convTask{o: o, x: st.data[o.in], y: st.out(o.out, []int{n, oh, ow, o.oc}), direct: direct, g: g}
 	// A grain of half a chunk splits 1.5 chunks evenly over two cores
 	// rather than leaving them on one.
 	kernels.Parallel(n*oh*ow, convRows/2, t)

@@ -56,7 +56,7 @@ type qconv struct {
 // qScratch is one worker's buffers for a chunk of output pixels.
 type qScratch struct {
 	a    []byte  // im2col patches
-	acc  []int32 // GemmQ's sums
+	acc  []int32 // GemmQ's sums, for a float32 output
 	sums []int32 // patch byte sums
 	g    kernels.QScratch
 }
@@ -69,10 +69,7 @@ func (m *Model) newQConv(od *opDef, w []float32, ep epilogue, k, oc int) *qconv 
 		return nil
 	}
 	qin, wd := m.qps[od.Inputs[0]], &m.defs[od.Inputs[1]]
-	if ep.rq == nil || qin == nil || wd.Quant == nil || len(w) != k*oc {
-		return nil
-	}
-	if len(w) == 0 {
+	if ep.rq == nil || qin == nil || wd.Quant == nil || len(w) == 0 || len(w) != k*oc {
 		return nil
 	}
 	// d = 0 (no per-row sums) when the centred weights fit in int8, as
@@ -122,18 +119,16 @@ func (m *Model) newQConv(od *opDef, w []float32, ep epilogue, k, oc int) *qconv 
 }
 
 // runQ is run on the integer path.
-func (o *convOp) runQ(st *state, n, h, w, oh, ow, pt, pl int) {
+func (o *convOp) runQ(st *state, g kernels.ConvGeom, direct bool) {
 	q := o.q
 	t := &st.qconv
-	*t = qconvTask{o: o, direct: o.kh == 1 && o.kw == 1 && o.p.strideH == 1 && o.p.strideW == 1,
-		g: kernels.ConvGeom{N: n, H: h, W: w, C: o.ic, KH: o.kh, KW: o.kw, SH: o.p.strideH, SW: o.p.strideW,
-			DH: o.p.dilH, DW: o.p.dilW, PadTop: pt, PadLeft: pl, OH: oh, OW: ow}}
+	*t = qconvTask{o: o, direct: direct, g: g}
 	if q.inBytes {
 		t.x = st.q[o.in]
 	} else {
 		t.x = st.toBytes(0, st.data[o.in], int32(q.zx))
 	}
-	shape := []int{n, oh, ow, o.oc}
+	shape := []int{g.N, g.OH, g.OW, o.oc}
 	if q.outBytes {
 		t.yq = st.outQ(o.out, shape)
 	} else {
@@ -144,7 +139,7 @@ func (o *convOp) runQ(st *state, n, h, w, oh, ow, pt, pl int) {
 	// tile) for small maps; too few rows for that (a classifier's one
 	// pixel) split their columns instead. Rows keep each core's output
 	// in its cache for the next operator, which splits by rows too.
-	m, th := n*oh*ow, kernels.Threads()
+	m, th := g.N*g.OH*g.OW, kernels.Threads()
 	switch np := q.pw.NumPanels(); {
 	case m/(convRows/2) >= 2*th:
 		kernels.Parallel(m, convRows/2, t)
@@ -194,9 +189,12 @@ func (t *qconvTask) rows(lo, hi int, pw *kernels.PackedQ, col int) {
 	cols := q.pw.Cols()
 	s, _ := q.scratch.Get().(*qScratch)
 	if s == nil {
-		s = &qScratch{acc: make([]int32, convRows*cols), sums: make([]int32, convRows)}
+		s = &qScratch{sums: make([]int32, convRows)}
 		if !t.direct {
 			s.a = make([]byte, convRows*k)
+		}
+		if t.yq == nil { // bytes out need no int32 sums: GemmQBytes
+			s.acc = make([]int32, convRows*cols)
 		}
 	}
 	defer q.scratch.Put(s)
