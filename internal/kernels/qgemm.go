@@ -48,6 +48,16 @@ func PackQ(k, n int, b []int8, ldb int) *PackedQ {
 // Cols is N rounded up to whole panels: the width GemmQ writes.
 func (p *PackedQ) Cols() int { return p.panels * QPanel }
 
+// Panels returns the view of b's panels [p0, p1): columns p0*QPanel up
+// to p1*QPanel (or N), for splitting a product's columns over cores.
+func (p *PackedQ) Panels(p0, p1 int) PackedQ {
+	per := p.quads * QPanel * 4
+	return PackedQ{K: p.K, N: min(p.N, p1*QPanel) - p0*QPanel, quads: p.quads, panels: p1 - p0, data: p.data[p0*per : p1*per]}
+}
+
+// NumPanels is the number of column panels.
+func (p *PackedQ) NumPanels() int { return p.panels }
+
 // QScratch is the scratch GemmQ needs for rows it cannot read in place
 // (the last rows of a when K is not a multiple of 4); callers keep one
 // per worker to avoid allocating per call.
@@ -199,6 +209,22 @@ func requantOne(acc int32, scale, lo, hi float32) int32 {
 // without them a float32 GEMM of the same integers is faster.
 func HasQDot() bool { return useQVNNI }
 
+// DwRowQ adds kw taps of a depthwise convolution on bytes to n pixels of
+// int32 accumulators: acc[p*c+ch] += sum_t x[p*xstride+t*tapstride+ch] *
+// int16(w[t*c+ch]) (the weights are int16 in the low halves of int32,
+// DwWeightQ).
+func DwRowQ(acc []int32, x []byte, xstride, tapstride int, w []int32, n, c, kw int) {
+	if n <= 0 || kw <= 0 || c <= 0 {
+		return
+	}
+	_ = acc[n*c-1]
+	_ = x[(n-1)*xstride+(kw-1)*tapstride+c-1]
+	_ = w[kw*c-1]
+	if !dwRowQArch(acc, x, xstride, tapstride, w, n, c, kw) {
+		dwRowQGo(acc, x, xstride, tapstride, w, n, c, kw)
+	}
+}
+
 func dwRowQGo(acc []int32, x []byte, xstride, tapstride int, w []int32, n, c, kw int) {
 	for p := 0; p < n; p++ {
 		a := acc[p*c : (p+1)*c]
@@ -322,16 +348,6 @@ func QuantizeOne(x, scale float32, zp, qmin, qmax int32) int32 {
 	}
 	return min(max(int32(r)+zp, qmin), qmax)
 }
-
-// Panels returns the view of b's panels [p0, p1): columns p0*QPanel up
-// to p1*QPanel (or N), for splitting a product's columns over cores.
-func (p *PackedQ) Panels(p0, p1 int) PackedQ {
-	per := p.quads * QPanel * 4
-	return PackedQ{K: p.K, N: min(p.N, p1*QPanel) - p0*QPanel, quads: p.quads, panels: p1 - p0, data: p.data[p0*per : p1*per]}
-}
-
-// NumPanels is the number of column panels.
-func (p *PackedQ) NumPanels() int { return p.panels }
 
 // AddU8 sets acc[i] += x[i]; MaxU8 sets acc[i] = max(acc[i], x[i]): the
 // integer pools' sums over their window.

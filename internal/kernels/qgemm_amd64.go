@@ -4,8 +4,10 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// useQVNNI: the integer GEMM's vpdpbusd (AVX-512 VNNI) and the byte
-// requantization's vpmovusdb and vpsadbw (AVX-512BW).
+// useQVNNI: the kernels with int8 and int16 dot products (vpdpbusd,
+// vpdpwssd: AVX-512 VNNI). useQAVX512: the byte kernels without them
+// (requantization rows, row sums, quantization, strided copies, pool
+// sums), which need AVX-512BW's byte masks and vpsadbw.
 var useQVNNI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
 
 var useQAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
@@ -113,21 +115,12 @@ func rowSumsU8Arch(sums []int32, a []byte, lda, k, m int) bool {
 //go:noescape
 func dwRowQAVX512(acc *int32, x *byte, xstride, tapstride int, w *int32, n, c, kw int)
 
-// DwRowQ adds kw taps of a depthwise convolution on bytes to n pixels of
-// int32 accumulators: acc[p*c+ch] += sum_t x[p*xstride+t*tapstride+ch] *
-// int16(w[t*c+ch]) (the weights are int16 in the low halves of int32).
-func DwRowQ(acc []int32, x []byte, xstride, tapstride int, w []int32, n, c, kw int) {
-	if n <= 0 || kw <= 0 || c <= 0 {
-		return
+func dwRowQArch(acc []int32, x []byte, xstride, tapstride int, w []int32, n, c, kw int) bool {
+	if !useQVNNI || c%16 != 0 {
+		return false
 	}
-	_ = acc[n*c-1]
-	_ = x[(n-1)*xstride+(kw-1)*tapstride+c-1]
-	_ = w[kw*c-1]
-	if cb := c &^ 15; useQVNNI && cb == c {
-		dwRowQAVX512(&acc[0], &x[0], xstride, tapstride, &w[0], n, c, kw)
-		return
-	}
-	dwRowQGo(acc, x, xstride, tapstride, w, n, c, kw)
+	dwRowQAVX512(&acc[0], &x[0], xstride, tapstride, &w[0], n, c, kw)
+	return true
 }
 
 // gemmQBytesRows is GemmQBytes on m rows, each readable in whole quads;

@@ -18,10 +18,8 @@ func requantRowF32Arch(dst []float32, acc, bias []int32, scale []float32, add in
 
 func rowSumsU8Arch(sums []int32, a []byte, lda, k, m int) bool { return false }
 
-// DwRowQ adds kw taps of a depthwise convolution on bytes to n pixels of
-// int32 accumulators (see the amd64 version).
-func DwRowQ(acc []int32, x []byte, xstride, tapstride int, w []int32, n, c, kw int) {
-	dwRowQGo(acc, x, xstride, tapstride, w, n, c, kw)
+func dwRowQArch(acc []int32, x []byte, xstride, tapstride int, w []int32, n, c, kw int) bool {
+	return false
 }
 
 func gemmQBytesRows(m int, a []byte, lda int, b *PackedQ, dst []byte, ldd int, r *QRequant, adds []int32) bool {
