@@ -160,12 +160,7 @@ func gemm(rq, adds bool, rows int) {
 				if adds {
 					p("VPADDD Z31, Z%d, Z%d", z, z)
 				}
-				p("VCVTDQ2PS Z%d, Z%d", z, z)
-				p("VMULPS Z%d, Z%d, Z%d", 26+h, z, z)
-				p("VMAXPS Z28, Z%d, Z%d", z, z)
-				p("VMINPS Z29, Z%d, Z%d", z, z)
-				p("VCVTPS2DQ.RN_SAE Z%d, Z%d", z, z)
-				p("VPADDD Z30, Z%d, Z%d", z, z)
+				scaleRound(z, fmt.Sprintf("Z%d", 26+h), 28, 29, 30)
 				p("VPMOVUSDB Z%d, K%d, %d(CX)", z, 1+h, 16*h)
 			}
 			if i < rows-1 {
@@ -222,16 +217,12 @@ func requant(toBytes bool) {
 	p("VMOVDQU32 (SI), Z0")
 	p("VPADDD (DX), Z0, Z0")
 	p("VPADDD Z28, Z0, Z0")
-	p("VCVTDQ2PS Z0, Z0")
-	p("VMULPS (R8), Z0, Z0")
-	p("VMAXPS Z29, Z0, Z0")
-	p("VMINPS Z30, Z0, Z0")
-	p("VCVTPS2DQ.RN_SAE Z0, Z0")
 	if toBytes {
-		p("VPADDD Z31, Z0, Z0")
+		scaleRound(0, "(R8)", 29, 30, 31)
 		p("VPMOVUSDB Z0, (DI)")
 		p("ADDQ $16, DI")
 	} else {
+		scaleRound(0, "(R8)", 29, 30, -1)
 		p("VCVTDQ2PS Z0, Z0")
 		p("VMOVUPS Z0, (DI)")
 		p("ADDQ $64, DI")
@@ -245,6 +236,21 @@ func requant(toBytes bool) {
 	p("VZEROUPPER")
 	p("RET")
 	out.WriteString("\n")
+}
+
+// scaleRound is the requantization of the int32 sums in Zz (bias and
+// corrections already added): float32, times scale (a register or memory
+// operand), clamped to [Zlo, Zhi], rounded half to even, plus Zzp (none
+// for zp < 0). Clamping first keeps VCVTPS2DQ in range.
+func scaleRound(z int, scale string, lo, hi, zp int) {
+	p("VCVTDQ2PS Z%d, Z%d", z, z)
+	p("VMULPS %s, Z%d, Z%d", scale, z, z)
+	p("VMAXPS Z%d, Z%d, Z%d", lo, z, z)
+	p("VMINPS Z%d, Z%d, Z%d", hi, z, z)
+	p("VCVTPS2DQ.RN_SAE Z%d, Z%d", z, z)
+	if zp >= 0 {
+		p("VPADDD Z%d, Z%d, Z%d", zp, z, z)
+	}
 }
 
 // rowSums writes rowSumsU8AVX512: the byte sums of m rows of k bytes
@@ -406,12 +412,7 @@ func dwRq() {
 		for j := 0; j < g; j++ {
 			z := 1 + j
 			p("VPADDD %d(R9)(R8*1), Z%d, Z%d", 64*j, z, z)
-			p("VCVTDQ2PS Z%d, Z%d", z, z)
-			p("VMULPS %d(R11)(R8*1), Z%d, Z%d", 64*j, z, z)
-			p("VMAXPS Z28, Z%d, Z%d", z, z)
-			p("VMINPS Z29, Z%d, Z%d", z, z)
-			p("VCVTPS2DQ.RN_SAE Z%d, Z%d", z, z)
-			p("VPADDD Z30, Z%d, Z%d", z, z)
+			scaleRound(z, fmt.Sprintf("%d(R11)(R8*1)", 64*j), 28, 29, 30)
 		}
 		p("SHRQ $2, R8")
 		for j := 0; j < g; j++ {
@@ -621,12 +622,7 @@ func dwRow3(px int) {
 	p("MOVQ scale+64(FP), R10")
 	for i := 0; i < px; i++ {
 		p("VPADDD (R9)(AX*1), Z%d, Z%d", i, i)
-		p("VCVTDQ2PS Z%d, Z%d", i, i)
-		p("VMULPS (R10)(AX*1), Z%d, Z%d", i, i)
-		p("VMAXPS Z28, Z%d, Z%d", i, i)
-		p("VMINPS Z29, Z%d, Z%d", i, i)
-		p("VCVTPS2DQ.RN_SAE Z%d, Z%d", i, i)
-		p("VPADDD Z30, Z%d, Z%d", i, i)
+		scaleRound(i, "(R10)(AX*1)", 28, 29, 30)
 	}
 	p("MOVQ DI, AX")
 	for i := 0; i < px; i++ {
