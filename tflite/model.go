@@ -68,6 +68,25 @@ func (st *state) outQ(i int, shape []int) []byte {
 	return st.q[i]
 }
 
+// bytesIn returns tensor i as bytes: kept as such (isBytes), or its
+// centred float32 values converted into temporary slot (0 or 1) with
+// the zero point zp as a byte.
+func (st *state) bytesIn(i int, isBytes bool, slot int, zp int32) []byte {
+	if isBytes {
+		return st.q[i]
+	}
+	return st.toBytes(slot, st.data[i], zp)
+}
+
+// outputs returns tensor i's buffer for shape: bytes (yq) or centred
+// float32 (y), the other nil.
+func (st *state) outputs(i int, shape []int, isBytes bool) (y []float32, yq []byte) {
+	if isBytes {
+		return nil, st.outQ(i, shape)
+	}
+	return st.out(i, shape), nil
+}
+
 // toBytes converts centred float32 values to bytes (value + zp) in a
 // buffer the state keeps.
 func (st *state) toBytes(slot int, x []float32, zp int32) []byte {

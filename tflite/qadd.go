@@ -49,13 +49,7 @@ func (o *addOp) setBytes(bytes []bool) {
 func (o *addOp) runQ(st *state) error {
 	q := o.q
 	sa, sb := st.shapes[o.a], st.shapes[o.b]
-	xa, xb := st.q[o.a], st.q[o.b]
-	if !q.aBytes {
-		xa = st.toBytes(0, st.data[o.a], q.za)
-	}
-	if !q.bBytes {
-		xb = st.toBytes(1, st.data[o.b], q.zb)
-	}
+	xa, xb := st.bytesIn(o.a, q.aBytes, 0, q.za), st.bytesIn(o.b, q.bBytes, 1, q.zb)
 	switch {
 	case len(xa) == len(xb):
 	case len(xb) == 1:
@@ -64,11 +58,7 @@ func (o *addOp) runQ(st *state) error {
 	}
 	t := &st.qadd
 	*t = qaddTask{q: q, a: xa, b: xb}
-	if q.outBytes {
-		t.yq = st.outQ(o.out, sa)
-	} else {
-		t.y = st.out(o.out, sa)
-	}
+	t.y, t.yq = st.outputs(o.out, sa, q.outBytes)
 	kernels.Parallel(len(xa), 4096, t)
 	*t = qaddTask{}
 	return nil

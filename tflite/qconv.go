@@ -123,17 +123,8 @@ func (o *convOp) runQ(st *state, g kernels.ConvGeom, direct bool) {
 	q := o.q
 	t := &st.qconv
 	*t = qconvTask{o: o, direct: direct, g: g}
-	if q.inBytes {
-		t.x = st.q[o.in]
-	} else {
-		t.x = st.toBytes(0, st.data[o.in], int32(q.zx))
-	}
-	shape := []int{g.N, g.OH, g.OW, o.oc}
-	if q.outBytes {
-		t.yq = st.outQ(o.out, shape)
-	} else {
-		t.y = st.out(o.out, shape)
-	}
+	t.x = st.bytesIn(o.in, q.inBytes, 0, int32(q.zx))
+	t.y, t.yq = st.outputs(o.out, []int{g.N, g.OH, g.OW, o.oc}, q.outBytes)
 	// Rows split over the cores in parts of at least 64 (one im2col chunk
 	// in cache between lowering and multiplying), or of 12 (one kernel
 	// tile) for small maps; too few rows for that (a classifier's one

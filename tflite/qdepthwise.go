@@ -77,17 +77,8 @@ func (o *depthwiseOp) runQ(st *state, g kernels.ConvGeom) {
 	q := o.q
 	t := &st.qdepthwise
 	*t = qdepthwiseTask{o: o, g: g}
-	if q.inBytes {
-		t.x = st.q[o.in]
-	} else {
-		t.x = st.toBytes(0, st.data[o.in], int32(q.zx))
-	}
-	shape := []int{g.N, g.OH, g.OW, o.oc}
-	if q.outBytes {
-		t.yq = st.outQ(o.out, shape)
-	} else {
-		t.y = st.out(o.out, shape)
-	}
+	t.x = st.bytesIn(o.in, q.inBytes, 0, int32(q.zx))
+	t.y, t.yq = st.outputs(o.out, []int{g.N, g.OH, g.OW, o.oc}, q.outBytes)
 	kernels.Parallel(g.N*g.OH, max(1, 2048/max(g.OW*o.oc, 1)), t)
 	*t = qdepthwiseTask{}
 }

@@ -14,21 +14,8 @@ func (o *poolOp) setBytes(bytes []bool) { o.inBytes, o.outBytes = bytes[o.in], b
 // runQ pools the input's bytes (converted first when it is centred
 // float32) with int32 sums.
 func (o *poolOp) runQ(st *state, n, h, w, c, oh, ow, pt, pl int) {
-	zb := o.q.zp + byteShift(o.q) // the zero point as a byte
-	var x []byte
-	if o.inBytes {
-		x = st.q[o.in]
-	} else {
-		x = st.toBytes(0, st.data[o.in], zb)
-	}
-	shape := []int{n, oh, ow, c}
-	var y []float32
-	var yq []byte
-	if o.outBytes {
-		yq = st.outQ(o.out, shape)
-	} else {
-		y = st.out(o.out, shape)
-	}
+	x := st.bytesIn(o.in, o.inBytes, 0, o.q.zp+byteShift(o.q))
+	y, yq := st.outputs(o.out, []int{n, oh, ow, c}, o.outBytes)
 	if cap(st.poolAcc) < c {
 		st.poolAcc = make([]int32, c)
 	}
