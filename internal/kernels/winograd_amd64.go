@@ -227,7 +227,7 @@ func sgemmPlanesTNAsm(planes, m, n, k int, c []float32, cs int, a []float32, as 
 // -> 61-69 GFLOP/s).
 func edge8(m, n int) bool { return n%16 != 0 && n%16 <= 8 && m >= 12 }
 
-func planesPackedAsm() bool { return useWinoAVX2 && tilesKernel(2) }
+func planesPackedAsm() bool { return useWinoAVX2 && tilesKernel(WinoPlanes) }
 
 // tilesKernel reports whether the all-tiles kernels serve a product of
 // the given number of planes: under the AVX2 SGEMM kernel always; under
