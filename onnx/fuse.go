@@ -229,10 +229,8 @@ func (c *converter) foldAffine(opType string, out *tval, k *tval) (*tval, bool, 
 	default:
 		return nil, false, nil
 	}
-	for _, v := range k.konst.Float {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, false, nil
-		}
+	if !allFinite(k.konst.Float) {
+		return nil, false, nil
 	}
 	// The constant in the layer output's layout must vary along the last
 	// (channel) axis only.
