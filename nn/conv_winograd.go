@@ -45,9 +45,13 @@ const winoMinFilters = 8
 var winoMinTiles = 64
 
 // winoMinTilesFrozen is winoMinTiles where the transformed kernel is made
-// once (a frozen graph, nn.Graph.SetFrozen): ResNet-18's 14x14x256 layers
-// at batch 1 (49 tiles) ran 3.85 -> 3.25 ms on one thread; its 7x7x512
-// ones (16 tiles) 4.7 -> 7.7 ms, reading 16 planes of 512x512.
+// once (a frozen graph, nn.Graph.SetFrozen). ResNet-18's 14x14x256 layers
+// at batch 1 (49 tiles), one thread: AVX2 kernel 3.85 -> 3.25 ms; AVX-512
+// kernel on an AMD Zen 5 host 1.27 -> 0.75-0.84 ms (the network 17.2 ->
+// 16.0 ms). On an Intel AVX-512 host the implicit GEMM measured the
+// faster one there (the network 27.5-28.5 against 30.4-32.2 ms). Its
+// 7x7x512 layers (16 tiles, 16 planes of 512x512 to read) stay below
+// the bound: 4.7 -> 7.7 ms with AVX2, 1.70-1.75 -> 2.06-2.20 ms on Zen 5.
 const winoMinTilesFrozen = 36
 
 // winogradOn turns the Winograd path on (benchmarks compare it with the
@@ -65,11 +69,8 @@ func (g *convGeo) winogradFor(frozen bool) bool {
 	}
 	th, tw := g.winoTiles()
 	least := winoMinTiles
-	if frozen && kernels.Kernel() != "avx512" {
-		// Under the AVX-512 kernel the implicit GEMM is the faster one
-		// below winoMinTiles too (ResNet-18's 14x14x256 layers, 49
-		// tiles: the network on one thread 30.4-32.2 -> 27.5-28.5 ms).
-		least = min(least, winoMinTilesFrozen)
+	if frozen {
+		least = winoMinTilesFrozen
 	}
 	return g.n*th*tw >= least
 }

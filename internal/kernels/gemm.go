@@ -176,6 +176,10 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 				// C only written: the last rows and columns may be whole
 				// tiles that overlap the ones before (overlapEdges).
 				overlap := kn.overlapEdges && beta == 0 && kc == k
+				if pb != nil && !directA && !overlap {
+					packedBlock(kn, g, buf.a, pb, ic, mc, jc, nc, pc, kc, beta)
+					continue
+				}
 				for ir := 0; ir < mc; ir += mR {
 					mr := min(mR, mc-ir)
 					r0 := ic + ir // first row of C (and op(A)) of the panel
@@ -226,6 +230,24 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// packedBlock computes one block of C from the packed A panels in a and
+// the pre-packed B (weights, read from memory or L3 once per call) with
+// the two inner loops swapped: each B micro-panel is used by all the
+// block's A panels while it is in L1, so the stream from memory is spread
+// over the whole block instead of arriving at the first row panel's pace
+// (ResNet-18's 7x7x512 layers at batch 1, 49x512x4608 on one thread: 142-158
+// -> 178 GFLOP/s with B in cache, 98-112 -> 138 from memory).
+func packedBlock(kn *gemmKernel, g *gemmArgs, a []float32, pb *PackedB, ic, mc, jc, nc, pc, kc int, beta float32) {
+	mR, nR := kn.mr, kn.nr
+	for jr := 0; jr < nc; jr += nR {
+		nr := min(nR, nc-jr)
+		bp := pb.data[pb.k*(g.pj+jc+jr)+(g.pk+pc)*nR:]
+		for ir := 0; ir < mc; ir += mR {
+			kn.fn(kc, a[ir*kc:(ir+mR)*kc], 1, mR, bp, nR, g.c[(ic+ir)*g.ldc+jc+jr:], g.ldc, g.alpha, beta, min(mR, mc-ir), nr)
 		}
 	}
 }

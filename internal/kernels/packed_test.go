@@ -14,7 +14,7 @@ func TestSgemmPacked(t *testing.T) {
 		rng := rand.New(rand.NewPCG(7, 8))
 		iter := 0
 		for _, m := range []int{1, 5, 7, 33, 130} {
-			for _, n := range []int{1, 7, 17, 33, 100} {
+			for _, n := range []int{1, 7, 17, 33, 100, 300} {
 				for _, kt := range []int{3, 40, 600} {
 					iter++
 					pad := iter % 3 * 2
