@@ -18,6 +18,14 @@ func sgemmKernelAVX512Col(k int, a *float32, astride int, b *float32, bstride in
 //go:noescape
 func sgemmKernelAVX512Row(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
 
+// The 7-row forms, for tiles of at most 7 rows.
+//
+//go:noescape
+func sgemmKernelAVX512Col7(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
+
+//go:noescape
+func sgemmKernelAVX512Row7(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
+
 //go:noescape
 func packAPanelAVX512(dst, a *float32, lda, kc int, rowmask uint32)
 
@@ -63,9 +71,14 @@ var avx512Kernel = &gemmKernel{
 		_ = b[(k-1)*bs+31]
 		_ = c[(mr-1)*ldc+nr-1]
 		mask := uint32(1<<nr - 1)
-		if rs == 1 {
+		switch {
+		case mr <= 7 && rs == 1:
+			sgemmKernelAVX512Col7(k, &a[0], ks, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask)
+		case mr <= 7:
+			sgemmKernelAVX512Row7(k, &a[0], rs, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask)
+		case rs == 1:
 			sgemmKernelAVX512Col(k, &a[0], ks, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask)
-		} else {
+		default:
 			sgemmKernelAVX512Row(k, &a[0], rs, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask)
 		}
 	},
