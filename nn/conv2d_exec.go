@@ -192,7 +192,10 @@ func (t *convTask) forwardPart(p int) {
 		for r := r0; r < r1; r += t.chunk {
 			e := min(r+t.chunk, r1)
 			out := t.y[r*g.ow*f : e*g.ow*f]
-			if !t.wide && g.cin*f <= directTilesMax {
+			// One pixel (a squeeze-excite block's 1x1s at batch 1) reads
+			// packed weights in order where the kernel has a one-row form.
+			onePacked := (e-r)*g.ow == 1 && t.pw != nil && kernels.PackedOneRow()
+			if !t.wide && g.cin*f <= directTilesMax && !onePacked {
 				// All tiles in one call, A and B in place (the weights stay
 				// in cache): no packing, no call per tile; with a bias and
 				// no residual, the epilogue in the tile's registers too.

@@ -148,10 +148,11 @@ func (f *convFrozen) winoKernel(g *convGeo, w []float32) ([]float32, bool) {
 }
 
 // frozenDense returns a dense layer's kernel (in x units) packed for
-// generation gen, or nil when not frozen or for one row (a one-row
-// product reads the kernel in place).
+// generation gen, or nil when not frozen, or for one row where the active
+// SGEMM kernel has no one-row form (kernels.PackedOneRow: the product
+// reads the kernel in place).
 func frozenDense(gen uint64, kernel *Param, rows, in, units int) *kernels.PackedB {
-	if gen == 0 || rows < 2 || kernel == nil {
+	if gen == 0 || rows < 1 || (rows == 1 && !kernels.PackedOneRow()) || kernel == nil {
 		return nil
 	}
 	v := kernel.frozenCopy(gen, func() any { return kernels.PackB(nil, in, units, kernel.Value.Data, units) })

@@ -18,7 +18,11 @@ func sgemmKernelAVX512Col(k int, a *float32, astride int, b *float32, bstride in
 //go:noescape
 func sgemmKernelAVX512Row(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
 
-// The 7-row forms, for tiles of at most 7 rows.
+// The 7-row forms, for tiles of at most 7 rows, and the one-row form
+// (Col1) of packedRow.
+//
+//go:noescape
+func sgemmKernelAVX512Col1(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
 //
 //go:noescape
 func sgemmKernelAVX512Col7(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
@@ -64,6 +68,10 @@ func checkA(a []float32, rs, ks, mr, k int) {
 
 var avx512Kernel = &gemmKernel{
 	name: "avx512", mr: 14, nr: 32, kc: 256, mc: 14 * 12, nc: 512,
+	row1: func(k int, a, b, c []float32, alpha, beta float32, nr int) {
+		_, _, _ = a[k-1], b[(k-1)*32+31], c[nr-1]
+		sgemmKernelAVX512Col1(k, &a[0], 1, &b[0], 32, &c[0], 0, alpha, beta, 1, uint32(1<<nr-1))
+	},
 	fn: func(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
 		// The kernel reads all 14 rows of A (the caller passes real or
 		// zero-padded rows), 32 values of each of the k rows of b, and writes only C[0:mr, 0:nr].

@@ -29,6 +29,11 @@ type gemmKernel struct {
 	// whole tile that ends at C's edge, writing the rows (columns) it
 	// shares with the tile before again with the same values.
 	overlapEdges bool
+	// row1, if set, computes one row of C from one packed B panel of
+	// depth k: c[0:nr] = alpha * a[0:k] * panel + beta*c (beta 0: c is not
+	// read). A one-row product by a packed matrix (packedRow) then reads
+	// B as one sequential stream.
+	row1 func(k int, a, b, c []float32, alpha, beta float32, nr int)
 }
 
 // kernelList holds the kernels this CPU can run, best first; generic is

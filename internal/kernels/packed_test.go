@@ -129,3 +129,32 @@ func TestPackBLayout(t *testing.T) {
 		}
 	})
 }
+
+// TestSgemmPackedOneRow: one row of A by a packed B wide and deep enough
+// that packedRow splits its panels over three threads (and one row at
+// an offset p0), against the float64 product, with and without beta.
+func TestSgemmPackedOneRow(t *testing.T) {
+	prev := SetThreads(3)
+	defer SetThreads(prev)
+	forEachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		for _, beta := range []float32{0, 1} {
+			const n, kt = 700, 1000
+			g := newGemmCase(rng, false, false, 1, n, kt, 3, 1, beta)
+			pb := PackB(nil, kt, n, g.b, g.ldb)
+			for _, p0 := range []int{0, 37} {
+				sub := *g
+				sub.k, sub.b = kt-p0, g.b[p0*g.ldb:]
+				for _, serial := range []bool{false, true} {
+					c := append([]float32(nil), g.c0...)
+					if serial {
+						SgemmPackedSerial(1, kt-p0, g.a, g.lda, pb, p0, beta, c, g.ldc)
+					} else {
+						SgemmPacked(1, kt-p0, g.a, g.lda, pb, p0, beta, c, g.ldc)
+					}
+					t.Run(fmt.Sprintf("beta%v_p0%d_serial%v", beta, p0, serial), func(t *testing.T) { sub.check(t, c, allRows(1)) })
+				}
+			}
+		}
+	})
+}
