@@ -24,7 +24,6 @@ func sgemmKernelAVX512Row(k int, a *float32, astride int, b *float32, bstride in
 //go:noescape
 func sgemmKernelAVX512Col1(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
 
-//
 //go:noescape
 func sgemmKernelAVX512Col7(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
 
