@@ -239,8 +239,9 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 // the two inner loops swapped: each B micro-panel is used by all the
 // block's A panels while it is in L1, so the stream from memory is spread
 // over the whole block instead of arriving at the first row panel's pace
-// (ResNet-18's 7x7x512 layers at batch 1, 49x512x4608 on one thread: 142-158
-// -> 178 GFLOP/s with B in cache, 98-112 -> 138 from memory).
+// (ResNet-18's 7x7x512 layers at batch 1, 49x512x4608 on one thread, AMD
+// Zen 5: 142-158 -> 178 GFLOP/s with B in cache, 98-112 -> 138 from
+// memory; BenchmarkSgemmPackedShapes).
 func packedBlock(kn *gemmKernel, g *gemmArgs, a []float32, pb *PackedB, ic, mc, jc, nc, pc, kc int, beta float32) {
 	mR, nR := kn.mr, kn.nr
 	for jr := 0; jr < nc; jr += nR {

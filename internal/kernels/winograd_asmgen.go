@@ -38,10 +38,12 @@ func main() {
 	tiles8(false)
 	tiles8(true)
 	tilesTN()
-	tiles512(false, 2)
-	tiles512(true, 2)
-	tiles512(false, 1)
-	tiles512(true, 1)
+	tiles512(false, 2, false)
+	tiles512(true, 2, false)
+	tiles512(false, 1, false)
+	tiles512(true, 1, false)
+	tiles512(false, 2, true)
+	tiles512(true, 2, true)
 	if err := os.WriteFile("winograd_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -641,19 +643,47 @@ func tileStepTN(u int) {
 // of B per k, one broadcast of A per row. Every sum is the same chain of
 // FMAs over k as in the 6 x 16 tile, so all give the same bits. ncols
 // counts column tiles of 16*nv.
-func tiles512(bias bool, nv int) {
+//
+// masked (nv 2, one column tile): sgemmTiles{,Bias}MaskAVX512, with a last
+// argument mask whose low 16 bits select the columns 16..31 that exist;
+// B, the bias and C are read and written there under that mask, so a
+// width of 17 to 31 columns (24: MobileNetV2's and EfficientNet's
+// 56x56 projections) is one pass over A instead of two overlapping
+// 16-column tiles.
+func tiles512(bias bool, nv int, masked bool) {
 	w := ""
 	if nv == 1 {
 		w = "16"
+	}
+	if masked {
+		w = "Mask"
 	}
 	pre, name, frame := "z"+w+"_", "sgemmTiles"+w+"AVX512", "$24-72"
 	if bias {
 		pre, name, frame = "zb"+w+"_", "sgemmTiles"+w+"BiasAVX512", "$24-88"
 	}
+	if masked {
+		frame = frame[:len(frame)-2] + fmt.Sprint(map[bool]int{false: 80, true: 96}[bias])
+	}
+	// vmov is the load or store of vector v, under K1 for a masked
+	// second vector.
+	vmov := func(v int, op string) string {
+		if masked && v == 1 {
+			if op == "load" {
+				return "VMOVUPS.Z %s, K1, %s"
+			}
+			return "VMOVUPS %s, K1, %s"
+		}
+		return "VMOVUPS %s, %s"
+	}
 	fmt.Fprintf(&out, "// func %s(m12, n32, k int, ...)\n", name)
 	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, %s\n", name, frame)
 	label := func(l string) { fmt.Fprintf(&out, "%s%s:\n", pre, l) }
 	jump := func(op, l string) { p("%s %s%s", op, pre, l) }
+	if masked {
+		p("MOVQ mask+%d(FP), AX", map[bool]int{false: 72, true: 88}[bias])
+		p("KMOVW AX, K1")
+	}
 	p("MOVQ m12+0(FP), R9")
 	p("MOVQ a+24(FP), SI")
 	p("MOVQ SI, arow-8(SP)")
@@ -687,7 +717,7 @@ func tiles512(bias bool, nv int) {
 	}
 	step := func(u int) {
 		for v := range nv {
-			p("VMOVUPS %d(DX), Z%d", 64*v, 24+v)
+			p(vmov(v, "load"), fmt.Sprintf("%d(DX)", 64*v), fmt.Sprintf("Z%d", 24+v))
 		}
 		p("ADDQ R14, DX")
 		for r := range 12 {
@@ -704,7 +734,7 @@ func tiles512(bias bool, nv int) {
 		// As sgemmTilesBiasAVX2: the sum is MAXPS' and MINPS' second
 		// source, so a NaN stays NaN.
 		for v := range nv {
-			p("VMOVUPS %d(R15), Z%d", 64*v, 24+v)
+			p(vmov(v, "load"), fmt.Sprintf("%d(R15)", 64*v), fmt.Sprintf("Z%d", 24+v))
 		}
 		p("VBROADCASTSS lo+80(FP), Z26")
 		p("VBROADCASTSS hi+84(FP), Z27")
@@ -718,7 +748,7 @@ func tiles512(bias bool, nv int) {
 	p("MOVQ DI, BX")
 	for r := range 12 {
 		for v := range nv {
-			p("VMOVUPS Z%d, %d(BX)", nv*r+v, 64*v)
+			p(vmov(v, "store"), fmt.Sprintf("Z%d", nv*r+v), fmt.Sprintf("%d(BX)", 64*v))
 		}
 		if r < 11 {
 			p("ADDQ R8, BX")
