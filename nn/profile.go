@@ -14,7 +14,7 @@ import (
 // node.
 type Profile struct {
 	Runs  int // Runs of the session while profiling
-	nodes map[*Node]*NodeTime
+	nodes map[any]*NodeTime
 	order []*NodeTime
 }
 
@@ -27,17 +27,30 @@ type NodeTime struct {
 
 // SetProfile starts recording per-node times into p (nil stops).
 func (s *Session) SetProfile(p *Profile) {
-	if p != nil && p.nodes == nil {
-		p.nodes = map[*Node]*NodeTime{}
-	}
 	s.prof = p
 }
 
 func (p *Profile) add(n *Node, d time.Duration, backward bool) {
-	t := p.nodes[n]
+	p.record(n, n.Name, n.Op.Kind(), d, backward)
+}
+
+// AddForward records d spent running an operator outside a Session (the
+// TFLite interpreter's, say), so that other runtimes print the same
+// tables: key identifies the operator across runs (any comparable value,
+// such as its index), name and kind are what the tables show. Callers
+// count Runs themselves. A Profile is not safe for concurrent use.
+func (p *Profile) AddForward(key any, name, kind string, d time.Duration) {
+	p.record(key, name, kind, d, false)
+}
+
+func (p *Profile) record(key any, name, kind string, d time.Duration, backward bool) {
+	if p.nodes == nil {
+		p.nodes = map[any]*NodeTime{}
+	}
+	t := p.nodes[key]
 	if t == nil {
-		t = &NodeTime{Name: n.Name, Kind: n.Op.Kind()}
-		p.nodes[n] = t
+		t = &NodeTime{Name: name, Kind: kind}
+		p.nodes[key] = t
 		p.order = append(p.order, t)
 	}
 	if backward {

@@ -7,8 +7,10 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dlcv-go/dlcv/internal/kernels"
+	"github.com/dlcv-go/dlcv/nn"
 	"github.com/dlcv-go/dlcv/tensor"
 )
 
@@ -26,10 +28,12 @@ type Model struct {
 	input   int
 	output  int
 	pool    sync.Pool
-	probs   bool   // the output comes from a SOFTMAX (maybe requantized/reshaped)
-	inBytes bool   // the input is quantized straight into bytes (see qconv.go)
-	src     []byte // a copy of the file, which ToGraph converts
-	path    string // the file's path when loaded by Load, for ToGraph's errors
+	probs   bool     // the output comes from a SOFTMAX (maybe requantized/reshaped)
+	inBytes bool     // the input is quantized straight into bytes (see qconv.go)
+	src     []byte   // a copy of the file, which ToGraph converts
+	opNames []string // per op: its first output's name, for profiles (RunProfile)
+	opKinds []string // per op: the builtin operator's name
+	path    string   // the file's path when loaded by Load, for ToGraph's errors
 }
 
 // op is one compiled operator.
@@ -264,6 +268,14 @@ func compile(def *modelDef) (*Model, error) {
 			produced[t] = true
 		}
 		m.ops = append(m.ops, o)
+		m.opKinds = append(m.opKinds, opName(od.Code))
+		name := ""
+		if len(od.Outputs) > 0 {
+			// The converter joins the names of fused ops with ';' (the
+			// activation first): the first one names the op.
+			name, _, _ = strings.Cut(def.Tensors[od.Outputs[0]].Name, ";")
+		}
+		m.opNames = append(m.opNames, name)
 		compiled = append(compiled, od)
 		m.release = append(m.release, nil)
 		for _, t := range od.Inputs {
@@ -349,11 +361,41 @@ func (m *Model) InputQuant() *Quant { return m.defs[m.input].Quant }
 // OutputShape is the shape of the output tensor as stored (batch 1).
 func (m *Model) OutputShape() []int { return append([]int(nil), m.defs[m.output].Shape...) }
 
+// InputName and OutputName are the input and output tensors' names.
+func (m *Model) InputName() string  { return m.defs[m.input].Name }
+func (m *Model) OutputName() string { return m.defs[m.output].Name }
+
+// Quantized reports whether the model computes on quantized tensors (its
+// activations carry quantization parameters), which the interpreter runs
+// with the integer arithmetic TFLite specifies.
+func (m *Model) Quantized() bool {
+	for _, q := range m.qps {
+		if q != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // Run executes the graph on a real-valued NHWC batch (any N: images are
 // run one by one through the graph built for the stored batch size 1) and returns the real-valued output (dequantized
 // for quantized models). For a quantized input, x is first rounded onto
 // the input's quantization grid, e.g. x = scale*(pixel - zero_point).
-func (m *Model) Run(x *tensor.Tensor) (*tensor.Tensor, error) {
+func (m *Model) Run(x *tensor.Tensor) (*tensor.Tensor, error) { return m.run(x, nil) }
+
+// RunProfile is Run with the time of each operator added to prof
+// (nn.Profile.AddForward, one run counted): where the time goes, as
+// dlcv run --profile prints it. The images of a batch then run one after
+// another.
+func (m *Model) RunProfile(x *tensor.Tensor, prof *nn.Profile) (*tensor.Tensor, error) {
+	out, err := m.run(x, prof)
+	if err == nil {
+		prof.Runs++
+	}
+	return out, err
+}
+
+func (m *Model) run(x *tensor.Tensor, prof *nn.Profile) (*tensor.Tensor, error) {
 	want := m.defs[m.input].Shape
 	if x == nil || len(x.Shape) != 4 || x.Shape[1] != want[1] || x.Shape[2] != want[2] || x.Shape[3] != want[3] || x.Shape[0] < 1 {
 		var got []int
@@ -369,11 +411,17 @@ func (m *Model) Run(x *tensor.Tensor) (*tensor.Tensor, error) {
 	per := len(x.Data) / n
 	outs := make([]*tensor.Tensor, n)
 	errs := make([]error, n)
-	kernels.ParallelFunc(n, 1, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			outs[i], errs[i] = m.runOne(x.Data[i*per:(i+1)*per], x.Shape[1:])
+	if prof != nil {
+		for i := range n {
+			outs[i], errs[i] = m.runOne(x.Data[i*per:(i+1)*per], x.Shape[1:], prof)
 		}
-	})
+	} else {
+		kernels.ParallelFunc(n, 1, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				outs[i], errs[i] = m.runOne(x.Data[i*per:(i+1)*per], x.Shape[1:], nil)
+			}
+		})
+	}
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -394,8 +442,9 @@ func (m *Model) Run(x *tensor.Tensor) (*tensor.Tensor, error) {
 	return out, nil
 }
 
-// runOne executes the graph on one image (HWC real values).
-func (m *Model) runOne(x []float32, hwc []int) (*tensor.Tensor, error) {
+// runOne executes the graph on one image (HWC real values), timing each
+// operator into prof when it is not nil.
+func (m *Model) runOne(x []float32, hwc []int, prof *nn.Profile) (*tensor.Tensor, error) {
 	st, _ := m.pool.Get().(*state)
 	if st == nil {
 		st = &state{shapes: make([][]int, len(m.defs)), data: make([][]float32, len(m.defs)), q: make([][]byte, len(m.defs))}
@@ -414,8 +463,15 @@ func (m *Model) runOne(x []float32, hwc []int) (*tensor.Tensor, error) {
 		}
 	}
 	for i, o := range m.ops {
+		var t0 time.Time
+		if prof != nil {
+			t0 = time.Now()
+		}
 		if err := o.run(st); err != nil {
 			return nil, err
+		}
+		if prof != nil {
+			prof.AddForward(i, m.opNames[i], m.opKinds[i], time.Since(t0))
 		}
 		for _, t := range m.release[i] {
 			if st.data[t] != nil {

@@ -26,6 +26,7 @@ const runExamples = `  dlcv run model.onnx --input x.npy --out results/
   dlcv run resnet18.onnx --image cat.jpg --size 224x224 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225
   dlcv run model.onnx --input x.npy --profile --repeat 10
   dlcv run model.json --input x_nhwc.npy --out results/      (TF.js; TFLite and dlcv files alike, tensors in their own layout)
+  dlcv run mobilenet_v2_quant.tflite --input x.npy --profile  (quantized TFLite: the integer interpreter, time per TFLite operator)
   dlcv run --check /usr/share/libonnx-testdata/data/node/test_conv_with_strides_padding`
 
 func init() {
@@ -98,6 +99,18 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	x := execOptions{out: *out, runs: *repeat, profile: *profile}
+	if kind == modelfile.TFLite && len(images) == 0 && len(shapes) == 0 && !*noOpt {
+		// A quantized model runs on the integer interpreter, with the
+		// results (and speed) of dlcv classify and serve; one the
+		// interpreter cannot compile, or a float one, as a graph below.
+		if m, err := tflite.Load(fs.Arg(0)); err == nil && m.Quantized() {
+			feed, err := graphInputs([]string{m.InputName()}, [][]int{batchFree(m.InputShape())}, inputs)
+			if err != nil {
+				return err
+			}
+			return execTFLite(m, feed, x, stdout)
+		}
+	}
 	if kind != modelfile.ONNX {
 		if len(images) > 0 || len(shapes) > 0 {
 			return usageErrorf("--image and --input-shape are for ONNX models; give %s its tensors with --input", kind.Describe())
@@ -111,7 +124,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("%s: %w", fs.Arg(0), err)
 			}
 		}
-		feed, err := graphInputs(g, ins, inputs)
+		var shapes [][]int
+		for _, v := range g.Inputs() {
+			shapes = append(shapes, v.Shape())
+		}
+		feed, err := graphInputs(ins, shapes, inputs)
 		if err != nil {
 			return err
 		}
@@ -155,21 +172,52 @@ type execOptions struct {
 func execGraph(g *nn.Graph, feed []*tensor.Tensor, names []string, x execOptions, stdout io.Writer) error {
 	g.SetFrozen(true)
 	sess := g.NewSession()
+	return execRuns(func(prof *nn.Profile) ([]*tensor.Tensor, error) {
+		sess.SetProfile(prof)
+		return sess.Run(false, feed...)
+	}, names, x, stdout)
+}
+
+// execTFLite is execGraph for the TFLite interpreter (one input, one
+// output).
+func execTFLite(m *tflite.Model, feed []*tensor.Tensor, x execOptions, stdout io.Writer) error {
+	return execRuns(func(prof *nn.Profile) ([]*tensor.Tensor, error) {
+		run := m.Run
+		if prof != nil {
+			run = func(t *tensor.Tensor) (*tensor.Tensor, error) { return m.RunProfile(t, prof) }
+		}
+		out, err := run(feed[0])
+		return []*tensor.Tensor{out}, err
+	}, []string{m.OutputName()}, x, stdout)
+}
+
+// batchFree is shape with its first (batch) dimension open, as the
+// TFLite interpreter runs any number of images.
+func batchFree(shape []int) []int {
+	s := append([]int(nil), shape...)
+	if len(s) > 0 {
+		s[0] = -1
+	}
+	return s
+}
+
+// execRuns runs a model (run, recording into its profile argument when
+// that is not nil) as execGraph describes.
+func execRuns(run func(prof *nn.Profile) ([]*tensor.Tensor, error), names []string, x execOptions, stdout io.Writer) error {
 	if x.profile || x.runs > 1 {
-		if _, err := sess.Run(false, feed...); err != nil { // warm up: plans and buffers
+		if _, err := run(nil); err != nil { // warm up: plans and buffers
 			return err
 		}
 	}
 	var prof *nn.Profile
 	if x.profile {
 		prof = &nn.Profile{}
-		sess.SetProfile(prof)
 	}
 	var outs []*tensor.Tensor
 	var err error
 	t0 := time.Now()
 	for range x.runs {
-		if outs, err = sess.Run(false, feed...); err != nil {
+		if outs, err = run(prof); err != nil {
 			return err
 		}
 	}
@@ -230,9 +278,9 @@ func loadGraphModel(kind modelfile.Kind, path string) (g *nn.Graph, ins, outs []
 	return g, ins, outs, nil
 }
 
-// graphInputs reads --input tensors for a graph's inputs (named ins), in
-// the graph's own layout.
-func graphInputs(g *nn.Graph, ins []string, inputs []string) ([]*tensor.Tensor, error) {
+// graphInputs reads --input tensors for a model's inputs (named ins, of
+// the given shapes, -1 for any size), in the model's own layout.
+func graphInputs(ins []string, shapes [][]int, inputs []string) ([]*tensor.Tensor, error) {
 	feed := make([]*tensor.Tensor, len(ins))
 	next := 0
 	for _, s := range inputs {
@@ -259,7 +307,7 @@ func graphInputs(g *nn.Graph, ins []string, inputs []string) ([]*tensor.Tensor, 
 		if err != nil {
 			return nil, err
 		}
-		want := g.Inputs()[i].Shape()
+		want := shapes[i]
 		ok := len(want) == len(x.Shape)
 		for k := 0; ok && k < len(want); k++ {
 			ok = want[k] < 0 || want[k] == x.Shape[k]
@@ -271,7 +319,7 @@ func graphInputs(g *nn.Graph, ins []string, inputs []string) ([]*tensor.Tensor, 
 	}
 	for i, f := range feed {
 		if f == nil {
-			return nil, usageErrorf("no value for input %q %s (give --input)", ins[i], shapeText(g.Inputs()[i].Shape()))
+			return nil, usageErrorf("no value for input %q %s (give --input)", ins[i], shapeText(shapes[i]))
 		}
 	}
 	return feed, nil

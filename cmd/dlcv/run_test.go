@@ -11,6 +11,7 @@ import (
 	"github.com/dlcv-go/dlcv/npy"
 	"github.com/dlcv-go/dlcv/tensor"
 	"github.com/dlcv-go/dlcv/tfjs"
+	"github.com/dlcv-go/dlcv/tflite"
 )
 
 // maxRel is max |got - want| / max |want|.
@@ -142,5 +143,50 @@ func TestSummaryTFLite(t *testing.T) {
 	code, stdout, stderr := runCLI("summary", model)
 	if code != 0 || !strings.Contains(stdout, "Total params") || !strings.Contains(stdout, "Input: [1 224 224 3] uint8, scale 0.0078125, zero point 128") {
 		t.Fatalf("code %d stderr %s stdout ends %q", code, stderr, stdout[max(0, len(stdout)-400):])
+	}
+}
+
+// A quantized TFLite model through run: the integer interpreter's output
+// (the bits of tflite.Model.Run, on TFLite's uint8 output grid of
+// 1/256), and with --profile its time per TFLite operator; a second
+// input for the one-input model is a usage error.
+func TestRunTFLiteQuantized(t *testing.T) {
+	model := testutil.SharedFile(t, "models/coral/mobilenet_v2_1.0_224_quant.tflite")
+	dir := t.TempDir()
+	x := tensor.New(1, 224, 224, 3)
+	for i := range x.Data {
+		x.Data[i] = float32(i%255)/127.5 - 1
+	}
+	in := filepath.Join(dir, "x.npy")
+	if err := npy.WriteFile(in, x); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCLI("run", model, "--input", in, "--out", out, "--profile", "--repeat", "2")
+	if code != 0 || !strings.Contains(stdout, "CONV_2D") || !strings.Contains(stdout, "DEPTHWISE_CONV_2D") {
+		t.Fatalf("code %d stdout %s stderr %s", code, stdout, stderr)
+	}
+	m, err := tflite.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Run(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := npy.ReadFile(filepath.Join(out, "MobilenetV2_Predictions_Softmax.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tensor.EqualShape(got.Shape, want.Shape) {
+		t.Fatalf("shape %v, want %v", got.Shape, want.Shape)
+	}
+	for i, w := range want.Data {
+		if got.Data[i] != w || w*256 != float32(math.Round(float64(w*256))) {
+			t.Fatalf("output %d: %v, interpreter %v (want it on the 1/256 grid)", i, got.Data[i], w)
+		}
+	}
+	if code, _, stderr := runCLI("run", model, "--input", in, "--input", in); code != 2 || !strings.Contains(stderr, "more inputs") {
+		t.Fatalf("two inputs: code %d stderr %s", code, stderr)
 	}
 }
