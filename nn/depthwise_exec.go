@@ -91,6 +91,11 @@ func (t *dwTask) forwardPart(p int) {
 	kg := kernels.ConvGeom{N: g.n, H: g.h, W: g.w, C: g.cin, KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw,
 		DH: g.dh, DW: g.dw, PadTop: g.padT, PadLeft: g.padL, OH: g.oh, OW: g.ow}
 	mult, row := g.f/g.cin, g.ow*g.f
+	if t.act.Kind == "silu" && t.res == nil {
+		// SiLU in the kernel's registers where it can (EfficientNet).
+		kernels.DepthwiseConvRowsSiLU(t.y, t.x, t.w, t.bias, kg, mult, r0, r1)
+		return
+	}
 	// No activation, ReLU and clips (ReLU6) are clamps of the sums as the
 	// kernel stores them, unless a residual comes first.
 	lo, hi, fused := clampOf(t.act)

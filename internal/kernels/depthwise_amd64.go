@@ -29,3 +29,36 @@ func dwTaps32AVX512(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float3
 
 //go:noescape
 func dwTaps16AVX512(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32)
+
+// The AVX-512 versions with SiLU applied to the sums in the registers, in
+// the steps of siluAVX512 (same bits as SiLU after dwTaps32AVX512 or
+// dwTaps16AVX512); lo and hi are not used.
+//
+//go:noescape
+func dwTaps32SiLUAVX512(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32)
+
+//go:noescape
+func dwTaps16SiLUAVX512(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32)
+
+// dwSiLUFused reports whether the depthwise kernels apply SiLU to c
+// channels in their registers (AVX-512, a multiple of 16 channels).
+func dwSiLUFused(c int) bool { return useDwAVX512 && c%16 == 0 }
+
+// dwTapsSiLU is dwTaps followed by SiLU for a count of channels
+// dwSiLUFused accepts.
+func dwTapsSiLU(acc, x, w, bias []float32, n, kh, kw, c, sx, rowx int) {
+	if n <= 0 || kh <= 0 || kw <= 0 || c <= 0 {
+		return
+	}
+	_ = acc[n*c-1]
+	_ = x[(n-1)*sx+(kh-1)*rowx+kw*c-1]
+	_ = w[kh*kw*c-1]
+	_ = bias[c-1]
+	ch := 0
+	for ; ch+32 <= c; ch += 32 {
+		dwTaps32SiLUAVX512(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, &bias[ch], 0, 0)
+	}
+	if ch < c {
+		dwTaps16SiLUAVX512(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, &bias[ch], 0, 0)
+	}
+}

@@ -23,3 +23,9 @@ func dwTaps32AVX512(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float3
 func dwTaps16AVX512(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32) {
 	panic("kernels: no assembly")
 }
+
+func dwSiLUFused(c int) bool { return false }
+
+func dwTapsSiLU(acc, x, w, bias []float32, n, kh, kw, c, sx, rowx int) {
+	panic("kernels: no assembly")
+}
