@@ -8,6 +8,10 @@ var useActAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 var useActAVX512 = cpu.X86.HasAVX512F
 
+// The AVX-512 Sigmoid and SiLU (sigmoid_amd64.s).
+//
+//go:generate go run sigmoid_asmgen.go
+
 //go:noescape
 func sigmoidAVX512(dst, x *float32, n int)
 

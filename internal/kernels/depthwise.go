@@ -26,13 +26,10 @@ func DepthwiseConvRows(dst, src, w, bias []float32, g ConvGeom, mult, lo, hi int
 // a pass of their own over each row (18% of MobileNetV2's 56x56x144
 // layer). A NaN stays NaN.
 func DepthwiseConvRowsClamp(dst, src, w, bias []float32, g ConvGeom, mult, lo, hi int, cmin, cmax float32) {
-	g = g.norm()
-	oc := g.C * mult
-	if hi <= lo || oc == 0 || g.OW == 0 {
+	g, oc, ok := rowsArgs(dst, w, g, mult, lo, hi)
+	if !ok {
 		return
 	}
-	_ = dst[hi*g.OW*oc-1]
-	_ = w[g.KH*g.KW*oc-1]
 	if bias != nil {
 		bias = bias[:oc]
 	}
@@ -76,13 +73,10 @@ func DepthwiseConvRowsClamp(dst, src, w, bias []float32, g ConvGeom, mult, lo, h
 // Zen 5: 112x112x32 162-164 -> 146-152 us, 56x56x144 180-189 -> 165-166
 // us; EfficientNet-B0's 5x5 layers gain nothing).
 func DepthwiseConvRowsSiLU(dst, src, w, bias []float32, g ConvGeom, mult, lo, hi int) {
-	g = g.norm()
-	oc := g.C * mult
-	if hi <= lo || oc == 0 || g.OW == 0 {
+	g, oc, ok := rowsArgs(dst, w, g, mult, lo, hi)
+	if !ok {
 		return
 	}
-	_ = dst[hi*g.OW*oc-1]
-	_ = w[g.KH*g.KW*oc-1]
 	inf := float32(math.Inf(1))
 	if mult == 1 && g.KW >= 3 && g.DW == 1 && dwSiLUFused(g.C) {
 		if bias != nil {
@@ -96,6 +90,20 @@ func DepthwiseConvRowsSiLU(dst, src, w, bias []float32, g ConvGeom, mult, lo, hi
 		row := dst[r*g.OW*oc : (r+1)*g.OW*oc]
 		SiLU(row, row)
 	}
+}
+
+// rowsArgs normalizes g and checks dst and w against output rows [lo,
+// hi) (they panic, like an index expression, when short); it returns the
+// output channels and whether there is anything to compute.
+func rowsArgs(dst, w []float32, g ConvGeom, mult, lo, hi int) (ConvGeom, int, bool) {
+	g = g.norm()
+	oc := g.C * mult
+	if hi <= lo || oc == 0 || g.OW == 0 {
+		return g, oc, false
+	}
+	_ = dst[hi*g.OW*oc-1]
+	_ = w[g.KH*g.KW*oc-1]
+	return g, oc, true
 }
 
 // depthwiseRows1 is DepthwiseConvRows for multiplier 1 (MobileNet's),
@@ -257,13 +265,9 @@ func validRows(g *ConvGeom, oy int) (ky0, ky1 int) {
 // depthwise_asmgen.go), the last channels of a count that is not a
 // multiple of 8 under a mask; machines without it take dwTapsGo.
 func dwTaps(acc, x, w, bias []float32, n, kh, kw, c, sx, rowx int, cmin, cmax float32) {
-	if n <= 0 || kh <= 0 || kw <= 0 || c <= 0 {
+	if !tapsArgs(acc, x, w, bias, n, kh, kw, c, sx, rowx) {
 		return
 	}
-	_ = acc[n*c-1]
-	_ = x[(n-1)*sx+(kh-1)*rowx+kw*c-1]
-	_ = w[kh*kw*c-1]
-	_ = bias[c-1]
 	ch := 0
 	if useDwAVX512 {
 		for ; ch+32 <= c; ch += 32 {
@@ -295,6 +299,20 @@ func dwTaps(acc, x, w, bias []float32, n, kh, kw, c, sx, rowx int, cmin, cmax fl
 		}
 		dwTapsGo(acc, x, w, n, kh, kw, c, sx, rowx, ch, cmin, cmax)
 	}
+}
+
+// tapsArgs checks dwTaps' slices against its shape (they panic, like an
+// index expression, when short) and reports whether there is anything to
+// compute.
+func tapsArgs(acc, x, w, bias []float32, n, kh, kw, c, sx, rowx int) bool {
+	if n <= 0 || kh <= 0 || kw <= 0 || c <= 0 {
+		return false
+	}
+	_ = acc[n*c-1]
+	_ = x[(n-1)*sx+(kh-1)*rowx+kw*c-1]
+	_ = w[kh*kw*c-1]
+	_ = bias[c-1]
+	return true
 }
 
 // tailMask[8-r:] is the VMASKMOVPS mask of the first r lanes.

@@ -31,8 +31,8 @@ func dwTaps32AVX512(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float3
 func dwTaps16AVX512(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32)
 
 // The AVX-512 versions with SiLU applied to the sums in the registers, in
-// the steps of siluAVX512 (same bits as SiLU after dwTaps32AVX512 or
-// dwTaps16AVX512); lo and hi are not used.
+// the steps of siluAVX512 (sigmoid_amd64.s: the same bits as SiLU after
+// dwTaps32AVX512 or dwTaps16AVX512); lo and hi are not used.
 //
 //go:noescape
 func dwTaps32SiLUAVX512(acc, x, w *float32, n, kh, kw, c, sx, rowx int, bias *float32, lo, hi float32)
@@ -47,13 +47,9 @@ func dwSiLUFused(c int) bool { return useDwAVX512 && c%16 == 0 }
 // dwTapsSiLU is dwTaps followed by SiLU for a count of channels
 // dwSiLUFused accepts.
 func dwTapsSiLU(acc, x, w, bias []float32, n, kh, kw, c, sx, rowx int) {
-	if n <= 0 || kh <= 0 || kw <= 0 || c <= 0 {
+	if !tapsArgs(acc, x, w, bias, n, kh, kw, c, sx, rowx) {
 		return
 	}
-	_ = acc[n*c-1]
-	_ = x[(n-1)*sx+(kh-1)*rowx+kw*c-1]
-	_ = w[kh*kw*c-1]
-	_ = bias[c-1]
 	ch := 0
 	for ; ch+32 <= c; ch += 32 {
 		dwTaps32SiLUAVX512(&acc[ch], &x[ch], &w[ch], n, kh, kw, c, sx, rowx, &bias[ch], 0, 0)

@@ -225,7 +225,7 @@ func taps(halves int, masked, zmm bool) {
 		}
 		if silu {
 			// SiLU on the sums, two at a time, in siluAVX512's steps
-			// (activation_amd64.s) for the same bits.
+			// (sigmoid_asmgen.go) for the same bits.
 			var regs []int
 			for j := range px {
 				for h := range halves {
@@ -266,7 +266,7 @@ func taps(halves int, masked, zmm bool) {
 // layers; DepthwiseConvRowsSiLU).
 var siluTaps bool
 
-// The SiLU constants (activation_amd64.s's, the same values) in a table
+// The SiLU constants (sigmoid_asmgen.go's, the same values) in a table
 // of single floats, offsets by name.
 var siluOff = map[string]int{}
 
