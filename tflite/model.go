@@ -471,7 +471,9 @@ func (m *Model) runOne(x []float32, hwc []int, prof *nn.Profile) (*tensor.Tensor
 			return nil, err
 		}
 		if prof != nil {
-			prof.AddForward(i, m.opNames[i], m.opKinds[i], time.Since(t0))
+			// The op's slot as the key: a pointer boxes without an
+			// allocation, an index past 255 would not.
+			prof.AddForward(&m.ops[i], m.opNames[i], m.opKinds[i], time.Since(t0))
 		}
 		for _, t := range m.release[i] {
 			if st.data[t] != nil {

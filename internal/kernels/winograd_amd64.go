@@ -131,48 +131,37 @@ func tilesAll(m, n, k int, c, a, b, bias []float32, lo, hi float32) {
 	}
 	c0 := 0
 	if n32 := n / 32; n32 > 0 {
-		tiles512(2, n32, m, n, k, c, a, b, bias, 0, lo, hi)
+		tiles512(2, n32, m, n, k, c, a, b, bias, 0, 0, lo, hi)
 		c0 = 32 * n32
 	}
 	if r := n - c0; r > 16 {
-		// 17 to 31 columns: one masked 32-column tile, one pass over A.
-		tilesMask512(m, n, k, c, a, b, bias, c0, uint64(1)<<(r-16)-1, lo, hi)
+		// 17 to 31 columns: one masked 32-column tile, one pass over A
+		// where two overlapping 16-column tiles read it twice
+		// (BenchmarkSgemmBiasClamp/3136x24x144, 1 thread, AMD Zen 5:
+		// 128-131 -> 160-176 GFLOP/s).
+		tiles512(2, 1, m, n, k, c, a, b, bias, c0, uint64(1)<<(r-16)-1, lo, hi)
 		return
 	}
 	if n-c0 == 16 {
-		tiles512(1, 1, m, n, k, c, a, b, bias, c0, lo, hi)
+		tiles512(1, 1, m, n, k, c, a, b, bias, c0, 0, lo, hi)
 		c0 += 16
 	}
 	if c0 < n {
-		tiles512(1, 1, m, n, k, c, a, b, bias, n-16, lo, hi)
-	}
-}
-
-// tilesMask512 is tiles512 for the last columns from c0, 16 plus those
-// mask selects (BenchmarkSgemmBiasClamp/3136x24x144, 1 thread, AMD Zen
-// 5: 128-131 -> 160-176 GFLOP/s, where two overlapping 16-column tiles
-// read A twice).
-func tilesMask512(m, n, k int, c, a, b, bias []float32, c0 int, mask uint64, lo, hi float32) {
-	call := func(m12, r0 int) {
-		ap, bp, cp := &a[r0*k], &b[c0], &c[r0*n+c0]
-		if bias != nil {
-			sgemmTilesMaskBiasAVX512(m12, 1, k, ap, k, bp, n, cp, n, &bias[c0], lo, hi, mask)
-		} else {
-			sgemmTilesMaskAVX512(m12, 1, k, ap, k, bp, n, cp, n, mask)
-		}
-	}
-	call(m/12, 0)
-	if m%12 != 0 {
-		call(1, m-12)
+		tiles512(1, 1, m, n, k, c, a, b, bias, n-16, 0, lo, hi)
 	}
 }
 
 // tiles512 runs cols column tiles of 16*nv from column c0 over all m
-// rows (the last 12 again when m is not a multiple of 12).
-func tiles512(nv, cols, m, n, k int, c, a, b, bias []float32, c0 int, lo, hi float32) {
+// rows (the last 12 again when m is not a multiple of 12); a non-zero
+// mask (nv 2, one column tile) selects the columns 16..31 that exist.
+func tiles512(nv, cols, m, n, k int, c, a, b, bias []float32, c0 int, mask uint64, lo, hi float32) {
 	call := func(m12, r0 int) {
 		ap, bp, cp := &a[r0*k], &b[c0], &c[r0*n+c0]
 		switch {
+		case mask != 0 && bias != nil:
+			sgemmTilesMaskBiasAVX512(m12, cols, k, ap, k, bp, n, cp, n, &bias[c0], lo, hi, mask)
+		case mask != 0:
+			sgemmTilesMaskAVX512(m12, cols, k, ap, k, bp, n, cp, n, mask)
 		case nv == 2 && bias != nil:
 			sgemmTilesBiasAVX512(m12, cols, k, ap, k, bp, n, cp, n, &bias[c0], lo, hi)
 		case nv == 2:
