@@ -10,7 +10,7 @@ var useActAVX512 = cpu.X86.HasAVX512F
 
 // The AVX-512 Sigmoid and SiLU (sigmoid_amd64.s).
 //
-//go:generate go run sigmoid_asmgen.go
+//go:generate go run sigmoid_asmgen.go silu_asmgen.go
 
 //go:noescape
 func sigmoidAVX512(dst, x *float32, n int)

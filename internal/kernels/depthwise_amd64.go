@@ -8,7 +8,7 @@ import "golang.org/x/sys/cpu"
 // layers on one thread: see docs/benchmarks.md).
 var useDwAVX512 = cpu.X86.HasAVX512F
 
-//go:generate go run depthwise_asmgen.go
+//go:generate go run depthwise_asmgen.go silu_asmgen.go
 
 // The depthwise interior kernels of depthwise_amd64.s (depthwise_asmgen.go),
 // chosen with the MulAdd loops' CPU check (useMulAddAVX2).

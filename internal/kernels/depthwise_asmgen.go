@@ -1,8 +1,9 @@
 //go:build ignore
 
 // depthwise_asmgen writes depthwise_amd64.s, the AVX2+FMA kernel of the
-// depthwise convolution's interior (depthwise.go, dwTaps). Run with `go
-// generate` in this directory.
+// depthwise convolution's interior (depthwise.go, dwTaps), and its
+// AVX-512 forms, with SiLU from silu_asmgen.go. Run with `go generate` in
+// this directory.
 //
 // One call computes, for one block of 16 (or 8) channels, n output pixels
 // whose taps all fall inside the image: every accumulator stays in a
@@ -36,7 +37,7 @@ func main() {
 	siluTaps = true
 	taps(2, false, true) // dwTaps32SiLUAVX512
 	taps(1, false, true) // dwTaps16SiLUAVX512
-	siluConsts()
+	sigTable("dwsk")
 	if err := os.WriteFile("depthwise_amd64.s", []byte(out.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -115,8 +116,7 @@ func taps(halves int, masked, zmm bool) {
 		p("VBROADCASTSS hi+%d(FP), "+R+"13", hiOff)
 	}
 	if silu {
-		p("VBROADCASTSS dwsk<>+%d(SB), Z28", siluOff["EXPMIN"])
-		p("VBROADCASTSS dwsk<>+%d(SB), Z29", siluOff["P86"])
+		sigClamps("dwsk")
 	}
 	// load and store move one register from or to memory, under the
 	// mask when masked.
@@ -225,7 +225,7 @@ func taps(halves int, masked, zmm bool) {
 		}
 		if silu {
 			// SiLU on the sums, two at a time, in siluAVX512's steps
-			// (sigmoid_asmgen.go) for the same bits.
+			// (silu_asmgen.go) for the same bits.
 			var regs []int
 			for j := range px {
 				for h := range halves {
@@ -266,78 +266,15 @@ func taps(halves int, masked, zmm bool) {
 // layers; DepthwiseConvRowsSiLU).
 var siluTaps bool
 
-// The SiLU constants (sigmoid_asmgen.go's, the same values) in a table
-// of single floats, offsets by name.
-var siluOff = map[string]int{}
-
-var siluVals = []struct {
-	name string
-	bits uint32
-}{
-	{"EXPMIN", 0xc2ac0000}, // -86
-	{"P86", 0x42ac0000},    // 86
-	{"NLOG2E", 0xbfb8aa3b}, // -log2(e)
-	{"C1", 0x3f318000},
-	{"C2", 0xb95e8083},
-	{"P0", 0x39506967},
-	{"P1", 0x3ab743ce},
-	{"P2", 0x3c088908},
-	{"P3", 0x3d2aa9c1},
-	{"P4", 0x3e2aaaaa},
-	{"P5", 0x3f000000},
-	{"ONE", 0x3f800000},
-}
-
-func init() {
-	for i, v := range siluVals {
-		siluOff[v.name] = 4 * i
-	}
-}
-
-func siluConsts() {
-	for i := 0; i < len(siluVals); i += 2 {
-		lo, hi := siluVals[i].bits, uint32(0)
-		if i+1 < len(siluVals) {
-			hi = siluVals[i+1].bits
-		}
-		fmt.Fprintf(&out, "DATA dwsk<>+%d(SB)/8, $0x%08x%08x\n", 4*i, hi, lo)
-	}
-	fmt.Fprintf(&out, "GLOBL dwsk<>(SB), RODATA|NOPTR, $%d\n", 4*len(siluVals)+4*(len(siluVals)%2))
-}
-
 // siluRegs applies SiLU to the sums in regs (one or two), with Z20-Z23
-// and Z24-Z27 and K1, K2 as scratch and Z28 = -86, Z29 = 86: x clamped to
-// [-86, 86], n = round(-x log2 e), r = -x - n ln2 in two parts, e =
-// 2^n (1 + r + r^2 P(r)), s = 1/(1+e) by VRCP14PS and a Newton step, zero
-// where x < -86, then x*s.
+// and Z24-Z27 and K1, K2 as scratch (sigmoidSteps, silu_asmgen.go).
 func siluRegs(regs []int) {
-	c := func(name string) string { return fmt.Sprintf("dwsk<>+%d(SB)", siluOff[name]) }
-	each := func(f func(x, a, n, q, k int)) {
-		for i, x := range regs {
-			f(x, 20+4*i, 21+4*i, 22+4*i, 1+i)
-		}
+	vs := make([]sigVec, len(regs))
+	for i, x := range regs {
+		vs[i] = sigVec{x: x, a: 20 + 4*i, n: 21 + 4*i, s: 22 + 4*i, q: 23 + 4*i, k: 1 + i}
 	}
-	// Per sum: a, the clamped x and then r; n; q, the polynomial and
-	// then s; q+1, the reciprocal.
-	each(func(x, a, n, _, k int) { p("VMAXPS Z%d, Z28, Z%d", x, a) })
-	each(func(x, a, n, _, k int) { p("VMINPS Z%d, Z29, Z%d", a, a) })
-	each(func(x, a, n, _, k int) { p("VCMPPS $1, Z28, Z%d, K%d", x, k) })
-	each(func(x, a, n, _, k int) { p("VMULPS.BCST %s, Z%d, Z%d", c("NLOG2E"), a, n) })
-	each(func(x, a, n, _, k int) { p("VRNDSCALEPS $0, Z%d, Z%d", n, n) })
-	each(func(x, a, n, _, k int) { p("VFNMSUB231PS.BCST %s, Z%d, Z%d", c("C1"), n, a) })
-	each(func(x, a, n, _, k int) { p("VFNMADD231PS.BCST %s, Z%d, Z%d", c("C2"), n, a) })
-	each(func(x, a, n, q, k int) { p("VBROADCASTSS %s, Z%d", c("P0"), q) })
-	for _, pc := range []string{"P1", "P2", "P3", "P4", "P5"} {
-		each(func(x, a, n, q, k int) { p("VFMADD213PS.BCST %s, Z%d, Z%d", c(pc), a, q) })
+	sigmoidSteps("dwsk", vs)
+	for _, v := range vs {
+		p("VMULPS Z%d, Z%d, Z%d", v.x, v.s, v.x)
 	}
-	each(func(x, a, n, q, k int) { p("VMULPS Z%d, Z%d, Z%d", a, q, q) })
-	each(func(x, a, n, q, k int) { p("VFMADD213PS Z%d, Z%d, Z%d", a, a, q) })
-	each(func(x, a, n, q, k int) { p("VADDPS.BCST %s, Z%d, Z%d", c("ONE"), q, q) })
-	each(func(x, a, n, q, k int) { p("VSCALEFPS Z%d, Z%d, Z%d", n, q, q) })
-	each(func(x, a, n, q, k int) { p("VADDPS.BCST %s, Z%d, Z%d", c("ONE"), q, q) })
-	each(func(x, a, n, q, k int) { p("VRCP14PS Z%d, Z%d", q, q+1) })
-	each(func(x, a, n, q, k int) { p("VFNMADD213PS.BCST %s, Z%d, Z%d", c("ONE"), q+1, q) })
-	each(func(x, a, n, q, k int) { p("VFMADD213PS Z%d, Z%d, Z%d", q+1, q+1, q) })
-	each(func(x, a, n, q, k int) { p("VPXORD Z%d, Z%d, K%d, Z%d", q, q, k, q) })
-	each(func(x, a, n, q, k int) { p("VMULPS Z%d, Z%d, Z%d", x, q, x) })
 }
