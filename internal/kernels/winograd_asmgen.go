@@ -283,19 +283,7 @@ func tiles(bias bool) {
 	}
 	label := func(l string) { fmt.Fprintf(&out, "%s%s:\n", pre, l) }
 	jump := func(op, l string) { p("%s %s%s", op, pre, l) }
-	p("MOVQ m6+0(FP), R9")
-	p("MOVQ a+24(FP), SI")
-	p("MOVQ SI, arow-8(SP)")
-	p("MOVQ c+56(FP), DI")
-	p("MOVQ DI, crow-16(SP)")
-	p("MOVQ lda+32(FP), R10")
-	p("SHLQ $2, R10")
-	p("LEAQ (R10)(R10*2), R11")
-	p("LEAQ (R10)(R10*4), R13")
-	p("MOVQ ldb+48(FP), R14")
-	p("SHLQ $2, R14")
-	p("MOVQ ldc+64(FP), R8")
-	p("SHLQ $2, R8")
+	tilesPrologue("m6", true)
 	label("rows")
 	p("MOVQ b+40(FP), DX")
 	p("MOVQ DX, bcol-24(SP)")
@@ -524,18 +512,7 @@ func tilesTN() {
 	out.WriteString("GLOBL tnmask<>(SB), RODATA|NOPTR, $128\n\n")
 	out.WriteString("// func sgemmTilesTNAVX2(m6, n16, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, rskip, cskip int)\n")
 	out.WriteString("TEXT ·sgemmTilesTNAVX2(SB), NOSPLIT, $24-88\n")
-	p("MOVQ m6+0(FP), R9")
-	p("MOVQ a+24(FP), SI")
-	p("MOVQ SI, arow-8(SP)")
-	p("MOVQ c+56(FP), DI")
-	p("MOVQ DI, crow-16(SP)")
-	p("MOVQ lda+32(FP), R10")
-	p("SHLQ $2, R10")
-	p("LEAQ (R10)(R10*2), R11")
-	p("MOVQ ldb+48(FP), R14")
-	p("SHLQ $2, R14")
-	p("MOVQ ldc+64(FP), R8")
-	p("SHLQ $2, R8")
+	tilesPrologue("m6", false)
 	label("rows")
 	p("MOVQ b+40(FP), DX")
 	p("MOVQ DX, bcol-24(SP)")
@@ -684,18 +661,7 @@ func tiles512(bias bool, nv int, masked bool) {
 		p("MOVQ mask+%d(FP), AX", map[bool]int{false: 72, true: 88}[bias])
 		p("KMOVW AX, K1")
 	}
-	p("MOVQ m12+0(FP), R9")
-	p("MOVQ a+24(FP), SI")
-	p("MOVQ SI, arow-8(SP)")
-	p("MOVQ c+56(FP), DI")
-	p("MOVQ DI, crow-16(SP)")
-	p("MOVQ lda+32(FP), R10")
-	p("SHLQ $2, R10")
-	p("LEAQ (R10)(R10*2), R11")
-	p("MOVQ ldb+48(FP), R14")
-	p("SHLQ $2, R14")
-	p("MOVQ ldc+64(FP), R8")
-	p("SHLQ $2, R8")
+	tilesPrologue("m12", false)
 	label("rows")
 	p("MOVQ b+40(FP), DX")
 	p("MOVQ DX, bcol-24(SP)")
@@ -801,4 +767,26 @@ func depthLoop12(step func(u int), label func(string), jump func(op, l string)) 
 	p("DECQ CX")
 	jump("JNZ", "loop1")
 	label("store")
+}
+
+// tilesPrologue loads the arguments the row-block tile kernels share
+// (rows names the count of row blocks, at 0(FP)): R9 that count, A in SI
+// and arow-8(SP), C in DI and crow-16(SP), and in bytes R10 = lda, R11 =
+// 3*lda (with r13 also R13 = 5*lda), R14 = ldb and R8 = ldc.
+func tilesPrologue(rows string, r13 bool) {
+	p("MOVQ %s+0(FP), R9", rows)
+	p("MOVQ a+24(FP), SI")
+	p("MOVQ SI, arow-8(SP)")
+	p("MOVQ c+56(FP), DI")
+	p("MOVQ DI, crow-16(SP)")
+	p("MOVQ lda+32(FP), R10")
+	p("SHLQ $2, R10")
+	p("LEAQ (R10)(R10*2), R11")
+	if r13 {
+		p("LEAQ (R10)(R10*4), R13")
+	}
+	p("MOVQ ldb+48(FP), R14")
+	p("SHLQ $2, R14")
+	p("MOVQ ldc+64(FP), R8")
+	p("SHLQ $2, R8")
 }
