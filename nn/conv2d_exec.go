@@ -191,26 +191,10 @@ func (t *convTask) forwardPart(p int) {
 		// expansion at 112x112 writes 154 MB at batch 32).
 		for r := r0; r < r1; r += t.chunk {
 			e := min(r+t.chunk, r1)
-			out := t.y[r*g.ow*f : e*g.ow*f]
-			// One pixel (a squeeze-excite block's 1x1s at batch 1) reads
-			// packed weights in order where the kernel has a one-row form.
-			onePacked := (e-r)*g.ow == 1 && t.pw != nil && kernels.PackedOneRow()
-			if !t.wide && g.cin*f <= directTilesMax && !onePacked {
-				// All tiles in one call, A and B in place (the weights stay
-				// in cache): no packing, no call per tile; with a bias and
-				// no residual, the epilogue in the tile's registers too.
-				if t.bias != nil && t.res == nil {
-					biasTiles((e-r)*g.ow, f, g.cin, out, t.x[r*g.ow*g.cin:], t.w, t.bias, t.act)
-					continue
-				}
-				kernels.SgemmPlanes(1, (e-r)*g.ow, f, g.cin, out, 0, t.x[r*g.ow*g.cin:], 0, t.w, 0)
-			} else {
-				convGemmW(t.wide, (e-r)*g.ow, f, g.cin, t.x[r*g.ow*g.cin:], g.cin, t.w, t.pw, 0, 0, out, f)
-			}
 			if t.res != nil {
 				res = t.res[r*g.ow*f:]
 			}
-			convEpilogue(out, res, t.bias, t.tile, t.act)
+			t.pointwise((e-r)*g.ow, t.x[r*g.ow*g.cin:], t.y[r*g.ow*f:e*g.ow*f], res)
 		}
 		return
 	}
@@ -240,6 +224,29 @@ func (t *convTask) forwardPart(p int) {
 		}
 		convEpilogue(t.y[r*g.ow*f:e*g.ow*f], res, t.bias, t.tile, t.act)
 	}
+}
+
+// pointwise sets out (m pixels) to a 1x1 convolution of x (the same m
+// pixels) with t's weights, bias, residual res (nil: none) and
+// activation.
+func (t *convTask) pointwise(m int, x, out, res []float32) {
+	cin, f := t.g.cin, t.g.f
+	// One pixel (a squeeze-excite block's 1x1s at batch 1) reads packed
+	// weights in order where the kernel has a one-row form.
+	onePacked := m == 1 && t.pw != nil && kernels.PackedOneRow()
+	if !t.wide && cin*f <= directTilesMax && !onePacked {
+		// All tiles in one call, A and B in place (the weights stay in
+		// cache): no packing, no call per tile; with a bias and no
+		// residual, the epilogue in the tile's registers too.
+		if t.bias != nil && res == nil {
+			biasTiles(m, f, cin, out, x, t.w, t.bias, t.act)
+			return
+		}
+		kernels.SgemmPlanes(1, m, f, cin, out, 0, x, 0, t.w, 0)
+	} else {
+		convGemmW(t.wide, m, f, cin, x, cin, t.w, t.pw, 0, 0, out, f)
+	}
+	convEpilogue(out, res, t.bias, t.tile, t.act)
 }
 
 func (t *convTask) forwardOneChan(p int) {

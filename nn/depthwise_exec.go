@@ -90,28 +90,35 @@ func (t *dwTask) forwardPart(p int) {
 	r0, r1 := p*lines/t.parts, (p+1)*lines/t.parts
 	kg := kernels.ConvGeom{N: g.n, H: g.h, W: g.w, C: g.cin, KH: g.kh, KW: g.kw, SH: g.sh, SW: g.sw,
 		DH: g.dh, DW: g.dw, PadTop: g.padT, PadLeft: g.padL, OH: g.oh, OW: g.ow}
-	mult, row := g.f/g.cin, g.ow*g.f
-	if t.act.Kind == "silu" && t.res == nil {
+	depthwiseRows(t.y, t.x, t.w, t.bias, t.res, kg, g.f/g.cin, t.act, r0, r1)
+}
+
+// depthwiseRows computes output lines [r0, r1) of the depthwise
+// convolution kg with multiplier mult into y (all of kg's lines), with
+// the residual res (nil: none) and activation act.
+func depthwiseRows(y, x, w, bias, res []float32, kg kernels.ConvGeom, mult int, act Act, r0, r1 int) {
+	row := kg.OW * kg.C * mult
+	if act.Kind == "silu" && res == nil {
 		// SiLU in the kernel's registers where it can (EfficientNet).
-		kernels.DepthwiseConvRowsSiLU(t.y, t.x, t.w, t.bias, kg, mult, r0, r1)
+		kernels.DepthwiseConvRowsSiLU(y, x, w, bias, kg, mult, r0, r1)
 		return
 	}
 	// No activation, ReLU and clips (ReLU6) are clamps of the sums as the
 	// kernel stores them, unless a residual comes first.
-	lo, hi, fused := clampOf(t.act)
-	fused = fused && t.res == nil
+	lo, hi, fused := clampOf(act)
+	fused = fused && res == nil
 	if !fused {
 		lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	}
 	for r := r0; r < r1; r++ {
 		// One line at a time, so that the epilogue finds it in cache.
-		kernels.DepthwiseConvRowsClamp(t.y, t.x, t.w, t.bias, kg, mult, r, r+1, lo, hi)
-		if !fused && (t.res != nil || t.act.Kind != "") {
-			var res []float32
-			if t.res != nil {
-				res = t.res[r*row : (r+1)*row]
+		kernels.DepthwiseConvRowsClamp(y, x, w, bias, kg, mult, r, r+1, lo, hi)
+		if !fused && (res != nil || act.Kind != "") {
+			var rr []float32
+			if res != nil {
+				rr = res[r*row : (r+1)*row]
 			}
-			convEpilogue(t.y[r*row:(r+1)*row], res, nil, nil, t.act)
+			convEpilogue(y[r*row:(r+1)*row], rr, nil, nil, act)
 		}
 	}
 }

@@ -24,7 +24,9 @@
 //     panels, Winograd kernels), made once and shared by the sessions.
 //   - Passes (passes.go): FuseActivations (training-safe), Optimize
 //     (constant folding, decomposed activations, batch-norm folding,
-//     residual and activation fusion into the convolution epilogue),
+//     residual and activation fusion into the convolution epilogue, then
+//     PointwiseDepthwise in pwdw.go: a 1x1 expansion computed in strips
+//     that the depthwise layer reading it takes from cache),
 //     FoldConstants and FuseDecomposed (fuse_act.go: hard swish, SiLU,
 //     GELU written as element-wise chains become one op; the importers
 //     run it).

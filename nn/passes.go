@@ -22,8 +22,10 @@ import (
 //     activation op.
 //   - Optimize (inference): constant folding, decomposed activations,
 //     batch-norm folding into the convolution or dense layer before it, residual additions into the
-//     convolution's epilogue, then every activation. Folded weights are
-//     copies: changing the original afterwards does not change the result.
+//     convolution's epilogue, then every activation; last, a 1x1
+//     convolution read only by a depthwise one becomes one op with it
+//     (PointwiseDepthwise, nn/pwdw.go). Folded weights are copies:
+//     changing the original afterwards does not change the result.
 
 // The interfaces ops implement to take part.
 type (
@@ -58,7 +60,9 @@ func FuseActivations(g *Graph) (*Graph, error) {
 
 // Optimize returns g prepared for inference: constants folded, decomposed
 // activations recognised, batch norms folded into the layers before them,
-// residual additions and activations fused into convolution epilogues.
+// residual additions and activations fused into convolution epilogues,
+// and pointwise convolutions run with the depthwise ones that read them
+// (PointwiseDepthwise).
 func Optimize(g *Graph) (*Graph, error) {
 	folded, err := FoldConstants(g)
 	if err != nil {
@@ -67,7 +71,11 @@ func Optimize(g *Graph) (*Graph, error) {
 	if folded, err = FuseDecomposed(folded); err != nil {
 		return nil, err
 	}
-	return rewrite(folded, passOptions{inference: true, act: true, bn: true, residual: true})
+	fused, err := rewrite(folded, passOptions{inference: true, act: true, bn: true, residual: true})
+	if err != nil {
+		return nil, err
+	}
+	return fusePointwiseDepthwise(fused)
 }
 
 type passOptions struct {
