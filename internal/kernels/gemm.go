@@ -214,9 +214,16 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 						nr := min(nR, nc-jr)
 						bp, bs := buf.b[jr*kc:(jr+nR)*kc], nR
 						c0 := jr
+						var pf []float32
 						switch {
 						case pb != nil:
 							bp, bs = pb.data[(pb.k*(g.pj+jc+jr)+(g.pk+pc)*nR):], nR
+							// The first row panel reads the packed
+							// block from memory: it prefetches the
+							// next panel as it computes on this one.
+							if ir == 0 && jr+nR < nc {
+								pf = bp[pb.k*nR:]
+							}
 						case directB && nr == nR:
 							bp, bs = g.b[pc*g.ldb+jc+jr:], g.ldb
 						case directB && overlap && nr != nR/2 && n >= nR:
@@ -226,7 +233,7 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 							c0, nr = n-jc-nR, nR
 							bp, bs = g.b[pc*g.ldb+n-nR:], g.ldb
 						}
-						kn.fn(kc, ap, ars, aks, bp, bs, g.c[r0*g.ldc+jc+c0:], g.ldc, g.alpha, beta, mr, nr)
+						kn.fn(kc, ap, ars, aks, bp, bs, g.c[r0*g.ldc+jc+c0:], g.ldc, g.alpha, beta, mr, nr, pf)
 					}
 				}
 			}
@@ -244,11 +251,22 @@ func gemmBlocked(kn *gemmKernel, buf *packBuf, g *gemmArgs) {
 // memory; BenchmarkSgemmPackedShapes).
 func packedBlock(kn *gemmKernel, g *gemmArgs, a []float32, pb *PackedB, ic, mc, jc, nc, pc, kc int, beta float32) {
 	mR, nR := kn.mr, kn.nr
+	// One tile per B panel (the second, where there are two: the first
+	// is waiting on this panel) prefetches the next panel of the block.
+	pfAt := min(mR, (mc-1)/mR*mR)
 	for jr := 0; jr < nc; jr += nR {
 		nr := min(nR, nc-jr)
 		bp := pb.data[pb.k*(g.pj+jc+jr)+(g.pk+pc)*nR:]
+		var next []float32
+		if jr+nR < nc {
+			next = bp[pb.k*nR:]
+		}
 		for ir := 0; ir < mc; ir += mR {
-			kn.fn(kc, a[ir*kc:(ir+mR)*kc], 1, mR, bp, nR, g.c[(ic+ir)*g.ldc+jc+jr:], g.ldc, g.alpha, beta, min(mR, mc-ir), nr)
+			var pf []float32
+			if ir == pfAt {
+				pf = next
+			}
+			kn.fn(kc, a[ir*kc:(ir+mR)*kc], 1, mR, bp, nR, g.c[(ic+ir)*g.ldc+jc+jr:], g.ldc, g.alpha, beta, min(mR, mc-ir), nr, pf)
 		}
 	}
 }

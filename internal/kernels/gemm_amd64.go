@@ -12,11 +12,14 @@ import (
 // Col variants read A(r, p) at a[r + p*astride], Row variants at
 // a[r*astride + p].
 
+// The 14- and 7-row forms prefetch pf (laid out as b: the next B panel,
+// or b itself) into L2 as they read b.
+//
 //go:noescape
-func sgemmKernelAVX512Col(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
+func sgemmKernelAVX512Col(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32, pf *float32)
 
 //go:noescape
-func sgemmKernelAVX512Row(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
+func sgemmKernelAVX512Row(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32, pf *float32)
 
 // The 7-row forms, for tiles of at most 7 rows, and the one-row form
 // (Col1) of packedRow.
@@ -25,10 +28,10 @@ func sgemmKernelAVX512Row(k int, a *float32, astride int, b *float32, bstride in
 func sgemmKernelAVX512Col1(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
 
 //go:noescape
-func sgemmKernelAVX512Col7(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
+func sgemmKernelAVX512Col7(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32, pf *float32)
 
 //go:noescape
-func sgemmKernelAVX512Row7(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)
+func sgemmKernelAVX512Row7(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32, pf *float32)
 
 //go:noescape
 func packAPanelAVX512(dst, a *float32, lda, kc int, rowmask uint32)
@@ -72,22 +75,27 @@ var avx512Kernel = &gemmKernel{
 		_, _, _ = a[k-1], b[(k-1)*32+31], c[nr-1]
 		sgemmKernelAVX512Col1(k, &a[0], 1, &b[0], 32, &c[0], 0, alpha, beta, 1, uint32(1<<nr-1))
 	},
-	fn: func(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
+	fn: func(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int, pf []float32) {
 		// The kernel reads all 14 rows of A (the caller passes real or
 		// zero-padded rows), 32 values of each of the k rows of b, and writes only C[0:mr, 0:nr].
 		checkA(a, rs, ks, 14, k)
 		_ = b[(k-1)*bs+31]
 		_ = c[(mr-1)*ldc+nr-1]
 		mask := uint32(1<<nr - 1)
+		pfp := &b[0]
+		if pf != nil {
+			_ = pf[(k-1)*bs+31]
+			pfp = &pf[0]
+		}
 		switch {
 		case mr <= 7 && rs == 1:
-			sgemmKernelAVX512Col7(k, &a[0], ks, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask)
+			sgemmKernelAVX512Col7(k, &a[0], ks, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask, pfp)
 		case mr <= 7:
-			sgemmKernelAVX512Row7(k, &a[0], rs, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask)
+			sgemmKernelAVX512Row7(k, &a[0], rs, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask, pfp)
 		case rs == 1:
-			sgemmKernelAVX512Col(k, &a[0], ks, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask)
+			sgemmKernelAVX512Col(k, &a[0], ks, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask, pfp)
 		default:
-			sgemmKernelAVX512Row(k, &a[0], rs, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask)
+			sgemmKernelAVX512Row(k, &a[0], rs, &b[0], bs, &c[0], ldc, alpha, beta, mr, mask, pfp)
 		}
 	},
 	packRows: func(dst, a []float32, lda, kc, rows int) {
@@ -103,7 +111,7 @@ var avx512Kernel = &gemmKernel{
 
 var avx2Kernel = &gemmKernel{
 	name: "avx2", mr: 6, nr: 16, kc: 256, mc: 6 * 24, nc: 512,
-	fn: func(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
+	fn: func(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int, pf []float32) {
 		checkA(a, rs, ks, 6, k)
 		_ = b[(k-1)*bs+15]
 		if mr == 6 && nr == 8 {

@@ -133,9 +133,21 @@ func avx512(mr int, suffix string) {
 		if row {
 			name = "sgemmKernelAVX512Row" + suffix
 		}
-		fmt.Fprintf(&out, "// func %s(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)\n", name)
-		fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-76\n", name)
+		// The 14- and 7-row forms take pf, memory laid out as b that they
+		// prefetch into L2 as they go, 128 bytes a k step: the next B
+		// panel, while this one is in L1.
+		pf := mr > 1
+		if pf {
+			fmt.Fprintf(&out, "// func %s(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32, pf *float32)\n", name)
+			fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
+		} else {
+			fmt.Fprintf(&out, "// func %s(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)\n", name)
+			fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-76\n", name)
+		}
 		prologue(row, mr)
+		if pf {
+			p("MOVQ pf+80(FP), AX") // AX is free until the store
+		}
 		p("MOVQ mr+64(FP), R9")
 		for r := 0; r < 2*mr; r++ {
 			p("VPXORD Z%d, Z%d, Z%d", r, r, r)
@@ -146,7 +158,7 @@ func avx512(mr int, suffix string) {
 		p("JZ tail")
 		label("loop4")
 		for u := 0; u < 4; u++ {
-			body512(row, u, mr)
+			body512(row, u, mr, pf)
 		}
 		advanceA(row, 4)
 		p("DECQ BX")
@@ -155,7 +167,7 @@ func avx512(mr int, suffix string) {
 		p("ANDQ $3, CX")
 		p("JZ store")
 		label("loop1")
-		body512(row, 0, mr)
+		body512(row, 0, mr, pf)
 		advanceA(row, 1)
 		p("DECQ CX")
 		p("JNZ loop1")
@@ -240,11 +252,17 @@ func packA512() {
 	out.WriteString("\n")
 }
 
-// body512 is one k step at unroll slot u: two B vectors, MR broadcasts.
-func body512(row bool, u, mr int) {
+// body512 is one k step at unroll slot u: two B vectors, MR broadcasts;
+// with pf, the same two lines of the panel at AX prefetched.
+func body512(row bool, u, mr int, pf bool) {
 	p("VMOVUPS (DX), Z28")
 	p("VMOVUPS 64(DX), Z29")
 	p("ADDQ R14, DX")
+	if pf {
+		p("PREFETCHT1 (AX)")
+		p("PREFETCHT1 64(AX)")
+		p("ADDQ R14, AX")
+	}
 	for r := 0; r < mr; r++ {
 		t := 30 + r%2
 		p("VBROADCASTSS %s, Z%d", aAddr(row, r, u, mr512), t)

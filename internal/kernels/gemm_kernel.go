@@ -18,7 +18,10 @@ type gemmKernel struct {
 	mr, nr int // register tile
 	kc, mc int // cache blocks: depth, rows of A per packed block
 	nc     int // columns of B per packed block (multiple of nr)
-	fn     func(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int)
+	// fn computes one tile; pf, if not nil, is memory laid out as b (the
+	// next B panel of a packed block) that the kernel may prefetch while
+	// it runs.
+	fn func(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int, pf []float32)
 	// packRows, if set, packs rows (<= mr) rows of a row-major A (row
 	// stride lda, kc columns) into one zero-padded micro-panel; it
 	// replaces the Go loop in packA.
@@ -90,7 +93,7 @@ var genericKernel = &gemmKernel{
 	fn: genericMicro,
 }
 
-func genericMicro(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int) {
+func genericMicro(k int, a []float32, rs, ks int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, mr, nr int, _ []float32) {
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
 	for p := 0; p < k; p++ {
 		bp := b[bs*p : bs*p+4 : bs*p+4]

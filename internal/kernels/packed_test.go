@@ -161,14 +161,16 @@ func TestSgemmPackedOneRow(t *testing.T) {
 
 // BenchmarkSgemmPackedShapes times products by packed weights of batch-1
 // layers on one thread, with the weights in cache (one copy) and cycled
-// from memory (8 copies, more than an L3 of 32 MB holds for the largest):
-// ResNet-18's 7x7x512 layer (49x512x4608, im2col), MobileNetV2's 7x7
-// projection (49x320x960), and one-row products (MobileNetV2's
-// classifier, 1x1000x1280; a squeeze-excite reduction, 1x48x1152).
+// from memory (copies filling 64 MB, at least 8: more than an L3 of 32
+// MB holds): ResNet-18's 7x7x512 layer (49x512x4608, im2col),
+// MobileNetV2's 7x7 projection (49x320x960), EfficientNet-B0's 7x7 and
+// 14x14 projections (49x192x1152, 196x112x672), and one-row products
+// (MobileNetV2's classifier, 1x1000x1280; a squeeze-excite reduction,
+// 1x48x1152).
 func BenchmarkSgemmPackedShapes(b *testing.B) {
-	for _, sh := range [][3]int{{49, 512, 4608}, {49, 320, 960}, {1, 1000, 1280}, {1, 48, 1152}} {
+	for _, sh := range [][3]int{{49, 512, 4608}, {49, 320, 960}, {49, 192, 1152}, {196, 112, 672}, {1, 1000, 1280}, {1, 48, 1152}} {
 		m, n, k := sh[0], sh[1], sh[2]
-		for _, copies := range []int{1, 8} {
+		for _, copies := range []int{1, max(8, (64<<20)/(4*k*n))} {
 			b.Run(fmt.Sprintf("%dx%dx%d/copies%d", m, n, k, copies), func(b *testing.B) {
 				defer SetThreads(SetThreads(1))
 				rng := rand.New(rand.NewPCG(1, 1))
