@@ -4,7 +4,8 @@ matched by the PyTorch module path both keep in their node names
 (ONNX Runtime names fused nodes after their last output, e.g.
 ".../conv.0/conv.0.2/Clip_output_0_nchwc" for dlcv's
 ".../conv.0/conv.0.0/Conv"). Prints the totals and the layers where dlcv
-loses most, in ms per run.
+loses most, in ms per run, then the same per block (parent module), which
+compares like with like where dlcv runs two layers as one op.
 
     python3 bench/onnx/layers.py DLCV.tsv ORT_TRACE.json [ROWS]
 """
@@ -49,6 +50,20 @@ def main():
     for k in sorted(set(dl) | set(ort), key=lambda k: ort.get(k, 0) - dl.get(k, 0))[:rows]:
         print(f"| {k} | {dl.get(k, 0):.3f} | {ort.get(k, 0):.3f} | {dl.get(k, 0) - ort.get(k, 0):+.3f} "
               f"| {','.join(dl_ops.get(k, []))} | {','.join(ort_ops.get(k, []))} |")
+    # dlcv's PointwiseDepthwise carries the depthwise layer's name and the
+    # time of the 1x1 expansion before it too; per block (the parent
+    # module) both sides hold the same layers.
+    blk = lambda k: k.rsplit("/", 1)[0] if k.count("/") > 1 else k
+    bdl, bort = collections.defaultdict(float), collections.defaultdict(float)
+    for k, v in dl.items():
+        bdl[blk(k)] += v
+    for k, v in ort.items():
+        bort[blk(k)] += v
+    print()
+    print("| block | dlcv ms | ONNX Runtime ms | difference |")
+    print("| --- | ---: | ---: | ---: |")
+    for k in sorted(set(bdl) | set(bort), key=lambda k: bort.get(k, 0) - bdl.get(k, 0))[:rows]:
+        print(f"| {k} | {bdl.get(k, 0):.3f} | {bort.get(k, 0):.3f} | {bdl.get(k, 0) - bort.get(k, 0):+.3f} |")
 
 
 main()
