@@ -54,6 +54,8 @@ func imageFlops(st *step) int {
 		return 2 * tensor.Numel(out) * o.KernelH * o.KernelW
 	case *Dense:
 		return 2 * tensor.Numel(out) * cin
+	case *ScaledPointwise:
+		return 2 * tensor.Numel(out) * cin
 	case *PointwiseDepthwise:
 		mid := tensor.Numel(in) / max(cin, 1) * o.Pointwise.Filters
 		kh, kw := 1, 1
@@ -72,7 +74,7 @@ func imageFlops(st *step) int {
 // sample i of its inputs alone (inputs without a batch axis broadcast).
 func batchLocal(op Op) bool {
 	switch o := op.(type) {
-	case *Conv2D, *DepthwiseConv2D, *PointwiseDepthwise, *ConvTranspose2D, *Dense, *BatchNorm,
+	case *Conv2D, *DepthwiseConv2D, *PointwiseDepthwise, *ScaledPointwise, *ConvTranspose2D, *Dense, *BatchNorm,
 		*MaxPool2D, *AveragePool2D, *GlobalAveragePool, *GlobalMaxPool, *PoolPeaks,
 		*Add, *Sub, *Mul, *Div,
 		*ReLU, *LeakyReLU, *ELU, *Sigmoid, *Tanh, *Clip, *ReLU6, *HardSigmoid,

@@ -25,8 +25,10 @@
 //   - Passes (passes.go): FuseActivations (training-safe), Optimize
 //     (constant folding, decomposed activations, batch-norm folding,
 //     residual and activation fusion into the convolution epilogue, then
-//     PointwiseDepthwise in pwdw.go: a 1x1 expansion computed in strips
-//     that the depthwise layer reading it takes from cache),
+//     ScaledPointwise in scalepw.go: a squeeze-excite gate folded into
+//     the next 1x1 convolution's weights, and PointwiseDepthwise in
+//     pwdw.go: a 1x1 expansion computed in strips that the depthwise
+//     layer reading it takes from cache),
 //     FoldConstants and FuseDecomposed (fuse_act.go: hard swish, SiLU,
 //     GELU written as element-wise chains become one op; the importers
 //     run it).

@@ -22,7 +22,9 @@ import (
 //     activation op.
 //   - Optimize (inference): constant folding, decomposed activations,
 //     batch-norm folding into the convolution or dense layer before it, residual additions into the
-//     convolution's epilogue, then every activation; last, a 1x1
+//     convolution's epilogue, then every activation; last, a channel
+//     scale (a squeeze-excite gate) before a 1x1 convolution scales its
+//     weights instead (ScaledPointwise, nn/scalepw.go), and a 1x1
 //     convolution read only by a depthwise one becomes one op with it
 //     (PointwiseDepthwise, nn/pwdw.go). Folded weights are copies:
 //     changing the original afterwards does not change the result.
@@ -61,8 +63,9 @@ func FuseActivations(g *Graph) (*Graph, error) {
 // Optimize returns g prepared for inference: constants folded, decomposed
 // activations recognised, batch norms folded into the layers before them,
 // residual additions and activations fused into convolution epilogues,
-// and pointwise convolutions run with the depthwise ones that read them
-// (PointwiseDepthwise).
+// channel gates folded into the 1x1 convolutions after them
+// (ScaledPointwise), and pointwise convolutions run with the depthwise
+// ones that read them (PointwiseDepthwise).
 func Optimize(g *Graph) (*Graph, error) {
 	folded, err := FoldConstants(g)
 	if err != nil {
@@ -73,6 +76,9 @@ func Optimize(g *Graph) (*Graph, error) {
 	}
 	fused, err := rewrite(folded, passOptions{inference: true, act: true, bn: true, residual: true})
 	if err != nil {
+		return nil, err
+	}
+	if fused, err = fuseScaledPointwise(fused); err != nil {
 		return nil, err
 	}
 	return fusePointwiseDepthwise(fused)

@@ -266,7 +266,7 @@ func fusePointwiseDepthwise(g *Graph) (*Graph, error) {
 	absorbed := map[*Node]bool{}
 	for _, n := range g.order {
 		pw, ok := n.Op.(*Conv2D)
-		if !ok || len(n.Outputs) != 1 || !pointwiseConv(pw) {
+		if !ok || len(n.Outputs) != 1 || !pointwiseConv(pw, false) {
 			continue
 		}
 		v := n.Outputs[0]
@@ -306,13 +306,13 @@ func fusePointwiseDepthwise(g *Graph) (*Graph, error) {
 }
 
 // pointwiseConv reports a built 1x1 convolution with stride 1, no
-// padding, one group and no residual.
-func pointwiseConv(c *Conv2D) bool {
+// padding and one group, and without a residual unless residual.
+func pointwiseConv(c *Conv2D, residual bool) bool {
 	p := c.Padding
 	unpadded := p.Mode == "" || p.Mode == "valid" || p.Mode == "same" ||
 		p.Mode == "explicit" && p.Top == 0 && p.Bottom == 0 && p.Left == 0 && p.Right == 0
 	return c.kernel != nil && c.KernelH == 1 && c.KernelW == 1 && c.StrideH == 1 && c.StrideW == 1 &&
-		c.groups() == 1 && !c.Residual && unpadded
+		c.groups() == 1 && (residual || !c.Residual) && unpadded
 }
 
 // depthwiseConv reports a built depthwise convolution without a
