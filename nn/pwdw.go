@@ -37,17 +37,19 @@ type PointwiseDepthwise struct {
 // fusing.)
 const pdStripFloats = 32 << 10
 
-// pdStripMin is the least expanded floats per image that run in strips:
-// a smaller expansion stays in the caches between the two ops, which
-// then run one after the other (each split over the cores its own way,
-// where strips would recompute the rows two parts share), the expanded
-// tensor in the Session's scratch memory. Measured on MobileNetV2 and
-// EfficientNet-B0 at batch 1 (one thread, the two graphs alternated in
-// one process, 64K-float strips, AMD Zen 5): their 112x112x96 expansions
-// (1.2M floats) went 0.91 -> 0.46 and 0.86 -> 0.69 ms with their
-// depthwise layers; the 56x56x144 ones (451K) moved within +-0.02 ms;
-// the smaller ones were no faster in strips, and slower on two threads.
-const pdStripMin = 1 << 20
+// pdStripMin is the least expanded floats per image that run in strips
+// (1 MiB, an L2 cache): a smaller expansion stays in the caches between
+// the two ops, which then run one after the other (each split over the
+// cores its own way, where strips would recompute the rows two parts
+// share), the expanded tensor in the Session's scratch memory. Measured
+// on MobileNetV2 and EfficientNet-B0 at batch 1 (one thread, the graphs
+// alternated in one process, AMD Zen 5 with 1 MiB of L2): their
+// 112x112x96 expansions (1.2M floats) went 0.91 -> 0.46 and 0.86 -> 0.69
+// ms with their depthwise layers in strips; the 56x56x144 ones (451K)
+// 0.60 -> 0.48 (MobileNetV2's features.3) and 0.74 -> 0.65 ms
+// (EfficientNet's features.2.1, with the rest of its block); the smaller
+// ones were no faster in strips, and slower on two threads.
+const pdStripMin = 256 << 10
 
 // Kind is "PointwiseDepthwise".
 func (o *PointwiseDepthwise) Kind() string { return "PointwiseDepthwise" }
