@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 
@@ -20,11 +19,13 @@ import (
 // strips share are moved, not recomputed. The results are the same as the
 // two ops': the same kernels sum the same terms in the same order.
 //
-// It is for inference (Backward is an error) and for running, not saving:
-// a model file holds the two ops (save the graph before Optimize).
+// It is for inference (Backward is an error). A model file stores the two
+// ops it replaced.
 type PointwiseDepthwise struct {
 	Pointwise *Conv2D
 	Depthwise Op // *DepthwiseConv2D, or a *Conv2D with a group per input channel
+
+	pointwiseName string // the pointwise node's name, for model files
 
 	// Test overrides of pdStripFloats and pdStripMin (0: default).
 	stripFloats, stripMin int
@@ -54,9 +55,9 @@ const pdStripMin = 256 << 10
 // Kind is "PointwiseDepthwise".
 func (o *PointwiseDepthwise) Kind() string { return "PointwiseDepthwise" }
 
-// MarshalJSON refuses: model files store the two ops this one fuses.
-func (o *PointwiseDepthwise) MarshalJSON() ([]byte, error) {
-	return nil, fmt.Errorf("PointwiseDepthwise is made by nn.Optimize for running and is not saved; save the graph before Optimize")
+// unfuse gives the two nodes the op replaced, for model files.
+func (o *PointwiseDepthwise) unfuse(name string, inputs []string) []savedNode {
+	return []savedNode{{o.pointwiseName, o.Pointwise, inputs}, {name, o.Depthwise, []string{o.pointwiseName}}}
 }
 
 // Shapes is the depthwise convolution's shapes for the pointwise one's
@@ -294,7 +295,7 @@ func fusePointwiseDepthwise(g *Graph) (*Graph, error) {
 		}
 		op, inputs := n.Op, refsOf(n.Inputs)
 		if pn, ok := fused[n]; ok {
-			op, inputs = &PointwiseDepthwise{Pointwise: pn.Op.(*Conv2D), Depthwise: n.Op}, refsOf(pn.Inputs)
+			op, inputs = &PointwiseDepthwise{Pointwise: pn.Op.(*Conv2D), Depthwise: n.Op, pointwiseName: pn.Name}, refsOf(pn.Inputs)
 		}
 		if _, err := ng.AddNode(n.Name, op, inputs...); err != nil {
 			return nil, err
@@ -328,5 +329,3 @@ func depthwiseConv(op Op) bool {
 	}
 	return false
 }
-
-var _ json.Marshaler = (*PointwiseDepthwise)(nil)

@@ -186,20 +186,52 @@ func TestPointwiseDepthwiseNotFused(t *testing.T) {
 	}
 }
 
-// TestPointwiseDepthwiseErrors: the fused op refuses training and
-// saving with errors that say why.
-func TestPointwiseDepthwiseErrors(t *testing.T) {
-	_, opt, _ := pdGraph(t, pdCase{n: 1, h: 5, w: 5, cin: 3, f: 8, k: 3, s: 1, dil: 1, mult: 1, pad: Same})
+// TestPointwiseDepthwiseTrainAndSave: the fused op refuses training with
+// an error that says why, and a model file stores the two layers it
+// replaced, which load and compute the same.
+func TestPointwiseDepthwiseTrainAndSave(t *testing.T) {
+	g, opt, _ := pdGraph(t, pdCase{n: 1, h: 5, w: 5, cin: 3, f: 8, k: 3, s: 1, dil: 1, mult: 1, pad: Same, act1: "relu6", act2: "silu"})
+	x := convRand(NewRNG(1), 2, 5, 5, 3)
 	s := opt.NewSession()
-	if _, err := s.Run(true, convRand(NewRNG(1), 1, 5, 5, 3)); err != nil {
+	if _, err := s.Run(true, x); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.Backward(tensor.New(1, 5, 5, 8))
-	if err == nil || !strings.Contains(err.Error(), "inference only") {
+	if _, err := s.Backward(tensor.New(2, 5, 5, 8)); err == nil || !strings.Contains(err.Error(), "inference only") {
 		t.Errorf("Backward: %v, want an inference-only error", err)
 	}
-	err = SaveFile(t.TempDir()+"/m.safetensors", opt, nil)
-	if err == nil || !strings.Contains(err.Error(), "save the graph before Optimize") {
-		t.Errorf("SaveFile: %v, want an error that says to save before Optimize", err)
+	checkSavedUnfused(t, g, opt, "InputLayer Conv2D DepthwiseConv2D", x)
+}
+
+// checkSavedUnfused saves opt, loads it back and checks its node kinds and
+// that it computes what g does on xs.
+func checkSavedUnfused(t *testing.T, g, opt *Graph, kinds string, xs ...*tensor.Tensor) {
+	t.Helper()
+	path := t.TempDir() + "/m.safetensors"
+	if err := SaveFile(path, opt, nil); err != nil {
+		t.Fatal(err)
+	}
+	back, _, err := LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kindsOf(back.Graph()); got != kinds {
+		t.Errorf("loaded graph %s, want %s", got, kinds)
+	}
+	want, err := g.NewSession().Run(false, xs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := want[0].Clone()
+	got, err := back.Graph().NewSession().Run(false, xs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fuseClose(t, "loaded", got[0].Data, w.Data, 1e-5)
+	reopt, err := Optimize(back.Graph())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := kindsOf(reopt), kindsOf(opt); a != b {
+		t.Errorf("loaded and optimized again: %s, want %s", a, b)
 	}
 }

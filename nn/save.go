@@ -121,6 +121,33 @@ func init() {
 	)
 }
 
+// savedNode is a node as a model file stores it.
+type savedNode struct {
+	name   string
+	op     Op
+	inputs []string
+}
+
+// unfuser is implemented by the ops Optimize makes of others for running
+// (PointwiseDepthwise, ScaledPointwise): a model file stores the nodes
+// they replaced, which load as any graph's and fuse again in Optimize.
+type unfuser interface {
+	unfuse(name string, inputs []string) []savedNode
+}
+
+// savedNodes lists g's nodes as a model file stores them.
+func savedNodes(g *Graph) []savedNode {
+	var ns []savedNode
+	for _, n := range g.order {
+		if u, ok := n.Op.(unfuser); ok {
+			ns = append(ns, u.unfuse(n.Name, refsOf(n.Inputs))...)
+			continue
+		}
+		ns = append(ns, savedNode{n.Name, n.Op, refsOf(n.Inputs)})
+	}
+	return ns
+}
+
 // archV2 is the "dlcv.architecture" JSON of version 2.
 type archV2 struct {
 	// Sequential marks a chain built by Sequential: it loads back as one.
@@ -161,13 +188,13 @@ func architecture(g *Graph, sequential bool) ([]byte, error) {
 		return nil, fmt.Errorf("the model is not built")
 	}
 	a := archV2{Sequential: sequential, Outputs: refsOf(g.outputs)}
-	for _, n := range g.order {
-		cfg, err := json.Marshal(n.Op)
+	for _, n := range savedNodes(g) {
+		cfg, err := json.Marshal(n.op)
 		if err != nil {
-			return nil, fmt.Errorf("node %q (%s): %v", n.Name, n.Op.Kind(), err)
+			return nil, fmt.Errorf("node %q (%s): %v", n.name, n.op.Kind(), err)
 		}
-		nj := nodeJSON{Name: n.Name, Kind: n.Op.Kind(), Config: cfg, Inputs: refsOf(n.Inputs)}
-		for _, p := range n.Op.Params() {
+		nj := nodeJSON{Name: n.name, Kind: n.op.Kind(), Config: cfg, Inputs: n.inputs}
+		for _, p := range n.op.Params() {
 			if !p.Trainable {
 				nj.Frozen = append(nj.Frozen, p.Name)
 			}
@@ -209,9 +236,9 @@ func SaveFileTensors(path string, m Model, extra map[string]string, tensors map[
 		}
 		f.Metadata[k] = v
 	}
-	for _, n := range g.order {
-		for _, p := range n.Op.Params() {
-			f.Tensors[nodePrefix+n.Name+"."+p.Name] = safetensors.Tensor{Shape: p.Value.Shape, Data: p.Value.Data}
+	for _, n := range savedNodes(g) {
+		for _, p := range n.op.Params() {
+			f.Tensors[nodePrefix+n.name+"."+p.Name] = safetensors.Tensor{Shape: p.Value.Shape, Data: p.Value.Data}
 		}
 	}
 	for k, t := range tensors {

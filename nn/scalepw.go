@@ -19,17 +19,20 @@ import (
 // product (s*w rounded instead of x*s).
 //
 // Inputs: x, s and, with Conv.Residual, the residual. Like
-// PointwiseDepthwise it is for inference and is not saved.
+// PointwiseDepthwise it is for inference; a model file stores the Mul and
+// the convolution.
 type ScaledPointwise struct {
 	Conv *Conv2D
+
+	mulName string // the Mul node's name, for model files
 }
 
 // Kind is "ScaledPointwise".
 func (o *ScaledPointwise) Kind() string { return "ScaledPointwise" }
 
-// MarshalJSON refuses: model files store the two ops this one fuses.
-func (o *ScaledPointwise) MarshalJSON() ([]byte, error) {
-	return nil, fmt.Errorf("ScaledPointwise is made by nn.Optimize for running and is not saved; save the graph before Optimize")
+// unfuse gives the two nodes the op replaced, for model files.
+func (o *ScaledPointwise) unfuse(name string, inputs []string) []savedNode {
+	return []savedNode{{o.mulName, NewMul(), inputs[:2]}, {name, o.Conv, append([]string{o.mulName}, inputs[2:]...)}}
 }
 
 // Shapes checks the scale against x and gives the convolution's shapes.
@@ -193,7 +196,10 @@ func fuseScaledPointwise(g *Graph) (*Graph, error) {
 	for _, v := range g.outputs {
 		isOut[v] = true
 	}
-	type fusion struct{ x, s *Value }
+	type fusion struct {
+		x, s *Value
+		mul  string
+	}
 	fused := map[*Node]fusion{} // conv node -> its scaled input
 	absorbed := map[*Node]bool{}
 	for _, n := range g.order {
@@ -219,7 +225,7 @@ func fuseScaledPointwise(g *Graph) (*Graph, error) {
 		if channelScale(x.shape, s.shape) != nil {
 			continue
 		}
-		fused[cn], absorbed[n] = fusion{x, s}, true
+		fused[cn], absorbed[n] = fusion{x, s, n.Name}, true
 	}
 	if len(fused) == 0 {
 		return g, nil
@@ -234,7 +240,7 @@ func fuseScaledPointwise(g *Graph) (*Graph, error) {
 		}
 		op, inputs := n.Op, refsOf(n.Inputs)
 		if f, ok := fused[n]; ok {
-			op = &ScaledPointwise{Conv: n.Op.(*Conv2D)}
+			op = &ScaledPointwise{Conv: n.Op.(*Conv2D), mulName: f.mul}
 			inputs = append([]string{f.x.Name(), f.s.Name()}, inputs[1:]...)
 		}
 		if _, err := ng.AddNode(n.Name, op, inputs...); err != nil {

@@ -142,18 +142,18 @@ func TestScaledPointwiseNotFused(t *testing.T) {
 	}
 }
 
-// TestScaledPointwiseErrors: the fused op refuses training and saving
-// with errors that say why.
-func TestScaledPointwiseErrors(t *testing.T) {
-	_, opt := spGraph(t, 8, 8, 4, 4, false, false, "")
+// TestScaledPointwiseTrainAndSave: the fused op refuses training with an
+// error that says why, and a model file stores the Mul and the
+// convolution, which load and compute the same.
+func TestScaledPointwiseTrainAndSave(t *testing.T) {
+	g, opt := spGraph(t, 8, 8, 4, 4, true, true, "silu")
+	x, sc := convRand(NewRNG(1), 2, 8, 8, 4), convRand(NewRNG(2), 2, 1, 1, 4)
 	s := opt.NewSession()
-	if _, err := s.Run(true, convRand(NewRNG(1), 1, 8, 8, 4), convRand(NewRNG(2), 1, 1, 1, 4)); err != nil {
+	if _, err := s.Run(true, x, sc); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Backward(convRand(NewRNG(3), 1, 8, 8, 4)); err == nil || !strings.Contains(err.Error(), "inference only") {
+	if _, err := s.Backward(convRand(NewRNG(3), 2, 8, 8, 4)); err == nil || !strings.Contains(err.Error(), "inference only") {
 		t.Errorf("Backward: %v, want an inference-only error", err)
 	}
-	if err := SaveFile(t.TempDir()+"/m.safetensors", opt, nil); err == nil || !strings.Contains(err.Error(), "save the graph before Optimize") {
-		t.Errorf("SaveFile: %v, want an error that says to save before Optimize", err)
-	}
+	checkSavedUnfused(t, g, opt, "InputLayer InputLayer Mul Conv2D", x, sc)
 }
