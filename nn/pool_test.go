@@ -175,6 +175,14 @@ func TestPoolsAgainstReference(t *testing.T) {
 		{3, 2, 3, 1, Padding{Mode: "explicit", Top: 2, Bottom: 0, Left: 1, Right: 1}, true, 8, 5, 3},
 		{4, 4, 3, 3, Padding{Mode: "explicit", Top: 3, Left: 2}, true, 9, 9, 2},
 		{5, 5, 1, 1, Padding{}, false, 5, 5, 8},
+		// Strided pools on multiples of 8 channels: the interior through
+		// MaxIntoStrided's assembly; an image narrower than the kernel.
+		{3, 3, 2, 2, Explicit(1), false, 9, 11, 16},
+		{3, 3, 2, 2, Same, false, 8, 13, 24},
+		{2, 3, 1, 2, Padding{}, false, 5, 9, 8},
+		{3, 3, 3, 3, Padding{}, true, 10, 11, 8},
+		{3, 3, 2, 2, Explicit(1), false, 5, 1, 8},
+		{3, 3, 2, 2, Padding{Mode: "explicit", Bottom: 2, Right: 2}, false, 4, 2, 8},
 	}
 	for i, k := range cases {
 		for _, kind := range []string{"max", "avg", "avg_incl"} {

@@ -16,6 +16,34 @@ func MaxInto(dst, src []float32) {
 	maxIntoGo(dst[done:], src[done:])
 }
 
+// MaxPoolPixels sets n pixels of c channels in dst (contiguous) to the
+// maximum of their kh x kw windows in src, each window's taps taken in
+// row-major order as MaxInto would take them one at a time (the same
+// bits): pixel p's tap (ky, kx) is src[p*sx + ky*rowx + kx*c:][:c]. One
+// call covers a pooling row's interior, with each output vector's
+// maximum in a register over its taps.
+func MaxPoolPixels(dst, src []float32, n, c, sx, kh, kw, rowx int) {
+	if n <= 0 || c <= 0 || kh <= 0 || kw <= 0 {
+		return
+	}
+	if last := (n-1)*sx + (kh-1)*rowx + (kw-1)*c + c; len(dst) < n*c || len(src) < last || sx < 0 || rowx < 0 {
+		panic(fmt.Sprintf("kernels.MaxPoolPixels: %d pixels of %d channels, %dx%d windows, strides %d and %d: len(dst)=%d, len(src)=%d", n, c, kh, kw, sx, rowx, len(dst), len(src)))
+	}
+	if maxPoolPixelsAsm(dst, src, n, c, sx, kh, kw, rowx) {
+		return
+	}
+	for p := range n {
+		d := dst[p*c : (p+1)*c]
+		copy(d, src[p*sx:p*sx+c])
+		for ky := range kh {
+			for kx := range kw {
+				o := p*sx + ky*rowx + kx*c
+				maxIntoGo(d, src[o:o+c])
+			}
+		}
+	}
+}
+
 func maxIntoGo(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {

@@ -17,6 +17,19 @@ func maxIntoAsm(dst, src []float32) int {
 }
 
 //go:noescape
+func maxPoolPixelsAVX2(dst, src *float32, n, c, sx, kh, kw, rowx int)
+
+// maxPoolPixelsAsm runs MaxPoolPixels (arguments checked) where c is a
+// multiple of 8.
+func maxPoolPixelsAsm(dst, src []float32, n, c, sx, kh, kw, rowx int) bool {
+	if !hasAVX2 || c%8 != 0 {
+		return false
+	}
+	maxPoolPixelsAVX2(&dst[0], &src[0], n, c, sx, kh, kw, rowx)
+	return true
+}
+
+//go:noescape
 func maxPoolGradStepAVX2(dx, grad, x, y *float32, n int)
 
 func maxPoolGradStepAsm(dx, g, x, y []float32) int {

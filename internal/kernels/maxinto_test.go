@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -15,6 +16,40 @@ func TestMaxIntoMatchesGo(t *testing.T) {
 		maxIntoGo(want, src)
 		MaxInto(dst, src)
 		sameBits(t, "MaxInto", dst, want)
+	}
+}
+
+// TestMaxPoolPixelsMatchesGo checks MaxPoolPixels against MaxInto tap by
+// tap in window order, bit for bit, with special values, on channel
+// counts on and off the assembly's multiples of 8, windows of 1x1 to 3x4
+// and pixel strides of 1 to 3 pixels.
+func TestMaxPoolPixelsMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, c := range []int{1, 3, 8, 16, 24, 37, 64} {
+		for _, n := range []int{1, 2, 5, 17} {
+			for _, k := range [][2]int{{1, 1}, {3, 3}, {2, 3}, {3, 4}} {
+				for s := 1; s <= 3; s++ {
+					kh, kw, sx := k[0], k[1], s*c
+					rowx := ((n-1)*s + kw + 1) * c // an image row with a pixel to spare
+					dst, src := specialVec(rng, n*c+5), specialVec(rng, (kh-1)*rowx+(n-1)*sx+kw*c)
+					want := append([]float32(nil), dst...)
+					for p := range n {
+						d := want[p*c : (p+1)*c]
+						copy(d, src[p*sx:p*sx+c])
+						for ky := range kh {
+							for kx := range kw {
+								if ky+kx > 0 {
+									o := p*sx + ky*rowx + kx*c
+									MaxInto(d, src[o:o+c])
+								}
+							}
+						}
+					}
+					MaxPoolPixels(dst, src, n, c, sx, kh, kw, rowx)
+					sameBits(t, fmt.Sprintf("MaxPoolPixels c=%d n=%d %dx%d s=%d", c, n, kh, kw, s), dst, want)
+				}
+			}
+		}
 	}
 }
 
