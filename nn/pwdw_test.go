@@ -41,7 +41,7 @@ func applyAct(g *Graph, kind string, v *Value) *Value {
 
 // pdGraph builds c's two layers (with random biases) and their Optimize
 // copy, checking that the copy fused them.
-func pdGraph(t *testing.T, c pdCase) (g, opt *Graph, op *PointwiseDepthwise) {
+func pdGraph(t testing.TB, c pdCase) (g, opt *Graph, op *PointwiseDepthwise) {
 	t.Helper()
 	g = NewGraph()
 	x := g.Input("x", c.h, c.w, c.cin)
@@ -233,5 +233,42 @@ func checkSavedUnfused(t *testing.T, g, opt *Graph, kinds string, xs ...*tensor.
 	}
 	if a, b := kindsOf(reopt), kindsOf(opt); a != b {
 		t.Errorf("loaded and optimized again: %s, want %s", a, b)
+	}
+}
+
+// BenchmarkPointwiseDepthwise times MobileNetV2's and EfficientNet-B0's
+// largest expansions with their depthwise layers at batch 1 on a frozen
+// graph, fused (strips of the expansion in cache) and as the two
+// layers, the expanded tensor written to memory and read back. Between
+// runs (untimed) 64 MB are written, as a network's other layers would
+// push these layers' buffers out of the caches.
+func BenchmarkPointwiseDepthwise(b *testing.B) {
+	evict := make([]float32, 16<<20)
+	for _, c := range []pdCase{
+		{n: 1, h: 112, w: 112, cin: 16, f: 96, k: 3, s: 2, dil: 1, mult: 1, pad: Same, act1: "relu6", act2: "relu6"},
+		{n: 1, h: 56, w: 56, cin: 24, f: 144, k: 3, s: 1, dil: 1, mult: 1, pad: Same, act1: "silu", act2: "silu"},
+	} {
+		g, opt, _ := pdGraph(b, c)
+		x := convRand(NewRNG(1), c.n, c.h, c.w, c.cin)
+		for _, v := range []struct {
+			name string
+			g    *Graph
+		}{{"layers", g}, {"fused", opt}} {
+			b.Run(fmt.Sprintf("%dx%dx%d-%d s%d/%s", c.h, c.w, c.cin, c.f, c.s, v.name), func(b *testing.B) {
+				v.g.SetFrozen(true)
+				defer v.g.SetFrozen(false)
+				s := v.g.NewSession()
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					for j := range evict {
+						evict[j] = float32(i)
+					}
+					b.StartTimer()
+					if _, err := s.Run(false, x); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
