@@ -105,27 +105,13 @@ func FuseDecomposed(g *Graph) (*Graph, error) {
 			}
 		}
 	}
-	ng := NewGraph()
-	for _, v := range g.inputs {
-		ng.InputBatch(v.node.Name, v.node.Op.(*InputOp).Shape...)
-	}
-	for _, n := range g.order {
-		if _, isInput := n.Op.(*InputOp); isInput || dead[n] {
-			continue
+	return rebuilt(g, dead, func(n *Node) (Op, []string, bool) {
+		m, ok := matches[n]
+		if !ok {
+			return nil, nil, false
 		}
-		op, inputs := n.Op, refsOf(n.Inputs)
-		if m, ok := matches[n]; ok {
-			op, inputs = m.op, []string{m.x.Name()}
-		}
-		if _, err := ng.AddNode(n.Name, op, inputs...); err != nil {
-			return nil, err
-		}
-	}
-	ng.OutputRefs(refsOf(g.outputs)...)
-	if err := ng.buildShared(g.seed); err != nil {
-		return nil, fmt.Errorf("graph pass: %w", err)
-	}
-	return ng, nil
+		return m.op, []string{m.x.Name()}, true
+	})
 }
 
 // matchPeaks recognises x * Cast(Equal(x, MaxPool(x))), in any order of

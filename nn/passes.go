@@ -223,6 +223,33 @@ func rewrite(g *Graph, o passOptions) (*Graph, error) {
 	return ng, nil
 }
 
+// rebuilt returns a built copy of g without the dropped nodes, in which
+// a node n for which swap(n) reports true runs the op swap gives on the
+// inputs it gives. The copy shares g's ops and weights.
+func rebuilt(g *Graph, dropped map[*Node]bool, swap func(n *Node) (Op, []string, bool)) (*Graph, error) {
+	ng := NewGraph()
+	for _, v := range g.inputs {
+		ng.InputBatch(v.node.Name, v.node.Op.(*InputOp).Shape...)
+	}
+	for _, n := range g.order {
+		if _, isInput := n.Op.(*InputOp); isInput || dropped[n] {
+			continue
+		}
+		op, inputs := n.Op, refsOf(n.Inputs)
+		if o, in, ok := swap(n); ok {
+			op, inputs = o, in
+		}
+		if _, err := ng.AddNode(n.Name, op, inputs...); err != nil {
+			return nil, err
+		}
+	}
+	ng.OutputRefs(refsOf(g.outputs)...)
+	if err := ng.buildShared(g.seed); err != nil {
+		return nil, fmt.Errorf("graph pass: %w", err)
+	}
+	return ng, nil
+}
+
 func refsOf(vs []*Value) []string {
 	r := make([]string, len(vs))
 	for i, v := range vs {

@@ -285,27 +285,13 @@ func fusePointwiseDepthwise(g *Graph) (*Graph, error) {
 	if len(fused) == 0 {
 		return g, nil
 	}
-	ng := NewGraph()
-	for _, v := range g.inputs {
-		ng.InputBatch(v.node.Name, v.node.Op.(*InputOp).Shape...)
-	}
-	for _, n := range g.order {
-		if _, isInput := n.Op.(*InputOp); isInput || absorbed[n] {
-			continue
+	return rebuilt(g, absorbed, func(n *Node) (Op, []string, bool) {
+		pn, ok := fused[n]
+		if !ok {
+			return nil, nil, false
 		}
-		op, inputs := n.Op, refsOf(n.Inputs)
-		if pn, ok := fused[n]; ok {
-			op, inputs = &PointwiseDepthwise{Pointwise: pn.Op.(*Conv2D), Depthwise: n.Op, pointwiseName: pn.Name}, refsOf(pn.Inputs)
-		}
-		if _, err := ng.AddNode(n.Name, op, inputs...); err != nil {
-			return nil, err
-		}
-	}
-	ng.OutputRefs(refsOf(g.outputs)...)
-	if err := ng.buildShared(g.seed); err != nil {
-		return nil, fmt.Errorf("graph pass: %w", err)
-	}
-	return ng, nil
+		return &PointwiseDepthwise{Pointwise: pn.Op.(*Conv2D), Depthwise: n.Op, pointwiseName: pn.Name}, refsOf(pn.Inputs), true
+	})
 }
 
 // pointwiseConv reports a built 1x1 convolution with stride 1, no

@@ -230,28 +230,13 @@ func fuseScaledPointwise(g *Graph) (*Graph, error) {
 	if len(fused) == 0 {
 		return g, nil
 	}
-	ng := NewGraph()
-	for _, v := range g.inputs {
-		ng.InputBatch(v.node.Name, v.node.Op.(*InputOp).Shape...)
-	}
-	for _, n := range g.order {
-		if _, isInput := n.Op.(*InputOp); isInput || absorbed[n] {
-			continue
+	return rebuilt(g, absorbed, func(n *Node) (Op, []string, bool) {
+		f, ok := fused[n]
+		if !ok {
+			return nil, nil, false
 		}
-		op, inputs := n.Op, refsOf(n.Inputs)
-		if f, ok := fused[n]; ok {
-			op = &ScaledPointwise{Conv: n.Op.(*Conv2D), mulName: f.mul}
-			inputs = append([]string{f.x.Name(), f.s.Name()}, inputs[1:]...)
-		}
-		if _, err := ng.AddNode(n.Name, op, inputs...); err != nil {
-			return nil, err
-		}
-	}
-	ng.OutputRefs(refsOf(g.outputs)...)
-	if err := ng.buildShared(g.seed); err != nil {
-		return nil, fmt.Errorf("graph pass: %w", err)
-	}
-	return ng, nil
+		return &ScaledPointwise{Conv: n.Op.(*Conv2D), mulName: f.mul}, append([]string{f.x.Name(), f.s.Name()}, refsOf(n.Inputs)[1:]...), true
+	})
 }
 
 // channelScale checks, at build time, that s (batch, 1, 1, C) scales the
