@@ -495,12 +495,7 @@ func (c *Conv2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 		g.groups /= m
 	}
 	t := &st.task
-	*t = convTask{g: g, x: x, y: y, res: res, w: w, bias: bias, act: c.Act}
-	if bias != nil {
-		st.tile = grow(st.tile, sumBlock(g.f))
-		fillTile(st.tile, bias)
-		t.tile = st.tile
-	}
+	*t = convTask{g: g, x: x, y: y, res: res, w: w, bias: bias, tile: biasTile(&st.tile, bias), act: c.Act}
 	// One input channel, stride 1: a direct kernel instead of im2col and
 	// a skinny GEMM (Backward unfolds the patches for dW).
 	if g.cin == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && kernels.Conv1ChanSupported(g.f, g.ow) {

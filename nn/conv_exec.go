@@ -355,11 +355,18 @@ func biasTiles(m, n, k int, out, a, w, bias []float32, act Act) {
 	}
 }
 
-// fillTile repeats bias over tile (len(tile) a multiple of len(bias)).
-func fillTile(tile, bias []float32) {
-	for j := range tile {
-		tile[j] = bias[j%len(bias)]
+// biasTile returns bias repeated over a multiple of its length
+// (sumBlock) in *buf, grown as needed: the epilogue's bias rows
+// (convEpilogue); nil without a bias.
+func biasTile(buf *[]float32, bias []float32) []float32 {
+	if bias == nil {
+		return nil
 	}
+	*buf = grow(*buf, sumBlock(len(bias)))
+	for j := range *buf {
+		(*buf)[j] = bias[j%len(bias)]
+	}
+	return *buf
 }
 
 // grow returns buf with length n, reallocating only when its capacity is

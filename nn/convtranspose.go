@@ -396,9 +396,7 @@ func (c *ConvTranspose2D) Forward(call *Call, in, out []*tensor.Tensor) error {
 	*t = ctTask{g: g, x: x, y: y, w: c.kernel.Value.Data, act: c.Act}
 	if c.bias != nil {
 		t.bias = c.bias.Value.Data
-		st.tile = grow(st.tile, sumBlock(c.Filters))
-		fillTile(st.tile, t.bias)
-		t.tile = st.tile
+		t.tile = biasTile(&st.tile, t.bias)
 	}
 	t.parts = convParts(g.n, g.flopsPerLine()*g.oh)
 	t.wide = t.parts < kernels.Threads()

@@ -106,6 +106,13 @@ func (c *Call) Scratch(n int) []float32 {
 	return c.s.scratch(n)
 }
 
+// sub prepares s for running another op inside this call's op (a fused
+// op's parts, each with its own State) and returns it.
+func (c *Call) sub(s *Call) *Call {
+	s.Train, s.node, s.s, s.frozen = c.Train, c.node, c.s, c.frozen
+	return s
+}
+
 // stateOf returns the op state in c, creating it with newState on the first
 // call (a Call made outside a Session, as tests do, gets one each time it
 // has none).

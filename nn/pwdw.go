@@ -163,21 +163,17 @@ func (o *PointwiseDepthwise) Forward(call *Call, in, out []*tensor.Tensor) error
 	}
 	if g1.h*g1.w*g1.f < stripMin {
 		m := &tensor.Tensor{Shape: mid, Data: call.Scratch(tensor.Numel(mid))}
-		st.pw.node, st.pw.s, st.pw.frozen = call.node, call.s, call.frozen
-		st.dw.node, st.dw.s, st.dw.frozen = call.node, call.s, call.frozen
-		if err := pw.Forward(&st.pw, in, []*tensor.Tensor{m}); err != nil {
+		if err := pw.Forward(call.sub(&st.pw), in, []*tensor.Tensor{m}); err != nil {
 			return err
 		}
-		return o.Depthwise.Forward(&st.dw, []*tensor.Tensor{m}, out)
+		return o.Depthwise.Forward(call.sub(&st.dw), []*tensor.Tensor{m}, out)
 	}
 	t := &st.task
 	*t = pdTask{g2: g2, x: x.Data, y: y.Data, w2: w2, b2: b2, act2: act2}
 	t.pw = convTask{g: g1, w: pw.kernel.Value.Data, act: pw.Act}
 	if pw.bias != nil {
 		t.pw.bias = pw.bias.Value.Data
-		st.tile = grow(st.tile, sumBlock(g1.f))
-		fillTile(st.tile, t.pw.bias)
-		t.pw.tile = st.tile
+		t.pw.tile = biasTile(&st.tile, t.pw.bias)
 	}
 	if g1.groups == 1 {
 		t.pw.pw = frozenConv(call.frozen, pw.kernel).packedKernel(&g1, t.pw.w)

@@ -57,19 +57,7 @@ func pdGraph(t testing.TB, c pdCase) (g, opt *Graph, op *PointwiseDepthwise) {
 		dw = d
 	}
 	g.Output(applyAct(g, c.act2, g.Apply(dw, y)))
-	if err := g.Build(1); err != nil {
-		t.Fatal(err)
-	}
-	rng := NewRNG(3)
-	for _, p := range g.Params() {
-		if p.Name == "bias" {
-			copy(p.Value.Data, convRand(rng, len(p.Value.Data)).Data)
-		}
-	}
-	opt, err := Optimize(g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opt = buildOptimized(t, g, 3)
 	var kinds []string
 	for _, n := range opt.Nodes() {
 		kinds = append(kinds, n.Op.Kind())
@@ -81,6 +69,26 @@ func pdGraph(t testing.TB, c pdCase) (g, opt *Graph, op *PointwiseDepthwise) {
 		t.Fatalf("optimized graph %s, want InputLayer PointwiseDepthwise", strings.Join(kinds, " "))
 	}
 	return g, opt, op
+}
+
+// buildOptimized builds g, gives its biases random values (seed) and
+// returns its Optimize copy.
+func buildOptimized(t testing.TB, g *Graph, seed uint64) *Graph {
+	t.Helper()
+	if err := g.Build(1); err != nil {
+		t.Fatal(err)
+	}
+	rng := NewRNG(seed)
+	for _, p := range g.Params() {
+		if p.Name == "bias" {
+			copy(p.Value.Data, convRand(rng, len(p.Value.Data)).Data)
+		}
+	}
+	opt, err := Optimize(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opt
 }
 
 // TestPointwiseDepthwise checks the fused op against the two layers it
@@ -143,18 +151,7 @@ func TestPointwiseDepthwiseNotFused(t *testing.T) {
 	build := func(f func(g *Graph, x *Value)) string {
 		g := NewGraph()
 		f(g, g.Input("x", 6, 6, 4))
-		if err := g.Build(1); err != nil {
-			t.Fatal(err)
-		}
-		opt, err := Optimize(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var kinds []string
-		for _, n := range opt.Nodes() {
-			kinds = append(kinds, n.Op.Kind())
-		}
-		return strings.Join(kinds, " ")
+		return kindsOf(buildOptimized(t, g, 1))
 	}
 	cases := []struct {
 		name, want string

@@ -106,21 +106,17 @@ func (o *ScaledPointwise) Forward(call *Call, in, out []*tensor.Tensor) error {
 		// in place, not in their packed copy, cost more than scaling,
 		// EfficientNet-B0's 14x14x672 -> 112 gate measured).
 		xs := &tensor.Tensor{Shape: x.Shape, Data: call.Scratch(len(x.Data))}
-		st.mul.node, st.mul.s = call.node, call.s
-		st.cnv.node, st.cnv.s, st.cnv.frozen = call.node, call.s, call.frozen
-		if err := st.mulOp.Forward(&st.mul, in[:2], []*tensor.Tensor{xs}); err != nil {
+		if err := st.mulOp.Forward(call.sub(&st.mul), in[:2], []*tensor.Tensor{xs}); err != nil {
 			return err
 		}
-		return c.Forward(&st.cnv, append([]*tensor.Tensor{xs}, in[2:]...), out)
+		return c.Forward(call.sub(&st.cnv), append([]*tensor.Tensor{xs}, in[2:]...), out)
 	}
 	t := &st.task
 	*t = spTask{x: x.Data, s: s.Data, y: y.Data, perImage: s.Shape[0] != 1}
 	t.conv = convTask{g: g, w: c.kernel.Value.Data, act: c.Act}
 	if c.bias != nil {
 		t.conv.bias = c.bias.Value.Data
-		st.tile = grow(st.tile, sumBlock(g.f))
-		fillTile(st.tile, t.conv.bias)
-		t.conv.tile = st.tile
+		t.conv.tile = biasTile(&st.tile, t.conv.bias)
 	}
 	if c.Residual {
 		t.res = in[2].Data

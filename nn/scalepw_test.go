@@ -27,20 +27,7 @@ func spGraph(t *testing.T, h, w, cin, f int, residual, swap bool, act string) (g
 		y = g.Add(y, x)
 	}
 	g.Output(applyAct(g, act, y))
-	if err := g.Build(1); err != nil {
-		t.Fatal(err)
-	}
-	rng := NewRNG(5)
-	for _, p := range g.Params() {
-		if p.Name == "bias" {
-			copy(p.Value.Data, convRand(rng, len(p.Value.Data)).Data)
-		}
-	}
-	opt, err := Optimize(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g, opt
+	return g, buildOptimized(t, g, 5)
 }
 
 func kindsOf(g *Graph) string {
@@ -110,14 +97,7 @@ func TestScaledPointwiseNotFused(t *testing.T) {
 	build := func(f func(g *Graph, x, s, z *Value)) string {
 		g := NewGraph()
 		f(g, g.Input("x", 6, 6, 4), g.Input("s", 1, 1, 4), g.Input("z", 6, 6, 4))
-		if err := g.Build(1); err != nil {
-			t.Fatal(err)
-		}
-		opt, err := Optimize(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return kindsOf(opt)
+		return kindsOf(buildOptimized(t, g, 1))
 	}
 	in := "InputLayer InputLayer InputLayer "
 	cases := []struct {
