@@ -171,6 +171,11 @@ func (s *Session) runSplit(p *plan, inputs []*tensor.Tensor, want []*Value) ([]*
 		sub.one = imageOf(inputs, 0, sub.one)
 		s.splitPlan(p, sub, sub.one, want)
 		sp.free.Put(sub)
+		if p.split > 0 {
+			if err := s.warmSplit(min(n, kernels.Threads()), inputs, want); err != nil {
+				return nil, true, err
+			}
+		}
 	}
 	if p.split < 0 {
 		return nil, false, nil
@@ -194,6 +199,31 @@ func (s *Session) runSplit(p *plan, inputs []*tensor.Tensor, want []*Value) ([]*
 		return nil, true, sp.err
 	}
 	return p.splitOuts, true, nil
+}
+
+// warmSplit readies k single-image sessions, one for each core a split
+// can take, by running image 0 on each (their plans and buffers made),
+// so that later split runs allocate nothing whichever cores take part
+// (under load, a core that was slow to join the first runs could join a
+// later one and need a session of its own).
+func (s *Session) warmSplit(k int, inputs []*tensor.Tensor, want []*Value) error {
+	sp := &s.splits
+	subs := make([]*Session, k)
+	for i := range subs {
+		subs[i] = sp.free.Get()
+	}
+	defer func() {
+		for _, sub := range subs {
+			sp.free.Put(sub)
+		}
+	}()
+	for _, sub := range subs {
+		sub.one = imageOf(inputs, 0, sub.one)
+		if _, err := sub.run(false, sub.one, want); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // imageOf returns views of image i of each input, reusing dst.
