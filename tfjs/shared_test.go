@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/image/bmp"
@@ -300,5 +301,64 @@ func compareDetections(t *testing.T, image string, got, want []detection) {
 		if bad {
 			t.Errorf("%s: detection %d is %+v, TF.js %+v", image, i, g, w)
 		}
+	}
+}
+
+// TestSharedModelsOptimized runs the shared models with and without
+// nn.Optimize's passes (batch norms folded, activations fused, the
+// MobileNets' expansions run with their depthwise layers in strips,
+// squeeze-excite gates in the next convolution's weights) on a photo:
+// every output agrees within 1e-5 of its largest value. CenterNet's
+// detections are rows ordered by score, which near-ties could reorder;
+// its other outputs are compared.
+func TestSharedModelsOptimized(t *testing.T) {
+	for _, sm := range sharedModels {
+		t.Run(sm.key, func(t *testing.T) {
+			m, err := LoadOptions(testutil.SharedFile(t, sm.file), Options{Outputs: sm.outputs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			im := readBMP(t, testutil.SharedFile(t, "models/coral/grace_hopper.bmp"))
+			if sm.key == "emotion" {
+				f := sharedFaces["grace_hopper"]
+				im = im.crop(f[0], f[1], f[2])
+			}
+			x := prepare(sm.key, im.resize(sm.size, sm.size))
+			ref, err := m.Graph.NewSession().Run(false, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]*tensor.Tensor, len(ref))
+			for i, r := range ref {
+				want[i] = r.Clone()
+			}
+			opt, err := nn.Optimize(m.Graph)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := opt.NewSession().Run(false, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kinds := map[string]int{}
+			for _, n := range opt.Nodes() {
+				kinds[n.Op.Kind()]++
+			}
+			t.Logf("%d nodes, %d before; %d PointwiseDepthwise, %d ScaledPointwise", len(opt.Nodes()), len(m.Graph.Nodes()), kinds["PointwiseDepthwise"], kinds["ScaledPointwise"])
+			for i, v := range opt.Outputs() {
+				if strings.HasSuffix(v.Name(), "detections") {
+					continue
+				}
+				var worst, mx float64
+				for j, w := range want[i].Data {
+					worst = math.Max(worst, math.Abs(float64(got[i].Data[j]-w)))
+					mx = math.Max(mx, math.Abs(float64(w)))
+				}
+				t.Logf("%s: max |optimized - not| = %.3g (max |out| %.3g)", v.Name(), worst, mx)
+				if worst > 1e-5*mx {
+					t.Errorf("%s: optimized and not differ by %.3g, more than 1e-5 of the largest output %.3g", v.Name(), worst, mx)
+				}
+			}
+		})
 	}
 }
