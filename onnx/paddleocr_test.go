@@ -60,20 +60,25 @@ func photoInput(t *testing.T, path string, crop [4]int, mean, std []float64) *te
 	return x
 }
 
+// readPaddleRef reads the reference outputs and finds their photo.
+func readPaddleRef(t *testing.T) (ref paddleRef, photo string) {
+	t.Helper()
+	b, err := os.ReadFile("testdata/paddleocr_ref.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	return ref, testutil.SharedFile(t, ref.Image)
+}
+
 // TestPaddleOCRMatchesORT runs PP-OCRv4 detection and recognition and the
 // direction classifier on a photo and compares with ONNX Runtime's
 // outputs: the sampled values within 1e-4 of the largest output, the
 // statistics of the whole, and the recogniser's top classes.
 func TestPaddleOCRMatchesORT(t *testing.T) {
-	b, err := os.ReadFile("testdata/paddleocr_ref.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref paddleRef
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
-	photo := testutil.SharedFile(t, ref.Image)
+	ref, photo := readPaddleRef(t)
 	for _, r := range ref.Models {
 		t.Run(r.File, func(t *testing.T) {
 			m, err := Load(testutil.SharedFile(t, filepath.Join("models/onnx/paddleocr", r.File)), nil)
@@ -156,15 +161,7 @@ func TestPaddleOCRMatchesORT(t *testing.T) {
 // convolutions, so its bound is the 1e-4 that TestPaddleOCRMatchesORT
 // holds it to against ONNX Runtime.
 func TestPaddleOCROptimizeMatches(t *testing.T) {
-	b, err := os.ReadFile("testdata/paddleocr_ref.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref paddleRef
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
-	photo := testutil.SharedFile(t, ref.Image)
+	ref, photo := readPaddleRef(t)
 	for _, r := range ref.Models {
 		t.Run(r.File, func(t *testing.T) {
 			path := testutil.SharedFile(t, filepath.Join("models/onnx/paddleocr", r.File))
