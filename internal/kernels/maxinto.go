@@ -32,13 +32,15 @@ func MaxPoolPixels(dst, src []float32, n, c, sx, kh, kw, rowx int) {
 	if maxPoolPixelsAsm(dst, src, n, c, sx, kh, kw, rowx) {
 		return
 	}
+	// Other channel counts: a MaxInto call a pixel and tap (its assembly
+	// takes the multiples of 8).
 	for p := range n {
 		d := dst[p*c : (p+1)*c]
 		copy(d, src[p*sx:p*sx+c])
 		for ky := range kh {
 			for kx := range kw {
 				o := p*sx + ky*rowx + kx*c
-				maxIntoGo(d, src[o:o+c])
+				MaxInto(d, src[o:o+c])
 			}
 		}
 	}
