@@ -137,13 +137,12 @@ func avx512(mr int, suffix string) {
 		// prefetch into L2 as they go, 128 bytes a k step: the next B
 		// panel, while this one is in L1.
 		pf := mr > 1
+		args, frame := "", 76
 		if pf {
-			fmt.Fprintf(&out, "// func %s(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32, pf *float32)\n", name)
-			fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
-		} else {
-			fmt.Fprintf(&out, "// func %s(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32)\n", name)
-			fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-76\n", name)
+			args, frame = ", pf *float32", 88
 		}
+		fmt.Fprintf(&out, "// func %s(k int, a *float32, astride int, b *float32, bstride int, c *float32, ldc int, alpha, beta float32, mr int, nmask uint32%s)\n", name, args)
+		fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
 		prologue(row, mr)
 		if pf {
 			p("MOVQ pf+80(FP), AX") // AX is free until the store
