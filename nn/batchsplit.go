@@ -42,12 +42,16 @@ func imageFlops(st *step) int {
 	if len(st.out) == 0 || len(st.in) == 0 {
 		return 0
 	}
-	out, in := st.out[0].Shape, st.in[0].Shape
+	return opFlops(st.node.Op, st.in[0].Shape, st.out[0].Shape)
+}
+
+// opFlops is imageFlops for op with input shape in and output shape out.
+func opFlops(op Op, in, out []int) int {
 	if len(in) == 0 {
 		return 0
 	}
 	cin := in[len(in)-1]
-	switch o := st.node.Op.(type) {
+	switch o := op.(type) {
 	case *Conv2D:
 		return 2 * tensor.Numel(out) * o.KernelH * o.KernelW * cin / o.groups()
 	case *DepthwiseConv2D:
@@ -55,17 +59,10 @@ func imageFlops(st *step) int {
 	case *Dense:
 		return 2 * tensor.Numel(out) * cin
 	case *ScaledPointwise:
-		return 2 * tensor.Numel(out) * cin
+		return opFlops(o.Conv, in, out)
 	case *PointwiseDepthwise:
-		mid := tensor.Numel(in) / max(cin, 1) * o.Pointwise.Filters
-		kh, kw := 1, 1
-		switch d := o.Depthwise.(type) {
-		case *DepthwiseConv2D:
-			kh, kw = d.KernelH, d.KernelW
-		case *Conv2D:
-			kh, kw = d.KernelH, d.KernelW
-		}
-		return 2*mid*cin + 2*tensor.Numel(out)*kh*kw
+		mid := append(slices.Clone(in[:len(in)-1]), o.Pointwise.Filters)
+		return opFlops(o.Pointwise, in, mid) + opFlops(o.Depthwise, mid, out)
 	}
 	return 0
 }

@@ -570,15 +570,28 @@ func (g *Graph) OutputShape() []int {
 	return slices.Clone(g.outputs[0].shape[1:])
 }
 
-// consumers counts the nodes reading each value (by id).
-func (g *Graph) consumers() [][]*Node {
-	c := make([][]*Node, len(g.values))
+// soleReaders gives, for each value (by id), the one node that reads
+// it, or nil where no node or several read it (a node reading it twice
+// counts twice) or it is a graph output: the values a fusion may absorb
+// into their reader.
+func (g *Graph) soleReaders() []*Node {
+	reads := make([]int, len(g.values))
+	sole := make([]*Node, len(g.values))
 	for _, n := range g.order {
 		for _, v := range n.Inputs {
-			c[v.id] = append(c[v.id], n)
+			reads[v.id]++
+			sole[v.id] = n
 		}
 	}
-	return c
+	for id, k := range reads {
+		if k != 1 {
+			sole[id] = nil
+		}
+	}
+	for _, v := range g.outputs {
+		sole[v.id] = nil
+	}
+	return sole
 }
 
 // InputOp is a graph input (Keras' InputLayer): its node has no inputs and

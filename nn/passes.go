@@ -100,19 +100,15 @@ func rewrite(g *Graph, o passOptions) (*Graph, error) {
 	if !g.built {
 		return nil, fmt.Errorf("graph pass: the graph is not built")
 	}
-	users := g.consumers()
-	isOut := map[*Value]bool{}
-	for _, v := range g.outputs {
-		isOut[v] = true
-	}
+	sole := g.soleReaders()
 	absorbed := map[*Node]bool{}
 	// single returns the one node that reads v, when v is read once, is not
 	// a graph output, and its reader is not part of another fusion yet.
 	single := func(v *Value) *Node {
-		if isOut[v] || len(users[v.id]) != 1 || absorbed[users[v.id][0]] {
-			return nil
+		if n := sole[v.id]; n != nil && !absorbed[n] {
+			return n
 		}
-		return users[v.id][0]
+		return nil
 	}
 	ref := map[string]string{} // old value name -> new value name
 	type fused struct {

@@ -87,28 +87,26 @@ func (o *PointwiseDepthwise) Backward(*Call, []*tensor.Tensor, []*tensor.Tensor,
 func (o *PointwiseDepthwise) Saves() (inputs, outputs bool) { return false, false }
 
 // depthwiseOf returns a depthwise convolution's geometry for input shape
-// x and output shape y, its weights and its activation, and whether op
-// is one without a residual input.
+// x and output shape y, its weights and its activation, or an error where
+// op is not one without a residual input.
 func depthwiseOf(op Op, x, y []int) (g convGeo, w, bias []float32, act Act, err error) {
 	var kernel, b *Param
+	residual := false
 	switch d := op.(type) {
 	case *DepthwiseConv2D:
-		if d.Residual {
-			return g, nil, nil, act, fmt.Errorf("PointwiseDepthwise: the depthwise convolution has a residual input")
-		}
 		g, err = d.geometry(x, y)
-		kernel, b, act = d.kernel, d.bias, d.Act
+		kernel, b, act, residual = d.kernel, d.bias, d.Act, d.Residual
 	case *Conv2D:
-		if d.Residual {
-			return g, nil, nil, act, fmt.Errorf("PointwiseDepthwise: the depthwise convolution has a residual input")
-		}
 		g, err = d.geometry(x, y)
 		if err == nil && !g.depthwise() {
 			err = fmt.Errorf("PointwiseDepthwise: %s is not depthwise", d.config())
 		}
-		kernel, b, act = d.kernel, d.bias, d.Act
+		kernel, b, act, residual = d.kernel, d.bias, d.Act, d.Residual
 	default:
-		return g, nil, nil, act, fmt.Errorf("PointwiseDepthwise: %s is not a depthwise convolution", op.Kind())
+		err = fmt.Errorf("PointwiseDepthwise: %s is not a depthwise convolution", op.Kind())
+	}
+	if err == nil && residual {
+		err = fmt.Errorf("PointwiseDepthwise: the depthwise convolution has a residual input")
 	}
 	if err != nil {
 		return g, nil, nil, act, err
@@ -182,10 +180,10 @@ func (o *PointwiseDepthwise) Forward(call *Call, in, out []*tensor.Tensor) error
 	if limit <= 0 {
 		limit = pdStripFloats
 	}
-	row := g2.w * g2.cin // one expanded row
-	span := (g2.kh-1)*g2.dh + 1
-	t.rows = min(g2.oh, max(1, (limit/row-span)/g2.sh+1))
-	t.win = min(g2.h, (t.rows-1)*g2.sh+span) * row
+	t.row = g2.w * g2.cin
+	t.span = (g2.kh-1)*g2.dh + 1
+	t.rows = min(g2.oh, max(1, (limit/t.row-t.span)/g2.sh+1))
+	t.win = min(g2.h, (t.rows-1)*g2.sh+t.span) * t.row
 	t.parts = convParts(g2.lines(), 8*g2.ow*g2.f*g2.kh*g2.kw+g1.flopsPerLine()*g2.sh)
 	t.scr = call.Scratch(t.parts * t.win)
 	kernels.Parallel(t.parts, 1, t)
@@ -200,6 +198,8 @@ type pdTask struct {
 	x, y   []float32
 	w2, b2 []float32
 	act2   Act
+	row    int // floats of one expanded row
+	span   int // expanded rows one output row reads
 	rows   int // output rows per strip
 	win    int // floats of a part's expanded rows
 	parts  int
@@ -222,9 +222,7 @@ func (t *pdTask) part(p int) {
 	lines := g2.lines()
 	r0, r1 := p*lines/t.parts, (p+1)*lines/t.parts
 	win := t.scr[p*t.win : (p+1)*t.win]
-	row := g2.w * g2.cin
-	mult := g2.f / g2.cin
-	span := (g2.kh-1)*g2.dh + 1
+	row, span, mult := t.row, t.span, g2.f/g2.cin
 	hb, h0, h1 := -1, 0, 0 // the window holds rows [h0, h1) of image hb
 	for r := r0; r < r1; {
 		b, oy0 := r/g2.oh, r%g2.oh
@@ -256,11 +254,7 @@ func (t *pdTask) part(p int) {
 // convolution without a residual reads replaced, with that convolution,
 // by a PointwiseDepthwise named after the depthwise node.
 func fusePointwiseDepthwise(g *Graph) (*Graph, error) {
-	users := g.consumers()
-	isOut := map[*Value]bool{}
-	for _, v := range g.outputs {
-		isOut[v] = true
-	}
+	sole := g.soleReaders()
 	fused := map[*Node]*Node{} // depthwise node -> its pointwise node
 	absorbed := map[*Node]bool{}
 	for _, n := range g.order {
@@ -268,12 +262,8 @@ func fusePointwiseDepthwise(g *Graph) (*Graph, error) {
 		if !ok || len(n.Outputs) != 1 || !pointwiseConv(pw, false) {
 			continue
 		}
-		v := n.Outputs[0]
-		if isOut[v] || len(users[v.id]) != 1 {
-			continue
-		}
-		d := users[v.id][0]
-		if len(d.Inputs) != 1 || len(d.Outputs) != 1 || !depthwiseConv(d.Op) {
+		d := sole[n.Outputs[0].id]
+		if d == nil || len(d.Inputs) != 1 || len(d.Outputs) != 1 || !depthwiseConv(d.Op) {
 			continue
 		}
 		fused[d], absorbed[n] = n, true

@@ -15,8 +15,9 @@ import (
 // C x F values an image, instead of the input, H x W x C values read and
 // written again: EfficientNet-B0's 56x56x144 gate multiplies 451K values
 // for a 144x24 kernel. Where an image has fewer than 4 pixels per
-// filter, scaling the input is cheaper, and the op does that. The results differ from the two ops' by the rounding of one
-// product (s*w rounded instead of x*s).
+// filter, scaling the input is cheaper, and the op does that. The
+// results differ from the two ops' by the rounding of one product (s*w
+// rounded instead of x*s).
 //
 // Inputs: x, s and, with Conv.Residual, the residual. Like
 // PointwiseDepthwise it is for inference; a model file stores the Mul and
@@ -187,11 +188,7 @@ func (t *spTask) Run(lo, hi int) {
 // first input of a 1x1 convolution (stride 1, no padding, one group),
 // replaced with that convolution by a ScaledPointwise named after it.
 func fuseScaledPointwise(g *Graph) (*Graph, error) {
-	users := g.consumers()
-	isOut := map[*Value]bool{}
-	for _, v := range g.outputs {
-		isOut[v] = true
-	}
+	sole := g.soleReaders()
 	type fusion struct {
 		x, s *Value
 		mul  string
@@ -202,17 +199,15 @@ func fuseScaledPointwise(g *Graph) (*Graph, error) {
 		if _, ok := n.Op.(*Mul); !ok || len(n.Inputs) != 2 || len(n.Outputs) != 1 {
 			continue
 		}
+		// Read once, as the convolution's first input (not also as its
+		// residual: that would be two reads).
 		v := n.Outputs[0]
-		if isOut[v] || len(users[v.id]) != 1 {
+		cn := sole[v.id]
+		if cn == nil || cn.Inputs[0] != v {
 			continue
 		}
-		cn := users[v.id][0]
-		cv, ok := cn.Op.(*Conv2D)
-		if !ok || len(cn.Inputs) == 0 || cn.Inputs[0] != v || absorbed[cn] || !pointwiseConv(cv, true) {
+		if cv, ok := cn.Op.(*Conv2D); !ok || !pointwiseConv(cv, true) {
 			continue
-		}
-		if len(cn.Inputs) > 1 && cn.Inputs[1] == v {
-			continue // the product is the residual too
 		}
 		x, s := n.Inputs[0], n.Inputs[1]
 		if channelScale(x.shape, s.shape) != nil {
